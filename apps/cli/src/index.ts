@@ -1,0 +1,2 @@
+// Public API of airelays. Nothing is exported yet.
+export {}

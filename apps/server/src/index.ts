@@ -1,0 +1,2 @@
+// Public API of @airelays/server. Nothing is exported yet.
+export {}

@@ -1,0 +1,2 @@
+// Public API of @airelays/auth-store. Nothing is exported yet.
+export {}

@@ -1,0 +1,2 @@
+// Public API of @airelays/config. Nothing is exported yet.
+export {}

@@ -1,0 +1,2 @@
+// Public API of @airelays/file-inliner. Nothing is exported yet.
+export {}

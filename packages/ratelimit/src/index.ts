@@ -1,0 +1,2 @@
+// Public API of @airelays/ratelimit. Nothing is exported yet.
+export {}

@@ -1,0 +1,2 @@
+// Public API of @airelays/translate. Nothing is exported yet.
+export {}

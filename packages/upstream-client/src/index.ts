@@ -1,0 +1,2 @@
+// Public API of @airelays/upstream-client. Nothing is exported yet.
+export {}

@@ -1,0 +1,2 @@
+// Public API of @airelays/upstream-emulator. Nothing is exported yet.
+export {}
