@@ -10,7 +10,9 @@ import { formatMessage } from 'publint/utils'
 import { publint } from 'publint'
 
 const root = join(import.meta.dirname, '..')
-const dirs = ['packages', 'apps'].flatMap((group) => readdirSync(join(root, group)).map((name) => join(root, group, name)))
+const dirs = ['packages', 'apps'].flatMap((group) =>
+  readdirSync(join(root, group)).map((name) => join(root, group, name)),
+)
 let problems = 0
 const report = (pkg, message) => {
   problems += 1
@@ -44,13 +46,15 @@ for (const dir of dirs) {
     if (JSON.stringify(packed.exports ?? {}).includes('@airelays/source'))
       report(source.name, 'packed exports still carry the private @airelays/source condition')
     for (const target of exportTargets(packed.exports)) {
-      if (!existsSync(join(pkgDir, target))) report(source.name, `export target ${target} is not in the tarball`)
+      if (!existsSync(join(pkgDir, target)))
+        report(source.name, `export target ${target} is not in the tarball`)
     }
     for (const bin of Object.values(packed.bin ?? {})) {
       if (!existsSync(join(pkgDir, bin))) report(source.name, `bin ${bin} is not in the tarball`)
     }
     const { messages } = await publint({ pkgDir, pack: false, level: 'warning' })
-    for (const message of messages) report(source.name, `publint: ${formatMessage(message, packed) ?? message.code}`)
+    for (const message of messages)
+      report(source.name, `publint: ${formatMessage(message, packed) ?? message.code}`)
     if (!messages.length) console.log(`✓ ${source.name}@${packed.version} packs cleanly`)
   } catch (error) {
     report(source.name, error instanceof Error ? error.message : String(error))

@@ -20,10 +20,14 @@ if (!process.env.AIRELAYS_TEST_IN_DBUS && has('dbus-run-session') && has('gnome-
   const keyringHome = mkdtempSync(join(tmpdir(), 'airelays-keyring-'))
   const script =
     'echo -n airelays | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; exec node "$0" "$@"'
-  const result = spawnSync('dbus-run-session', ['--', 'sh', '-c', script, join(root, 'scripts/test.mjs'), ...args], {
-    stdio: 'inherit',
-    env: { ...process.env, AIRELAYS_TEST_IN_DBUS: '1', XDG_DATA_HOME: keyringHome },
-  })
+  const result = spawnSync(
+    'dbus-run-session',
+    ['--', 'sh', '-c', script, join(root, 'scripts/test.mjs'), ...args],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, AIRELAYS_TEST_IN_DBUS: '1', XDG_DATA_HOME: keyringHome },
+    },
+  )
   rmSync(keyringHome, { recursive: true, force: true })
   process.exit(result.status ?? 1)
 }
