@@ -1,0 +1,256 @@
+/** Credentials in the auth.json shape the relay stores (same shape as `@airelays/upstream-client`). */
+export interface StoredAuth {
+  bound_account_id: string | null
+  tokens: { id_token: string; access_token: string; refresh_token: string; account_id: string | null }
+  /** ISO-8601 UTC, e.g. "2026-11-24T03:30:00.000Z". */
+  last_refresh: string | null
+}
+
+/** Identity and lifetime of tokens minted with `issueTokens()` / `storedAuth()`. */
+export interface IssueTokensOptions {
+  /** ChatGPT account (workspace) id. @default the emulator's `accountId` ("acct_emulator") */
+  accountId?: string
+  /** E-mail claim. @default the emulator's `email` ("dev@example.com") */
+  email?: string
+  /** `chatgpt_plan_type` claim. @default the emulator's `plan` ("plus") */
+  plan?: string
+  /** ChatGPT user id claim. @default the emulator's `userId` ("user_emulator") */
+  userId?: string
+  /** Access-token lifetime in seconds; 0 or negative mints an already expired token. @default `accessTokenTtlSeconds` (3600) */
+  expiresInSeconds?: number
+}
+
+/** Tokens registered as valid with the emulator. */
+export interface IssuedTokens {
+  id_token: string
+  access_token: string
+  refresh_token: string
+  account_id: string
+}
+
+/** A `supported_reasoning_levels` entry of the model catalog. */
+export interface EmulatorReasoningLevel {
+  effort: string
+  description: string
+}
+
+/** One model catalog entry as served by `GET /backend-api/codex/models` (§9.2 of the protocol notes). */
+export interface EmulatorModel {
+  slug: string
+  display_name: string
+  description: string
+  /** `list` shows the model in pickers; anything else (e.g. `hide`) hides it. */
+  visibility: string
+  /** Sort key, ascending. */
+  priority: number
+  default_reasoning_level: string
+  supported_reasoning_levels: EmulatorReasoningLevel[]
+  /** Oldest client version (`X.Y.Z`) that sees this model. */
+  minimal_client_version: string
+  supported_in_api: boolean
+  context_window: number
+  service_tiers: Array<{ id: string }>
+  supports_reasoning_summaries: boolean
+  support_verbosity: boolean
+  default_verbosity: string | null
+  supports_parallel_tool_calls: boolean
+  shell_type: string
+  truncation_policy: { mode: string; limit: number }
+  [extra: string]: unknown
+}
+
+/** Usage / rate-limit figures reported by the usage endpoints and the `x-codex-*` headers. */
+export interface EmulatorUsageSettings {
+  /** Primary (5 h) window used percent, 0–100. @default 12 */
+  primaryUsedPercent?: number
+  /** Secondary (weekly) window used percent, 0–100. @default 34 */
+  secondaryUsedPercent?: number
+  /** Seconds until the primary window resets. @default 7200 */
+  primaryResetAfterSeconds?: number
+  /** Seconds until the secondary window resets. @default 259200 */
+  secondaryResetAfterSeconds?: number
+  /** Credits: has credits. @default false */
+  hasCredits?: boolean
+  /** Credits: unlimited. @default false */
+  unlimitedCredits?: boolean
+  /** Credits balance as a decimal string. @default "0" */
+  creditsBalance?: string
+  /** When true, `GET /backend-api/wham/usage` answers 403 so clients exercise the `/codex/usage` fallback. @default false */
+  whamForbidden?: boolean
+}
+
+/** Which endpoint a scripted behaviour applies to. */
+export type BehaviourRoute =
+  | 'responses'
+  | 'models'
+  | 'usage'
+  | 'token'
+  | 'device_token'
+  | 'device_usercode'
+  | 'revoke'
+  | 'authorize'
+  | 'any'
+
+interface RoutedBehaviour {
+  /** Endpoint the behaviour waits for. @default 'responses' ('token' for refresh_*, 'authorize' for authorize_error) */
+  route?: BehaviourRoute
+}
+
+/** A tool call the emulator should make in a scripted reply. */
+export interface ScriptedToolCall {
+  name: string
+  /** Arguments as a JSON string, or an object that is serialised. */
+  arguments: string | Record<string, unknown>
+}
+
+/** The output of a scripted `reply` behaviour. */
+export interface ScriptedOutput {
+  /** Assistant text. @default the deterministic default reply (empty when only tool calls are given) */
+  text?: string
+  /** Reasoning summary text; emits a reasoning item first. */
+  reasoning?: string
+  /** Function calls emitted after the message. */
+  toolCalls?: ScriptedToolCall[]
+  /** Emit a `commentary` message before the `final_answer` message (newer models' `phase` field). @default false */
+  phases?: boolean
+}
+
+/** A one-shot scripted behaviour, consumed by the next request whose route matches. */
+export type EmulatorBehaviour =
+  | (RoutedBehaviour & { kind: 'usage_limit'; resetsInSeconds?: number })
+  | (RoutedBehaviour & {
+      kind: 'http_error'
+      status: number
+      body?: unknown
+      headers?: Record<string, string>
+    })
+  | (RoutedBehaviour & { kind: 'overload_in_stream' })
+  | (RoutedBehaviour & { kind: 'usage_limit_in_stream'; resetsInSeconds?: number })
+  | (RoutedBehaviour & { kind: 'failed_event'; code?: string; message?: string })
+  | (RoutedBehaviour & { kind: 'cut_mid_stream'; afterEvents: number })
+  | (RoutedBehaviour & { kind: 'end_early'; afterEvents: number })
+  | (RoutedBehaviour & { kind: 'stall'; afterEvents: number; ms: number })
+  | (RoutedBehaviour & { kind: 'expired_token' })
+  | (RoutedBehaviour & { kind: 'no_content_type' })
+  | (RoutedBehaviour & { kind: 'empty_completed_output' })
+  | (RoutedBehaviour & { kind: 'incomplete'; reason?: string })
+  | (RoutedBehaviour & { kind: 'delay'; ms: number })
+  | (RoutedBehaviour & { kind: 'reply'; output: ScriptedOutput })
+  | (RoutedBehaviour & { kind: 'refresh_expired' | 'refresh_invalidated' | 'refresh_reused' })
+  | (RoutedBehaviour & { kind: 'destroy' })
+  | (RoutedBehaviour & { kind: 'pace'; events?: number; gapMs?: number; ttftMs?: number })
+  | (RoutedBehaviour & { kind: 'authorize_error'; error?: string; description?: string })
+
+/** The kind names of `EmulatorBehaviour`. */
+export type EmulatorBehaviourKind = EmulatorBehaviour['kind']
+
+/** One request received by the emulator (control-API calls under `/__emulator` are not recorded). */
+export interface RecordedRequest {
+  /** 1-based arrival number. */
+  id: number
+  method: string
+  /** Path without the query string. */
+  path: string
+  /** Query parameters (last value wins for repeated keys). */
+  query: Record<string, string>
+  /** Request headers with lower-case names; repeated headers joined with ", ". */
+  headers: Record<string, string>
+  /** Parsed JSON body, else the raw text (form bodies stay text), `null` when empty. */
+  body: unknown
+  /** Epoch milliseconds when the request arrived. */
+  receivedAt: number
+  /** Epoch milliseconds when the response was fully written. */
+  completedAt?: number
+  /** Epoch milliseconds when the client went away before the response was complete. */
+  abortedAt?: number
+  /** How the exchange ended: fully written, abandoned by the client, or destroyed on purpose by a behaviour. */
+  outcome?: 'completed' | 'aborted' | 'destroyed'
+  /** Status code sent (absent when the socket was destroyed before any byte). */
+  status?: number
+  /** Route name the request matched (`'other'` for unknown paths). */
+  route: BehaviourRoute | 'device_page' | 'other'
+  /** Kind of the scripted behaviour applied to this request, if any. */
+  behaviour?: EmulatorBehaviourKind
+}
+
+/** Counters of backend + issuer requests (control API excluded). */
+export interface EmulatorStats {
+  /** Requests whose response has not finished yet. */
+  inFlight: number
+  /** Responses fully written (including error responses). */
+  completed: number
+  /** Responses the client abandoned before they were complete. */
+  aborted: number
+  /** Responses cut on purpose by `cut_mid_stream` / `destroy` behaviours. */
+  destroyed: number
+}
+
+/** Options of `createUpstreamEmulator`. All optional. */
+export interface UpstreamEmulatorOptions {
+  /** Interface to bind; keep it a loopback address. @default '127.0.0.1' */
+  host?: string
+  /** TCP port; 0 picks a free ephemeral port. @default 0 */
+  port?: number
+  /** OAuth client id the issuer accepts. @default 'app_EMoamEEZ73f0CkXaXp7hrann' */
+  clientId?: string
+  /** Default account id of minted tokens and of the browser/device logins. @default 'acct_emulator' */
+  accountId?: string
+  /** Default e-mail. @default 'dev@example.com' */
+  email?: string
+  /** Default plan type. @default 'plus' */
+  plan?: string
+  /** Default ChatGPT user id. @default 'user_emulator' */
+  userId?: string
+  /** Lifetime of minted access tokens, seconds. @default 3600 */
+  accessTokenTtlSeconds?: number
+  /** Number of `response.output_text.delta` events per answer; unset = one delta per word. @default undefined */
+  events?: number
+  /** Milliseconds between two SSE events. @default 0 */
+  gapMs?: number
+  /** Milliseconds between the response headers and the first SSE event. @default 0 */
+  ttftMs?: number
+  /** Replace the model catalog. @default four visible models (gpt-5.5, gpt-5.4-mini, gpt-5.6-sol, gpt-5.6-terra) and one hidden */
+  models?: EmulatorModel[]
+  /** Usage figures for `/wham/usage`, `/codex/usage` and the `x-codex-*` headers. @default see EmulatorUsageSettings */
+  usage?: EmulatorUsageSettings
+  /** `interval` returned by the device-code endpoint (a string like the real issuer, or a number). @default "5" */
+  deviceInterval?: string | number
+  /** Polls answered 403 (pending) before a device code is approved automatically; `null` = only `approveDevice()`. @default 1 */
+  deviceAutoApproveAfterPolls?: number | null
+  /** Device code lifetime, seconds. @default 900 */
+  deviceCodeTtlSeconds?: number
+  /** When set, every authorize request redirects back with this `error` (e.g. 'access_denied'). @default undefined */
+  authorizeError?: string
+}
+
+/** The running emulator. */
+export interface UpstreamEmulator {
+  /** Issuer base URL, e.g. "http://127.0.0.1:40123" (use as AIRELAYS_ISSUER_BASE_URL). */
+  readonly url: string
+  /** Codex backend base URL: `${url}/backend-api/codex` (use as AIRELAYS_UPSTREAM_BASE_URL). */
+  readonly backendUrl: string
+  /** The OAuth client id the issuer accepts. */
+  readonly clientId: string
+  /** Requests in arrival order (a live array; `reset()` empties it). */
+  readonly requests: RecordedRequest[]
+  /** Mint and register tokens without an OAuth dance. */
+  issueTokens(options?: IssueTokensOptions): IssuedTokens
+  /** Mint tokens and wrap them as the relay's stored auth (bound to the account, last_refresh = now). */
+  storedAuth(options?: IssueTokensOptions): StoredAuth
+  /** Queue one-shot behaviours; each is consumed by the next request its route matches. Throws `emulator_invalid_behaviour`. */
+  script(...behaviours: EmulatorBehaviour[]): void
+  /** Resolve with the first recorded request (past or future) matching `predicate`; reject with `emulator_wait_timeout`. */
+  waitFor(predicate: (request: RecordedRequest) => boolean, timeoutMs?: number): Promise<RecordedRequest>
+  /** Live counters. */
+  stats(): EmulatorStats
+  /** Approve a pending device code (the most recent one when `userCode` is omitted). Returns false when none matched. */
+  approveDevice(userCode?: string): boolean
+  /** Change the usage figures (merged into the current ones). */
+  setUsage(usage: EmulatorUsageSettings): void
+  /** Revoke every token minted so far (they answer 401 from now on). */
+  revokeAllTokens(): void
+  /** Drop scripted behaviours, recorded requests, counters, pending codes and prompt-cache memory. Tokens stay valid. */
+  reset(): void
+  /** Stop listening, end open streams and connections. Idempotent. */
+  close(): Promise<void>
+}
