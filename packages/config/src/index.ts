@@ -1,2 +1,31 @@
-// Public API of @airelays/config. Nothing is exported yet.
-export {}
+// Public API of @airelays/config.
+export { renderKeyTable } from './docs'
+export { ConfigError, isConfigError } from './errors'
+export type { ConfigErrorCode } from './errors'
+export { configJsonSchema } from './json-schema'
+export type { JsonSchema } from './json-schema'
+export { configKeys, configSections } from './keys'
+export type { ConfigDefault, ConfigFlagBinding, ConfigKeyDefinition, ConfigValueType } from './keys'
+export { loadConfig } from './load'
+export type { LoadConfigOptions, LoadConfigResult } from './load'
+export { renderConfig, writeConfig } from './render'
+export type { WriteConfigOptions, WriteConfigResult } from './render'
+export { settingsSummary } from './summary'
+export type { SettingsSummary, SettingsSummaryExtras } from './summary'
+export type {
+  AuthStorageMode,
+  BalanceMode,
+  ConfigFlags,
+  ConfigIssue,
+  ConfigIssueCode,
+  ConfigIssueSource,
+  ConfigKeyPath,
+  ConfigSection,
+  ConfigSources,
+  ConfigValue,
+  ConfigValueSource,
+  ResolvedConfig,
+  WrittenConfig,
+} from './types'
+export { validateConfig } from './validate'
+export type { ValidateConfigOptions, ValidateConfigResult } from './validate'
