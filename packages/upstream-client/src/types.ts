@@ -1,0 +1,44 @@
+/**
+ * Stored upstream credentials, in the `auth.json` shape of the Python implementation.
+ * `@airelays/auth-store` defines a structurally identical type.
+ */
+export interface StoredAuth {
+  /** Upstream account id the login was bound to (set at login, kept by refreshes). */
+  bound_account_id: string | null
+  tokens: {
+    id_token: string
+    access_token: string
+    refresh_token: string
+    account_id: string | null
+  }
+  /** ISO-8601 UTC time of the last login or refresh, e.g. "2026-11-24T03:30:00.000Z". */
+  last_refresh: string | null
+}
+
+/**
+ * Where the client reads and writes credentials. `@airelays/auth-store`'s
+ * `credentialStoreFor(store, slot)` returns one; `createMemoryCredentialStore()` is a minimal one.
+ */
+export interface CredentialStore {
+  /** Current credentials, or `null` when nobody is logged in. */
+  load(): Promise<StoredAuth | null>
+  /** Persist credentials (after a login or a token refresh). */
+  save(auth: StoredAuth): Promise<void>
+  /** Remove the credentials (logout). */
+  delete?(): Promise<void>
+}
+
+/**
+ * One Responses API streaming event, typed by its JSON `type` (falling back to the SSE event name).
+ * The remaining fields are the event's JSON payload as sent by the upstream.
+ */
+export interface ResponsesEvent {
+  type: string
+  [field: string]: unknown
+}
+
+/** A clock returning epoch milliseconds (like `Date.now`). */
+export type Clock = () => number
+
+/** Sleeps `ms` milliseconds; must reject promptly when `signal` aborts. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>
