@@ -1,6 +1,6 @@
 import { defineConfig } from 'tsup'
 
-export default defineConfig({
+const config: ReturnType<typeof defineConfig> = defineConfig({
   entry: ['src/index.ts'],
   format: ['esm'],
   target: 'node20',
@@ -8,3 +8,5 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
 })
+
+export default config
