@@ -1,2 +1,47 @@
-// Public API of @airelays/auth-store. Nothing is exported yet.
-export {}
+// Public API of @airelays/auth-store.
+
+// Stores
+export { createAuthStore } from './drivers/auto'
+export type { AuthStoreOptions } from './drivers/auto'
+export { createFileAuthStore } from './drivers/file'
+export type { FileAuthStoreOptions } from './drivers/file'
+export { createKeychainAuthStore } from './drivers/keychain'
+export type { KeychainAuthStoreOptions } from './drivers/keychain'
+export type { KeyringEntry, KeyringModule } from './_internal/keychain-backend'
+export { createMemoryAuthStore } from './drivers/memory'
+export type {
+  AuthLockOptions,
+  AuthStore,
+  AuthStoreDescription,
+  AuthStoreDriver,
+  AuthStoreMode,
+  AuthUpdater,
+  StoredAuth,
+} from './types'
+
+// Slots
+export { DEFAULT_SLOT, isValidSlot, slotDirectory } from './slots'
+
+// Upstream-client adapter
+export { credentialStoreFor } from './credential-store'
+export type { SlotCredentialStore } from './credential-store'
+
+// Relay token
+export {
+  generateRelayToken,
+  isWeakRelayToken,
+  readRelayToken,
+  rotateRelayToken,
+  tokenFingerprint,
+  writeRelayToken,
+} from './relay-token'
+export type {
+  ReadRelayTokenOptions,
+  RelayTokenInfo,
+  RelayTokenSource,
+  RotatedRelayToken,
+} from './relay-token'
+
+// Errors
+export { AuthStoreError, isAuthStoreError } from './errors'
+export type { AuthStoreErrorCode, AuthStoreErrorDetails } from './errors'
