@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest'
+import type { StoredAuth } from '../types'
+import { needsRefresh, normalizeStoredAuth } from './tokens'
+
+const jwt = (payload: unknown): string =>
+  `e30.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.sig`
+
+const auth = (access: string, lastRefresh: string | null): StoredAuth => ({
+  bound_account_id: 'acct',
+  tokens: { id_token: '', access_token: access, refresh_token: 'rt', account_id: 'acct' },
+  last_refresh: lastRefresh,
+})
+
+describe('needsRefresh', () => {
+  const now = Date.UTC(2026, 0, 10)
+  const recent = new Date(now - 60_000).toISOString()
+
+  it('refreshes when the access token is missing or expired (with a small skew)', () => {
+    expect(needsRefresh(auth('', recent), now)).toBe(true)
+    expect(needsRefresh(auth(jwt({ exp: now / 1000 - 1 }), recent), now)).toBe(true)
+    expect(needsRefresh(auth(jwt({ exp: now / 1000 + 10 }), recent), now)).toBe(true)
+    expect(needsRefresh(auth(jwt({ exp: now / 1000 + 3600 }), recent), now)).toBe(false)
+  })
+
+  it('refreshes when last_refresh is unknown or older than 8 days', () => {
+    const fresh = jwt({ exp: now / 1000 + 3600 })
+    expect(needsRefresh(auth(fresh, null), now)).toBe(true)
+    expect(needsRefresh(auth(fresh, 'not a date'), now)).toBe(true)
+    expect(needsRefresh(auth(fresh, new Date(now - 8 * 86_400_000 - 1000).toISOString()), now)).toBe(true)
+    expect(needsRefresh(auth(fresh, new Date(now - 7 * 86_400_000).toISOString()), now)).toBe(false)
+  })
+})
+
+describe('normalizeStoredAuth', () => {
+  it('treats unusable values as no login', () => {
+    expect(normalizeStoredAuth(null)).toBeNull()
+    expect(normalizeStoredAuth({})).toBeNull()
+    expect(normalizeStoredAuth({ tokens: { id_token: 'x' } })).toBeNull()
+    expect(normalizeStoredAuth({ tokens: { refresh_token: 'r' } })?.tokens.access_token).toBe('')
+  })
+})
