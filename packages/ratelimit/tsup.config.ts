@@ -1,10 +1,12 @@
-import { defineConfig } from 'tsup'
+import { defineConfig, type Options } from 'tsup'
 
-export default defineConfig({
+const config: Options = defineConfig({
   entry: ['src/index.ts'],
   format: ['esm'],
   target: 'node20',
   dts: true,
   clean: true,
   sourcemap: true,
-})
+}) as Options
+
+export default config

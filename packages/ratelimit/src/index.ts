@@ -1,2 +1,32 @@
-// Public API of @airelays/ratelimit. Nothing is exported yet.
-export {}
+// Public API of @airelays/ratelimit.
+
+// Limiter
+export { createRateLimiter } from './limiter'
+export type {
+  AcquireResult,
+  AdmitOptions,
+  Admission,
+  BlockStatus,
+  Clock,
+  FailureResult,
+  RateLimiter,
+  RateLimiterOptions,
+  RateLimiterSettings,
+  RateLimitClientSnapshot,
+  RateLimitSnapshot,
+  TakeResult,
+} from './limiter'
+
+// Rejections (the 429 answers)
+export type { RateLimitRejection, RateLimitRejectionCode, RateLimitRejectionReason } from './rejections'
+
+// Client addresses
+export { isLoopback } from './loopback'
+
+// State stores
+export { createMemoryStore } from './store'
+export type { RateLimitClientState, RateLimitStore } from './store'
+
+// Errors
+export { isRateLimiterError, RateLimiterError } from './errors'
+export type { RateLimiterErrorCode } from './errors'
