@@ -1,5 +1,11 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
+import {
+  createServer,
+  STATUS_CODES,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { type EndpointRoute, isPreKind, matches, validateBehaviour } from './_internal/behaviours'
 import { isRejection, openaiError, validateResponsesBody } from './_internal/backend'
@@ -11,7 +17,6 @@ import {
   readBody,
   sendJson,
   sendText,
-  sleep,
 } from './_internal/http'
 import { compareVersions, defaultModels, parseVersion } from './_internal/models'
 import { DEFAULT_TEXT, defaultPlan, type ReplyPlan, scriptedPlan } from './_internal/replies'
@@ -142,6 +147,7 @@ function validateOptions(options: UpstreamEmulatorOptions): void {
   checkNumber('gapMs', options.gapMs, { min: 0 })
   checkNumber('ttftMs', options.ttftMs, { min: 0 })
   checkNumber('deviceCodeTtlSeconds', options.deviceCodeTtlSeconds, { min: 0 })
+  checkNumber('maxRecordedRequests', options.maxRecordedRequests, { integer: true, min: 0 })
   if (options.deviceAutoApproveAfterPolls !== null) {
     checkNumber('deviceAutoApproveAfterPolls', options.deviceAutoApproveAfterPolls, { integer: true, min: 0 })
   }
@@ -292,6 +298,24 @@ export async function createUpstreamEmulator(
   const counters = { inFlight: 0, completed: 0, aborted: 0, destroyed: 0 }
   let sequence = 0
   let closed = false
+  const pauses = new Map<NodeJS.Timeout, () => void>()
+  /** A sleep that `close()` cuts short. */
+  const pause = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        pauses.delete(timer)
+        resolve()
+      }, ms)
+      pauses.set(timer, resolve)
+    })
+  const maxRecorded = options.maxRecordedRequests ?? 10_000
+  const remember = (record: RecordedRequest): void => {
+    if (maxRecorded === 0) return
+    requests.push(record)
+    if (requests.length > maxRecorded + Math.ceil(maxRecorded / 10)) {
+      requests.splice(0, requests.length - maxRecorded)
+    }
+  }
 
   const now = (): number => Math.floor(Date.now() / 1000)
   const usage: ResolvedUsage = {
@@ -444,7 +468,7 @@ export async function createUpstreamEmulator(
     record.behaviour = behaviour.kind
     switch (behaviour.kind) {
       case 'delay':
-        await sleep(behaviour.ms)
+        await pause(behaviour.ms)
         return res.destroyed
       case 'destroy':
         record.status = undefined
@@ -531,7 +555,7 @@ export async function createUpstreamEmulator(
     record: RecordedRequest,
     body: ReadBody,
   ): Promise<void> => {
-    const requestId = randomUUID()
+    const requestId = record.requestId
     const pre = takeBehaviour('responses', 'pre')
     const baseHeaders = backendHeaders(requestId, defaults.plan)
     if (pre && (await applyPre(pre, res, record, baseHeaders, defaults.plan))) return
@@ -674,8 +698,7 @@ export async function createUpstreamEmulator(
     record: RecordedRequest,
     search: URLSearchParams,
   ): Promise<void> => {
-    const requestId = randomUUID()
-    const headers = backendHeaders(requestId, defaults.plan)
+    const headers = backendHeaders(record.requestId, defaults.plan)
     const pre = takeBehaviour('models', 'pre')
     if (pre && (await applyPre(pre, res, record, headers, defaults.plan))) return
     if (res.destroyed) return
@@ -703,8 +726,7 @@ export async function createUpstreamEmulator(
     record: RecordedRequest,
     path: string,
   ): Promise<void> => {
-    const requestId = randomUUID()
-    const headers = backendHeaders(requestId, defaults.plan)
+    const headers = backendHeaders(record.requestId, defaults.plan)
     const pre = takeBehaviour('usage', 'pre')
     if (pre && (await applyPre(pre, res, record, headers, defaults.plan))) return
     if (res.destroyed) return
@@ -1141,8 +1163,11 @@ export async function createUpstreamEmulator(
     if (path.startsWith(CONTROL_PREFIX)) return handleControl(req, res, path)
     const method = req.method ?? 'GET'
     const route = routeOf(path)
+    const requestId = randomUUID()
+    res.setHeader('x-request-id', requestId)
     const record: RecordedRequest = {
       id: ++sequence,
+      requestId,
       method,
       path,
       query,
@@ -1181,9 +1206,13 @@ export async function createUpstreamEmulator(
     })
     const needsBody = method !== 'GET' && method !== 'HEAD'
     const body = needsBody ? await readBody(req) : null
-    if (needsBody && body === null) return
     if (body) record.body = body.json !== undefined ? body.json : body.raw.length > 0 ? body.raw : null
-    requests.push(record)
+    remember(record)
+    if (needsBody && body === null) {
+      // the client went away while sending the body; 'close' accounts for it
+      notify(record)
+      return
+    }
     notify(record)
     if (body?.tooLarge) return sendJson(res, 413, { detail: 'Request body too large' })
 
@@ -1332,6 +1361,11 @@ export async function createUpstreamEmulator(
       waiters.clear()
       for (const stop of streams) stop()
       streams.clear()
+      for (const [timer, resolve] of pauses) {
+        clearTimeout(timer)
+        resolve()
+      }
+      pauses.clear()
       closing = new Promise<void>((resolve) => {
         server.close(() => resolve())
         for (const socket of sockets) socket.destroy()
@@ -1374,5 +1408,5 @@ function defaultErrorBody(status: number): unknown {
       },
     }
   }
-  return { detail: `Emulated HTTP ${status}` }
+  return { detail: STATUS_CODES[status] ?? `HTTP ${status}` }
 }

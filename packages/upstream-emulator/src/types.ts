@@ -148,6 +148,8 @@ export type EmulatorBehaviourKind = EmulatorBehaviour['kind']
 export interface RecordedRequest {
   /** 1-based arrival number. */
   id: number
+  /** The `x-request-id` the emulator answered with. */
+  requestId: string
   method: string
   /** Path without the query string. */
   path: string
@@ -221,6 +223,8 @@ export interface UpstreamEmulatorOptions {
   deviceCodeTtlSeconds?: number
   /** When set, every authorize request redirects back with this `error` (e.g. 'access_denied'). @default undefined */
   authorizeError?: string
+  /** Most recent requests kept in `requests` (older ones are dropped in batches); 0 records nothing. @default 10000 */
+  maxRecordedRequests?: number
 }
 
 /** The running emulator. */
