@@ -1,2 +1,55 @@
-// Public API of @airelays/translate. Nothing is exported yet.
-export {}
+// Public API of @airelays/translate: pure Chat Completions / Completions <-> Responses translation.
+
+// Request direction
+export { translateChatRequest } from './chat-request'
+export { translateCompletionRequest } from './completion-request'
+export { normalizeResponsesRequest } from './responses-request'
+
+// Response direction: streams
+export { chatChunks, completionChunks } from './stream'
+
+// Response direction: non-stream
+export { aggregateResponse } from './aggregate'
+export { toChatCompletion, toChatUsage, toTextCompletion } from './non-stream'
+
+// Errors
+export { isTranslateError, TranslateError } from './errors'
+export type { TranslateErrorCode } from './errors'
+
+// Types
+export type {
+  Adaptation,
+  ChatChunkDelta,
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatFinishReason,
+  ChatToolCall,
+  ChatToolCallDelta,
+  ChatUsage,
+  ErrorEnvelope,
+  FileReference,
+  JsonObject,
+  ResponsesContentPart,
+  ResponsesEvent,
+  ResponsesFunctionCallItem,
+  ResponsesFunctionCallOutputItem,
+  ResponsesFunctionTool,
+  ResponsesInputItem,
+  ResponsesMessageItem,
+  ResponsesObject,
+  ResponsesOutputItem,
+  ResponsesRequest,
+  ResponsesTextFormat,
+  ResponsesToolChoice,
+  ResponsesUsage,
+  StreamItem,
+  TextCompletion,
+  TranslateOptions,
+  TranslationContext,
+  TranslationFailure,
+  TranslationResult,
+  TranslationRoute,
+  TranslationSuccess,
+  ValidationError,
+  ValidationErrorCode,
+} from './types'

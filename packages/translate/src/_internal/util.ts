@@ -1,0 +1,159 @@
+import { createHash, randomBytes } from 'node:crypto'
+import type { JsonObject, ValidationError, ValidationErrorCode } from '../types'
+
+/** Thrown inside the translators and turned into a returned {@link ValidationError}. */
+export class Invalid extends Error {
+  readonly param: string | null
+  readonly code: ValidationErrorCode
+
+  constructor(message: string, param: string | null, code: ValidationErrorCode) {
+    super(message)
+    this.param = param
+    this.code = code
+  }
+}
+
+export function invalid(message: string, param: string | null, code: ValidationErrorCode): never {
+  throw new Invalid(message, param, code)
+}
+
+export function toValidationError(error: Invalid): ValidationError {
+  return {
+    status: 400,
+    type: 'invalid_request_error',
+    message: error.message,
+    param: error.param,
+    code: error.code,
+  }
+}
+
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+export function has(body: JsonObject, key: string): boolean {
+  return Object.hasOwn(body, key)
+}
+
+/** JSON type name for messages ("string", "array", "null", …). */
+export function typeName(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'array'
+  return typeof value
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex')
+}
+
+export function randomHex(length: number): string {
+  return randomBytes(Math.ceil(length / 2))
+    .toString('hex')
+    .slice(0, length)
+}
+
+/** The session id derived from stable request content (upstream-protocol §8.7). */
+export function derivedSessionId(instructions: string, firstUserContent: unknown): string {
+  const digest = sha256Hex(JSON.stringify([instructions, firstUserContent ?? null]))
+  return `airelays-${digest.slice(0, 32)}`
+}
+
+/** Reads `conversation` (string or `{id}`) as a session id. */
+export function conversationId(value: unknown): string | null {
+  if (value === undefined || value === null) return null
+  if (typeof value === 'string' && value.trim() !== '') return value
+  if (isObject(value) && typeof value.id === 'string' && value.id.trim() !== '') return value.id
+  return invalid(
+    '`conversation` must be a non-empty string or an object with a non-empty string `id`.',
+    'conversation',
+    'invalid_type',
+  )
+}
+
+/** Reads a client `prompt_cache_key`. */
+export function promptCacheKey(value: unknown): string | null {
+  if (value === undefined || value === null) return null
+  if (typeof value === 'string' && value !== '') return value
+  return invalid('`prompt_cache_key` must be a non-empty string.', 'prompt_cache_key', 'invalid_type')
+}
+
+/** Reads the `store` flag: only absent, null or false are accepted. */
+export function checkStore(body: JsonObject): void {
+  const store = body.store
+  if (store === undefined || store === null || store === false) return
+  invalid('The subscription backend requires `store=false`.', 'store', 'unsupported_value')
+}
+
+/** Reads the `n` parameter: only absent, null or 1 are accepted. */
+export function checkN(body: JsonObject): void {
+  const n = body.n
+  if (n === undefined || n === null || n === 1) return
+  invalid('Only `n=1` is supported.', 'n', 'unsupported_value')
+}
+
+/** Reads the `stream` flag. */
+export function readStream(body: JsonObject): boolean {
+  const stream = body.stream
+  if (stream === undefined || stream === null) return false
+  if (typeof stream === 'boolean') return stream
+  return invalid('`stream` must be a boolean.', 'stream', 'invalid_type')
+}
+
+/** Reads `stream_options.include_usage`. */
+export function readIncludeUsage(body: JsonObject): boolean {
+  const options = body.stream_options
+  if (options === undefined || options === null) return false
+  if (!isObject(options)) {
+    return invalid('`stream_options` must be an object.', 'stream_options', 'invalid_type')
+  }
+  const include = options.include_usage
+  if (include === undefined || include === null) return false
+  if (typeof include === 'boolean') return include
+  return invalid(
+    '`stream_options.include_usage` must be a boolean.',
+    'stream_options.include_usage',
+    'invalid_type',
+  )
+}
+
+/** Reads `model`: a non-empty string. */
+export function readModel(body: JsonObject): string {
+  const model = body.model
+  if (model === undefined || model === null) {
+    return invalid('`model` is required.', 'model', 'missing_required_parameter')
+  }
+  if (typeof model !== 'string' || model.trim() === '') {
+    return invalid('`model` must be a non-empty string.', 'model', 'invalid_type')
+  }
+  return model
+}
+
+/**
+ * Reads `reasoning_effort` (and a `reasoning` object, where the route allows it) into the
+ * upstream `reasoning` value. Null means absent. Values are trimmed and lower-cased; the set of
+ * valid efforts is per model, so the upstream judges the value itself.
+ */
+export function readEffort(value: unknown, param: string): string | null {
+  if (value === undefined || value === null) return null
+  if (typeof value !== 'string' || value.trim() === '') {
+    return invalid(`\`${param}\` must be a non-empty string or null.`, param, 'invalid_type')
+  }
+  return value.trim().toLowerCase()
+}
+
+/** Top-level string `instructions` (string or null). */
+export function readInstructions(value: unknown): string | null {
+  if (value === undefined || value === null) return null
+  if (typeof value === 'string') return value
+  return invalid('`instructions` must be a string.', 'instructions', 'invalid_type')
+}
+
+/** `service_tier`: only `priority` (fast mode) is forwarded; other values are dropped. */
+export function forwardedServiceTier(value: unknown): string | null {
+  return value === 'priority' ? 'priority' : null
+}
+
+/** Deep copy of JSON data (inputs are parsed JSON, so structuredClone is exact). */
+export function cloneJson<T>(value: T): T {
+  return structuredClone(value)
+}
