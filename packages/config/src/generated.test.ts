@@ -1,12 +1,10 @@
 // Generated artefacts stay in sync with the key table:
 // - schema.json (file snapshot; `pnpm --filter @airelays/config run schema` rewrites it),
-// - the key reference in README.md (between the markers; the same script rewrites it),
-// - the export surface of the package.
+// - the key reference in README.md (between the markers; the same script rewrites it).
 import { readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createTestHome, type TestHome } from './_internal/test-home'
-import * as api from './index'
 import { configJsonSchema, configKeys, loadConfig, renderKeyTable } from './index'
 import { getConfigValue } from './render'
 
@@ -96,23 +94,5 @@ describe('generated artefacts', () => {
     const { config_file: _file, ...keyed } = config
     walk(keyed, [])
     expect(leaves.filter((leaf) => !derived.has(leaf))).toEqual(configKeys.map((def) => def.path))
-  })
-
-  it('exports exactly the documented surface', () => {
-    expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
-      [
-        "ConfigError",
-        "configJsonSchema",
-        "configKeys",
-        "configSections",
-        "isConfigError",
-        "loadConfig",
-        "renderConfig",
-        "renderKeyTable",
-        "settingsSummary",
-        "validateConfig",
-        "writeConfig",
-      ]
-    `)
   })
 })

@@ -48,7 +48,7 @@ function typeSchema(type: ConfigValueType): JsonSchema {
 }
 
 /** "Env: AIRELAYS_X (legacy: AIRELAY_X, OPENAI_ENDPOINT_X). Flag: --x." */
-export function describeOverrides(def: ConfigKeyDefinition): string {
+function describeOverrides(def: ConfigKeyDefinition): string {
   const parts: string[] = []
   if (def.env.length > 0) {
     const legacy = def.legacyEnv.length > 0 ? ` (legacy: ${def.legacyEnv.join(', ')})` : ''
