@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises'
 import { hostname } from 'node:os'
+import { dirname } from 'node:path'
 import { AuthStoreError } from '../errors'
 import type { AuthLockOptions } from '../types'
 import { describeSystemError, ensurePrivateDir, errnoCode, SECRET_FILE_MODE } from './fs'
-import { dirname } from 'node:path'
 
 export const DEFAULT_STALE_AFTER_MS = 30_000
 export const DEFAULT_LOCK_TIMEOUT_MS = 60_000
@@ -157,8 +157,10 @@ async function takeOverIfStale(
   const aside = `${lockPath}.stale-${randomBytes(6).toString('hex')}`
   try {
     await rename(lockPath, aside)
-  } catch {
-    return true // someone else took it over first; race for the fresh lock
+  } catch (error) {
+    // ENOENT: another waiter took it over first; race for the fresh lock. Anything else (e.g. no
+    // write permission on the directory): keep waiting, so the deadline still applies.
+    return errnoCode(error) === 'ENOENT'
   }
   try {
     const moved = await stat(aside)

@@ -191,24 +191,27 @@ describe.skipIf(!real.available)('keychain driver against a real Secret Service'
   )
 })
 
-describe.skipIf(real.available)('keychain driver with the real module but no reachable Secret Service', () => {
-  it('loads @napi-rs/keyring lazily and fails with keychain_unavailable, writing nothing', async () => {
-    const { dir, cleanup } = await makeTempDir()
-    try {
-      const dataDir = join(dir, 'data')
-      const store = createKeychainAuthStore({ dataDir, timeoutMs: 10_000 })
-      const error = await store.set('default', sampleAuth('x')).catch((e: unknown) => e)
-      expect(isAuthStoreError(error)).toBe(true)
-      expect((error as { code: string }).code).toBe('keychain_unavailable')
-      expect((error as { reason: string }).reason).toMatch(/^save: ./)
-      expect((error as Error).message).toContain((error as { reason: string }).reason)
-      expect(await store.describe()).toMatchObject({ mode: 'keyring', driver: 'keychain', path: null })
-      expect(await readdir(dir)).toEqual([])
-    } finally {
-      await cleanup()
-    }
-  })
-})
+describe.skipIf(real.available)(
+  'keychain driver with the real module but no reachable Secret Service',
+  () => {
+    it('loads @napi-rs/keyring lazily and fails with keychain_unavailable, writing nothing', async () => {
+      const { dir, cleanup } = await makeTempDir()
+      try {
+        const dataDir = join(dir, 'data')
+        const store = createKeychainAuthStore({ dataDir, timeoutMs: 10_000 })
+        const error = await store.set('default', sampleAuth('x')).catch((e: unknown) => e)
+        expect(isAuthStoreError(error)).toBe(true)
+        expect((error as { code: string }).code).toBe('keychain_unavailable')
+        expect((error as { reason: string }).reason).toMatch(/^save: ./)
+        expect((error as Error).message).toContain((error as { reason: string }).reason)
+        expect(await store.describe()).toMatchObject({ mode: 'keyring', driver: 'keychain', path: null })
+        expect(await readdir(dir)).toEqual([])
+      } finally {
+        await cleanup()
+      }
+    })
+  },
+)
 
 // --- driver logic, through an injected backend --------------------------------------------------
 
