@@ -19,13 +19,6 @@ export interface ExpandOptions {
 /** Text files larger than this many bytes are refused rather than truncated. */
 const MAX_INLINE_TEXT_BYTES = 1_000_000
 
-const INLINE_IMAGE_TYPES: ReadonlySet<string> = new Set([
-  'image/png',
-  'image/jpeg',
-  'image/gif',
-  'image/webp',
-])
-
 type Json = Record<string, unknown>
 
 function isObject(value: unknown): value is Json {

@@ -233,6 +233,11 @@ describe('createFileStore: basics', () => {
     expect(isFileInlinerError(error)).toBe(true)
     expect(error).toMatchObject({ code: 'storage_error', status: 500 })
     expect((error as Error).message).toBe('AIRelays could not access its upload store (ENOTDIR).')
+    expect((error as Error).message).not.toContain(root) // no paths in client-facing messages
+    // Once the obstacle is gone, the same store opens on the next call.
+    const { rm } = await import('node:fs/promises')
+    await rm(join(root, 'blocker'))
+    expect((await store.create(Buffer.from('x'))).bytes).toBe(1)
   })
 })
 
