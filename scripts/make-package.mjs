@@ -52,23 +52,28 @@ write(
 )
 write(
   'tsup.config.ts',
-  `import { defineConfig } from 'tsup'
+  `import type { Options } from 'tsup'
 
-export default defineConfig({
+const config: Options = {
   entry: ['src/index.ts'],
   format: ['esm'],
   target: 'node20',
   dts: true,
   clean: true,
   sourcemap: true,
-})
+}
+
+export default config
 `,
 )
 write(
   'vitest.config.ts',
-  `import { sharedConfig } from '../../vitest.shared'
+  `import type { ViteUserConfig } from 'vitest/config'
+import { sharedConfig } from '../../vitest.shared'
 
-export default sharedConfig()
+const config: ViteUserConfig = sharedConfig()
+
+export default config
 `,
 )
 write('src/index.ts', `// Public API of ${name}. Nothing is exported yet.\nexport {}\n`)
