@@ -7,7 +7,16 @@ import { createUpstreamEmulator } from '@airelays/upstream-emulator'
 import type { IssuedTokens, UpstreamEmulator } from '@airelays/upstream-emulator'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { aggregateResponse, chatChunks, toChatCompletion, translateChatRequest } from './index'
+import {
+  aggregateResponse,
+  chatChunks,
+  completionChunks,
+  normalizeResponsesRequest,
+  toChatCompletion,
+  toTextCompletion,
+  translateChatRequest,
+  translateCompletionRequest,
+} from './index'
 import type { JsonObject, ResponsesEvent, TranslationSuccess } from './index'
 
 let emu: UpstreamEmulator
@@ -328,6 +337,115 @@ const validRequest = fc
     return body
   })
 
+/** A `/v1/responses` body as Responses clients send it (ids of earlier items included). */
+const responsesItem: fc.Arbitrary<JsonObject[]> = fc.oneof(
+  fc
+    .record({
+      role: fc.constantFrom('user', 'developer', 'system'),
+      content: fc.oneof(
+        text,
+        fc.array(
+          text.map((t) => ({ type: 'input_text', text: t })),
+          { minLength: 1, maxLength: 2 },
+        ),
+      ),
+      typed: fc.boolean(),
+      id: fc.option(fc.constant('msg_0123456789abcdef'), { nil: undefined }),
+    })
+    .map(({ typed, id, ...item }) => [
+      { ...(typed ? { type: 'message' } : {}), ...(id ? { id } : {}), ...item },
+    ]),
+  text.map((t) => [
+    {
+      id: 'msg_assistant_1',
+      type: 'message',
+      role: 'assistant',
+      content: [{ type: 'output_text', text: t }],
+    },
+  ]),
+  fc.constant<JsonObject[]>([{ type: 'item_reference', id: 'rs_0123456789abcdef' }]),
+  fc.constant<JsonObject[]>([
+    { id: 'rs_0123456789abcdef', type: 'reasoning', summary: [], encrypted_content: 'gAAAAABencrypted' },
+  ]),
+  fc.tuple(toolName, text).map(([name, output]) => [
+    { id: 'fc_0123456789abcdef', type: 'function_call', call_id: `call_${name}`, name, arguments: '{}' },
+    { type: 'function_call_output', call_id: `call_${name}`, output },
+  ]),
+)
+
+const RESPONSES_STRIPPED = [
+  'temperature',
+  'top_p',
+  'max_output_tokens',
+  'metadata',
+  'previous_response_id',
+  'prompt_cache_retention',
+  'safety_identifier',
+  'seed',
+  'stream_options',
+  'truncation',
+  'user',
+] as const
+
+const responsesRequest = fc
+  .record({
+    model: fc.constantFrom(...MODELS),
+    input: fc.oneof(
+      text,
+      fc.array(responsesItem, { minLength: 1, maxLength: 5 }).map((groups) => groups.flat()),
+      fc.constant({ type: 'message', role: 'user', content: 'single object' }),
+    ),
+    instructions: fc.option(text, { nil: undefined }),
+    tools: fc.uniqueArray(toolDefinition, { maxLength: 3, selector: (t) => t.fn.name }),
+    format: fc.option(
+      fc.record({ name: nonBlank, schema: objectSchema }).map((f) => ({ type: 'json_schema', ...f })),
+      { nil: undefined },
+    ),
+    stripped: fc.uniqueArray(fc.constantFrom(...RESPONSES_STRIPPED), { maxLength: 5 }),
+    value: fc.jsonValue({ maxDepth: 1 }).filter((v) => v !== null),
+    conversation: fc.option(nonBlank, { nil: undefined }),
+    stream: fc.boolean(),
+  })
+  .map((g) => {
+    const body: JsonObject = { model: g.model.slug, input: g.input, stream: g.stream }
+    if (g.instructions !== undefined) body.instructions = g.instructions
+    if (g.tools.length > 0) body.tools = g.tools.map((t) => ({ type: 'function', ...t.fn }))
+    if (g.format !== undefined) body.text = { format: g.format }
+    for (const name of g.stripped) body[name] = g.value
+    if (g.conversation !== undefined) body.conversation = g.conversation
+    return body
+  })
+
+const completionRequest = fc
+  .record({
+    model: fc.constantFrom(...MODELS),
+    prompt: fc.oneof(
+      text,
+      text.map((t) => [t]),
+      fc.constant(undefined),
+    ),
+    effort: fc.option(fc.nat(5), { nil: undefined }),
+    stripped: fc.uniqueArray(
+      fc.constantFrom('temperature', 'max_tokens', 'stop', 'user', 'metadata', 'seed'),
+      {
+        maxLength: 4,
+      },
+    ),
+    value: fc.jsonValue({ maxDepth: 1 }),
+    includeUsage: fc.boolean(),
+  })
+  .map((g) => {
+    const body: JsonObject = {
+      model: g.model.slug,
+      stream: true,
+      stream_options: { include_usage: g.includeUsage },
+    }
+    if (g.prompt !== undefined) body.prompt = g.prompt
+    if (g.effort !== undefined) body.reasoning_effort = g.model.efforts[g.effort % g.model.efforts.length]
+    for (const name of g.stripped) body[name] = g.value
+    return body
+  })
+
 /** A mutation that makes a valid request invalid, with the parameter the error must name. */
 interface Mutation {
   apply(body: JsonObject): { body: JsonObject; param: string; noTools?: boolean }
@@ -528,6 +646,44 @@ describe('acceptance against the upstream emulator', () => {
       { numRuns: 150, interruptAfterTimeLimit: 90_000 },
     )
   }, 120_000)
+
+  it('every normalised /v1/responses request is accepted by the backend', async () => {
+    await fc.assert(
+      fc.asyncProperty(responsesRequest, async (body) => {
+        const result = normalizeResponsesRequest(body)
+        if (!result.ok) throw new Error(`rejected a valid request: ${JSON.stringify(result.error)}`)
+        for (const name of RESPONSES_STRIPPED) {
+          expect(result.ignoredParameters.includes(name)).toBe(Object.hasOwn(body, name))
+        }
+        expect(result.context.stream).toBe(body.stream)
+        const upstream = await post(inlineFiles(result), result.sessionId)
+        expect(upstream.status, upstream.body).toBe(200)
+        const response = await aggregateResponse(parseSse(upstream.body))
+        expect(response.status).toBe('completed')
+      }),
+      { numRuns: 60, interruptAfterTimeLimit: 60_000 },
+    )
+  }, 90_000)
+
+  it('every translated completions request is accepted by the backend', async () => {
+    await fc.assert(
+      fc.asyncProperty(completionRequest, async (body) => {
+        const result = translateCompletionRequest(body)
+        if (!result.ok) throw new Error(`rejected a valid request: ${JSON.stringify(result.error)}`)
+        const upstream = await post(result.request, result.sessionId)
+        expect(upstream.status, upstream.body).toBe(200)
+        const events = parseSse(upstream.body)
+        const items = []
+        for await (const item of completionChunks(events, result.context)) items.push(item)
+        expect(items.at(-1)).toEqual({ kind: 'done' })
+        const text = items
+          .flatMap((item) => (item.kind === 'chunk' ? item.data.choices.map((c) => c.text) : []))
+          .join('')
+        expect(toTextCompletion(await aggregateResponse(events), result.context).choices[0]?.text).toBe(text)
+      }),
+      { numRuns: 30, interruptAfterTimeLimit: 60_000 },
+    )
+  }, 90_000)
 
   it('every rejected request names the offending parameter', () => {
     fc.assert(

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest'
+import * as api from './index'
+
+describe('@airelays/translate exports', () => {
+  it('keeps its runtime surface small and explicit', () => {
+    expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
+      [
+        "TranslateError",
+        "aggregateResponse",
+        "chatChunks",
+        "completionChunks",
+        "isTranslateError",
+        "normalizeResponsesRequest",
+        "toChatCompletion",
+        "toChatUsage",
+        "toTextCompletion",
+        "translateChatRequest",
+        "translateCompletionRequest",
+      ]
+    `)
+  })
+})
