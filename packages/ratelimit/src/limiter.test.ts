@@ -733,11 +733,19 @@ describe('bounded memory (R5)', () => {
     const a = limiter.acquire('a')
     const b = limiter.acquire('b') // 'a' must go: it is the only candidate
     expect(limiter.snapshot()).toMatchObject({ tracked_clients: 1, active_clients: 1 })
+    clock.advance(2000)
+    limiter.take('b')
     if (a.ok) {
       a.release()
       a.release()
     }
-    expect(limiter.snapshot('b')).toMatchObject({ active_clients: 1, client: { active_requests: 1 } })
+    // The dropped state is not brought back by its release.
+    expect(limiter.snapshot('b')).toMatchObject({
+      tracked_clients: 1,
+      active_clients: 1,
+      client: { active_requests: 1 },
+    })
+    expect(limiter.snapshot('a').client).toMatchObject({ active_requests: 0 })
     if (b.ok) b.release()
     expect(limiter.snapshot('b')).toMatchObject({ active_clients: 0, client: { active_requests: 0 } })
   })

@@ -261,6 +261,8 @@ export function createRateLimiter(options?: RateLimiterOptions): RateLimiter {
 
   /** Keys that were blocked at some point; pruned lazily by snapshot(). */
   const blockedKeys = new Set<string>()
+  /** States dropped at the hard cap while they still held slots; their releases are not counted. */
+  const orphans = new Set<RateLimitClientState>()
   /** Number of stored clients with at least one active slot. */
   let activeClients = 0
   for (const [key, state] of store.entries()) {
@@ -289,7 +291,10 @@ export function createRateLimiter(options?: RateLimiterOptions): RateLimiter {
 
   function evict(key: string, s: RateLimitClientState): void {
     store.delete(key)
-    if (s.active > 0) activeClients--
+    if (s.active > 0) {
+      activeClients--
+      orphans.add(s)
+    }
   }
 
   /** Mark `s` as seen at `now`; move it to the recent end only when its position is stale. */
@@ -430,8 +435,11 @@ export function createRateLimiter(options?: RateLimiterOptions): RateLimiter {
       released = true
       if (s.active <= 0) return
       s.active--
-      // A state dropped at the hard cap while busy was already uncounted.
-      if (store.get(key) !== s) return
+      // A state dropped at the hard cap while busy was already uncounted and is not stored.
+      if (orphans.size !== 0 && orphans.has(s)) {
+        if (s.active === 0) orphans.delete(s)
+        return
+      }
       if (s.active === 0) activeClients--
       // The last clock reading stands in for now (saves a clock read per request). It can only
       // start the idle horizon earlier, never later, and an entry is still dropped only when its
