@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { EventEmitter } from 'node:events'
 import { afterEach, describe, expect, it } from 'vitest'
 import { codexBody, decodeJwtPayload, type Loose, parseSse, postResponses } from './_test-helpers'
@@ -281,5 +284,32 @@ describe('airelays-upstream-emulator CLI', () => {
     const help: string[] = []
     expect(await runCli(['--help'], { stdout: (l) => help.push(l), stderr: () => {} })).toBe(0)
     expect(help[0]).toContain('--gap-ms')
+  })
+})
+
+const builtCli = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+const bin = fileURLToPath(new URL('../bin/upstream-emulator.mjs', import.meta.url))
+
+describe('built bin', () => {
+  it.skipIf(!existsSync(builtCli))('prints its URL, serves, and exits 0 on SIGTERM', async () => {
+    const child = spawn(process.execPath, [bin, '--events', '2'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      const firstLine = await new Promise<string>((resolve, reject) => {
+        let out = ''
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString()
+          if (out.includes('\n')) resolve(out.split('\n')[0] as string)
+        })
+        child.once('exit', (code) => reject(new Error(`bin exited early with ${code}`)))
+      })
+      expect(firstLine).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+      const stats = await (await fetch(`${firstLine}/__emulator/stats`)).json()
+      expect(stats).toEqual({ inFlight: 0, completed: 0, aborted: 0, destroyed: 0 })
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      expect(await exited).toBe(0)
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL')
+    }
   })
 })

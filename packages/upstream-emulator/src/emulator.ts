@@ -726,12 +726,13 @@ export async function createUpstreamEmulator(
     record: RecordedRequest,
     path: string,
   ): Promise<void> => {
-    const headers = backendHeaders(record.requestId, defaults.plan)
+    let headers = backendHeaders(record.requestId, defaults.plan)
     const pre = takeBehaviour('usage', 'pre')
     if (pre && (await applyPre(pre, res, record, headers, defaults.plan))) return
     if (res.destroyed) return
     const identity = authenticate(req, res, headers)
     if (!identity) return
+    if (identity.plan !== defaults.plan) headers = backendHeaders(record.requestId, identity.plan)
     if (usage.whamForbidden && path === '/backend-api/wham/usage') {
       sendJson(res, 403, { detail: 'Forbidden' }, headers)
       return
@@ -1283,7 +1284,7 @@ export async function createUpstreamEmulator(
       )
     }
     server.once('error', onError)
-    server.listen(options.port ?? 0, host, () => {
+    server.listen({ port: options.port ?? 0, host, backlog: 4096 }, () => {
       server.off('error', onError)
       resolve()
     })
