@@ -1,0 +1,14 @@
+import { randomBytes } from 'node:crypto'
+
+/** `<prefix>_<32 lower-case hex>` from 16 CSPRNG bytes. */
+export function randomId(prefix: string): string {
+  return `${prefix}_${randomBytes(16).toString('hex')}`
+}
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
+
+/** The request id: the client's own `x-request-id` when it is short and plain, else `req_<32hex>`. */
+export function requestIdFor(clientValue: string | null): string {
+  if (clientValue && SANE_REQUEST_ID.test(clientValue)) return clientValue
+  return randomId('req')
+}

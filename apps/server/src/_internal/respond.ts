@@ -1,0 +1,123 @@
+import type { H3Event } from 'h3'
+import { INTERNAL_ERROR_MESSAGE, type RelayError, toRelayError } from '../errors'
+import { parseJsonObject, readBodyBytes } from './body'
+import type { RequestState } from './context'
+import type { RelayRuntime } from './runtime'
+import { BodySnapshot, BodySummary } from './traffic-log'
+import { redactQuery } from './redact'
+
+const JSON_TYPE = 'application/json'
+
+/** A JSON response whose body is remembered for the `outbound_response` log record. */
+export function jsonResponse(
+  state: RequestState,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Response {
+  state.outboundBody = body
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': JSON_TYPE, ...headers },
+  })
+}
+
+/** The envelope response of `error`; unexpected errors are reported with their detail (log only). */
+export function errorResponse(rt: RelayRuntime, state: RequestState, error: unknown): Response {
+  const relayError = toRelayError(error)
+  if (relayError.status >= 500 && relayError.message === INTERNAL_ERROR_MESSAGE)
+    reportUnexpected(rt, state, relayError)
+  return envelopeResponse(state, relayError)
+}
+
+/** The envelope response of a {@link RelayError}. */
+export function envelopeResponse(state: RequestState, error: RelayError): Response {
+  return jsonResponse(state, error.status, error.toJSON(), error.headers)
+}
+
+function reportUnexpected(rt: RelayRuntime, state: RequestState, error: RelayError): void {
+  const cause = error.cause
+  const detail = cause instanceof Error ? cause.message : String(cause)
+  const stack = cause instanceof Error ? cause.stack : undefined
+  rt.log.write(state.id, 'relay_error', { method: state.method, path: state.path, error: detail, stack })
+  rt.logger.error(
+    rt.secrets.scrub(`AIRelays: unexpected error on ${state.method} ${state.path} (${state.id}): ${detail}`),
+  )
+}
+
+function headerRecord(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {}
+  headers.forEach((value, key) => {
+    out[key] = value
+  })
+  return out
+}
+
+function queryRecord(url: URL): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  for (const [key, value] of url.searchParams) {
+    const prev = out[key]
+    if (prev === undefined) out[key] = value
+    else out[key] = Array.isArray(prev) ? [...prev, value] : [prev, value]
+  }
+  return out
+}
+
+/** Write the `inbound_request` record once (and count the request). */
+export function logInbound(
+  rt: RelayRuntime,
+  event: H3Event,
+  state: RequestState,
+  body: BodySnapshot | BodySummary | null,
+  extra: Record<string, unknown> = {},
+): void {
+  if (!state.logged || state.inboundLogged) return
+  state.inboundLogged = true
+  rt.requestsTotal++
+  rt.log.write(state.id, 'inbound_request', {
+    method: state.method,
+    path: state.basePath + state.path,
+    query: redactQuery(queryRecord(event.url), rt.secrets),
+    headers: headerRecord(event.req.headers),
+    client_ip: state.clientIp,
+    body: body ?? new BodySnapshot(null, null),
+    ...extra,
+  })
+}
+
+/**
+ * Read the request body as a JSON object (size-limited), logging the inbound record with the body
+ * snapshot. Invalid JSON gives 400 "Request body must be valid JSON."; anything but an object
+ * gives 400 "Request body must be a JSON object.".
+ */
+export async function readJsonBody(
+  rt: RelayRuntime,
+  event: H3Event,
+  state: RequestState,
+  options: { emptyAsObject: boolean },
+): Promise<Record<string, unknown>> {
+  let bytes: Uint8Array
+  try {
+    bytes = await readBodyBytes(event.req as unknown as Request, rt.settings.maxJsonBodyBytes)
+  } catch (error) {
+    const relayError: RelayError = toRelayError(error)
+    if (relayError.status === 413) {
+      logInbound(
+        rt,
+        event,
+        state,
+        new BodySummary({ kind: 'not_read', reason: 'too_large', limit: rt.settings.maxJsonBodyBytes }),
+      )
+    }
+    throw relayError
+  }
+  const parsed = parseJsonObject(bytes, options.emptyAsObject)
+  logInbound(
+    rt,
+    event,
+    state,
+    new BodySnapshot(bytes, event.req.headers.get('content-type'), parsed.ok ? parsed.value : undefined),
+  )
+  if (!parsed.ok) throw parsed.error
+  return parsed.value
+}

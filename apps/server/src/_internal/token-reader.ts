@@ -1,0 +1,79 @@
+import { promises as fs } from 'node:fs'
+import { readRelayToken } from '@airelays/auth-store'
+
+/** Where the relay token came from: `memory` (an option), `env` (AIRELAYS_BEARER_TOKEN), `file`, or nowhere. */
+export type RelayTokenSource = 'memory' | 'env' | 'file' | null
+
+/** The current relay token and where it came from. */
+export interface RelayTokenState {
+  token: string | null
+  source: RelayTokenSource
+}
+
+/** Options of {@link createTokenReader}. */
+export interface TokenReaderOptions {
+  /** A token given inline; it wins over the file. */
+  inline: string | null
+  /** Where the inline token came from. */
+  inlineSource: 'memory' | 'env'
+  /** The relay token file (`bearer_token_file`), or `null`. */
+  file: string | null
+  /** Monotonic-ish clock in ms, used to rate-limit `stat` calls. */
+  now: () => number
+  /** Re-check the file at most this often (ms). */
+  checkIntervalMs?: number
+  /** Called with every token value read, so it can be scrubbed from logs. */
+  onToken?: (token: string) => void
+}
+
+/** Reads the relay token per request, cheaply: the file is re-read only when its mtime/size changed. */
+export interface TokenReader {
+  current(): Promise<RelayTokenState>
+}
+
+export function createTokenReader(opts: TokenReaderOptions): TokenReader {
+  const inline = opts.inline?.trim() || null
+  if (inline) {
+    opts.onToken?.(inline)
+    const state: RelayTokenState = { token: inline, source: opts.inlineSource }
+    return { current: () => Promise.resolve(state) }
+  }
+  const file = opts.file
+  if (!file) {
+    const none: RelayTokenState = { token: null, source: null }
+    return { current: () => Promise.resolve(none) }
+  }
+  const interval = opts.checkIntervalMs ?? 1000
+  let state: RelayTokenState = { token: null, source: null }
+  let signature = ''
+  let checkedAt = Number.NEGATIVE_INFINITY
+  let pending: Promise<RelayTokenState> | null = null
+
+  async function refresh(): Promise<RelayTokenState> {
+    try {
+      const info = await fs.stat(file as string)
+      const next = `${info.mtimeMs}:${info.size}:${info.ino}`
+      if (next !== signature) {
+        const { token } = await readRelayToken({ file })
+        signature = next
+        state = token ? { token, source: 'file' } : { token: null, source: null }
+        if (token) opts.onToken?.(token)
+      }
+    } catch {
+      signature = ''
+      state = { token: null, source: null }
+    }
+    checkedAt = opts.now()
+    return state
+  }
+
+  return {
+    current() {
+      if (opts.now() - checkedAt < interval) return Promise.resolve(state)
+      pending ??= refresh().finally(() => {
+        pending = null
+      })
+      return pending
+    },
+  }
+}

@@ -1,0 +1,294 @@
+import { createHash } from 'node:crypto'
+import { promises as fs } from 'node:fs'
+import { join } from 'node:path'
+import { redact, type SecretSet } from './redact'
+
+/** Receives operational problems of the relay (log disk failures, sweep errors). */
+export interface RelayLogger {
+  warn(message: string): void
+  error(message: string): void
+}
+
+/** A request or response body captured for the log; summarised lazily, at write time. */
+export class BodySnapshot {
+  constructor(
+    readonly data: Uint8Array | string | null,
+    readonly contentType: string | null,
+    readonly parsed?: unknown,
+  ) {}
+}
+
+/** A body snapshot whose bytes were not read (e.g. rejected before reading). */
+export class BodySummary {
+  constructor(readonly summary: Record<string, unknown>) {}
+}
+
+const TEXT_TYPES = /json|xml|javascript|x-www-form-urlencoded/i
+const BINARY_NOTE = 'Binary payload omitted by default. This is explicit, not silent truncation.'
+
+function materializeBody(snapshot: BodySnapshot, secrets: SecretSet): Record<string, unknown> {
+  const { contentType } = snapshot
+  const data =
+    snapshot.data === null && snapshot.parsed !== undefined ? JSON.stringify(snapshot.parsed) : snapshot.data
+  const bytes = data === null ? 0 : typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength
+  if (bytes === 0) return { kind: 'empty', bytes: 0 }
+  const sha256 = createHash('sha256')
+    .update(data as Uint8Array | string)
+    .digest('hex')
+  const textLike =
+    !contentType || contentType.toLowerCase().startsWith('text/') || TEXT_TYPES.test(contentType)
+  if (!textLike) return { kind: 'binary_summary', bytes, sha256, note: BINARY_NOTE }
+  if (snapshot.parsed !== undefined)
+    return { kind: 'json', bytes, sha256, json: redact(snapshot.parsed, secrets) }
+  const raw = data as Uint8Array | string
+  const text =
+    typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')
+  try {
+    return { kind: 'json', bytes, sha256, json: redact(JSON.parse(text), secrets) }
+  } catch {
+    return { kind: 'text', bytes, sha256, text: secrets.scrub(text) }
+  }
+}
+
+/** Options of {@link TrafficLog}. */
+export interface TrafficLogOptions {
+  /** Directory of the hourly files; `null` disables file logging (records are dropped). */
+  dir: string | null
+  /** Hour files older than this many days are deleted; 0 keeps everything. */
+  retentionDays: number
+  /** Secrets scrubbed from every string. */
+  secrets: SecretSet
+  /** Wall clock in epoch milliseconds. */
+  now: () => number
+  /** Where disk problems are reported (at most once per minute). */
+  logger: RelayLogger
+  /** Records kept in memory while the disk is slow; older ones are dropped beyond it. */
+  maxQueue?: number
+}
+
+interface PendingRecord {
+  at: number
+  requestId: string
+  phase: string
+  fields: Record<string, unknown>
+}
+
+const HOUR_MS = 3_600_000
+const REPORT_INTERVAL_MS = 60_000
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0')
+}
+
+/** `<dir>/YYYY/MM/DD-HH.log` for the UTC hour of `at`. */
+export function hourFilePath(dir: string, at: number): string {
+  const d = new Date(at)
+  return join(
+    dir,
+    String(d.getUTCFullYear()),
+    pad(d.getUTCMonth() + 1),
+    `${pad(d.getUTCDate())}-${pad(d.getUTCHours())}.log`,
+  )
+}
+
+/**
+ * The traffic log: hourly JSONL files under the logs directory. `write()` only queues; an async
+ * writer redacts, serialises and appends in batches, so the response path never waits for the
+ * disk. If the disk fails, records are dropped and the failure is reported at most once a minute.
+ */
+export class TrafficLog {
+  readonly #opts: TrafficLogOptions
+  #queue: PendingRecord[] = []
+  #scheduled = false
+  #flushing: Promise<void> | null = null
+  #handle: fs.FileHandle | null = null
+  #handlePath: string | null = null
+  #lastReport = Number.NEGATIVE_INFINITY
+  #dropped = 0
+  #sweepTimer: NodeJS.Timeout | null = null
+  #closed = false
+
+  constructor(opts: TrafficLogOptions) {
+    this.#opts = opts
+  }
+
+  /** Whether records are written at all. */
+  get enabled(): boolean {
+    return this.#opts.dir !== null
+  }
+
+  /** Queue one record. Never throws, never waits. */
+  write(requestId: string, phase: string, fields: Record<string, unknown> = {}): void {
+    if (this.#opts.dir === null || this.#closed) return
+    const max = this.#opts.maxQueue ?? 50_000
+    if (this.#queue.length >= max) {
+      this.#queue.shift()
+      this.#dropped++
+    }
+    this.#queue.push({ at: this.#opts.now(), requestId, phase, fields })
+    if (!this.#scheduled) {
+      this.#scheduled = true
+      setImmediate(() => {
+        this.#scheduled = false
+        void this.flush()
+      })
+    }
+  }
+
+  /** Write everything queued so far. */
+  flush(): Promise<void> {
+    if (this.#flushing) return this.#flushing.then(() => (this.#queue.length > 0 ? this.flush() : undefined))
+    if (this.#queue.length === 0) return Promise.resolve()
+    const batch = this.#queue
+    this.#queue = []
+    this.#flushing = this.#writeBatch(batch).finally(() => {
+      this.#flushing = null
+    })
+    return this.#flushing
+  }
+
+  async #writeBatch(batch: PendingRecord[]): Promise<void> {
+    const dir = this.#opts.dir
+    if (dir === null) return
+    const groups = new Map<string, string[]>()
+    for (const record of batch) {
+      let line: string
+      try {
+        line = this.#serialise(record)
+      } catch (error) {
+        this.#report(`AIRelays could not serialise a traffic log record (${record.phase}).`, error)
+        continue
+      }
+      const path = hourFilePath(dir, record.at)
+      const lines = groups.get(path)
+      if (lines) lines.push(line)
+      else groups.set(path, [line])
+    }
+    for (const [path, lines] of groups) {
+      try {
+        const handle = await this.#open(path)
+        await handle.write(`${lines.join('\n')}\n`)
+      } catch (error) {
+        this.#dropped += lines.length
+        await this.#closeHandle()
+        this.#report(
+          `AIRelays could not write its traffic log under ${dir}; requests are still served.`,
+          error,
+        )
+      }
+    }
+    if (this.#dropped > 0 && this.#queue.length === 0) {
+      const dropped = this.#dropped
+      this.#dropped = 0
+      this.#report(`AIRelays dropped ${dropped} traffic log record(s).`, null)
+    }
+  }
+
+  #serialise(record: PendingRecord): string {
+    const { secrets } = this.#opts
+    const body: Record<string, unknown> = {
+      logged_at: new Date(record.at).toISOString(),
+      request_id: record.requestId,
+      phase: record.phase,
+    }
+    for (const [key, value] of Object.entries(record.fields)) {
+      if (value instanceof BodySnapshot) body[key] = materializeBody(value, secrets)
+      else if (value instanceof BodySummary) body[key] = value.summary
+      else body[key] = redact(value, secrets)
+    }
+    const line = JSON.stringify(body)
+    return line.includes('\u2028') || line.includes('\u2029')
+      ? line.replaceAll('\u2028', '\\u2028').replaceAll('\u2029', '\\u2029')
+      : line
+  }
+
+  async #open(path: string): Promise<fs.FileHandle> {
+    if (this.#handle && this.#handlePath === path) return this.#handle
+    await this.#closeHandle()
+    await fs.mkdir(join(path, '..'), { recursive: true, mode: 0o700 })
+    const handle = await fs.open(path, 'a', 0o600)
+    try {
+      await handle.chmod(0o600)
+    } catch {
+      // best effort: the file was created 0600 above, only a pre-existing file may differ
+    }
+    this.#handle = handle
+    this.#handlePath = path
+    return handle
+  }
+
+  async #closeHandle(): Promise<void> {
+    const handle = this.#handle
+    this.#handle = null
+    this.#handlePath = null
+    if (handle) await handle.close().catch(() => {})
+  }
+
+  #report(message: string, error: unknown): void {
+    const now = this.#opts.now()
+    if (now - this.#lastReport < REPORT_INTERVAL_MS) return
+    this.#lastReport = now
+    const detail = error instanceof Error ? ` (${error.message})` : ''
+    this.#opts.logger.error(this.#opts.secrets.scrub(`${message}${detail}`))
+  }
+
+  /** Start the retention sweep: once now, then every hour (the timer never keeps the process alive). */
+  startRetention(): void {
+    if (this.#opts.dir === null || this.#opts.retentionDays <= 0 || this.#sweepTimer) return
+    void this.sweep()
+    this.#sweepTimer = setInterval(() => void this.sweep(), HOUR_MS)
+    this.#sweepTimer.unref()
+  }
+
+  /** Delete hour files older than the retention period (and the directories they leave empty). */
+  async sweep(): Promise<number> {
+    const dir = this.#opts.dir
+    if (dir === null || this.#opts.retentionDays <= 0) return 0
+    const cutoff = this.#opts.now() - this.#opts.retentionDays * 24 * HOUR_MS
+    let removed = 0
+    try {
+      for (const year of await listDir(dir)) {
+        if (!/^\d{4}$/.test(year)) continue
+        const yearDir = join(dir, year)
+        for (const month of await listDir(yearDir)) {
+          if (!/^\d{2}$/.test(month)) continue
+          const monthDir = join(yearDir, month)
+          for (const file of await listDir(monthDir)) {
+            const match = /^(\d{2})-(\d{2})\.log$/.exec(file)
+            if (!match) continue
+            const hourEnd =
+              Date.UTC(Number(year), Number(month) - 1, Number(match[1]), Number(match[2])) + HOUR_MS
+            if (hourEnd <= cutoff) {
+              await fs.rm(join(monthDir, file), { force: true })
+              removed++
+            }
+          }
+          await fs.rmdir(monthDir).catch(() => {})
+        }
+        await fs.rmdir(yearDir).catch(() => {})
+      }
+    } catch (error) {
+      this.#report(`AIRelays could not apply log retention under ${dir}.`, error)
+    }
+    return removed
+  }
+
+  /** Flush and close the current file; later writes are ignored. */
+  async close(): Promise<void> {
+    if (this.#sweepTimer) clearInterval(this.#sweepTimer)
+    this.#sweepTimer = null
+    await this.flush()
+    this.#closed = true
+    await this.flush()
+    await this.#closeHandle()
+  }
+}
+
+async function listDir(path: string): Promise<string[]> {
+  try {
+    return await fs.readdir(path)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
+}

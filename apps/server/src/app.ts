@@ -1,0 +1,384 @@
+import { performance } from 'node:perf_hooks'
+import { createAuthStore, credentialStoreFor } from '@airelays/auth-store'
+import { createFileStore } from '@airelays/file-inliner'
+import { createRateLimiter } from '@airelays/ratelimit'
+import { type CredentialStore, createUpstreamClient, type UpstreamHooks } from '@airelays/upstream-client'
+import { H3, type H3Event, toResponse } from 'h3'
+import { ConversationStore } from './_internal/conversations'
+import { type RequestState, setState, shuttingDownError } from './_internal/context'
+import { requestIdFor } from './_internal/ids'
+import { SecretSet } from './_internal/redact'
+import { errorResponse, logInbound } from './_internal/respond'
+import { RouteTable } from './_internal/routes'
+import { Lifecycle, type RelayRuntime } from './_internal/runtime'
+import { securityGate } from './_internal/security'
+import { createTokenReader } from './_internal/token-reader'
+import { type RelayLogger, TrafficLog } from './_internal/traffic-log'
+import { finishRequest } from './_internal/finish'
+import { RelayError } from './errors'
+import type { RelayOptions } from './options'
+import { registerApiRoutes, registerPublicRoutes } from './routes'
+import { RELAY_VERSION } from './version'
+
+/** A relay app plus the handles `serveRelay` needs for graceful shutdown. */
+export interface BuiltRelay {
+  app: H3
+  runtime: RelayRuntime
+  /** Flush the traffic log and release what the relay created (the default upstream client). */
+  close(): Promise<void>
+}
+
+const DEFAULT_MAX_JSON_BYTES = 16 * 1024 * 1024
+const DEFAULT_KEEP_ALIVE_MS = 15_000
+const MONITORING_PATHS: ReadonlySet<string> = new Set([
+  '/healthz',
+  '/v1/relay/status',
+  '/v1/subscription/status',
+  '/v1/account/rate_limits',
+  '/no-tools/v1/relay/status',
+  '/no-tools/v1/subscription/status',
+  '/no-tools/v1/account/rate_limits',
+])
+const NOT_FOUND = Symbol.for('h3.notFound')
+
+const consoleLogger: RelayLogger = {
+  warn: (message) => console.warn(message),
+  error: (message) => console.error(message),
+}
+
+function isApiPath(path: string): boolean {
+  return (
+    path === '/v1' || path.startsWith('/v1/') || path === '/no-tools/v1' || path.startsWith('/no-tools/v1/')
+  )
+}
+
+function trimSlash(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path
+}
+
+/** Adds the relay's tokens to the log scrubber whenever credentials are read or rotated. */
+function scrubbingCredentials(store: CredentialStore, secrets: SecretSet): CredentialStore {
+  const remember = (auth: Awaited<ReturnType<CredentialStore['load']>>): void => {
+    if (!auth) return
+    secrets.add(auth.tokens.access_token)
+    secrets.add(auth.tokens.refresh_token)
+    secrets.add(auth.tokens.id_token)
+  }
+  return {
+    async load() {
+      const auth = await store.load()
+      remember(auth)
+      return auth
+    },
+    async save(auth) {
+      remember(auth)
+      await store.save(auth)
+    },
+    ...(store.delete ? { delete: () => (store.delete as () => Promise<void>)() } : {}),
+  }
+}
+
+function upstreamHooks(log: TrafficLog): UpstreamHooks {
+  const id = (requestId: string | null): string => requestId ?? 'upstream'
+  return {
+    onRequest: (info) =>
+      log.write(id(info.requestId), 'upstream_request', {
+        method: info.method,
+        url: info.url,
+        attempt: info.attempt,
+        session_id: info.sessionId,
+      }),
+    onResponse: (info) =>
+      log.write(id(info.requestId), info.status >= 400 ? 'upstream_response_error' : 'upstream_response', {
+        method: info.method,
+        url: info.url,
+        attempt: info.attempt,
+        status_code: info.status,
+        headers: info.headers,
+        duration_ms: Math.round(info.durationMs * 100) / 100,
+      }),
+    onRetry: (info) =>
+      log.write(id(info.requestId), 'retry_backoff', {
+        attempt: info.attempt,
+        max_attempts: info.maxAttempts,
+        delay_seconds: info.delaySeconds,
+        status_code: info.status,
+        reason: info.reason,
+      }),
+    onRetrySkipped: (info) =>
+      log.write(id(info.requestId), 'retry_skipped', {
+        reason: info.reason,
+        attempt: info.attempt,
+        status_code: info.status,
+        resets_in_seconds: info.resetsInSeconds,
+      }),
+    onRefresh: (info) =>
+      log.write('upstream-auth', 'upstream_auth_refresh', {
+        reason: info.reason,
+        outcome: info.outcome,
+        error: info.error ? { code: info.error.code, message: info.error.message } : null,
+      }),
+    onStreamEnd: (info) => {
+      const ok = info.status === 'completed' || info.status === 'incomplete'
+      log.write(id(info.requestId), ok ? 'upstream_usage' : 'upstream_stream_error', {
+        status: info.status,
+        response_id: info.responseId,
+        events: info.events,
+        usage: info.usage,
+        ...(info.error
+          ? { error: info.error.upstreamError ?? { code: info.error.code, message: info.error.message } }
+          : {}),
+      })
+    },
+  }
+}
+
+/**
+ * Builds the relay app and its runtime. `createRelayApp` returns only the app; `serveRelay` also
+ * uses the runtime for graceful shutdown.
+ */
+export function buildRelay(options: RelayOptions): BuiltRelay {
+  const { config } = options
+  if (!config || typeof config !== 'object' || !config.paths || !config.security) {
+    throw new TypeError(
+      'createRelayApp: `config` must be a ResolvedConfig (see loadConfig() in @airelays/config).',
+    )
+  }
+  const now = options.clock ?? Date.now
+  const logger = options.logger ?? consoleLogger
+  const secrets = new SecretSet()
+  const log = new TrafficLog({
+    dir: options.trafficLog === false ? null : config.paths.logs_dir,
+    retentionDays: config.logging.retention_days,
+    secrets,
+    now,
+    logger,
+  })
+  const inlineToken = options.relayToken ?? config.security.bearer_token ?? null
+  const tokens = createTokenReader({
+    inline: inlineToken,
+    inlineSource: options.relayToken ? 'memory' : 'env',
+    file: config.security.bearer_token_file,
+    now: () => performance.now(),
+    onToken: (token) => secrets.add(token),
+  })
+  const credentials = scrubbingCredentials(
+    options.credentials ??
+      credentialStoreFor(createAuthStore({ mode: config.auth.storage, dataDir: config.paths.data_dir })),
+    secrets,
+  )
+  const ownsUpstream = !options.upstream
+  const openai = config.providers.openai
+  const upstream =
+    options.upstream ??
+    createUpstreamClient({
+      credentials,
+      baseUrl: config.upstream.base_url,
+      issuerUrl: config.upstream.issuer_base_url,
+      clientId: config.upstream.client_id,
+      clientVersion: config.upstream.client_version,
+      requestTimeoutMs: config.upstream.request_timeout_seconds * 1000,
+      modelsCacheTtlSeconds: openai.models_cache_ttl_seconds,
+      retry: { attempts: openai.retry_attempts, backoffSeconds: openai.retry_backoff_seconds },
+      clock: now,
+      hooks: upstreamHooks(log),
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    })
+  const files =
+    options.files ??
+    createFileStore({
+      dataDir: config.paths.data_dir,
+      maxUploadBytes: config.uploads.max_upload_bytes,
+      maxTotalUploadBytes: config.uploads.max_total_upload_bytes,
+      clock: now,
+    })
+  const limiter =
+    options.limiter ??
+    createRateLimiter({
+      perMinute: config.security.rate_limit_per_minute,
+      burst: config.security.rate_limit_burst,
+      maxConcurrent: config.security.concurrent_requests_per_ip,
+      failedAuthMaxAttempts: config.security.failed_auth_max_attempts,
+      failedAuthWindowSeconds: config.security.failed_auth_window_seconds,
+      failedAuthBlockSeconds: config.security.failed_auth_block_seconds,
+      clock: { now },
+    })
+  const runtime: RelayRuntime = {
+    settings: {
+      config,
+      maxJsonBodyBytes: options.maxJsonBodyBytes ?? DEFAULT_MAX_JSON_BYTES,
+      keepAliveMs: options.keepAliveIntervalMs ?? DEFAULT_KEEP_ALIVE_MS,
+    },
+    version: options.version ?? RELAY_VERSION,
+    now,
+    logger,
+    log,
+    secrets,
+    tokens,
+    limiter,
+    upstream,
+    files,
+    conversations: new ConversationStore(config.paths.data_dir, () => Math.floor(now() / 1000)),
+    lifecycle: new Lifecycle(),
+    requestsTotal: 0,
+  }
+  log.startRetention()
+
+  const app = new H3({ allowMalformedURL: true })
+  const routes = new RouteTable()
+  app.use(relayCore(runtime))
+  registerPublicRoutes(app, routes, runtime)
+  for (const prefix of ['/v1', '/no-tools/v1'] as const) registerApiRoutes(app, routes, runtime, prefix)
+  app.all('/**', (event) => {
+    const allowed = routes.methodsFor(stateOfPath(event))
+    if (allowed.length > 0) {
+      throw new RelayError({
+        status: 405,
+        type: 'invalid_request_error',
+        code: 'method_not_allowed',
+        message: `Method ${event.req.method} is not allowed on this route. Allowed: ${allowed.join(', ')}.`,
+        headers: { allow: allowed.join(', ') },
+      })
+    }
+    throw new RelayError({
+      status: 404,
+      type: 'invalid_request_error',
+      code: 'not_found',
+      message: `Unknown route: ${event.req.method} ${stateOfPath(event)}.`,
+    })
+  })
+
+  let closing: Promise<void> | null = null
+  return {
+    app,
+    runtime,
+    close() {
+      closing ??= (async () => {
+        await log.close()
+        if (ownsUpstream) await upstream.close().catch(() => {})
+      })()
+      return closing
+    },
+  }
+}
+
+function stateOfPath(event: H3Event): string {
+  const state = (event.context as Record<string, unknown>).airelays as RequestState | undefined
+  return state?.path ?? event.url.pathname
+}
+
+/**
+ * Create the AIRelays relay as an h3 app: no listener, no global state. Mount it in a host app
+ * (`host.mount('/ai', createRelayApp(opts))`), use `app.fetch` as a Nitro server entry, or serve
+ * it with `serveRelay()`.
+ *
+ * @example
+ * const { config } = await loadConfig()
+ * const app = createRelayApp({ config })
+ * const res = await app.request('/healthz')
+ */
+export function createRelayApp(options: RelayOptions): H3 {
+  return buildRelay(options).app
+}
+
+/** The first middleware: request id, state, security, error envelope, `x-request-id` on everything. */
+function relayCore(rt: RelayRuntime) {
+  return async (event: H3Event, next: () => unknown): Promise<Response> => {
+    const path = event.url.pathname
+    const fullPath = new URL(event.req.url).pathname
+    const basePath = fullPath.endsWith(path) ? fullPath.slice(0, fullPath.length - path.length) : ''
+    const trusted = rt.settings.config.security.trust_x_forwarded_for
+    const state: RequestState = {
+      id: requestIdFor(event.req.headers.get('x-request-id')),
+      startedAt: rt.now(),
+      method: event.req.method,
+      path,
+      basePath,
+      clientIp: clientIp(event, trusted),
+      logged: !MONITORING_PATHS.has(trimSlash(path)),
+      abort: new AbortController(),
+      inboundLogged: false,
+      deferred: false,
+      finished: false,
+      release: null,
+      admitted: false,
+      skipInbound: false,
+      outboundBody: undefined,
+      outboundExtra: {},
+      headers: {},
+    }
+    setState(event, state)
+    rt.lifecycle.add(state)
+    const signal = (event.req as { signal?: AbortSignal }).signal
+    const onClientAbort = (): void => {
+      if (!state.abort.signal.aborted) state.abort.abort(signal?.reason)
+    }
+    if (signal) {
+      if (signal.aborted) onClientAbort()
+      else signal.addEventListener('abort', onClientAbort, { once: true })
+    }
+
+    let response: Response
+    try {
+      if (rt.lifecycle.draining) throw shuttingDownError()
+      if (isMalformed(path)) {
+        throw new RelayError({
+          status: 400,
+          type: 'invalid_request_error',
+          code: 'invalid_request',
+          message: 'The request path is not a valid URL path.',
+        })
+      }
+      if (isApiPath(path)) await securityGate(rt, event, state)
+      state.admitted = true
+      if (state.method === 'GET' || state.method === 'HEAD' || state.method === 'DELETE') {
+        logInbound(rt, event, state, null)
+      }
+      const value = await next()
+      if (value === NOT_FOUND || value === undefined)
+        throw new RelayError({
+          status: 404,
+          type: 'invalid_request_error',
+          code: 'not_found',
+          message: `Unknown route: ${state.method} ${path}.`,
+        })
+      if (value instanceof Error) throw value
+      response = value instanceof Response ? value : await toResponse(value, event)
+    } catch (error) {
+      if (state.admitted && !state.skipInbound) logInbound(rt, event, state, null)
+      response = errorResponse(rt, state, error)
+    }
+    const headers = response.headers
+    headers.set('x-request-id', state.id)
+    for (const [name, value] of Object.entries(state.headers)) headers.set(name, value)
+    if (rt.lifecycle.draining) headers.set('connection', 'close')
+    if (state.deferred) {
+      signal?.removeEventListener('abort', onClientAbort)
+    } else {
+      signal?.removeEventListener('abort', onClientAbort)
+      finishRequest(rt, state, response.status)
+    }
+    return response
+  }
+}
+
+function isMalformed(path: string): boolean {
+  if (!path.includes('%')) return false
+  try {
+    decodeURIComponent(path)
+    return false
+  } catch {
+    return true
+  }
+}
+
+/** The socket peer, or the first X-Forwarded-For entry when trusted, else "unknown". */
+function clientIp(event: H3Event, trustForwardedFor: boolean): string {
+  if (trustForwardedFor) {
+    const forwarded = event.req.headers.get('x-forwarded-for')
+    const first = forwarded?.split(',')[0]?.trim()
+    if (first) return first
+  }
+  const ip = (event.req as { ip?: string }).ip
+  return ip && ip.length > 0 ? ip : 'unknown'
+}

@@ -1,0 +1,74 @@
+import type { ResolvedConfig } from '@airelays/config'
+import type { FileStore } from '@airelays/file-inliner'
+import type { RateLimiter } from '@airelays/ratelimit'
+import type { CredentialStore, UpstreamClient } from '@airelays/upstream-client'
+import type { Dispatcher } from 'undici'
+import type { RelayLogger } from './_internal/traffic-log'
+
+export type { RelayLogger }
+
+/**
+ * Options of `createRelayApp` (and `serveRelay`). Only `config` is required: every collaborator is
+ * built from it unless injected. Nothing is read from `process.env` here; resolve the config with
+ * `loadConfig()` from @airelays/config (flags > `AIRELAYS_*` env > legacy env > config.toml > defaults).
+ */
+export interface RelayOptions {
+  /** Resolved settings, e.g. `(await loadConfig()).config` from @airelays/config. */
+  config: ResolvedConfig
+  /**
+   * Relay bearer token given directly (reported as source `memory`). It wins over
+   * `config.security.bearer_token` (`AIRELAYS_BEARER_TOKEN`, source `env`), which wins over the
+   * token file `config.security.bearer_token_file` (re-read when it changes, so a rotated token
+   * applies without a restart).
+   * @default null
+   */
+  relayToken?: string | null
+  /**
+   * Upstream credential store. @default `credentialStoreFor(createAuthStore({ mode: config.auth.storage,
+   * dataDir: config.paths.data_dir }))` from @airelays/auth-store
+   */
+  credentials?: CredentialStore
+  /**
+   * Upstream (Codex backend) client. When injected, the relay does not close it.
+   * @default `createUpstreamClient(...)` from `config.upstream` / `config.providers.openai`
+   */
+  upstream?: UpstreamClient
+  /** undici dispatcher for the default upstream client. @default the upstream client's own proxy-aware agent */
+  dispatcher?: Dispatcher
+  /** Upload store. @default `createFileStore({ dataDir: config.paths.data_dir, ...config.uploads })` */
+  files?: FileStore
+  /** Rate limiter. @default `createRateLimiter(...)` from `config.security` */
+  limiter?: RateLimiter
+  /** Wall clock in epoch milliseconds (logs, ids, limits, models). @default Date.now */
+  clock?: () => number
+  /** Where operational problems (log disk failures, unexpected errors) are reported. @default console */
+  logger?: RelayLogger
+  /** Version shown by `/healthz`, `/` and `/v1/relay/status`. @default this package's version */
+  version?: string
+  /** Largest JSON request body, in bytes; larger bodies get 413. @default 16777216 (16 MiB) */
+  maxJsonBodyBytes?: number
+  /** Idle time after which a `: keep-alive` comment is written on an open stream, in ms. @default 15000 */
+  keepAliveIntervalMs?: number
+  /** Write the traffic log under `config.paths.logs_dir`. @default true */
+  trafficLog?: boolean
+}
+
+/** Options of `serveRelay`: the app options plus the listener. */
+export interface ServeRelayOptions extends RelayOptions {
+  /** Interface to listen on. @default config.server.host ("127.0.0.1") */
+  host?: string
+  /** Port; 0 picks a free one. @default config.server.port (8080) */
+  port?: number
+  /**
+   * Handle SIGTERM and SIGINT: the first starts a graceful shutdown, a second one forces it.
+   * The listeners are removed when the server closes.
+   * @default false
+   */
+  handleSignals?: boolean
+  /**
+   * How long in-flight requests (streams included) may run after shutdown starts, in ms. Then open
+   * streams end with an in-band error event, their upstream calls are aborted and sockets closed.
+   * @default 10000
+   */
+  shutdownGraceMs?: number
+}

@@ -1,0 +1,54 @@
+import { getRouterParam, type H3Event } from 'h3'
+import { stateOf } from '../_internal/context'
+import { jsonResponse, readJsonBody } from '../_internal/respond'
+import type { RelayRuntime } from '../_internal/runtime'
+import { RelayError } from '../errors'
+import type { RelayHandler } from './index'
+
+function openaiRequired(rt: RelayRuntime): void {
+  if (!rt.settings.config.providers.openai.enabled) {
+    throw new RelayError({
+      status: 501,
+      type: 'unsupported_error',
+      code: 'provider_disabled',
+      message: 'This route is currently available only when the OpenAI runtime is enabled.',
+    })
+  }
+}
+
+function conversationId(event: H3Event): string {
+  return getRouterParam(event, 'conversation_id') ?? ''
+}
+
+/** `/v1/conversations` routes: create, get, update (shallow-merge metadata), delete. */
+export function conversationRoutes(rt: RelayRuntime): {
+  create: RelayHandler
+  get: RelayHandler
+  update: RelayHandler
+  remove: RelayHandler
+} {
+  return {
+    async create(event) {
+      const state = stateOf(event)
+      openaiRequired(rt)
+      const body = await readJsonBody(rt, event, state, { emptyAsObject: true })
+      return jsonResponse(state, 200, await rt.conversations.create(body))
+    },
+    async get(event) {
+      const state = stateOf(event)
+      openaiRequired(rt)
+      return jsonResponse(state, 200, await rt.conversations.get(conversationId(event)))
+    },
+    async update(event) {
+      const state = stateOf(event)
+      openaiRequired(rt)
+      const body = await readJsonBody(rt, event, state, { emptyAsObject: true })
+      return jsonResponse(state, 200, await rt.conversations.update(conversationId(event), body))
+    },
+    async remove(event) {
+      const state = stateOf(event)
+      openaiRequired(rt)
+      return jsonResponse(state, 200, await rt.conversations.delete(conversationId(event)))
+    },
+  }
+}

@@ -1,0 +1,334 @@
+import { expandFileReferences } from '@airelays/file-inliner'
+import {
+  aggregateResponse,
+  chatChunks,
+  completionChunks,
+  isTranslateError,
+  normalizeResponsesRequest,
+  type ResponsesObject,
+  type StreamItem,
+  type TranslationContext,
+  type TranslationResult,
+  toChatCompletion,
+  toTextCompletion,
+  translateChatRequest,
+  translateCompletionRequest,
+} from '@airelays/translate'
+import { isUpstreamError, type ResponsesEvent, type ResponsesStream } from '@airelays/upstream-client'
+import type { H3Event } from 'h3'
+import { type RequestState, stateOf } from '../_internal/context'
+import { finishRequest } from '../_internal/finish'
+import { jsonResponse, readJsonBody } from '../_internal/respond'
+import type { RelayRuntime } from '../_internal/runtime'
+import { createSseBody, DONE_FRAME, dataFrame, eventFrame, type StreamOutcome } from '../_internal/sse'
+import { upstreamFailure } from '../_internal/upstream-errors'
+import { RelayError, toRelayError } from '../errors'
+import { fileFailure } from './files'
+import type { RelayHandler } from './index'
+
+type Route = 'chat' | 'completions' | 'responses'
+
+const ADAPTATION_REASON =
+  'The ChatGPT subscription backend does not support these OpenAI parameters, so the compatibility layer omitted them.'
+
+const SSE_HEADERS: Record<string, string> = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+}
+
+function translate(route: Route, body: Record<string, unknown>, noTools: boolean): TranslationResult {
+  switch (route) {
+    case 'chat':
+      return translateChatRequest(body, { noTools })
+    case 'completions':
+      return translateCompletionRequest(body)
+    case 'responses':
+      return normalizeResponsesRequest(body, { noTools })
+  }
+}
+
+function wholeSeconds(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0
+    ? Math.max(1, Math.ceil(value))
+    : null
+}
+
+/** Map a failure of the upstream call or of the stream collection to the envelope. */
+function generationFailure(rt: RelayRuntime, error: unknown): RelayError {
+  if (isTranslateError(error)) {
+    const upstream = (error.upstreamError ?? {}) as Record<string, unknown>
+    const headers: Record<string, string> = {}
+    const extra: Record<string, number> = {}
+    if (error.status === 429) {
+      const resetsIn = wholeSeconds(upstream.resets_in_seconds)
+      headers['retry-after'] = String(resetsIn ?? 60)
+      if (resetsIn !== null) extra.resets_in_seconds = resetsIn
+      if (typeof upstream.resets_at === 'number') extra.resets_at = upstream.resets_at
+    }
+    return new RelayError({
+      status: error.status,
+      type: error.error.type,
+      code: error.error.code,
+      param: error.error.param,
+      message: error.error.message,
+      headers,
+      extra,
+      cause: error,
+    })
+  }
+  return upstreamFailure(rt, error)
+}
+
+/** The wire error object of `error` for in-band stream errors. */
+function inBandError(rt: RelayRuntime, error: unknown): ReturnType<RelayError['toJSON']> {
+  return (isUpstreamError(error) ? upstreamFailure(rt, error) : toRelayError(error)).toJSON()
+}
+
+/** Records what the stream reveals (terminal response, usage) and logs stream lines when asked. */
+class StreamTap {
+  response: ResponsesObject | null = null
+  constructor(
+    private readonly rt: RelayRuntime,
+    private readonly state: RequestState,
+  ) {}
+
+  async *wrap(events: AsyncIterable<ResponsesEvent>): AsyncGenerator<ResponsesEvent, void, undefined> {
+    const logLines = this.rt.settings.config.logging.stream_lines && this.state.logged
+    for await (const event of events) {
+      this.observe(event)
+      if (logLines) this.rt.log.write(this.state.id, 'upstream_stream_line', { event })
+      yield event
+    }
+  }
+
+  observe(event: ResponsesEvent): void {
+    if (
+      (event.type === 'response.completed' || event.type === 'response.incomplete') &&
+      typeof event.response === 'object' &&
+      event.response !== null
+    ) {
+      this.response = event.response as ResponsesObject
+    }
+  }
+}
+
+/** The three generation routes: `chat/completions`, `completions`, `responses`. */
+export function generationRoutes(
+  rt: RelayRuntime,
+  noTools: boolean,
+): { chat: RelayHandler; completions: RelayHandler; responses: RelayHandler } {
+  const handler =
+    (route: Route): RelayHandler =>
+    (event) =>
+      generate(rt, event, route, noTools && route !== 'completions')
+  return { chat: handler('chat'), completions: handler('completions'), responses: handler('responses') }
+}
+
+async function generate(rt: RelayRuntime, event: H3Event, route: Route, noTools: boolean): Promise<Response> {
+  const state = stateOf(event)
+  const body = await readJsonBody(rt, event, state, { emptyAsObject: false })
+  const model = typeof body.model === 'string' ? body.model : null
+  if (model !== null && /^claude[:-]/i.test(model)) {
+    throw new RelayError({
+      status: 422,
+      type: 'invalid_request_error',
+      code: 'provider_disabled',
+      param: 'model',
+      message: 'The Claude runtime is disabled for this AIRelays process.',
+    })
+  }
+  if (!rt.settings.config.providers.openai.enabled) {
+    throw new RelayError({
+      status: 422,
+      type: 'invalid_request_error',
+      code: 'provider_disabled',
+      param: 'model',
+      message: `Unknown model \`${model ?? ''}\` and the OpenAI runtime is disabled.`,
+    })
+  }
+  const translated = translate(route, body, noTools)
+  if (!translated.ok) {
+    const { error } = translated
+    throw new RelayError({
+      status: error.status,
+      type: error.type,
+      code: error.code,
+      param: error.param,
+      message: error.message,
+    })
+  }
+  const { request, context, sessionId } = translated
+  if (translated.ignoredParameters.length > 0) {
+    state.headers['x-airelays-ignored-parameters'] = translated.ignoredParameters.join(',')
+  }
+  if (state.logged && (translated.ignoredParameters.length > 0 || translated.adaptations.length > 0)) {
+    rt.log.write(state.id, 'compatibility_adaptation', {
+      ignored_parameters: translated.ignoredParameters,
+      adaptations: translated.adaptations,
+      reason: ADAPTATION_REASON,
+    })
+  }
+
+  const conversation = await rt.conversations.find(sessionId)
+  if (conversation && conversation.latest_response_id === null && conversation.seed_items.length > 0) {
+    request.input = [...(conversation.seed_items as typeof request.input), ...request.input]
+  }
+  if (translated.fileRefs.length > 0 || (conversation?.seed_items.length ?? 0) > 0) {
+    try {
+      request.input = (await expandFileReferences(request.input, rt.files, {
+        route: route === 'chat' ? 'chat' : 'responses',
+      })) as typeof request.input
+    } catch (error) {
+      throw fileFailure(error)
+    }
+  }
+
+  let stream: ResponsesStream
+  try {
+    stream = await rt.upstream.responses(request, {
+      signal: state.abort.signal,
+      sessionId,
+      requestId: state.id,
+    })
+  } catch (error) {
+    throw generationFailure(rt, error)
+  }
+  const tap = new StreamTap(rt, state)
+  const remember = async (): Promise<void> => {
+    const response = tap.response
+    if (!response) return
+    state.outboundExtra = {
+      ...state.outboundExtra,
+      id: response.id,
+      model: response.model ?? context.model,
+      usage: response.usage ?? null,
+    }
+    if (state.logged && response.usage) {
+      rt.log.write(state.id, 'outbound_usage', {
+        model: response.model ?? context.model,
+        usage: response.usage,
+      })
+    }
+    if (conversation && typeof response.id === 'string') {
+      await rt.conversations.setLatestResponse(conversation.id, response.id).catch((error: unknown) => {
+        rt.logger.warn(`AIRelays could not update conversation ${conversation.id}: ${String(error)}`)
+      })
+    }
+  }
+
+  if (!context.stream) {
+    let response: ResponsesObject
+    try {
+      response = await aggregateResponse(tap.wrap(stream))
+    } catch (error) {
+      throw generationFailure(rt, error)
+    }
+    tap.response ??= response
+    await remember()
+    state.outboundExtra.object =
+      route === 'chat' ? 'chat.completion' : route === 'completions' ? 'text_completion' : 'response'
+    const out =
+      route === 'chat'
+        ? toChatCompletion(response, context)
+        : route === 'completions'
+          ? toTextCompletion(response, context)
+          : response
+    return jsonResponse(state, 200, out)
+  }
+
+  return streamResponse(rt, state, route, stream, tap, context, remember)
+}
+
+function streamResponse(
+  rt: RelayRuntime,
+  state: RequestState,
+  route: Route,
+  stream: ResponsesStream,
+  tap: StreamTap,
+  context: TranslationContext,
+  remember: () => Promise<void>,
+): Response {
+  const events = tap.wrap(stream)
+  const frames =
+    route === 'responses'
+      ? responsesFrames(rt, events)
+      : chunkFrames(
+          (route === 'chat'
+            ? chatChunks(events, context)
+            : completionChunks(events, context)) as AsyncIterable<StreamItem<unknown>>,
+        )
+  state.deferred = true
+  state.outboundExtra = { stream: true }
+  let frameCount = 0
+  const logFrames = rt.settings.config.logging.stream_lines && state.logged
+  const sse = createSseBody(
+    {
+      frames,
+      errorFrame: (error) => {
+        const envelope = inBandError(rt, error)
+        return route === 'responses'
+          ? eventFrame('error', { ...envelope.error, type: 'error', error: envelope.error })
+          : dataFrame(envelope)
+      },
+    },
+    {
+      keepAliveMs: rt.settings.keepAliveMs,
+      onFrame: (frame) => {
+        frameCount++
+        if (logFrames) rt.log.write(state.id, 'outbound_stream_chunk', { frame })
+      },
+      onAbort: (reason) => {
+        if (!state.abort.signal.aborted) state.abort.abort(reason)
+        stream.cancel()
+      },
+      onFinish: (outcome: StreamOutcome, error?: unknown) => {
+        rt.lifecycle.streams.delete(sse)
+        state.outboundExtra.frames = frameCount
+        if (outcome === 'failed' && error !== undefined && state.logged) {
+          rt.log.write(state.id, 'outbound_stream_error', { error: inBandError(rt, error).error })
+        }
+        void remember().finally(() => finishRequest(rt, state, 200, outcome))
+      },
+    },
+  )
+  rt.lifecycle.streams.add(sse)
+  return new Response(sse.stream, { status: 200, headers: SSE_HEADERS })
+}
+
+/** Chat / Completions chunks as `data:` frames; `[DONE]` only after a clean end. */
+async function* chunkFrames<T>(
+  items: AsyncIterable<StreamItem<T>>,
+): AsyncGenerator<string, StreamOutcome, undefined> {
+  for await (const item of items) {
+    if (item.kind === 'chunk') yield dataFrame(item.data)
+    else if (item.kind === 'error') {
+      yield dataFrame(item.data)
+      return 'failed'
+    } else {
+      yield DONE_FRAME
+      return 'completed'
+    }
+  }
+  return 'failed'
+}
+
+/** `/v1/responses`: every upstream event re-emitted as `event:`/`data:`; a failure as an `error` event. */
+async function* responsesFrames(
+  rt: RelayRuntime,
+  events: AsyncIterable<ResponsesEvent>,
+): AsyncGenerator<string, StreamOutcome, undefined> {
+  try {
+    for await (const event of events) yield eventFrame(event.type, event)
+    return 'completed'
+  } catch (error) {
+    const failureEvent = isUpstreamError(error) ? error.event : undefined
+    if (failureEvent && typeof failureEvent.type === 'string') {
+      yield eventFrame(failureEvent.type, failureEvent)
+    } else {
+      const envelope = inBandError(rt, error)
+      yield eventFrame('error', { ...envelope.error, type: 'error', error: envelope.error })
+    }
+    return 'failed'
+  }
+}

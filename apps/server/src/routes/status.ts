@@ -1,0 +1,168 @@
+import { settingsSummary } from '@airelays/config'
+import { tokenFingerprint } from '@airelays/auth-store'
+import { getQuery, type H3Event } from 'h3'
+import { stateOf } from '../_internal/context'
+import { jsonResponse } from '../_internal/respond'
+import type { RelayRuntime } from '../_internal/runtime'
+import { renderStatusPage } from '../_internal/status-page'
+import { upstreamFailure } from '../_internal/upstream-errors'
+import { RelayError } from '../errors'
+import type { RelayHandler } from './index'
+
+/** The routes listed in `/v1/relay/status` as `supported_routes`. */
+export const SUPPORTED_ROUTES: readonly string[] = [
+  '/v1/models',
+  '/v1/chat/completions',
+  '/v1/completions',
+  '/v1/responses',
+  '/v1/files',
+  '/v1/files/{file_id}',
+  '/v1/files/{file_id}/content',
+  '/v1/conversations',
+  '/v1/conversations/{conversation_id}',
+  '/v1/relay/status',
+  '/v1/subscription/status',
+  '/v1/account/rate_limits',
+  '/no-tools/v1/chat/completions',
+  '/no-tools/v1/responses',
+]
+
+/** `GET /healthz`: `{"ok":true,"app_name":"AIRelays","version":"<v>"}` (never logged, never limited). */
+export function healthz(rt: RelayRuntime): RelayHandler {
+  return (event) => jsonResponse(stateOf(event), 200, { ok: true, app_name: 'AIRelays', version: rt.version })
+}
+
+/** `GET /`: the HTML status page. */
+export function indexPage(rt: RelayRuntime): RelayHandler {
+  return async (event) => {
+    const state = stateOf(event)
+    const [login, token] = await Promise.all([rt.upstream.status().catch(() => null), rt.tokens.current()])
+    const page = renderStatusPage({
+      version: rt.version,
+      baseUrl: `${event.url.origin}${state.basePath}`,
+      upstreamReady: login?.ready_for_requests ?? false,
+      upstreamAuthenticated: login?.authenticated ?? false,
+      requireBearerAuth: rt.settings.config.security.require_bearer_auth,
+      relayTokenConfigured: token.token !== null,
+    })
+    return new Response(page.body as string, { status: 200, headers: page.headers })
+  }
+}
+
+/** `GET /v1/relay/status`: readiness, settings summary, limiter snapshot, storage. */
+export function relayStatus(rt: RelayRuntime): RelayHandler {
+  return async (event) => {
+    const state = stateOf(event)
+    const { config } = rt.settings
+    const security = config.security
+    const [login, token, usage, conversationCount] = await Promise.all([
+      rt.upstream.status(),
+      rt.tokens.current(),
+      rt.files.usage(),
+      rt.conversations.count(),
+    ])
+    const openaiEnabled = config.providers.openai.enabled
+    const upstreamReady = openaiEnabled && login.ready_for_requests
+    const relayTokenReady = !security.require_bearer_auth || token.token !== null
+    const body = {
+      object: 'relay.status',
+      app_name: 'AIRelays',
+      version: rt.version,
+      requests_total: rt.requestsTotal,
+      ready: {
+        upstream_auth: upstreamReady,
+        openai_upstream_auth: upstreamReady,
+        relay_token: relayTokenReady,
+        any_provider: upstreamReady,
+        providers: openaiEnabled ? { openai: upstreamReady } : {},
+      },
+      auth: login,
+      providers: {
+        openai: {
+          enabled: openaiEnabled,
+          ready_for_requests: upstreamReady,
+          models_cache: { configured: true, ...rt.upstream.modelsCacheStatus() },
+        },
+        claude: {
+          enabled: false,
+          ready_for_requests: false,
+          notes: 'AIRelays does not run the Claude runtime.',
+        },
+      },
+      relay: settingsSummary(config, {
+        bearerToken: {
+          present: token.token !== null,
+          source: token.source,
+          fingerprint: token.token === null ? null : tokenFingerprint(token.token),
+        },
+      }),
+      security: {
+        require_bearer_auth: security.require_bearer_auth,
+        rate_limit_per_minute: security.rate_limit_per_minute,
+        rate_limit_burst: security.rate_limit_burst,
+        concurrent_requests_per_ip: security.concurrent_requests_per_ip,
+        failed_auth_window_seconds: security.failed_auth_window_seconds,
+        failed_auth_max_attempts: security.failed_auth_max_attempts,
+        failed_auth_block_seconds: security.failed_auth_block_seconds,
+        trust_x_forwarded_for: security.trust_x_forwarded_for,
+        ...rt.limiter.snapshot(state.clientIp),
+      },
+      storage: {
+        file_count: usage.file_count,
+        total_bytes: usage.total_bytes,
+        conversation_count: conversationCount,
+      },
+      supported_routes: SUPPORTED_ROUTES,
+    }
+    return jsonResponse(state, 200, body)
+  }
+}
+
+function truthy(value: unknown): boolean {
+  return typeof value === 'string' && ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase())
+}
+
+function notImplemented(message: string, code: string): RelayError {
+  return new RelayError({ status: 501, type: 'unsupported_error', code, message })
+}
+
+/** `GET /v1/subscription/status` (alias `/v1/account/rate_limits`): normalised usage, `?raw=true` adds `raw`. */
+export function subscriptionStatus(rt: RelayRuntime): RelayHandler {
+  return async (event: H3Event) => {
+    const state = stateOf(event)
+    const query = getQuery(event) as Record<string, string | undefined>
+    const provider = (query.provider ?? 'openai').trim().toLowerCase() || 'openai'
+    if (provider === 'claude') {
+      throw notImplemented('The Claude runtime is disabled for this AIRelays process.', 'provider_disabled')
+    }
+    if (provider !== 'openai') {
+      throw notImplemented(
+        'Subscription status is currently verified only for the OpenAI subscription runtime.',
+        'unsupported_provider',
+      )
+    }
+    if (!rt.settings.config.providers.openai.enabled) {
+      throw notImplemented(
+        'The OpenAI subscription runtime is disabled for this AIRelays process.',
+        'provider_disabled',
+      )
+    }
+    if (typeof query.account === 'string' && query.account !== '') {
+      throw new RelayError({
+        status: 404,
+        type: 'invalid_request_error',
+        code: 'account_not_found',
+        param: 'account',
+        message: `Unknown account \`${query.account}\`.`,
+      })
+    }
+    let snapshot: Awaited<ReturnType<RelayRuntime['upstream']['usage']>>
+    try {
+      snapshot = await rt.upstream.usage({ signal: state.abort.signal })
+    } catch (error) {
+      throw upstreamFailure(rt, error)
+    }
+    const { raw, ...normalised } = snapshot
+    return jsonResponse(state, 200, truthy(query.raw) ? { ...normalised, raw } : normalised)
+  }
+}
