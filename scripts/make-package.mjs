@@ -69,7 +69,7 @@ export default config
 write(
   'vitest.config.ts',
   `import type { ViteUserConfig } from 'vitest/config'
-import { sharedConfig } from '../../vitest.shared'
+import { sharedConfig } from '../../vitest.shared.ts'
 
 const config: ViteUserConfig = sharedConfig()
 

@@ -1,5 +1,5 @@
 import type { ViteUserConfig } from 'vitest/config'
-import { sharedConfig } from '../../vitest.shared'
+import { sharedConfig } from '../../vitest.shared.ts'
 
 const config: ViteUserConfig = sharedConfig()
 
