@@ -238,9 +238,12 @@ describe('POST /backend-api/codex/responses rejections (exact bodies)', () => {
     const get = await fetch(`${emu.backendUrl}/responses`, { headers: authHeaders(emu) })
     expect(get.status).toBe(405)
     expect(await get.json()).toEqual({ detail: 'Method Not Allowed' })
+    expect(get.headers.get('x-codex-primary-used-percent')).toBe('12')
     const unknown = await fetch(`${emu.url}/backend-api/nope`)
     expect(unknown.status).toBe(404)
     expect(await unknown.json()).toEqual({ detail: 'Not Found' })
+    expect(unknown.headers.get('x-request-id')).toBeTruthy()
+    expect(unknown.headers.get('x-codex-plan-type')).toBe('plus')
   })
 
   it('accepts a bare string input', async () => {

@@ -295,7 +295,7 @@ export async function createUpstreamEmulator(
   const waiters = new Set<Waiter>()
   const streams = new Set<() => void>()
   const promptCache = new Map<string, number>()
-  const counters = { inFlight: 0, completed: 0, aborted: 0, destroyed: 0 }
+  const counters = { inFlight: 0, completed: 0, aborted: 0 }
   let sequence = 0
   let closed = false
   const pauses = new Map<NodeJS.Timeout, () => void>()
@@ -1196,7 +1196,6 @@ export async function createUpstreamEmulator(
       if (res.headersSent) record.status = res.statusCode
       if (record.outcome === 'destroyed' || record.behaviour === 'destroy') {
         record.outcome = 'destroyed'
-        counters.destroyed++
         record.completedAt = Date.now()
       } else {
         record.outcome = 'aborted'
@@ -1215,14 +1214,17 @@ export async function createUpstreamEmulator(
       return
     }
     notify(record)
-    if (body?.tooLarge) return sendJson(res, 413, { detail: 'Request body too large' })
+    const extra: OutgoingHttpHeaders = path.startsWith('/backend-api/')
+      ? backendHeaders(requestId, defaults.plan)
+      : {}
+    if (body?.tooLarge) return sendJson(res, 413, { detail: 'Request body too large' }, extra)
 
     if (route === 'device_page') {
       if (method !== 'GET' && method !== 'POST') return sendJson(res, 405, { detail: 'Method Not Allowed' })
       return handleDevicePage(req, res, body)
     }
-    if (route === 'other') return sendJson(res, 404, NOT_FOUND)
-    if (ALLOWED_METHOD[route] !== method) return sendJson(res, 405, { detail: 'Method Not Allowed' })
+    if (route === 'other') return sendJson(res, 404, NOT_FOUND, extra)
+    if (ALLOWED_METHOD[route] !== method) return sendJson(res, 405, { detail: 'Method Not Allowed' }, extra)
     const empty: ReadBody = { raw: '', json: undefined, form: undefined, jsonError: false, tooLarge: false }
     switch (route) {
       case 'responses':
@@ -1350,7 +1352,6 @@ export async function createUpstreamEmulator(
       promptCache.clear()
       counters.completed = 0
       counters.aborted = 0
-      counters.destroyed = 0
     },
     close(): Promise<void> {
       if (closing) return closing

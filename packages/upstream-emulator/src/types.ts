@@ -175,7 +175,11 @@ export interface RecordedRequest {
   behaviour?: EmulatorBehaviourKind
 }
 
-/** Counters of backend + issuer requests (control API excluded). */
+/**
+ * Counters of backend + issuer requests (control API excluded). Responses cut on purpose by
+ * `cut_mid_stream` / `destroy` count as neither completed nor aborted (their record says
+ * `outcome: 'destroyed'`).
+ */
 export interface EmulatorStats {
   /** Requests whose response has not finished yet. */
   inFlight: number
@@ -183,8 +187,6 @@ export interface EmulatorStats {
   completed: number
   /** Responses the client abandoned before they were complete. */
   aborted: number
-  /** Responses cut on purpose by `cut_mid_stream` / `destroy` behaviours. */
-  destroyed: number
 }
 
 /** Options of `createUpstreamEmulator`. All optional. */
