@@ -435,7 +435,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         ready = await tokens.recover(ready, signal)
         continue
       }
-      return { status: result.statusCode, headers: headersToRecord(result.headers), text, ready }
+      return { status: result.statusCode, headers: result.headers, text, ready }
     }
   }
 
@@ -454,7 +454,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     attempt: number,
     requestId: string | null,
     sessionId: string | null = null,
-  ): Promise<Dispatcher.ResponseData> => {
+  ): Promise<{
+    statusCode: number
+    headers: Record<string, string>
+    body: Dispatcher.ResponseData['body']
+  }> => {
     ensureOpen()
     callHook(hooks.onRequest, { method, url, attempt, requestId, sessionId })
     const started = performance.now()
@@ -472,16 +476,17 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     } catch (error) {
       throw mapTransport(error, signal, method === 'POST' ? 'Upstream request' : 'Upstream request')
     }
+    const responseHeaders = headersToRecord(response.headers)
     callHook(hooks.onResponse, {
       method,
       url,
       attempt,
       requestId,
       status: response.statusCode,
-      headers: headersToRecord(response.headers),
+      headers: responseHeaders,
       durationMs: performance.now() - started,
     })
-    return response
+    return { statusCode: response.statusCode, headers: responseHeaders, body: response.body }
   }
 
   const responses = async (
@@ -519,14 +524,14 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       if (signal?.aborted) controller.abort(signal.reason)
       else signal?.addEventListener('abort', onAbort, { once: true })
       const detach = (): void => signal?.removeEventListener('abort', onAbort)
-      let response: Dispatcher.ResponseData
+      let response: Awaited<ReturnType<typeof send>>
       try {
         response = await send('POST', url, headers, json, controller.signal, attempts, requestId, sessionId)
       } catch (error) {
         detach()
         throw signal?.aborted ? abortedError(signal.reason) : error
       }
-      const responseHeaders = headersToRecord(response.headers)
+      const responseHeaders = response.headers
       if (response.statusCode >= 400) {
         let text: string
         try {
@@ -545,7 +550,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           what: 'Upstream request',
         })
       }
-      const idleSeconds = Math.round(idleTimeoutMs / 1000)
+      const idleSeconds = Number((idleTimeoutMs / 1000).toFixed(3))
       const pump = new EventPump(response.body, idleTimeoutMs, () => {
         return new UpstreamError({
           code: 'timeout',
