@@ -146,6 +146,11 @@ describe('JavaScript API', () => {
     expect((await later).status).toBe(401)
     const past = await e.waitFor((r) => r.path === '/backend-api/codex/models')
     expect(past.id).toBe(1)
+    await expect(
+      e.waitFor(() => {
+        throw new Error('predicate failed')
+      }),
+    ).rejects.toThrow('predicate failed')
     const error = await e.waitFor(() => false, 30).catch((err: unknown) => err)
     expect(isUpstreamEmulatorError(error)).toBe(true)
     expect((error as UpstreamEmulatorError).code).toBe('emulator_wait_timeout')

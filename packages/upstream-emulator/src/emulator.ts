@@ -578,7 +578,8 @@ export async function createUpstreamEmulator(
       sendJson(res, validated.status, validated.body, headers)
       return
     }
-    const behaviour = takeBehaviour('responses', 'post')
+    // one behaviour per request: a request that got a `delay` takes no stream kind as well
+    const behaviour = pre ? undefined : takeBehaviour('responses', 'post')
     if (behaviour) record.behaviour = behaviour.kind
     const { body: request, input } = validated
 
@@ -1309,7 +1310,11 @@ export async function createUpstreamEmulator(
     },
     waitFor(predicate, timeoutMs = 5000): Promise<RecordedRequest> {
       if (typeof predicate !== 'function') invalidOption('waitFor() needs a predicate function.')
-      for (const record of requests) if (predicate(record)) return Promise.resolve(record)
+      try {
+        for (const record of requests) if (predicate(record)) return Promise.resolve(record)
+      } catch (error) {
+        return Promise.reject(error)
+      }
       if (closed) {
         return Promise.reject(
           new UpstreamEmulatorError('emulator_closed', 'The upstream emulator is closed.'),

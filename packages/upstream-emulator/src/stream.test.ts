@@ -461,13 +461,14 @@ describe('scripted behaviours on /responses', () => {
     expect(started).toBeLessThanOrEqual(firstChunkAt)
   })
 
-  it('delay: waits before the headers, then answers normally', async () => {
-    emu.script({ kind: 'delay', ms: 120 })
+  it('delay: waits before the headers, then answers normally; the next behaviour waits for the next request', async () => {
+    emu.script({ kind: 'delay', ms: 120 }, { kind: 'failed_event' })
     const started = Date.now()
     const res = await postResponses(emu, codexBody())
     expect(Date.now() - started).toBeGreaterThanOrEqual(110)
     expect(res.status).toBe(200)
-    await res.text()
+    expect(last(parseSse(await res.text())).event).toBe('response.completed')
+    expect(last(await stream(codexBody())).event).toBe('response.failed')
   })
 
   it('reply: scripted text, reasoning, tool calls and phases', async () => {
