@@ -91,7 +91,8 @@ describe('official openai npm client against the relay', () => {
     expect(second.choices[0]?.message.content).toEqual(expect.any(String))
 
     const sent = h.emu.requests.filter((r) => r.route === 'responses')
-    const input = (sent[sent.length - 1]?.body as { input: { type: string; call_id?: string }[] }).input
+    const last = sent[sent.length - 1]?.body as { input: { type: string; call_id?: string }[] } | undefined
+    const input = last?.input ?? []
     expect(input.map((item) => item.type)).toEqual(['message', 'function_call', 'function_call_output'])
     expect(input[1]?.call_id).toBe(call.id)
     expect(input[2]?.call_id).toBe(call.id)
