@@ -292,3 +292,47 @@ describe('revoke()', () => {
     expect(result.error).toMatch(/^Token revocation failed: Upstream connection failed/)
   })
 })
+
+describe('credential store failures', () => {
+  it('reports an unreadable store as a typed error without calling the upstream', async () => {
+    const broken: CredentialStore = {
+      load: async () => {
+        throw new Error('keychain locked')
+      },
+      save: async () => {},
+    }
+    const upstream = client(broken)
+    const error = await rejectionOf(upstream.responses(codexBody()))
+    expect(isUpstreamError(error) && error.code).toBe('auth_missing')
+    expect((error as Error).message).toBe('Could not read the stored ChatGPT login: keychain locked')
+    expect(isUpstreamError(await rejectionOf(upstream.status()))).toBe(true)
+    expect((await upstream.revoke()).error).toBe('Could not read the stored ChatGPT login: keychain locked')
+    expect(emu.requests).toHaveLength(0)
+  })
+
+  it('keeps rotated tokens in memory when saving fails, and saves them on the next use', async () => {
+    const store = recordingStore(emu.storedAuth({ expiresInSeconds: -60 }))
+    const save = store.save.bind(store)
+    let failSaves = true
+    store.save = async (auth) => {
+      if (failSaves) throw new Error('disk full')
+      await save(auth)
+    }
+    const onRefresh = vi.fn()
+    const upstream = client(store, { hooks: { onRefresh } })
+    await collect(await upstream.responses(codexBody()))
+    expect(onRefresh.mock.calls[0]?.[0]).toMatchObject({
+      outcome: 'refreshed',
+      warning: expect.stringContaining('disk full'),
+    })
+    // The rotated refresh token was not lost: the next call needs no refresh and succeeds.
+    await collect(await upstream.responses(codexBody()))
+    expect(byRoute('token')).toHaveLength(1)
+    failSaves = false
+    await collect(await upstream.responses(codexBody()))
+    expect(store.saves).toHaveLength(1)
+    expect(store.current()?.tokens.access_token).toBe(
+      byRoute('responses')[2]?.headers.authorization?.slice(7),
+    )
+  })
+})

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { type UpstreamEmulator, createUpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
@@ -376,6 +378,28 @@ describe('responses()', () => {
       'response.completed',
     ])
     expect(events[1]?.delta).toBe('é')
+  })
+
+  it('retries a response-header timeout, then succeeds', async () => {
+    emu.script({ kind: 'delay', ms: 2000 })
+    const stream = await client({ requestTimeoutMs: 200 }).responses(codexBody())
+    expect(textOf(await collect(stream))).toBe('pong')
+    expect(stream.attempts).toBe(2)
+  })
+
+  it('maps a refused connection to upstream_unavailable after the retries', async () => {
+    const closed = createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const { port } = closed.address() as AddressInfo
+    await new Promise((resolve) => closed.close(resolve))
+    const { sleep, delays } = instantSleep()
+    const error = await expectUpstreamError(
+      client({ baseUrl: `http://127.0.0.1:${port}/backend-api/codex`, sleep }).responses(codexBody()),
+      'upstream_unavailable',
+    )
+    expect(error.message).toMatch(/^Upstream connection failed: ECONNREFUSED/)
+    expect(error.status).toBe(502)
+    expect(delays).toHaveLength(3)
   })
 
   it('rejects a non-object body with a TypeError and makes no call', async () => {

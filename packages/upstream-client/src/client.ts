@@ -474,7 +474,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         bodyTimeout: 0,
       })
     } catch (error) {
-      throw mapTransport(error, signal, method === 'POST' ? 'Upstream request' : 'Upstream request')
+      throw mapTransport(error, signal, 'Upstream request')
     }
     const responseHeaders = headersToRecord(response.headers)
     callHook(hooks.onResponse, {
@@ -781,7 +781,16 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
   // ---- status ----
   const status = async (): Promise<LoginStatus> => {
-    const raw = await options.credentials.load()
+    let raw: unknown
+    try {
+      raw = await options.credentials.load()
+    } catch (error) {
+      throw new UpstreamError({
+        code: 'auth_missing',
+        message: `Could not read the stored ChatGPT login: ${error instanceof Error ? error.message : String(error)}`,
+        cause: error,
+      })
+    }
     const auth = normalizeStoredAuth(raw)
     const idClaims = decodeJwtClaims(auth?.tokens.id_token)
     const accessClaims = decodeJwtClaims(auth?.tokens.access_token)
@@ -806,7 +815,17 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   }
 
   const revoke = async (auth?: StoredAuth | null): Promise<RevokeResult> => {
-    const target = auth === undefined ? normalizeStoredAuth(await options.credentials.load()) : auth
+    let target: StoredAuth | null
+    try {
+      target = auth === undefined ? normalizeStoredAuth(await options.credentials.load()) : auth
+    } catch (error) {
+      return {
+        revoked: false,
+        tokenTypeHint: null,
+        status: null,
+        error: `Could not read the stored ChatGPT login: ${error instanceof Error ? error.message : String(error)}`,
+      }
+    }
     return revokeTokens({
       dispatcher,
       issuerUrl,

@@ -240,7 +240,7 @@ export function errorFromTransport(error: unknown, what: string, timeoutMs: numb
   ) {
     return new UpstreamError({
       code: 'timeout',
-      message: `${what} timed out after ${Math.round(timeoutMs / 1000)} s.`,
+      message: `${what} timed out after ${Number((timeoutMs / 1000).toFixed(3))} s.`,
       cause: error,
     })
   }

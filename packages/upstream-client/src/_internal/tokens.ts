@@ -17,6 +17,8 @@ export interface RefreshEvent {
   /** `refreshed`: new tokens from the issuer; `reloaded`: the store already had newer tokens; `failed`. */
   outcome: 'refreshed' | 'reloaded' | 'failed'
   error?: UpstreamError
+  /** Set when the refreshed tokens could not be saved (they are kept in memory and saved again later). */
+  warning?: string
 }
 
 /** Credentials checked and ready for a backend call. */
@@ -85,6 +87,8 @@ export class TokenManager {
   private loading: Promise<StoredAuth | null> | null = null
   private refreshing: Promise<StoredAuth> | null = null
   private permanentFailure: { refreshToken: string; error: UpstreamError } | null = null
+  /** Refreshed tokens the store refused; used instead of the store's copy until a save succeeds. */
+  private unsaved: { replaces: string; auth: StoredAuth } | null = null
 
   constructor(options: TokenManagerOptions) {
     this.options = options
@@ -92,13 +96,37 @@ export class TokenManager {
 
   /** Load from the store; concurrent callers share one read. */
   load(): Promise<StoredAuth | null> {
-    this.loading ??= this.options.store
-      .load()
-      .then(normalizeStoredAuth)
-      .finally(() => {
-        this.loading = null
-      })
+    this.loading ??= this.readStore().finally(() => {
+      this.loading = null
+    })
     return this.loading
+  }
+
+  private async readStore(): Promise<StoredAuth | null> {
+    let auth: StoredAuth | null
+    try {
+      auth = normalizeStoredAuth(await this.options.store.load())
+    } catch (error) {
+      throw new UpstreamError({
+        code: 'auth_missing',
+        message: `Could not read the stored ChatGPT login: ${error instanceof Error ? error.message : String(error)}`,
+        cause: error,
+      })
+    }
+    const unsaved = this.unsaved
+    if (!unsaved) return auth
+    if (auth && auth.tokens.refresh_token !== unsaved.replaces) {
+      // The store moved on (a new login, or another process refreshed): drop our copy.
+      this.unsaved = null
+      return auth
+    }
+    try {
+      await this.options.store.save(unsaved.auth)
+      this.unsaved = null
+    } catch {
+      // Still failing: keep serving the refreshed tokens from memory.
+    }
+    return unsaved.auth
   }
 
   /** Credentials ready for a call: refreshed when due, validated (missing, incomplete, mismatch). */
@@ -177,7 +205,7 @@ export class TokenManager {
 
   private async runRefresh(reason: RefreshReason, snapshot: StoredAuth): Promise<StoredAuth> {
     const { options } = this
-    const current = normalizeStoredAuth(await options.store.load())
+    const current = await this.readStore()
     if (!current) throw new UpstreamError({ code: 'auth_missing', message: AUTH_MISSING_MESSAGE })
     if (
       current.tokens.access_token &&
@@ -234,8 +262,19 @@ export class TokenManager {
       },
       last_refresh: new Date(options.clock()).toISOString(),
     }
-    await options.store.save(merged)
-    this.report({ reason, outcome: 'refreshed' })
+    try {
+      await options.store.save(merged)
+      this.unsaved = null
+      this.report({ reason, outcome: 'refreshed' })
+    } catch (error) {
+      // The issuer already rotated the refresh token: losing the new one would end the login.
+      this.unsaved = { replaces: refreshToken, auth: merged }
+      this.report({
+        reason,
+        outcome: 'refreshed',
+        warning: `Refreshed tokens could not be saved (${error instanceof Error ? error.message : String(error)}); kept in memory and saved again on the next use.`,
+      })
+    }
     return merged
   }
 

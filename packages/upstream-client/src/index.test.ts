@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest'
+import * as api from './index'
+
+describe('package exports', () => {
+  it('exposes exactly the documented runtime API', () => {
+    expect(Object.keys(api).sort()).toEqual([
+      'UpstreamError',
+      'classifyUpstreamError',
+      'createMemoryCredentialStore',
+      'createUpstreamClient',
+      'decodeJwtClaims',
+      'isUpstreamError',
+      'startBrowserLogin',
+      'startDeviceLogin',
+      'upstreamDefaults',
+      'windowLabel',
+    ])
+  })
+
+  it('documents the reference defaults', () => {
+    expect(api.upstreamDefaults).toEqual({
+      issuerUrl: 'https://auth.openai.com',
+      baseUrl: 'https://chatgpt.com/backend-api/codex',
+      clientId: 'app_EMoamEEZ73f0CkXaXp7hrann',
+      clientVersion: '0.124.0',
+      originator: 'codex_cli_rs',
+      requestTimeoutMs: 120_000,
+      streamIdleTimeoutMs: 300_000,
+      loginTimeoutSeconds: 900,
+      retryAttempts: 3,
+      backoffSeconds: [5, 20, 60],
+      modelsCacheTtlSeconds: 300,
+      browserLoginPort: 1455,
+      browserLoginFallbackPort: 1457,
+    })
+    expect(Object.isFrozen(api.upstreamDefaults)).toBe(true)
+  })
+
+  it('rejects a client without a credential store', () => {
+    expect(() => api.createUpstreamClient({} as never)).toThrow(TypeError)
+    expect(() =>
+      api.createUpstreamClient({ credentials: api.createMemoryCredentialStore(), retry: { attempts: -1 } }),
+    ).toThrow(RangeError)
+  })
+})
