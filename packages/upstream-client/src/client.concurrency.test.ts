@@ -7,7 +7,7 @@ import { type UpstreamClient, createUpstreamClient } from './client'
 // per-origin connection cap. 500 paced streams must finish in less than 1.5x the time one stream
 // takes; behind a pool of N connections they would take about 500/N times longer.
 //
-// Pacing: 10 text deltas (18 events) 200 ms apart, so one stream lasts ~3.6 s. On this 2-core
+// Pacing: 10 text deltas (18 events) 300 ms apart, so one stream lasts ~5 s. On this 2-core
 // sandbox the client and the emulator share one event loop and each stream costs ~1 ms of CPU to
 // start, so shorter streams would measure the machine rather than the client. Connections are
 // opened by an unpaced warm-up round first (TCP handshakes of 500 sockets at once are slow in
@@ -15,7 +15,7 @@ import { type UpstreamClient, createUpstreamClient } from './client'
 // counts, so a burst of load from other test files cannot fail it; a connection cap fails every
 // round by a wide margin.
 const STREAMS = 500
-const PACE = { kind: 'pace' as const, events: 10, gapMs: 200 }
+const PACE = { kind: 'pace' as const, events: 10, gapMs: 300 }
 
 let emu: UpstreamEmulator
 let upstream: UpstreamClient
