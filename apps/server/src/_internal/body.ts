@@ -20,6 +20,30 @@ export function bodyTooLargeError(limit: number): RelayError {
   })
 }
 
+/** How much of an over-limit body is still read (and dropped) so the client gets the answer, not a reset. */
+const DISCARD_LIMIT = 8 * 1024 * 1024
+
+/**
+ * Read and drop the rest of a body in the background, up to `limit` bytes, then cancel. Answering
+ * while unread bytes sit in the socket makes the kernel reset the connection, and the client would
+ * see ECONNRESET instead of the 413.
+ */
+export function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, limit: number): void {
+  let seen = 0
+  const pump = async (): Promise<void> => {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return
+      seen += value.byteLength
+      if (seen > limit) {
+        await reader.cancel()
+        return
+      }
+    }
+  }
+  pump().catch(() => {})
+}
+
 /**
  * Read the whole request body, refusing more than `limit` bytes (as soon as the limit is crossed,
  * whatever Content-Length said). A client that disconnects mid-body gives a 499 error.
@@ -37,7 +61,7 @@ export async function readBodyBytes(req: Request, limit: number): Promise<Uint8A
       if (done) break
       total += value.byteLength
       if (total > limit) {
-        reader.cancel().catch(() => {})
+        discardRest(reader, DISCARD_LIMIT)
         throw bodyTooLargeError(limit)
       }
       chunks.push(value)

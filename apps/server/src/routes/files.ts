@@ -64,10 +64,25 @@ function firstString(value: unknown): string | null {
 interface PendingFile {
   filename: string | undefined
   mimeType: string
+  stream: Readable
   /** Stored object, when the bytes went straight into the store. */
   stored?: Promise<FileObject>
   /** Spool file, when the purpose was not known yet as the file part began. */
   spool?: Promise<{ path: string }>
+}
+
+/** Over-limit request bytes still read (and dropped) after a refusal, so the client sees the answer. */
+const DISCARD_LIMIT = 8 * 1024 * 1024
+
+/** Read and drop the rest of the request (bounded), so answering early does not reset the connection. */
+function discard(source: Readable): void {
+  let seen = 0
+  source.on('error', () => {})
+  source.on('data', (chunk: Buffer) => {
+    seen += chunk.length
+    if (seen > DISCARD_LIMIT) source.destroy()
+  })
+  source.resume()
 }
 
 /**
@@ -75,7 +90,8 @@ interface PendingFile {
  * query string, else a `purpose` field, else "assistants". When the purpose is known before the
  * file part starts (query string, or a field sent first) the bytes stream straight into the
  * store; otherwise (the openai npm SDK sends `file` before `purpose`) they are spooled to a 0600
- * temp file first, within the same size limit.
+ * temp file first, within the same size limit. On any failure the partial file is removed and
+ * nothing is kept.
  */
 async function receiveUpload(rt: RelayRuntime, event: H3Event, state: RequestState): Promise<FileObject> {
   const contentType = event.req.headers.get('content-type') ?? ''
@@ -89,9 +105,6 @@ async function receiveUpload(rt: RelayRuntime, event: H3Event, state: RequestSta
   const body = event.req.body
   if (!body) throw badUpload('The upload has no `file` field.', 'missing_file')
   const queryPurpose = firstString(getQuery(event).purpose)
-  let fieldPurpose: string | null = null
-  let pending: PendingFile | null = null
-  const signal = state.abort.signal
   const maxBytes = rt.files.maxUploadBytes
 
   let bb: busboy.Busboy
@@ -103,76 +116,97 @@ async function receiveUpload(rt: RelayRuntime, event: H3Event, state: RequestSta
   } catch {
     throw badUpload('The multipart body could not be parsed (missing or invalid boundary).')
   }
+  // Aborted by the client going away (state.abort) or by a failure of this upload.
+  const upload = new AbortController()
+  const onStateAbort = (): void => upload.abort(state.abort.signal.reason)
+  if (state.abort.signal.aborted) onStateAbort()
+  else state.abort.signal.addEventListener('abort', onStateAbort, { once: true })
+
   const source = Readable.fromWeb(body as unknown as NodeWebReadableStream<Uint8Array>)
-
+  let fieldPurpose: string | null = null
+  let pending: PendingFile | null = null
+  let settle: (error?: unknown) => void = () => {}
   const parsed = new Promise<void>((resolve, reject) => {
-    const fail = (error: unknown): void => reject(error)
-    bb.on('field', (name, value, info) => {
-      if (info.nameTruncated || info.valueTruncated) {
-        fail(
-          badUpload(
-            `Multipart field \`${name.slice(0, 100)}\` is too large.`,
-            'multipart_limit',
-            name.slice(0, 100),
-          ),
-        )
-        return
-      }
-      if (name === 'purpose') fieldPurpose = value
-    })
-    bb.on('file', (name, stream, info) => {
-      if (name !== 'file' || pending) {
-        stream.resume()
-        return
-      }
-      const purpose = queryPurpose ?? fieldPurpose
-      pending = { filename: info.filename, mimeType: info.mimeType }
-      if (purpose !== null) {
-        pending.stored = rt.files.create(stream, {
-          filename: info.filename ?? null,
-          contentType: info.mimeType,
-          purpose,
-          signal,
-        })
-        pending.stored.catch(fail)
-      } else {
-        pending.spool = spool(rt, stream, maxBytes, signal)
-        pending.spool.catch(fail)
-      }
-    })
-    bb.on('partsLimit', () =>
-      fail(badUpload('The multipart body has too many parts.', 'multipart_limit', null)),
-    )
-    bb.on('filesLimit', () => fail(badUpload('Upload exactly one `file` part.', 'multipart_limit')))
-    bb.on('fieldsLimit', () =>
-      fail(badUpload('The multipart body has too many fields.', 'multipart_limit', null)),
-    )
-    bb.on('error', () => fail(badUpload('The multipart body could not be parsed.')))
-    bb.on('close', () => resolve())
+    let done = false
+    settle = (error) => {
+      if (done) return
+      done = true
+      if (error === undefined) resolve()
+      else reject(error)
+    }
   })
+  bb.on('field', (name, value, info) => {
+    if (info.nameTruncated || info.valueTruncated) {
+      const label = name.slice(0, 100)
+      settle(badUpload(`Multipart field \`${label}\` is too large.`, 'multipart_limit', label))
+      return
+    }
+    if (name === 'purpose') fieldPurpose = value
+  })
+  bb.on('file', (name, stream, info) => {
+    if (name !== 'file' || pending) {
+      stream.resume()
+      return
+    }
+    const purpose = queryPurpose ?? fieldPurpose
+    const file: PendingFile = { filename: info.filename, mimeType: info.mimeType, stream }
+    pending = file
+    if (purpose !== null) {
+      file.stored = rt.files.create(stream, {
+        filename: info.filename ?? null,
+        contentType: info.mimeType,
+        purpose,
+        signal: upload.signal,
+      })
+      file.stored.catch((error: unknown) => settle(error))
+    } else {
+      file.spool = spool(rt, stream, maxBytes, upload.signal)
+      file.spool.catch((error: unknown) => settle(error))
+    }
+  })
+  bb.on('partsLimit', () =>
+    settle(badUpload('The multipart body has too many parts.', 'multipart_limit', null)),
+  )
+  bb.on('filesLimit', () => settle(badUpload('Upload exactly one `file` part.', 'multipart_limit')))
+  bb.on('fieldsLimit', () =>
+    settle(badUpload('The multipart body has too many fields.', 'multipart_limit', null)),
+  )
+  bb.on('error', () => settle(badUpload('The multipart body could not be parsed.')))
+  bb.on('close', () => settle())
+  source.on('error', (error) => settle(error))
+  source.pipe(bb)
 
-  const piping = pipeline(source, bb)
+  const file = (): PendingFile | null => pending
   try {
-    await Promise.all([parsed, piping])
-    const file = pending as PendingFile | null
-    if (!file) throw badUpload('The upload has no `file` field.', 'missing_file')
-    if (file.stored) return await file.stored
-    const { path } = await (file.spool as Promise<{ path: string }>)
+    await parsed
+    const received = file()
+    if (!received) throw badUpload('The upload has no `file` field.', 'missing_file')
+    if (received.stored) return await received.stored
+    const { path } = await (received.spool as Promise<{ path: string }>)
     try {
       return await rt.files.create(createReadStream(path), {
-        filename: file.filename ?? null,
-        contentType: file.mimeType,
+        filename: received.filename ?? null,
+        contentType: received.mimeType,
         purpose: fieldPurpose ?? 'assistants',
-        signal,
+        signal: upload.signal,
       })
     } finally {
       await fs.rm(path, { force: true }).catch(() => {})
     }
   } catch (error) {
-    source.destroy()
+    upload.abort(error)
+    source.unpipe(bb)
+    bb.on('error', () => {})
     bb.destroy()
-    if (signal.aborted) throw clientClosedError(error)
+    const received = file()
+    received?.stream.destroy()
+    if (!state.abort.signal.aborted) discard(source)
+    // Let the store / spool remove their partial files before answering.
+    await Promise.allSettled([received?.stored, received?.spool])
+    if (state.abort.signal.aborted) throw clientClosedError(error)
     throw fileFailure(error)
+  } finally {
+    state.abort.signal.removeEventListener('abort', onStateAbort)
   }
 }
 
