@@ -272,8 +272,11 @@ describe('relay and subscription status', () => {
     expect(res.status).toBe(200)
     const text = await res.text()
     expect(text).not.toContain(h.token)
-    const body = JSON.parse(text) as Record<string, any>
-    expect(body).toMatchObject({
+    const body = JSON.parse(text) as {
+      relay: { bearer_token_fingerprint: string; bearer_token_source: string }
+      supported_routes: string[]
+    }
+    expect(JSON.parse(text)).toMatchObject({
       object: 'relay.status',
       app_name: 'AIRelays',
       version: expect.any(String),

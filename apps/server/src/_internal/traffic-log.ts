@@ -288,7 +288,7 @@ async function listDir(path: string): Promise<string[]> {
   try {
     return await fs.readdir(path)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    if (['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) return []
     throw error
   }
 }

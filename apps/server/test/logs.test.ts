@@ -1,0 +1,314 @@
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createAuthStore, credentialStoreFor } from '@airelays/auth-store'
+import { toFile } from 'openai'
+import { afterEach, describe, expect, it } from 'vitest'
+import { eventually, type RelayHarness, type RelayHarnessOptions, startRelay } from './_setup'
+
+let h: RelayHarness | null = null
+afterEach(async () => {
+  await h?.close()
+  h = null
+})
+
+async function relay(options: RelayHarnessOptions = {}): Promise<RelayHarness> {
+  h = await startRelay({
+    ...options,
+    env: { AIRELAYS_RATE_LIMIT_BURST: '100000', AIRELAYS_RATE_LIMIT_PER_MINUTE: '100000', ...options.env },
+  })
+  return h
+}
+
+const post = (
+  r: RelayHarness,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> =>
+  r.fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  })
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [dir]
+  for (const entry of await readdir(dir)) {
+    const path = join(dir, entry)
+    if ((await stat(path)).isDirectory()) out.push(...(await walk(path)))
+    else out.push(path)
+  }
+  return out
+}
+
+describe('traffic log', () => {
+  it('canary sweep: no secret reaches the stored logs', async () => {
+    const r = await relay()
+    const client = r.openai()
+    const auth = await credentialStoreFor(createAuthStore({ mode: 'file', dataDir: r.dataDir })).load()
+    if (!auth) throw new Error('no stored login')
+    const canaries = {
+      relayToken: r.token,
+      accessToken: auth.tokens.access_token,
+      refreshToken: auth.tokens.refresh_token,
+      idToken: auth.tokens.id_token,
+      apiKey: 'CANARY-x-api-key-7f3a9c1e',
+      cookie: 'CANARY-cookie-5d2b8e4f',
+      fileData: 'Q0FOQVJZLWZpbGUtZGF0YS05YTFiMmMzZA',
+      oauthCode: 'CANARY-oauth-code-1c9e7a2b',
+      clientSecret: 'CANARY-client-secret-3e8d1f6a',
+    }
+    const secretHeaders = { 'x-api-key': canaries.apiKey, cookie: `session=${canaries.cookie}` }
+    // the relay token, the upstream tokens and an OAuth code inside prompts and bodies
+    await post(
+      r,
+      '/v1/chat/completions',
+      {
+        model: 'gpt-5.5',
+        metadata: { code: canaries.oauthCode },
+        messages: [
+          {
+            role: 'user',
+            content: `my token is ${r.token}; access ${canaries.accessToken}; refresh ${canaries.refreshToken}; id ${canaries.idToken}`,
+          },
+        ],
+      },
+      secretHeaders,
+    )
+    await post(
+      r,
+      '/v1/responses',
+      {
+        model: 'gpt-5.5',
+        stream: true,
+        input: [
+          {
+            role: 'user',
+            content: [
+              { type: 'input_text', text: 'Read this' },
+              {
+                type: 'input_file',
+                filename: 'secret.txt',
+                file_data: `data:text/plain;base64,${canaries.fileData}`,
+              },
+            ],
+          },
+        ],
+        client_secret: canaries.clientSecret,
+      },
+      secretHeaders,
+    ).then((res) => res.text())
+    // a refresh (expired access token) moves refresh/access tokens over the wire
+    r.emu.script({ kind: 'expired_token' })
+    await client.chat.completions.create({ model: 'gpt-5.5', messages: [{ role: 'user', content: 'hello' }] })
+    // failed auth, query-string tokens, monitoring paths
+    await r.fetch(`/v1/models?key=${r.token}&api_key=${r.token}`, { auth: false, headers: secretHeaders })
+    await r.fetch('/v1/models', { headers: { authorization: `Bearer ${canaries.apiKey}` }, auth: false })
+    await client.files.create({
+      file: await toFile(Buffer.from(`file with ${r.token}`), 'f.txt'),
+      purpose: 'assistants',
+    })
+
+    const refreshed = await credentialStoreFor(createAuthStore({ mode: 'file', dataDir: r.dataDir })).load()
+    await r.relay.close()
+    const text = (await r.logLines()).join('\n')
+    expect(text.length).toBeGreaterThan(0)
+    const all = {
+      ...canaries,
+      newAccess: refreshed?.tokens.access_token ?? '',
+      newRefresh: refreshed?.tokens.refresh_token ?? '',
+    }
+    for (const [name, value] of Object.entries(all)) {
+      expect(value.length, name).toBeGreaterThan(8)
+      expect(text.includes(value), `${name} leaked into the logs`).toBe(false)
+    }
+    expect(text).toContain('[REDACTED]')
+  })
+
+  it('writes the reference phases with request ids, one JSON record per line', async () => {
+    const r = await relay({ env: { AIRELAYS_FAILED_AUTH_MAX_ATTEMPTS: '100' } })
+    await post(r, '/v1/chat/completions', {
+      model: 'gpt-5.5',
+      temperature: 1,
+      messages: [{ role: 'user', content: 'line one\r\n{"phase":"forged","request_id":"x"}\u2028end' }],
+    })
+    r.emu.script({ kind: 'http_error', status: 500 })
+    await post(r, '/v1/chat/completions', {
+      model: 'gpt-5.5',
+      messages: [{ role: 'user', content: 'retry me' }],
+    })
+    r.emu.script({ kind: 'usage_limit', resetsInSeconds: 99999 })
+    await post(r, '/v1/chat/completions', {
+      model: 'gpt-5.5',
+      messages: [{ role: 'user', content: 'quota' }],
+    })
+    await r.fetch('/v1/models', { headers: { authorization: 'Bearer wrong-token' }, auth: false })
+
+    await eventually(async () =>
+      (await r.logRecords()).some((record) => record.phase === 'endpoint_auth_failed'),
+    )
+    const lines = await r.logLines()
+    const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>)
+    expect(records.some((record) => record.phase === 'forged')).toBe(false)
+    for (const record of records) {
+      expect(record.logged_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
+      expect(typeof record.request_id).toBe('string')
+      expect(typeof record.phase).toBe('string')
+    }
+    const phases = new Set(records.map((record) => record.phase))
+    for (const phase of [
+      'endpoint_security_ready',
+      'inbound_request',
+      'compatibility_adaptation',
+      'upstream_request',
+      'upstream_response',
+      'upstream_usage',
+      'retry_backoff',
+      'retry_skipped',
+      'outbound_response',
+      'outbound_usage',
+      'endpoint_auth_failed',
+    ]) {
+      expect(phases.has(phase), phase).toBe(true)
+    }
+    const failed = records.find((record) => record.phase === 'endpoint_auth_failed') as Record<
+      string,
+      unknown
+    >
+    expect(failed.token_fingerprint).toMatch(/^[0-9a-f]{12}$/)
+    expect((failed.headers as Record<string, string>).authorization).toBe('[REDACTED]')
+    const inbound = records.find((record) => record.phase === 'inbound_request') as Record<string, any>
+    expect(inbound.body.kind).toBe('json')
+    expect(inbound.body.sha256).toMatch(/^[0-9a-f]{64}$/)
+    const adaptation = records.find((record) => record.phase === 'compatibility_adaptation') as Record<
+      string,
+      unknown
+    >
+    expect(adaptation.ignored_parameters).toEqual(['temperature'])
+    // records of one request share its id
+    const id = inbound.request_id as string
+    expect(records.filter((record) => record.request_id === id).map((record) => record.phase)).toEqual(
+      expect.arrayContaining(['inbound_request', 'upstream_request', 'outbound_response']),
+    )
+  })
+
+  it('never logs nor counts monitoring paths', async () => {
+    const r = await relay()
+    const before = (await (await r.fetch('/v1/relay/status')).json()) as { requests_total: number }
+    const ids: string[] = []
+    for (const path of [
+      '/healthz',
+      '/v1/relay/status',
+      '/v1/subscription/status',
+      '/v1/account/rate_limits',
+    ]) {
+      const id = `monitor-${ids.length}`
+      ids.push(id)
+      expect((await r.fetch(path, { headers: { 'x-request-id': id } })).status).toBe(200)
+    }
+    await r.fetch('/v1/models', { headers: { 'x-request-id': 'counted-1' } })
+    const after = (await (await r.fetch('/v1/relay/status')).json()) as { requests_total: number }
+    expect(after.requests_total).toBe(before.requests_total + 1)
+    await eventually(async () => (await r.logRecords()).some((record) => record.request_id === 'counted-1'))
+    const records = await r.logRecords()
+    expect(records.filter((record) => ids.includes(record.request_id as string))).toEqual([])
+  })
+
+  it('keeps files 0600 and directories 0700, and conversations.json 0600', async () => {
+    const r = await relay()
+    await post(r, '/v1/conversations', {})
+    await r.fetch('/v1/models')
+    await eventually(async () => (await r.logLines()).length > 2)
+    for (const path of await walk(r.config.paths.logs_dir)) {
+      const mode = (await stat(path)).mode & 0o777
+      expect(mode, path).toBe((await stat(path)).isDirectory() ? 0o700 : 0o600)
+    }
+    expect((await stat(join(r.dataDir, 'conversations.json'))).mode & 0o777).toBe(0o600)
+  })
+
+  it('logs stream lines only when logging.stream_lines is on', async () => {
+    const off = await relay()
+    await (
+      await post(off, '/v1/chat/completions', {
+        model: 'gpt-5.5',
+        stream: true,
+        messages: [{ role: 'user', content: 'x' }],
+      })
+    ).text()
+    await eventually(async () =>
+      (await off.logRecords()).some((record) => record.phase === 'outbound_response'),
+    )
+    expect((await off.logRecords()).some((record) => record.phase === 'upstream_stream_line')).toBe(false)
+    await off.close()
+    h = null
+
+    const on = await relay({ env: { AIRELAYS_LOG_STREAM_LINES: 'true' } })
+    await (
+      await post(on, '/v1/chat/completions', {
+        model: 'gpt-5.5',
+        stream: true,
+        messages: [{ role: 'user', content: 'x' }],
+      })
+    ).text()
+    await eventually(async () =>
+      (await on.logRecords()).some((record) => record.phase === 'upstream_stream_line'),
+    )
+  })
+
+  it('deletes hour files older than retention_days at startup', async () => {
+    const r = await relay({ env: { AIRELAYS_LOG_RETENTION_DAYS: '7' } })
+    await r.relay.close()
+    const logs = r.config.paths.logs_dir
+    const oldDir = join(logs, '2020', '01')
+    await mkdir(oldDir, { recursive: true, mode: 0o700 })
+    await writeFile(join(oldDir, '01-00.log'), '{}\n', { mode: 0o600 })
+    const now = new Date()
+    const recentDir = join(logs, String(now.getUTCFullYear()), String(now.getUTCMonth() + 1).padStart(2, '0'))
+    await mkdir(recentDir, { recursive: true, mode: 0o700 })
+    const recent = join(recentDir, `${String(now.getUTCDate()).padStart(2, '0')}-00.log`)
+    await writeFile(recent, '{}\n', { flag: 'a', mode: 0o600 })
+
+    const { serveRelay } = await import('../src/index')
+    const again = await serveRelay({ config: r.config, host: '127.0.0.1', port: 0 })
+    try {
+      await eventually(async () => (await readdir(logs)).includes('2020') === false)
+      expect((await stat(recent)).isFile()).toBe(true)
+    } finally {
+      await again.close()
+    }
+  })
+
+  it('a failing log disk never breaks requests and is reported at most once a minute', async () => {
+    const r = await relay({ login: true })
+    await r.relay.close()
+    const blocker = join(r.dataDir, 'not-a-dir')
+    await writeFile(blocker, 'x')
+    const messages: string[] = []
+    const { serveRelay } = await import('../src/index')
+    const broken = await serveRelay({
+      config: { ...r.config, paths: { ...r.config.paths, logs_dir: join(blocker, 'logs') } },
+      host: '127.0.0.1',
+      port: 0,
+      logger: { warn: (m) => messages.push(m), error: (m) => messages.push(m) },
+    })
+    try {
+      for (let i = 0; i < 5; i++) {
+        const res = await fetch(`${broken.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${r.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            model: 'gpt-5.5',
+            messages: [{ role: 'user', content: 'Reply with exactly: ok' }],
+          }),
+        })
+        expect(res.status).toBe(200)
+      }
+      await eventually(() => messages.length > 0)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(messages).toHaveLength(1)
+      expect(messages[0]).toContain('could not write its traffic log')
+    } finally {
+      await broken.close()
+    }
+  })
+})
