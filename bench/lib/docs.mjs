@@ -1,0 +1,326 @@
+// Regenerates docs/performance.md and its two SVG charts from a benchmark result (the JSON that
+// bench/run.mjs writes). Hand-written findings (profiling notes) come from bench/findings.md.
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { BUDGETS } from './report.mjs'
+import { renderChart } from './svg.mjs'
+
+const DIRECT = '#2563eb'
+const RELAY = '#dc2626'
+
+function num(v, digits = 2) {
+  return v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits)
+}
+
+function cell(text) {
+  return String(text ?? '—').replace(/\|/g, '\\|')
+}
+
+function latencyChart(result) {
+  const c = result.curves ?? {}
+  const panels = []
+  if (c.m1LatencyMs)
+    panels.push({
+      title: 'M1 non-stream latency, c=1',
+      xLabel: 'percentile',
+      yLabel: 'ms',
+      xMin: 0,
+      xMax: 100,
+      series: [
+        { name: 'direct to emulator', color: DIRECT, points: c.m1LatencyMs.direct },
+        { name: 'through the relay', color: RELAY, points: c.m1LatencyMs.relay },
+      ],
+    })
+  if (c.m3TtftMs)
+    panels.push({
+      title: 'M3 time to first token, c=1',
+      xLabel: 'percentile',
+      yLabel: 'ms',
+      xMin: 0,
+      xMax: 100,
+      series: [
+        { name: 'direct to emulator', color: DIRECT, points: c.m3TtftMs.direct },
+        { name: 'through the relay', color: RELAY, points: c.m3TtftMs.relay },
+      ],
+    })
+  if (c.m3GapMs)
+    panels.push({
+      title: 'M3 gap between text events, c=1',
+      xLabel: 'percentile',
+      yLabel: 'ms',
+      xMin: 0,
+      xMax: 100,
+      series: [
+        { name: 'direct to emulator', color: DIRECT, points: c.m3GapMs.direct },
+        { name: 'through the relay', color: RELAY, points: c.m3GapMs.relay },
+      ],
+    })
+  if (panels.length === 0) return null
+  return renderChart({
+    title: 'Latency distribution: direct vs through the relay (measured rounds pooled)',
+    height: 340,
+    panels,
+    note: `${result.machine.nproc} × ${result.machine.cpuModel}, node ${result.machine.node}, ${result.date.slice(0, 10)}, git ${String(result.machine.gitSha ?? '').slice(0, 10)}`,
+  })
+}
+
+function rssChart(result) {
+  const m4 = result.measurements?.M4
+  if (!m4) return null
+  const levels = m4.perLevel.map((r) => r.level)
+  const peak = m4.perLevel.map((r) => [r.level, r.relay.peakRssMB])
+  const series = [{ name: 'relay RSS peak during the wave', color: RELAY, points: peak, marker: true }]
+  const span = [levels[0], levels[levels.length - 1]]
+  if (m4.rss.coldIdleMB !== null)
+    series.push({
+      name: 'relay RSS cold idle',
+      color: '#6b7280',
+      dash: '5 4',
+      points: span.map((l) => [l, m4.rss.coldIdleMB]),
+    })
+  if (m4.rss.afterMB !== null)
+    series.push({
+      name: `relay RSS ${Math.round(m4.rss.afterSettleMs / 1000)} s after the load`,
+      color: '#059669',
+      dash: '2 3',
+      points: span.map((l) => [l, m4.rss.afterMB]),
+    })
+  const wall = [
+    {
+      name: 'through the relay',
+      color: RELAY,
+      points: m4.perLevel.map((r) => [r.level, r.relay.wallRatio]),
+      marker: true,
+    },
+    {
+      name: 'direct to emulator',
+      color: DIRECT,
+      points: m4.perLevel.map((r) => [r.level, r.direct.wallRatio]),
+      marker: true,
+    },
+  ]
+  return renderChart({
+    title: `Concurrent streams (${m4.events} events at ${m4.gapMs} ms each)`,
+    height: 340,
+    panels: [
+      {
+        title: 'Relay resident memory',
+        xLabel: 'concurrent streams',
+        yLabel: 'RSS (MB)',
+        xMin: 0,
+        xTicks: levels.length > 3 ? [0, ...levels.filter((l) => l >= 100)] : undefined,
+        series,
+      },
+      {
+        title: 'Wave wall time / one stream alone',
+        xLabel: 'concurrent streams',
+        yLabel: '× single stream',
+        xMin: 0,
+        yMin: 0,
+        xTicks: levels.length > 3 ? [0, ...levels.filter((l) => l >= 100)] : undefined,
+        series: wall,
+      },
+    ],
+    note: `${result.machine.nproc} × ${result.machine.cpuModel}, node ${result.machine.node}, ${result.date.slice(0, 10)}, git ${String(result.machine.gitSha ?? '').slice(0, 10)}`,
+  })
+}
+
+function autoFindings(result, figures) {
+  const out = []
+  const misses = figures.filter((f) => f.verdict === 'MISS')
+  const inconclusive = figures.filter((f) => f.verdict === 'inconclusive')
+  const judged = figures.filter((f) => f.verdict === 'PASS' || f.verdict === 'MISS')
+  out.push(
+    `- Budgets judged in this run: ${judged.length}; passed: ${judged.length - misses.length}; missed: ${misses.length}; inconclusive: ${inconclusive.length}.`,
+  )
+  for (const f of misses) out.push(`- **Missed:** ${f.label}: ${f.display} against ${f.budget}.`)
+  for (const f of inconclusive) out.push(`- **Inconclusive:** ${f.label}: ${f.reason}.`)
+  const m = result.measurements ?? {}
+  if (m.M1)
+    out.push(
+      `- M1: the relay hop (h3 routing, security gate, request translation, upstream client, aggregation of the SSE answer into one JSON body, traffic log) costs ${num(m.M1.addedP50)} ms at p50 over a ${num(m.M1.direct.p50)} ms direct round trip.`,
+    )
+  if (m.M3)
+    out.push(
+      `- M3: the relay adds ${num(m.M3.addedTtftP50)} ms to the first token (it waits for the first content-bearing upstream event before sending headers, so that early failures are real HTTP statuses) and ${num(m.M3.addedGapP50, 3)} ms (p50) / ${num(m.M3.addedGapP99)} ms (p99) to the gap between events.`,
+    )
+  if (m.M4) {
+    const top = m.M4.perLevel.at(-1)
+    out.push(
+      `- M4: at ${top.level} concurrent streams the relay delivered ${top.relay.lost === 0 && top.relay.failed === 0 ? 'every frame of every stream' : `${top.relay.lost} frames short with ${top.relay.failed} failed streams`}; the largest gap between two events of one stream was ${num(top.relay.largestGapMs, 0)} ms (direct ${num(top.direct.largestGapMs, 0)} ms; pacing ${m4Pace(m.M4)} ms), and the wave took ${num(top.relay.wallRatio)}× the time of one stream alone (direct ${num(top.direct.wallRatio)}×).`,
+    )
+    const r = m.M4.rss
+    out.push(
+      `- M5: relay RSS ${num(r.coldIdleMB, 1)} MB cold idle, ${num(r.peakMB[m.M4.top], 1)} MB at ${m.M4.top} streams, ${num(r.afterMB, 1)} MB ${Math.round(r.afterSettleMs / 1000)} s after the load; ${num(r.perExtra100MB)} MB per extra 100 streams.`,
+    )
+  }
+  if (m.M7)
+    out.push(
+      `- M7: with 50 connections and no pacing, the relay completes ${num(m.M7.relay, 0)} streams/s against ${num(m.M7.direct, 0)} straight from the emulator (ratio ${num(m.M7.ratio, 3)}). This is the CPU cost of re-framing SSE on a 2-core box where client, relay and emulator share the cores, not a user-visible limit.`,
+    )
+  return out
+}
+
+function m4Pace(m4) {
+  return m4.gapMs
+}
+
+function figureTable(figures) {
+  const lines = ['| Figure | Value | Budget | Verdict | Detail |', '| --- | --- | --- | --- | --- |']
+  for (const f of figures) {
+    const value = f.verdict === 'inconclusive' || f.verdict === 'n/a' ? f.verdict : f.display
+    const verdict = f.verdict === 'PASS' ? '**PASS**' : f.verdict === 'MISS' ? '**MISS**' : f.verdict
+    const detail = [f.detail, f.verdict === 'inconclusive' || f.verdict === 'n/a' ? f.reason : null]
+      .filter(Boolean)
+      .join('; ')
+    lines.push(
+      `| ${cell(f.label)} | ${cell(value)} | ${cell(f.budget)} | ${verdict} | ${cell(detail || '—')} |`,
+    )
+  }
+  return lines.join('\n')
+}
+
+function m4Table(m4) {
+  const lines = [
+    '| Streams | Relay lost / failed | Direct lost / failed | Largest gap relay / direct (ms) | Gap p99 relay / direct (ms) | Wall × one stream relay / direct | Relay RSS peak (MB) |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ]
+  for (const r of m4.perLevel)
+    lines.push(
+      `| ${r.level} | ${r.relay.lost} / ${r.relay.failed} | ${r.direct.lost} / ${r.direct.failed} | ${num(r.relay.largestGapMs, 0)} / ${num(r.direct.largestGapMs, 0)} | ${num(r.relay.gapP99, 1)} / ${num(r.direct.gapP99, 1)} | ${num(r.relay.wallRatio)} / ${num(r.direct.wallRatio)} | ${num(r.relay.peakRssMB, 1)} |`,
+    )
+  return lines.join('\n')
+}
+
+function gatesText(result) {
+  const g = result.gates
+  const lines = [
+    `- 1-minute load average when the run started: ${num(g.loadAtStart)} (limit ${g.maxLoad}; waited ${g.waitedSeconds ?? 0} s for it), at the end ${num(g.loadAtEnd)} (our own load included).`,
+  ]
+  const parts = Object.entries(g.foreign ?? {}).map(
+    ([metric, f]) => `${metric} ${num(f.foreignCores)} (own ${num(f.ownCores)}, ${num(f.seconds, 0)} s)`,
+  )
+  if (parts.length)
+    lines.push(
+      `- CPU used by other processes during each metric, in cores (limit ${g.maxForeign}): ${parts.join('; ')}.`,
+    )
+  return lines.join('\n')
+}
+
+/** Writes docs/performance.md, docs/performance-latency.svg and docs/performance-rss.svg; returns the paths. */
+export function writeDocs(root, result, figures) {
+  const docs = join(root, 'docs')
+  mkdirSync(docs, { recursive: true })
+  const written = []
+  const latency = latencyChart(result)
+  const rss = rssChart(result)
+  if (latency) {
+    writeFileSync(join(docs, 'performance-latency.svg'), latency)
+    written.push(join(docs, 'performance-latency.svg'))
+  }
+  if (rss) {
+    writeFileSync(join(docs, 'performance-rss.svg'), rss)
+    written.push(join(docs, 'performance-rss.svg'))
+  }
+  const findingsFile = join(root, 'bench/findings.md')
+  const manual = existsSync(findingsFile) ? readFileSync(findingsFile, 'utf8').trim() : ''
+  const s = result.sizes ?? {}
+  const m = result.measurements ?? {}
+  const machine = result.machine
+  const md = `# Performance
+
+<!-- Generated by bench/lib/docs.mjs from bench/results/latest.json. Do not edit by hand: edit
+bench/findings.md (hand-written findings) or the generator, then run \`pnpm bench\` or
+\`node bench/run.mjs --docs-from bench/results/latest.json\`. -->
+
+Measured by \`pnpm bench\` on ${result.date.slice(0, 10)} at git \`${String(machine.gitSha ?? 'unknown').slice(0, 12)}\`
+(${result.mode} run, relay started as \`${result.relay?.command ?? '—'}\`).
+Budgets are those of the design (§4 Quality bar). Every figure compares the relay with the
+upstream emulator reached directly, measured in the same run.
+
+## Results
+
+${figureTable(figures)}
+
+Verdicts: **PASS** / **MISS** against the budget; *info* where the design sets no budget;
+*inconclusive* when the machine was busy with other work or the direct arm itself was unstable
+(then no figure is judged; the raw rounds stay in \`bench/results/latest.json\`).
+
+![Latency distribution, direct vs relay](performance-latency.svg)
+
+![Relay RSS and wall time against concurrent streams](performance-rss.svg)
+${m.M4 ? `\n### Concurrent streams (M4) and relay memory (M5)\n\n${m4Table(m.M4)}\n` : ''}
+## Findings
+
+${autoFindings(result, figures).join('\n')}
+${manual ? `\n${manual}\n` : ''}
+## Method
+
+The benchmark follows the protocol of the performance notes (A5), scaled to a run of a few
+minutes on a 2-core machine.
+
+- **Processes.** \`bench/run.mjs\` starts the upstream emulator
+  (\`airelays-upstream-emulator --port 0 --json\`) and the relay (\`${result.relay?.command ?? 'airelays serve'}\`,
+  a throw-away data directory holding a login issued by the emulator, \`AIRELAYS_AUTH_STORAGE=file\`,
+  a relay token, rate limits raised so the limiter admits the load; traffic log on, as by default)
+  as separate processes. The load client is undici (from the workspace) in the benchmark process,
+  one keep-alive agent without a connection cap.
+- **Arms.** *direct*: the client sends to the emulator's \`/backend-api/codex/responses\` the exact
+  upstream request (body and headers) the relay produced for the same chat request, captured from
+  the emulator's recording, and reads the SSE answer to the end. *relay*: the client sends
+  \`POST /v1/chat/completions\` to the relay. Upstream pacing is set per request through the
+  emulator's control API (one \`pace\` behaviour per request), identical for both arms.
+- **Order.** One warm-up round per arm, then ${result.rounds} measured rounds per arm, interleaved
+  direct/relay, relay/direct, … (A B B A). Each figure is the median over rounds; an *added*
+  figure is the median of the per-round differences relay − direct.
+- **Refusals.** A figure is *inconclusive* when the 1-minute load average exceeded ${result.gates.maxLoad} at the start
+  (after waiting up to ${result.gates.waitedSeconds !== undefined ? 'the configured time' : '120 s'} for it to drop), when
+  processes other than the benchmark's own used more than ${result.gates.maxForeign} cores during that metric
+  (from /proc/stat minus the CPU time of the benchmark, emulator and relay processes), or when the
+  direct arm's spread across rounds ((max − min) / median) exceeded ${(result.gates.maxSpread * 100).toFixed(0)}%. M4 at the top level is
+  *rig-bound* (inconclusive) when the direct arm loses frames too.
+- **Pinning:** ${result.pinning} (client, emulator and relay share both cores, as on a user's machine).
+
+| # | Workload | Size in this run |
+| --- | --- | --- |
+| M1 | non-stream chat completion, concurrency 1; direct = the Responses SSE request read to the end | ${s.M1 ? `${s.M1.n} requests per round` : 'not run'} |
+| M3 | streamed chat completion, concurrency 1; time to the first text event, gaps between text events | ${s.M3 ? `${s.M3.n} streams per round, ${s.M3.events} events at ${s.M3.gapMs} ms` : 'not run'} |
+| M4 | waves of concurrent streams; a frame is lost when a stream has fewer text events than the emulator sent; failed = no terminal frame (\`[DONE]\` / \`response.completed\`) or an error frame | ${s.M4 ? `${s.M4.levels.join(' / ')} streams, ${s.M4.events} events at ${s.M4.gapMs} ms (the Busbar shape), one warm-up wave per arm at ${s.M4.levels[0]}` : 'not run'} |
+| M5 | relay VmRSS from /proc every 50 ms: cold idle (1 s after start, before any request), peak per M4 level (relay waves), after the sweep; per extra 100 streams = (peak₁₀₀₀ − peak₁₀₀) / 9 | ${s.M4 ? `settle ${Math.round(s.M4.settleMs / 1000)} s before "after"` : 'not run'} |
+| M7 | streams per second, 50 concurrent connections, no pacing; ratio relay / direct | ${s.M7 ? `${s.M7.n} streams per round, ${s.M7.events} events` : 'not run'} |
+| start-up | \`airelays --version\` and \`airelays status\`, spawned one after the other, median | ${s.startup ? `${s.startup.n} runs each after one warm-up` : 'not run'} |
+| ratelimit | \`node bench/ratelimit.bench.mjs --json\` (the @airelays/ratelimit microbenchmark), worst take+acquire+release scenario | ${s.ratelimit ? 'default iterations' : 'not run'} |
+
+Refusal checks of this run:
+
+${gatesText(result)}
+
+## Machine
+
+| | |
+| --- | --- |
+| CPU | ${machine.nproc} × ${cell(machine.cpuModel)} |
+| Memory | ${machine.totalMemoryMB} MB |
+| Node | ${machine.node} (${machine.platform}) |
+| git | \`${machine.gitSha ?? 'unknown'}\` |
+| Date | ${result.date} |
+| Pinning | ${result.pinning} |
+
+## Reproduce
+
+\`\`\`sh
+pnpm bench                                  # build, full run (about ${s.M4 ? 'six to eight' : 'a few'} minutes), rewrites this page
+node bench/run.mjs --only M1,M3 --rounds 5  # a subset; result in bench/results/partial.json
+node bench/run.mjs --smoke                  # seconds; checks the harness (CI)
+node bench/run.mjs --only M4 --profile /tmp/prof   # relay under --cpu-prof, hottest functions printed
+\`\`\`
+
+MB here means MiB (2²⁰ bytes), as /proc reports RSS in KiB.
+`
+  writeFileSync(join(docs, 'performance.md'), md)
+  written.unshift(join(docs, 'performance.md'))
+  return written
+}
+
+export { BUDGETS }

@@ -1,0 +1,427 @@
+// The measurements. Each one interleaves the two arms round by round (one warm-up round per arm,
+// then direct/relay, relay/direct, …) and returns raw per-round numbers plus derived figures.
+
+import { emulatorControl, runNode } from './processes.mjs'
+import { max, median, percentile, round, spread } from './stats.mjs'
+
+const ARMS = ['direct', 'relay']
+
+/** Run `runArm(arm, round)` for a warm-up round per arm, then `rounds` interleaved measured rounds. */
+async function interleaved(rounds, runArm, { warmup = true } = {}) {
+  if (warmup) for (const arm of ARMS) await runArm(arm, -1)
+  const out = { direct: [], relay: [] }
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? ARMS : [...ARMS].reverse()
+    for (const arm of order) out[arm].push(await runArm(arm, r))
+  }
+  return out
+}
+
+/** Reset the emulator (forget recordings and queued behaviours) and queue `count` pace behaviours. */
+export async function pace(ctx, count, pacing) {
+  await emulatorControl(ctx.emulator, 'POST', 'reset')
+  if (!pacing || count === 0) return
+  const list = Array.from({ length: count }, () => ({ kind: 'pace', ...pacing }))
+  // Chunks keep each control request small.
+  for (let i = 0; i < list.length; i += 5000)
+    await emulatorControl(ctx.emulator, 'POST', 'script', list.slice(i, i + 5000))
+}
+
+const HOP_BY_HOP = new Set([
+  'host',
+  'content-length',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'expect',
+])
+
+/**
+ * The two request targets of a workload. The relay arm is POST /v1/chat/completions; the direct arm
+ * replays, straight to the emulator's /responses, the exact upstream request the relay sent for the
+ * same chat request (body and headers captured from the emulator's recording), so both arms ask
+ * the upstream for the same thing.
+ */
+export async function targets(ctx, { stream, pacing }) {
+  const chat = {
+    model: 'gpt-5.5',
+    messages: [{ role: 'user', content: 'Say hello to the benchmark.' }],
+    stream,
+  }
+  const relay = {
+    kind: 'relay',
+    url: `${ctx.relay.url}/v1/chat/completions`,
+    headers: { authorization: `Bearer ${ctx.home.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(chat),
+  }
+  await pace(ctx, 1, pacing ? { ...pacing, gapMs: 0 } : null)
+  const probe = stream ? await ctx.client.stream(relay) : await ctx.client.complete(relay)
+  if (!probe.ok) throw new Error(`relay calibration request failed: ${probe.status} ${probe.error ?? ''}`)
+  const recorded = await emulatorControl(ctx.emulator, 'GET', 'requests')
+  const upstream = recorded.filter((r) => r.route === 'responses').at(-1)
+  if (!upstream) throw new Error('the relay did not call the emulator /responses endpoint')
+  const headers = {}
+  for (const [name, value] of Object.entries(upstream.headers))
+    if (!HOP_BY_HOP.has(name)) headers[name] = value
+  const direct = {
+    kind: 'direct',
+    url: `${ctx.emulator.backendUrl}/responses`,
+    headers,
+    body: typeof upstream.body === 'string' ? upstream.body : JSON.stringify(upstream.body),
+  }
+  return { direct, relay }
+}
+
+function summarize(values) {
+  return { p50: round(percentile(values, 50)), p99: round(percentile(values, 99)), n: values.length }
+}
+
+/** Median of per-round differences relay − direct of a per-round figure. */
+function addedMedian(rounds, pick) {
+  const diffs = rounds.relay.map((r, i) => pick(r) - pick(rounds.direct[i]))
+  return round(median(diffs))
+}
+
+// ----------------------------------------------------------------------------------------- M1
+
+/** M1: non-stream chat completion at concurrency 1, `n` sequential requests per round. */
+export async function measureM1(ctx, { n, rounds }) {
+  const t = await targets(ctx, { stream: false, pacing: null })
+  const samples = { direct: [], relay: [] }
+  const data = await interleaved(rounds, async (arm, r) => {
+    await pace(ctx, 0, null)
+    const ms = []
+    let errors = 0
+    let firstError
+    for (let i = 0; i < n; i++) {
+      const res = await ctx.client.complete(t[arm])
+      if (res.ok) ms.push(res.ms)
+      else {
+        errors++
+        firstError ??= `${res.status} ${res.error}`
+      }
+    }
+    if (r >= 0) samples[arm].push(...ms)
+    ctx.log(
+      `    M1 ${arm.padEnd(6)} round ${r < 0 ? 'warm-up' : r + 1}: p50 ${fmt(percentile(ms, 50))} ms, errors ${errors}`,
+    )
+    return { ...summarize(ms), errors, firstError }
+  })
+  return {
+    n,
+    rounds: data,
+    direct: {
+      p50: round(median(data.direct.map((r) => r.p50))),
+      p99: round(median(data.direct.map((r) => r.p99))),
+    },
+    relay: {
+      p50: round(median(data.relay.map((r) => r.p50))),
+      p99: round(median(data.relay.map((r) => r.p99))),
+    },
+    addedP50: addedMedian(data, (r) => r.p50),
+    addedP99: addedMedian(data, (r) => r.p99),
+    spreadP50: round(spread(data.direct.map((r) => r.p50))),
+    spreadP99: round(spread(data.direct.map((r) => r.p99))),
+    errors: [...data.direct, ...data.relay].reduce((s, r) => s + r.errors, 0),
+    firstError: [...data.direct, ...data.relay].find((r) => r.firstError)?.firstError,
+    samples,
+  }
+}
+
+// ----------------------------------------------------------------------------------------- M3
+
+/** M3: streamed chat completion at concurrency 1, paced upstream; time to first token and gaps. */
+export async function measureM3(ctx, { n, rounds, events, gapMs }) {
+  const pacing = { events, gapMs, ttftMs: 0 }
+  const t = await targets(ctx, { stream: true, pacing })
+  const samples = { direct: { ttft: [], gaps: [] }, relay: { ttft: [], gaps: [] } }
+  const data = await interleaved(rounds, async (arm, r) => {
+    await pace(ctx, n, pacing)
+    const ttft = []
+    const gaps = []
+    let lost = 0
+    let failed = 0
+    let firstError
+    for (let i = 0; i < n; i++) {
+      const res = await ctx.client.stream(t[arm], { timings: true })
+      lost += Math.max(0, events - res.deltas)
+      if (!res.ok) {
+        failed++
+        firstError ??= `${res.status} ${res.error}`
+        continue
+      }
+      ttft.push(res.ttft)
+      for (let k = 1; k < res.times.length; k++) gaps.push(res.times[k] - res.times[k - 1])
+    }
+    if (r >= 0) {
+      samples[arm].ttft.push(...ttft)
+      samples[arm].gaps.push(...gaps)
+    }
+    ctx.log(
+      `    M3 ${arm.padEnd(6)} round ${r < 0 ? 'warm-up' : r + 1}: TTFT p50 ${fmt(percentile(ttft, 50))} ms, gap p99 ${fmt(percentile(gaps, 99))} ms, lost ${lost}`,
+    )
+    return { ttft: summarize(ttft), gaps: summarize(gaps), lost, failed, firstError }
+  })
+  const all = [...data.direct, ...data.relay]
+  return {
+    n,
+    events,
+    gapMs,
+    rounds: data,
+    direct: {
+      ttftP50: round(median(data.direct.map((r) => r.ttft.p50))),
+      ttftP99: round(median(data.direct.map((r) => r.ttft.p99))),
+      gapP50: round(median(data.direct.map((r) => r.gaps.p50))),
+      gapP99: round(median(data.direct.map((r) => r.gaps.p99))),
+    },
+    relay: {
+      ttftP50: round(median(data.relay.map((r) => r.ttft.p50))),
+      ttftP99: round(median(data.relay.map((r) => r.ttft.p99))),
+      gapP50: round(median(data.relay.map((r) => r.gaps.p50))),
+      gapP99: round(median(data.relay.map((r) => r.gaps.p99))),
+    },
+    addedTtftP50: addedMedian(data, (r) => r.ttft.p50),
+    addedTtftP99: addedMedian(data, (r) => r.ttft.p99),
+    addedGapP50: addedMedian(data, (r) => r.gaps.p50),
+    addedGapP99: addedMedian(data, (r) => r.gaps.p99),
+    spreadTtftP50: round(spread(data.direct.map((r) => r.ttft.p50))),
+    spreadGapP99: round(spread(data.direct.map((r) => r.gaps.p99))),
+    lost: all.reduce((s, r) => s + r.lost, 0),
+    failed: all.reduce((s, r) => s + r.failed, 0),
+    firstError: all.find((r) => r.firstError)?.firstError,
+    samples,
+  }
+}
+
+// ------------------------------------------------------------------------------------- M4 + M5
+
+/**
+ * M4: waves of `level` concurrent streams (paced `events` × `gapMs`) for each level; frames lost,
+ * failed streams, largest gap, wall time against a single stream. M5 reads the relay's RSS
+ * timeline during the relay waves (peak per level), plus idle before and RSS after the sweep.
+ */
+export async function measureM4(ctx, { levels, rounds, events, gapMs, settleMs }) {
+  const pacing = { events, gapMs, ttftMs: 0 }
+  const t = await targets(ctx, { stream: true, pacing })
+
+  const wave = async (arm, level) => {
+    await pace(ctx, level, pacing)
+    const t0 = performance.now()
+    const snap = ctx.heapSnapshot
+    let snapTimer
+    if (snap && !snap.taken && arm === 'relay' && level === levels[levels.length - 1] && level > 1) {
+      snap.taken = true
+      // Halfway through the wave, when every stream is open.
+      snapTimer = setTimeout(() => process.kill(snap.pid, 'SIGUSR2'), (events * gapMs) / 2)
+    }
+    const results = await Promise.all(
+      Array.from({ length: level }, () => ctx.client.stream(t[arm], { timings: true })),
+    )
+    const t1 = performance.now()
+    clearTimeout(snapTimer)
+    const gaps = []
+    let lost = 0
+    let failed = 0
+    let largestGap = 0
+    let firstError
+    for (const res of results) {
+      lost += Math.max(0, events - res.deltas)
+      if (!res.ok) {
+        failed++
+        firstError ??= `${res.status} ${res.error}`
+      }
+      if (res.maxGap > largestGap) largestGap = res.maxGap
+      for (let k = 1; k < res.times.length; k++) gaps.push(res.times[k] - res.times[k - 1])
+    }
+    return {
+      level,
+      wallMs: round(t1 - t0, 1),
+      lost,
+      failed,
+      largestGapMs: round(largestGap, 1),
+      gapP99: round(percentile(gaps, 99)),
+      ttftP50: round(
+        percentile(
+          results.filter((r) => r.ttft !== null).map((r) => r.ttft),
+          50,
+        ),
+      ),
+      peakRssMB: arm === 'relay' ? mb(ctx.sampler?.peakBetween(t0, t1)) : null,
+      firstError,
+    }
+  }
+
+  // Warm-up: one wave per arm at the first level; then a single stream per arm, three times each.
+  for (const arm of ARMS) await wave(arm, levels[0])
+  const single = { direct: [], relay: [] }
+  for (let i = 0; i < 3; i++) for (const arm of ARMS) single[arm].push((await wave(arm, 1)).wallMs)
+  const singleMs = { direct: round(median(single.direct), 1), relay: round(median(single.relay), 1) }
+  const warmIdleMB = mb(ctx.sampler ? currentRss(ctx) : null)
+
+  const perLevel = []
+  for (const level of levels) {
+    const data = await interleaved(
+      rounds,
+      async (arm, r) => {
+        const w = await wave(arm, level)
+        ctx.log(
+          `    M4 ${arm.padEnd(6)} ${String(level).padStart(5)} streams round ${r + 1}: wall ${w.wallMs} ms, lost ${w.lost}, failed ${w.failed}, largest gap ${w.largestGapMs} ms${w.peakRssMB ? `, RSS peak ${w.peakRssMB} MB` : ''}`,
+        )
+        return w
+      },
+      { warmup: false },
+    )
+    const row = { level, rounds: data }
+    for (const arm of ARMS) {
+      const rs = data[arm]
+      row[arm] = {
+        lost: rs.reduce((s, w) => s + w.lost, 0),
+        failed: rs.reduce((s, w) => s + w.failed, 0),
+        largestGapMs: round(max(rs.map((w) => w.largestGapMs)), 1),
+        gapP99: round(median(rs.map((w) => w.gapP99))),
+        wallMs: round(median(rs.map((w) => w.wallMs)), 1),
+        wallRatio: round(median(rs.map((w) => w.wallMs)) / singleMs[arm], 2),
+        firstError: rs.find((w) => w.firstError)?.firstError,
+      }
+    }
+    row.relay.peakRssMB = round(max(data.relay.map((w) => w.peakRssMB ?? 0)), 1)
+    perLevel.push(row)
+  }
+
+  // RSS after the load: let the relay settle, then read it.
+  await new Promise((r) => setTimeout(r, settleMs))
+  const afterMB = mb(ctx.sampler ? currentRss(ctx) : null)
+  const byLevel = new Map(perLevel.map((row) => [row.level, row]))
+  const top = levels[levels.length - 1]
+  const base = byLevel.has(100) && top > 100 ? 100 : levels[0]
+  const perExtra100 =
+    top > base
+      ? round(
+          (byLevel.get(top).relay.peakRssMB - byLevel.get(base).relay.peakRssMB) / ((top - base) / 100),
+          2,
+        )
+      : null
+  return {
+    events,
+    gapMs,
+    levels,
+    singleMs,
+    perLevel,
+    top,
+    rss: {
+      coldIdleMB: ctx.coldIdleMB ?? null,
+      warmIdleMB,
+      peakMB: Object.fromEntries(perLevel.map((row) => [row.level, row.relay.peakRssMB])),
+      afterMB,
+      afterSettleMs: settleMs,
+      perExtra100MB: perExtra100,
+      perExtra100Between: [base, top],
+    },
+  }
+}
+
+function currentRss(ctx) {
+  return ctx.sampler.samples.at(-1)?.rss ?? null
+}
+
+function mb(bytes) {
+  return bytes === null || bytes === undefined ? null : round(bytes / 1024 / 1024, 1)
+}
+
+// ----------------------------------------------------------------------------------------- M7
+
+/** M7: streams per second with `connections` concurrent clients, `n` streams per round, gap 0. */
+export async function measureM7(ctx, { n, rounds, connections, events }) {
+  const pacing = { events, gapMs: 0, ttftMs: 0 }
+  const t = await targets(ctx, { stream: true, pacing })
+  const data = await interleaved(rounds, async (arm, r) => {
+    await pace(ctx, n, pacing)
+    let next = 0
+    let failed = 0
+    let lost = 0
+    let firstError
+    const t0 = performance.now()
+    const worker = async () => {
+      while (next < n) {
+        next++
+        const res = await ctx.client.stream(t[arm])
+        lost += Math.max(0, events - res.deltas)
+        if (!res.ok) {
+          failed++
+          firstError ??= `${res.status} ${res.error}`
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(connections, n) }, worker))
+    const seconds = (performance.now() - t0) / 1000
+    const perSecond = round(n / seconds, 1)
+    ctx.log(
+      `    M7 ${arm.padEnd(6)} round ${r < 0 ? 'warm-up' : r + 1}: ${perSecond} streams/s, failed ${failed}`,
+    )
+    return { streamsPerSecond: perSecond, failed, lost, firstError }
+  })
+  const ratios = data.relay.map((r, i) => r.streamsPerSecond / data.direct[i].streamsPerSecond)
+  const all = [...data.direct, ...data.relay]
+  return {
+    n,
+    connections,
+    events,
+    rounds: data,
+    direct: round(median(data.direct.map((r) => r.streamsPerSecond)), 1),
+    relay: round(median(data.relay.map((r) => r.streamsPerSecond)), 1),
+    ratio: round(median(ratios), 3),
+    spread: round(spread(data.direct.map((r) => r.streamsPerSecond))),
+    failed: all.reduce((s, r) => s + r.failed, 0),
+    lost: all.reduce((s, r) => s + r.lost, 0),
+    firstError: all.find((r) => r.firstError)?.firstError,
+  }
+}
+
+// ------------------------------------------------------------------------------------ start-up
+
+/** Start-up time of `airelays --version` and `airelays status`: one warm-up spawn, then `n` timed. */
+export async function measureStartup(ctx, { n, cliBin, env }) {
+  const out = {}
+  for (const [name, args] of [
+    ['version', ['--version']],
+    ['status', ['status']],
+  ]) {
+    const runs = []
+    let failure
+    await runNode([cliBin, ...args], { env, cwd: ctx.home.dir, timeoutMs: 30_000 })
+    for (let i = 0; i < n; i++) {
+      const res = await runNode([cliBin, ...args], { env, cwd: ctx.home.dir, timeoutMs: 30_000 })
+      runs.push(round(res.ms, 1))
+      if (res.code !== 0) failure ??= `exit ${res.code}: ${(res.stderr || res.stdout).trim().slice(0, 300)}`
+    }
+    out[name] = { ms: round(median(runs), 1), runs, failure, spread: round(spread(runs)) }
+    ctx.log(
+      `    start-up airelays ${args.join(' ')}: median ${out[name].ms} ms${failure ? ` (${failure})` : ''}`,
+    )
+  }
+  return out
+}
+
+// ----------------------------------------------------------------------------------- ratelimit
+
+/** Runs bench/ratelimit.bench.mjs --json (the ratelimit engineer's microbenchmark) and returns its result. */
+export async function measureRatelimit(ctx, { script, iterations }) {
+  const args = [script, '--json']
+  if (iterations) args.push(`--iterations=${iterations}`)
+  const res = await runNode(args, { cwd: ctx.root, timeoutMs: 300_000 })
+  if (res.code !== 0)
+    throw new Error(`ratelimit benchmark failed (exit ${res.code}): ${res.stderr.slice(0, 400)}`)
+  const line = res.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .at(-1)
+  if (!line) throw new Error(`ratelimit benchmark printed no JSON: ${res.stdout.slice(0, 300)}`)
+  const parsed = JSON.parse(line)
+  ctx.log(`    ratelimit: ${parsed.nsPerOp} ns per take+acquire+release (cpu ${parsed.cpuNsPerOp} ns)`)
+  return { ...parsed, seconds: round(res.ms / 1000, 1) }
+}
+
+function fmt(v) {
+  return v === null || v === undefined ? '—' : v.toFixed(2)
+}
