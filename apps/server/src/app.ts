@@ -264,17 +264,24 @@ export function buildRelay(options: RelayOptions): BuiltRelay {
   })
 
   let closing: Promise<void> | null = null
-  return {
-    app,
-    runtime,
-    close() {
-      closing ??= (async () => {
-        await log.close()
-        if (ownsUpstream) await upstream.close().catch(() => {})
-      })()
-      return closing
-    },
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      await log.close()
+      if (ownsUpstream) await upstream.close().catch(() => {})
+    })()
+    return closing
   }
+  const signal = options.signal
+  if (signal) {
+    const onAbort = (): void => {
+      runtime.lifecycle.beginDrain()
+      runtime.lifecycle.terminateAll(shuttingDownError())
+      void close()
+    }
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+  }
+  return { app, runtime, close }
 }
 
 function stateOfPath(event: H3Event): string {
@@ -300,8 +307,12 @@ export function createRelayApp(options: RelayOptions): H3 {
 function relayCore(rt: RelayRuntime) {
   return async (event: H3Event, next: () => unknown): Promise<Response> => {
     const path = event.url.pathname
-    const fullPath = new URL(event.req.url).pathname
-    const basePath = fullPath.endsWith(path) ? fullPath.slice(0, fullPath.length - path.length) : ''
+    const fullPath = originalPath(event)
+    const basePath = fullPath.endsWith(path)
+      ? fullPath.slice(0, fullPath.length - path.length)
+      : path === '/' && fullPath.startsWith('/')
+        ? fullPath
+        : ''
     const trusted = rt.settings.config.security.trust_x_forwarded_for
     const state: RequestState = {
       id: requestIdFor(event.req.headers.get('x-request-id')),
@@ -375,6 +386,20 @@ function relayCore(rt: RelayRuntime) {
     }
     return response
   }
+}
+
+/**
+ * The request path before any mount prefix was stripped. Under srvx's Node adapter `event.req.url`
+ * shares its URL object with `event.url`, which h3 rewrites for mounted apps, so the raw Node
+ * request line is preferred.
+ */
+function originalPath(event: H3Event): string {
+  const raw = (event.runtime?.node?.req as { url?: string } | undefined)?.url
+  if (typeof raw === 'string' && raw.startsWith('/')) {
+    const end = raw.search(/[?#]/)
+    return end === -1 ? raw : raw.slice(0, end)
+  }
+  return new URL(event.req.url).pathname
 }
 
 function isMalformed(path: string): boolean {

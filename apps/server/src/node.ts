@@ -86,14 +86,18 @@ export async function serveRelay(options: ServeRelayOptions): Promise<RelayServe
     }
     forceNow = null
     runtime.lifecycle.terminateAll(shuttingDownError())
-    server.closeIdleConnections()
+    // Let the last responses and the terminated streams reach their clients: connections close
+    // once idle; whatever is still open after the final flush window is cut.
     let flushTimer: NodeJS.Timeout | undefined
+    const sweep = setInterval(() => server.closeIdleConnections(), 25)
+    server.closeIdleConnections()
     await Promise.race([
-      runtime.lifecycle.whenIdle(),
+      listenerClosed,
       new Promise<void>((resolve) => {
         flushTimer = setTimeout(resolve, force ? 100 : FINAL_FLUSH_MS)
       }),
     ])
+    clearInterval(sweep)
     if (flushTimer) clearTimeout(flushTimer)
     server.closeAllConnections()
     await listenerClosed

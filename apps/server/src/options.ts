@@ -51,6 +51,13 @@ export interface RelayOptions {
   keepAliveIntervalMs?: number
   /** Write the traffic log under `config.paths.logs_dir`. @default true */
   trafficLog?: boolean
+  /**
+   * For embedded use (`createRelayApp` in a host app): aborting it ends open streams with an
+   * in-band error event, flushes and closes the traffic log and closes the default upstream
+   * client. `serveRelay` does this itself on `close()`.
+   * @default undefined
+   */
+  signal?: AbortSignal
 }
 
 /** Options of `serveRelay`: the app options plus the listener. */

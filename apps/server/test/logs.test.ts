@@ -177,7 +177,10 @@ describe('traffic log', () => {
     >
     expect(failed.token_fingerprint).toMatch(/^[0-9a-f]{12}$/)
     expect((failed.headers as Record<string, string>).authorization).toBe('[REDACTED]')
-    const inbound = records.find((record) => record.phase === 'inbound_request') as Record<string, any>
+    const inbound = records.find((record) => record.phase === 'inbound_request') as {
+      request_id: string
+      body: { kind: string; sha256: string }
+    }
     expect(inbound.body.kind).toBe('json')
     expect(inbound.body.sha256).toMatch(/^[0-9a-f]{64}$/)
     const adaptation = records.find((record) => record.phase === 'compatibility_adaptation') as Record<
@@ -186,7 +189,7 @@ describe('traffic log', () => {
     >
     expect(adaptation.ignored_parameters).toEqual(['temperature'])
     // records of one request share its id
-    const id = inbound.request_id as string
+    const id = inbound.request_id
     expect(records.filter((record) => record.request_id === id).map((record) => record.phase)).toEqual(
       expect.arrayContaining(['inbound_request', 'upstream_request', 'outbound_response']),
     )

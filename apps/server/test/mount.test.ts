@@ -1,0 +1,102 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { H3, toNodeHandler } from 'h3'
+import OpenAI, { AuthenticationError } from 'openai'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRelayApp } from '../src/index'
+import { type RelayHarness, startRelay } from './_setup'
+
+// The harness gives us an emulator, a data dir with a login and a relay token; the relay app under
+// test here is a second one, built with createRelayApp() and embedded in a host.
+let h: RelayHarness
+const stop = new AbortController()
+let host: H3
+let server: Server
+let url: string
+
+beforeAll(async () => {
+  h = await startRelay()
+  // README example: mount the relay under /ai in a host h3 app
+  host = new H3()
+  host.get('/hello', () => ({ host: true }))
+  host.mount('/ai', createRelayApp({ config: h.config, signal: stop.signal }))
+  server = createServer(toNodeHandler(host))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+
+afterAll(async () => {
+  stop.abort()
+  await new Promise<void>((resolve) => server?.close(() => resolve()))
+  await h?.close()
+})
+
+describe('mounted under /ai in a host h3 app', () => {
+  it('serves the OpenAI API under the prefix to the official client', async () => {
+    const client = new OpenAI({ baseURL: `${url}/ai/v1`, apiKey: h.token, maxRetries: 0 })
+    const models = await client.models.list()
+    expect(models.data.map((m) => m.id)).toContain('gpt-5.5')
+    const stream = await client.chat.completions.create({
+      model: 'gpt-5.5',
+      stream: true,
+      messages: [{ role: 'user', content: 'Reply with exactly: mounted ok' }],
+    })
+    let text = ''
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''
+    expect(text).toBe('mounted ok')
+  })
+
+  it('keeps its security, envelope and request ids when mounted', async () => {
+    const bad = new OpenAI({ baseURL: `${url}/ai/v1`, apiKey: 'wrong', maxRetries: 0 })
+    const error = await bad.models.list().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(AuthenticationError)
+    expect((error as AuthenticationError).requestID).toMatch(/^req_/)
+
+    const missing = await fetch(`${url}/ai/v1/nope`, { headers: { authorization: `Bearer ${h.token}` } })
+    expect(missing.status).toBe(404)
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('not_found')
+    expect(missing.headers.get('x-request-id')).toMatch(/^req_/)
+  })
+
+  it('serves /ai/healthz and a status page that points at the mounted base URL', async () => {
+    expect(await (await fetch(`${url}/ai/healthz`)).json()).toMatchObject({ ok: true, app_name: 'AIRelays' })
+    const page = await (await fetch(`${url}/ai/`)).text()
+    expect(page.match(/OPENAI_BASE_URL=\S*/)?.[0]).toBe(`OPENAI_BASE_URL=${url}/ai/v1`)
+  })
+
+  it('leaves the host routes alone', async () => {
+    expect(await (await fetch(`${url}/hello`)).json()).toEqual({ host: true })
+    expect((await fetch(`${url}/other`)).status).toBe(404)
+  })
+})
+
+describe('as a fetch handler (Nitro server entry)', () => {
+  it('answers Request objects through app.fetch', async () => {
+    // README example: `export default { fetch: app.fetch }` in Nitro's server.ts
+    const app = createRelayApp({ config: h.config, signal: stop.signal })
+    const entry = { fetch: app.fetch }
+    const health = await entry.fetch(new Request('http://relay.local/healthz'))
+    expect(health.status).toBe(200)
+    const models = await entry.fetch(
+      new Request('http://relay.local/v1/models', { headers: { authorization: `Bearer ${h.token}` } }),
+    )
+    expect(models.status).toBe(200)
+    expect(((await models.json()) as { data: unknown[] }).data.length).toBeGreaterThan(0)
+    const chat = await entry.fetch(
+      new Request('http://relay.local/v1/chat/completions', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${h.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'gpt-5.5',
+          messages: [{ role: 'user', content: 'Reply with exactly: fetch ok' }],
+        }),
+      }),
+    )
+    expect(
+      ((await chat.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content,
+    ).toBe('fetch ok')
+    const denied = await entry.fetch(new Request('http://relay.local/v1/models'))
+    expect(denied.status).toBe(401)
+    expect(denied.headers.get('x-request-id')).toMatch(/^req_/)
+  })
+})
