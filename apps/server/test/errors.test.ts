@@ -303,3 +303,39 @@ describe('relay and subscription status', () => {
     await envelope(await h.fetch('/v1/subscription/status?provider=claude'), 501)
   })
 })
+
+describe('unexpected exceptions', () => {
+  it('answer 500 with a generic message; the detail goes to the log only', async () => {
+    const { serveRelay } = await import('../src/index')
+    const { createFileStore } = await import('@airelays/file-inliner')
+    const real = createFileStore({ dataDir: h.dataDir })
+    const reported: string[] = []
+    const broken = await serveRelay({
+      config: h.config,
+      host: '127.0.0.1',
+      port: 0,
+      logger: { warn: (m) => reported.push(m), error: (m) => reported.push(m) },
+      files: {
+        ...real,
+        list: () => Promise.reject(new Error('disk exploded at /secret/path')),
+      },
+    })
+    try {
+      const res = await fetch(`${broken.url}/v1/files`, { headers: { authorization: `Bearer ${h.token}` } })
+      const error = await envelope(res, 500)
+      expect(error).toEqual({
+        message: 'The AIRelays server hit an unexpected error. The details are in its log.',
+        type: 'server_error',
+        param: null,
+        code: 'server_error',
+      })
+      expect(reported.join('\n')).toContain('disk exploded at /secret/path')
+    } finally {
+      await broken.close()
+    }
+    const records = await h.logRecords()
+    expect(records.some((r) => r.phase === 'relay_error' && String(r.error).includes('disk exploded'))).toBe(
+      true,
+    )
+  })
+})

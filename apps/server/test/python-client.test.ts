@@ -18,7 +18,7 @@ if (!available) {
   )
 }
 
-const SCRIPT = String.raw`
+const SCRIPT = `
 import json, os, sys
 import openai
 client = openai.OpenAI(base_url=os.environ["RELAY_BASE_URL"], api_key=os.environ["RELAY_TOKEN"], max_retries=0)

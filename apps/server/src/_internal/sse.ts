@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks'
+
 /** How an SSE response ended. */
 export type StreamOutcome = 'completed' | 'failed' | 'client_disconnected' | 'terminated'
 
@@ -40,25 +42,34 @@ export function createSseBody(source: SseFrames, opts: SseBodyOptions): SseBody 
   let controller: ReadableStreamDefaultController<Uint8Array> | null = null
   let finished = false
   let timer: NodeJS.Timeout | null = null
+  let lastWrite = performance.now()
 
   const clearTimer = (): void => {
     if (timer) clearTimeout(timer)
     timer = null
   }
-  const armTimer = (): void => {
-    clearTimer()
-    if (opts.keepAliveMs <= 0) return
-    timer = setTimeout(() => {
-      timer = null
-      if (finished || !controller) return
-      try {
-        controller.enqueue(KEEP_ALIVE)
-      } catch {
-        return
-      }
-      armTimer()
-    }, opts.keepAliveMs)
+  // One timer per stream, re-armed only when it fires (not per frame): it writes the comment when
+  // nothing was written for `keepAliveMs`, else sleeps for the remaining idle time.
+  const armTimer = (delay: number): void => {
+    if (opts.keepAliveMs <= 0 || finished) return
+    timer = setTimeout(onTimer, delay)
     timer.unref?.()
+  }
+  const onTimer = (): void => {
+    timer = null
+    if (finished || !controller) return
+    const idle = performance.now() - lastWrite
+    if (idle + 1 < opts.keepAliveMs) {
+      armTimer(opts.keepAliveMs - idle)
+      return
+    }
+    try {
+      controller.enqueue(KEEP_ALIVE)
+    } catch {
+      return
+    }
+    lastWrite = performance.now()
+    armTimer(opts.keepAliveMs)
   }
 
   const finish = (outcome: StreamOutcome, error?: unknown): void => {
@@ -70,6 +81,7 @@ export function createSseBody(source: SseFrames, opts: SseBodyOptions): SseBody 
 
   const write = (frame: string): void => {
     controller?.enqueue(encoder.encode(frame))
+    lastWrite = performance.now()
     opts.onFrame?.(frame)
   }
 
@@ -77,7 +89,7 @@ export function createSseBody(source: SseFrames, opts: SseBodyOptions): SseBody 
     {
       start(c) {
         controller = c
-        armTimer()
+        armTimer(opts.keepAliveMs)
       },
       async pull(c) {
         if (finished) return
@@ -102,7 +114,6 @@ export function createSseBody(source: SseFrames, opts: SseBodyOptions): SseBody 
           return
         }
         write(step.value)
-        armTimer()
       },
       cancel(reason) {
         if (finished) return
