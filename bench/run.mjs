@@ -47,13 +47,15 @@ Options:
   --rounds N           measured rounds per arm (default 3, after one warm-up round per arm)
   --json               print the result JSON on stdout (progress and table go to stderr)
   --out PATH           where to write the result JSON (default bench/results/latest.json for a
-                       full run, bench/results/partial.json with --only)
+                       full run, bench/results/partial.json with --only, --profile or --ablate)
   --max-load X         1-minute load average above which the run is inconclusive (default 1.0)
   --wait-load S        wait up to S seconds for the load average to drop first (default 120)
   --max-foreign X      CPU cores other processes may use during a metric (default 0.3)
   --relay MODE         cli (airelays serve), server (bench/relay-process.mjs) or auto (default)
   --profile DIR        run the relay under node --cpu-prof (profile written to DIR) and summarise it
   --heap-snapshot      with --profile: write a heap snapshot of the relay at the largest stream wave
+  --ablate LIST        diagnosis: start the relay with bench/relay-process.mjs --ablate LIST
+                       (cached-credentials, no-traffic-log) to attribute a cost; never a full run
   --docs-from PATH     only regenerate docs/performance.md (+ SVGs) from a result JSON
   -h, --help           this help`
 
@@ -73,6 +75,7 @@ function parseOptions(argv) {
       relay: { type: 'string' },
       profile: { type: 'string' },
       'heap-snapshot': { type: 'boolean' },
+      ablate: { type: 'string' },
       'docs-from': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -101,6 +104,8 @@ function parseOptions(argv) {
   if (!['auto', 'cli', 'server'].includes(relay))
     throw new UsageError(`--relay expects auto, cli or server, got "${relay}"`)
   if (values['heap-snapshot'] && !values.profile) throw new UsageError('--heap-snapshot needs --profile DIR')
+  if (values.ablate !== undefined && relay === 'cli')
+    throw new UsageError('--ablate needs the relay started by bench/relay-process.mjs (--relay server)')
   const smoke = values.smoke === true
   return {
     help: values.help === true,
@@ -115,6 +120,7 @@ function parseOptions(argv) {
     relay,
     profile: values.profile ? resolve(values.profile) : null,
     heapSnapshot: values['heap-snapshot'] === true,
+    ablate: values.ablate ?? null,
     docsFrom: values['docs-from'] ? resolve(values['docs-from']) : null,
   }
 }
@@ -215,17 +221,17 @@ async function main() {
   const size = sizes(opts.smoke)
   const needsRelay = ['M1', 'M3', 'M4', 'M7'].some((m) => selected.has(m))
   const needsEmulator = needsRelay || selected.has('startup')
-  const full = !opts.smoke && !opts.only
+  const full = !opts.smoke && !opts.only && !opts.ablate && !opts.profile
   const out = resolve(
     opts.out ??
-      join(root, 'bench/results', opts.smoke ? 'smoke.json' : opts.only ? 'partial.json' : 'latest.json'),
+      join(root, 'bench/results', opts.smoke ? 'smoke.json' : full ? 'latest.json' : 'partial.json'),
   )
 
   const missing = []
   if (needsEmulator && !existsSync(p.emulatorDist)) missing.push(relative(root, p.emulatorDist))
   if (selected.has('ratelimit') && !existsSync(p.ratelimitDist)) missing.push(relative(root, p.ratelimitDist))
   const haveCli = cliAvailable(root)
-  let relayMode = opts.relay === 'auto' ? (haveCli ? 'cli' : 'server') : opts.relay
+  let relayMode = opts.relay === 'auto' ? (haveCli && !opts.ablate ? 'cli' : 'server') : opts.relay
   if (needsRelay && relayMode === 'cli' && !haveCli)
     missing.push(`${relative(root, p.cliBin)} (the built CLI)`)
   if (needsRelay && relayMode === 'server' && !(existsSync(p.serverDist) && existsSync(p.configDist)))
@@ -240,7 +246,7 @@ async function main() {
   const result = {
     schema: 1,
     name: 'airelays-bench',
-    mode: opts.smoke ? 'smoke' : full ? 'full' : 'partial',
+    mode: opts.smoke ? 'smoke' : full ? 'full' : opts.ablate || opts.profile ? 'diagnostic' : 'partial',
     date: new Date().toISOString(),
     machine,
     pinning: 'unpinned',
@@ -340,7 +346,8 @@ async function main() {
         if (opts.heapSnapshot)
           nodeArgs.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${opts.profile}`)
       }
-      ctx.relay = await startRelay(root, ctx.home, { mode: relayMode, nodeArgs })
+      const scriptArgs = opts.ablate ? ['--ablate', opts.ablate] : []
+      ctx.relay = await startRelay(root, ctx.home, { mode: relayMode, nodeArgs, scriptArgs })
       cleanups.push(async () => {
         ctx.sampler?.stop()
         await ctx.relay.stop()

@@ -216,13 +216,13 @@ function childrenOf(pid) {
  * mode 'cli': `node apps/cli/bin/airelays.mjs serve --port P`; mode 'server': bench/relay-process.mjs
  * (imports the built @airelays/server). `nodeArgs` go before the script (e.g. --cpu-prof).
  */
-export async function startRelay(root, home, { mode, nodeArgs = [] }) {
+export async function startRelay(root, home, { mode, nodeArgs = [], scriptArgs = [] }) {
   const p = paths(root)
   const port = await freePort()
   const args =
     mode === 'cli'
       ? [...nodeArgs, p.cliBin, 'serve', '--port', String(port), '--host', '127.0.0.1']
-      : [...nodeArgs, p.relayProcess, '--port', String(port)]
+      : [...nodeArgs, p.relayProcess, '--port', String(port), ...scriptArgs]
   const handle = spawnNode(args, { env: home.env, cwd: home.dir })
   const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 20_000

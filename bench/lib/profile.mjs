@@ -42,6 +42,25 @@ export function summarizeProfile(file, top = 25) {
     const id = profile.samples[i]
     self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
   }
+  // Inclusive time: every function on the stack of a sample (counted once per sample).
+  const parent = new Map()
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+  const inclusive = new Map()
+  for (let i = 0; i < profile.samples.length; i++) {
+    const seen = new Set()
+    let id = profile.samples[i]
+    const leaf = byId.get(id)
+    if (leaf?.callFrame.functionName === '(idle)') continue
+    while (id !== undefined) {
+      const { functionName, url, lineNumber } = byId.get(id).callFrame
+      const key = `${functionName || '(anonymous)'}|${url.replace(/^file:\/\//, '')}|${lineNumber + 1}`
+      if (!seen.has(key)) {
+        seen.add(key)
+        inclusive.set(key, (inclusive.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0))
+      }
+      id = parent.get(id)
+    }
+  }
   const fns = new Map()
   let total = 0
   let idle = 0
@@ -78,6 +97,21 @@ export function summarizeProfile(file, top = 25) {
     functions: functions
       .slice(0, top)
       .map((f) => ({ ...f, selfMs: Math.round(f.selfMs), share: share(f.selfMs) })),
+    inclusive: [...inclusive.entries()]
+      .filter(([key]) => !key.startsWith('(root)'))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([key, micros]) => {
+        const [name, url, line] = key.split('|')
+        return {
+          name,
+          owner: ownerOf(url),
+          url,
+          line: Number(line),
+          ms: Math.round(micros / 1000),
+          share: share(micros / 1000),
+        }
+      }),
     owners: [...owners.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 15)
@@ -97,6 +131,13 @@ export function formatProfile(summary) {
     lines.push(
       `    ${String(f.share).padStart(5)}%  ${f.name}  ${f.owner}  ${f.url.split('/').slice(-2).join('/')}:${f.line}`,
     )
+  if (summary.inclusive) {
+    lines.push('  inclusive time (function and what it calls):')
+    for (const f of summary.inclusive)
+      lines.push(
+        `    ${String(f.share).padStart(5)}%  ${f.name}  ${f.owner}  ${f.url.split('/').slice(-2).join('/')}:${f.line}`,
+      )
+  }
   return lines.join('\n')
 }
 

@@ -36,13 +36,27 @@ function fmt(v) {
   return String(Number(v.toPrecision(3)))
 }
 
+function legendRows(panel, width) {
+  let rows = 1
+  let x = 0
+  for (const s of panel.series) {
+    const w = s.name.length * 6.2 + 34
+    if (x + w > width && x > 0) {
+      rows++
+      x = 0
+    }
+    x += w
+  }
+  return rows
+}
+
 /**
  * One chart panel as SVG elements, drawn in the box (x, y, width, height).
  * panel: { title, xLabel, yLabel, series: [{ name, color, points: [[x, y], …], dash?, marker? }],
  *          xMin?, xMax?, yMin?, yMax?, xTicks? }
  */
 function renderPanel(panel, box) {
-  const pad = { left: 58, right: 14, top: 30, bottom: 44 }
+  const pad = { left: 58, right: 14, top: 30 + legendRows(panel, box.width - 72) * 15 + 6, bottom: 44 }
   const plot = {
     x: box.x + pad.left,
     y: box.y + pad.top,
@@ -119,18 +133,21 @@ function renderPanel(panel, box) {
           `<circle cx="${sx(x).toFixed(1)}" cy="${sy(Math.min(y, yMax)).toFixed(1)}" r="3" fill="${s.color}"/>`,
         )
   }
-  // Legend, top-left inside the plot.
-  panel.series.forEach((s, i) => {
-    const ly = plot.y + 14 + i * 16
-    const lx = plot.x + 10
+  // Legend: rows under the title, above the plot.
+  let lx = plot.x
+  let ly = box.y + 34
+  for (const s of panel.series) {
+    const width = s.name.length * 6.2 + 34
+    if (lx + width > plot.x + plot.w && lx > plot.x) {
+      lx = plot.x
+      ly += 15
+    }
     out.push(
-      `<rect x="${lx - 4}" y="${ly - 10}" width="${Math.max(90, s.name.length * 6.6 + 34)}" height="15" fill="#ffffff" fill-opacity="0.85"/>`,
+      `<line x1="${lx}" y1="${ly - 4}" x2="${lx + 20}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
     )
-    out.push(
-      `<line x1="${lx}" y1="${ly - 3}" x2="${lx + 20}" y2="${ly - 3}" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
-    )
-    out.push(`<text x="${lx + 26}" y="${ly + 1}" font-size="11" fill="#111827" ${FONT}>${esc(s.name)}</text>`)
-  })
+    out.push(`<text x="${lx + 25}" y="${ly}" font-size="11" fill="#111827" ${FONT}>${esc(s.name)}</text>`)
+    lx += width
+  }
   return out.join('\n')
 }
 
