@@ -210,7 +210,13 @@ export async function startDeviceLogin(options: DeviceLoginOptions = {}): Promis
     for (;;) {
       const remaining = deadline - clock()
       if (remaining <= 0) throw timeoutError()
-      await sleep(Math.min(interval * 1000, remaining), controller.signal)
+      if (remaining < interval * 1000) {
+        // One more poll would come sooner than the interval allows (RFC 8628 §3.5): wait out the
+        // deadline instead and give up.
+        await sleep(remaining, controller.signal)
+        throw timeoutError()
+      }
+      await sleep(interval * 1000, controller.signal)
       let result: PostResult
       try {
         result = await post('/api/accounts/deviceauth/token', {
