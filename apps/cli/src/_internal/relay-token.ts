@@ -1,0 +1,25 @@
+import type { RelayTokenInfo } from '@airelays/auth-store'
+import { readRelayToken } from '@airelays/auth-store'
+import type { ResolvedConfig } from '@airelays/config'
+
+/**
+ * The relay token as the relay will see it: `AIRELAYS_BEARER_TOKEN` (legacy
+ * `AIRELAY_BEARER_TOKEN`, both resolved by @airelays/config into `security.bearer_token`) wins,
+ * then the first non-empty line of `bearer_token_file`.
+ */
+export function readConfiguredToken(config: ResolvedConfig): Promise<RelayTokenInfo> {
+  const envToken = config.security.bearer_token
+  return readRelayToken({
+    env: envToken ? { AIRELAYS_BEARER_TOKEN: envToken } : {},
+    file: config.security.bearer_token_file,
+  })
+}
+
+/** Summary extras for `settingsSummary()` from a resolved token. */
+export function tokenSummary(info: RelayTokenInfo): {
+  present: boolean
+  source: 'env' | 'file' | null
+  fingerprint: string | null
+} {
+  return { present: info.token !== null, source: info.source, fingerprint: info.fingerprint }
+}

@@ -1,0 +1,266 @@
+import { credentialStoreFor } from '@airelays/auth-store'
+import type { ConfigFlags, LoadConfigResult } from '@airelays/config'
+import type { UpstreamClient } from '@airelays/upstream-client'
+import { createUpstreamClient, isUpstreamError } from '@airelays/upstream-client'
+import { loginHint } from '../_internal/client'
+import { authStoreFor, readLoginState } from '../_internal/login-state'
+import { type Terminal, formatField, printJson } from '../_internal/output'
+import { readConfiguredToken } from '../_internal/relay-token'
+import { loadSettings } from '../_internal/settings'
+
+/** Options of `airelays doctor`. */
+export interface DoctorOptions {
+  flags: ConfigFlags
+  skipResponse: boolean
+  json: boolean
+}
+
+/** Outcome of one check. */
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip'
+
+/** One doctor check, as in the reference. */
+export interface DoctorCheck {
+  name: string
+  status: CheckStatus
+  message: string
+  next_steps?: string[]
+  data?: Record<string, unknown>
+}
+
+/** `airelays doctor --json`. */
+export interface DoctorPayload {
+  /** No check failed (warnings do not fail the run). */
+  ok: boolean
+  summary: { passed: number; warnings: number; failed: number; skipped: number }
+  checks: DoctorCheck[]
+  next_steps: string[]
+}
+
+/** Longest wait for the test response, in ms (the request timeout covers only the headers). */
+const RESPONSE_PROBE_TIMEOUT_MS = 60_000
+
+function errorMessage(error: unknown): string {
+  if (isUpstreamError(error)) return `${error.message} (${error.code})`
+  return error instanceof Error ? error.message : String(error)
+}
+
+function configCheck(loaded: LoadConfigResult): DoctorCheck {
+  const { config, errors, warnings } = loaded
+  const path = config.config_file.path
+  if (errors.length > 0) {
+    return {
+      name: 'config',
+      status: 'fail',
+      message: `The settings have ${errors.length} error${errors.length === 1 ? '' : 's'}: ${errors.map((issue) => issue.message).join(' ')}`,
+      next_steps: [`Fix the listed settings in ${path} or in the environment.`],
+      data: { path, errors, warnings },
+    }
+  }
+  if (!config.config_file.exists) {
+    return {
+      name: 'config',
+      status: 'warn',
+      message: 'Using built-in defaults; no config file exists.',
+      next_steps: ['airelays init'],
+      data: { path, warnings },
+    }
+  }
+  if (warnings.length > 0) {
+    return {
+      name: 'config',
+      status: 'warn',
+      message: `Configuration file found, with ${warnings.length} warning${warnings.length === 1 ? '' : 's'}: ${warnings.map((issue) => issue.message).join(' ')}`,
+      data: { path, warnings },
+    }
+  }
+  return { name: 'config', status: 'pass', message: 'Configuration file found.', data: { path } }
+}
+
+/** Collects the text of a streamed response (bounded by `signal`). */
+async function probeResponse(upstream: UpstreamClient, model: string, signal: AbortSignal): Promise<string> {
+  const stream = await upstream.responses(
+    {
+      model,
+      instructions: 'Reply with exactly: ok.',
+      input: [{ role: 'user', content: [{ type: 'input_text', text: 'Reply with exactly: ok' }] }],
+      store: false,
+      tools: [],
+      stream: true,
+    },
+    { signal, requestId: 'doctor_response' },
+  )
+  let text = ''
+  for await (const event of stream) {
+    if (event.type === 'response.output_text.delta' && typeof event.delta === 'string') text += event.delta
+  }
+  return text
+}
+
+/**
+ * `airelays doctor`: config, relay_token, openai_auth, openai_models, openai_response, claude, in
+ * the reference order. The upstream probes run once, without retries, so a failure shows at once.
+ * Exit code 1 when a check failed; warnings do not fail the run.
+ */
+export async function runDoctor(term: Terminal, options: DoctorOptions): Promise<number> {
+  const loaded = await loadSettings(options.flags, { term, json: options.json, onErrors: 'report' })
+  const { config } = loaded
+  const checks: DoctorCheck[] = [configCheck(loaded)]
+
+  const token = await readConfiguredToken(config)
+  if (!config.security.require_bearer_auth) {
+    checks.push({ name: 'relay_token', status: 'skip', message: 'Relay bearer auth is disabled.' })
+  } else if (token.token === null) {
+    checks.push({
+      name: 'relay_token',
+      status: 'fail',
+      message: 'Relay bearer auth is enabled, but no relay token is configured.',
+      next_steps: ['airelays init', 'airelays token rotate'],
+    })
+  } else {
+    checks.push({
+      name: 'relay_token',
+      status: 'pass',
+      message: 'Relay bearer token is present.',
+      data: { source: token.source, fingerprint: token.fingerprint },
+    })
+  }
+
+  const openaiEnabled = config.providers.openai.enabled
+  const store = authStoreFor(config)
+  const login = await readLoginState(config, store)
+  if (!openaiEnabled) {
+    checks.push({ name: 'openai_auth', status: 'skip', message: 'The OpenAI runtime is disabled.' })
+  } else if (login.ready_for_requests) {
+    checks.push({
+      name: 'openai_auth',
+      status: 'pass',
+      message: 'OpenAI subscription login is ready.',
+      data: { email: login.email, plan_type: login.plan_type, account_id: login.account_id },
+    })
+  } else {
+    checks.push({
+      name: 'openai_auth',
+      status: 'fail',
+      message: `OpenAI subscription login is missing, incomplete, or account-mismatched.${login.error ? ` ${login.error}` : ''}`,
+      next_steps: [loginHint(process.env)],
+    })
+  }
+
+  let selectedModel: string | null = null
+  const canProbe = openaiEnabled && login.ready_for_requests
+  const upstream = canProbe
+    ? createUpstreamClient({
+        baseUrl: config.upstream.base_url,
+        issuerUrl: config.upstream.issuer_base_url,
+        clientId: config.upstream.client_id,
+        clientVersion: config.upstream.client_version,
+        credentials: credentialStoreFor(store),
+        requestTimeoutMs: config.upstream.request_timeout_seconds * 1000,
+        retry: { attempts: 0 },
+        modelsCacheTtlSeconds: 0,
+      })
+    : null
+  try {
+    if (!upstream) {
+      checks.push({
+        name: 'openai_models',
+        status: 'skip',
+        message: openaiEnabled ? 'Skipped: no usable OpenAI login.' : 'The OpenAI runtime is disabled.',
+      })
+    } else {
+      try {
+        const models = await upstream.models({ signal: AbortSignal.timeout(RESPONSE_PROBE_TIMEOUT_MS) })
+        const slugs = models
+          .map((model) => model.slug)
+          .filter((slug) => typeof slug === 'string' && slug !== '')
+        selectedModel = slugs[0] ?? null
+        checks.push(
+          selectedModel
+            ? {
+                name: 'openai_models',
+                status: 'pass',
+                message: `Upstream /models returned ${slugs.length} model(s).`,
+                data: { selected_model: selectedModel, models: slugs },
+              }
+            : { name: 'openai_models', status: 'fail', message: 'Upstream /models returned no models.' },
+        )
+      } catch (error) {
+        checks.push({
+          name: 'openai_models',
+          status: 'fail',
+          message: `OpenAI upstream /models probe failed: ${errorMessage(error)}`,
+        })
+      }
+    }
+
+    if (options.skipResponse) {
+      checks.push({ name: 'openai_response', status: 'skip', message: 'Skipped (--skip-response).' })
+    } else if (!upstream || !selectedModel) {
+      checks.push({ name: 'openai_response', status: 'skip', message: 'Skipped: the earlier checks failed.' })
+    } else {
+      try {
+        const text = await probeResponse(
+          upstream,
+          selectedModel,
+          AbortSignal.timeout(RESPONSE_PROBE_TIMEOUT_MS),
+        )
+        checks.push({
+          name: 'openai_response',
+          status: 'pass',
+          message: `Upstream /responses streamed an answer from ${selectedModel}.`,
+          data: { model: selectedModel, text },
+        })
+      } catch (error) {
+        checks.push({
+          name: 'openai_response',
+          status: 'fail',
+          message: `OpenAI upstream /responses probe failed: ${errorMessage(error)}`,
+          data: { model: selectedModel },
+        })
+      }
+    }
+  } finally {
+    await upstream?.close()
+  }
+
+  checks.push({
+    name: 'claude',
+    status: 'skip',
+    message: 'The Claude runtime is not supported by this version.',
+  })
+
+  const count = (status: CheckStatus): number => checks.filter((check) => check.status === status).length
+  const nextSteps = [...new Set(checks.flatMap((check) => check.next_steps ?? []))]
+  const payload: DoctorPayload = {
+    ok: count('fail') === 0,
+    summary: {
+      passed: count('pass'),
+      warnings: count('warn'),
+      failed: count('fail'),
+      skipped: count('skip'),
+    },
+    checks,
+    next_steps: nextSteps,
+  }
+  const exitCode = payload.ok ? 0 : 1
+  if (options.json) {
+    printJson(term.out, payload)
+    return exitCode
+  }
+
+  const out = term.out
+  const label: Record<CheckStatus, string> = {
+    pass: out.style.green('PASS'),
+    warn: out.style.yellow('WARN'),
+    fail: out.style.red('FAIL'),
+    skip: out.style.dim('SKIP'),
+  }
+  out.title('Doctor')
+  out.section('Checks')
+  for (const check of checks) out.line(formatField(check.name, `${label[check.status]}  ${check.message}`))
+  out.section('Summary')
+  const { passed, warnings, failed, skipped } = payload.summary
+  out.note(`${passed} passed, ${warnings} warning(s), ${failed} failed, ${skipped} skipped`)
+  out.steps('Next Steps', nextSteps)
+  return exitCode
+}

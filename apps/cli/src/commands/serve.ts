@@ -1,0 +1,124 @@
+import { generateRelayToken, isWeakRelayToken, writeRelayToken } from '@airelays/auth-store'
+import type { ConfigFlags } from '@airelays/config'
+import { serveRelay } from '@airelays/server'
+import { clientBlock, isLoopbackHost, loginHint, printClientSetup } from '../_internal/client'
+import { type InterruptSignal, onInterrupt } from '../_internal/interrupt'
+import { readLoginState } from '../_internal/login-state'
+import { type Terminal, printWarning } from '../_internal/output'
+import { readConfiguredToken } from '../_internal/relay-token'
+import { loadSettings } from '../_internal/settings'
+import { CliError } from '../errors'
+
+/** Options of `airelays serve`. */
+export interface ServeOptions {
+  /** Global flags plus `host`, `port` and `noAuth`. */
+  flags: ConfigFlags
+}
+
+const NO_TOKEN_MESSAGE =
+  'Bearer authentication is enabled, but no relay token is configured. Run `airelays init` or set AIRELAYS_BEARER_TOKEN.'
+
+/** `airelays serve`: checks the token, prints the banner and runs the relay until SIGINT/SIGTERM. */
+export async function runServe(term: Terminal, options: ServeOptions): Promise<number> {
+  const { config } = await loadSettings(options.flags, { term, json: false, onErrors: 'fail' })
+  const { host, port } = config.server
+
+  let token = await readConfiguredToken(config)
+  let tokenGenerated = false
+  if (config.security.require_bearer_auth && token.token === null) {
+    if (!config.security.auto_generate_bearer_token) throw new CliError(NO_TOKEN_MESSAGE)
+    await writeRelayToken(config.security.bearer_token_file, generateRelayToken())
+    token = await readConfiguredToken(config)
+    tokenGenerated = true
+  }
+  if (config.security.require_bearer_auth && token.token !== null && isWeakRelayToken(token.token)) {
+    printWarning(
+      term,
+      `The relay token (from ${token.source === 'env' ? 'AIRELAYS_BEARER_TOKEN' : token.file}) looks weak (under 128 bits). Run \`airelays token rotate\` for a strong one${token.source === 'env' ? ' and unset AIRELAYS_BEARER_TOKEN' : ''}.`,
+    )
+  }
+  if (!isLoopbackHost(host)) {
+    printWarning(
+      term,
+      config.security.require_bearer_auth
+        ? `The relay listens on ${host}, so it is reachable from the network. Keep bearer auth on and the relay token secret.`
+        : `The relay listens on ${host} with bearer auth OFF: anyone who can reach this machine can use your ChatGPT subscription. Drop --no-auth or bind 127.0.0.1.`,
+    )
+  }
+
+  const login = await readLoginState(config)
+
+  let relay: Awaited<ReturnType<typeof serveRelay>>
+  try {
+    relay = await serveRelay({ config, host, port, handleSignals: false })
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    if (code === 'EADDRINUSE') {
+      throw new CliError(
+        `Port ${port} on ${host} is already in use (another relay?). Stop it or choose another port with --port.`,
+      )
+    }
+    if (code === 'EACCES')
+      throw new CliError(`Not allowed to listen on ${host}:${port}; choose a port above 1023.`)
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+      throw new CliError(`Cannot listen on ${host}: it is not an address of this machine.`)
+    }
+    throw error
+  }
+
+  const baseUrl = `${relay.url}/v1`
+  const out = term.out
+  out.title('Server')
+  out.section('Listener')
+  out.field('Base URL', baseUrl)
+  out.field('Host', host)
+  out.field('Port', new URL(relay.url).port)
+
+  out.section('Client Auth')
+  if (config.security.require_bearer_auth) {
+    out.field('Bearer auth', 'required')
+    out.field('Token source', token.source === 'env' ? 'env (AIRELAYS_BEARER_TOKEN)' : token.source)
+    out.field('Token file', config.security.bearer_token_file)
+    out.field('Auth header', 'Authorization: Bearer <AIRelays token>')
+    out.field('Reveal token', 'airelays token show')
+    if (tokenGenerated) out.note('A new relay token was generated (auto_generate_bearer_token).')
+  } else {
+    out.field('Bearer auth', 'disabled')
+    out.field('Access mode', 'open')
+    out.field('Client key', 'optional placeholder only')
+  }
+
+  out.section('Providers')
+  out.field('OpenAI', config.providers.openai.enabled ? 'enabled' : 'disabled')
+  out.field('OpenAI ready', config.providers.openai.enabled && login.ready_for_requests)
+  out.field('ChatGPT login', login.ready_for_requests ? 'ready' : 'missing')
+  out.field('Claude', 'not supported by this version')
+  if (login.error) out.note(out.style.yellow(`Credentials could not be read: ${login.error}`))
+
+  printClientSetup(out, clientBlock(config, baseUrl))
+  if (config.providers.openai.enabled && !login.ready_for_requests) {
+    out.steps('Next Steps', [loginHint(process.env)])
+  }
+  out.line()
+  out.line(`AIRelays is listening on ${baseUrl} (Ctrl-C to stop)`)
+
+  const signal = await new Promise<InterruptSignal>((resolve) => {
+    const dispose = onInterrupt((received) => {
+      dispose()
+      resolve(received)
+    })
+  })
+  out.line(
+    `Shutting down (${signal}): letting open requests finish for up to 10 s; press Ctrl-C again to stop at once.`,
+  )
+  const disposeForce = onInterrupt(() => {
+    void relay.close({ force: true })
+  })
+  try {
+    await relay.close()
+  } finally {
+    disposeForce()
+  }
+  out.line('AIRelays stopped.')
+  return 0
+}

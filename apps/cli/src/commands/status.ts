@@ -1,0 +1,185 @@
+import type {
+  ConfigFlags,
+  ConfigIssue,
+  ConfigKeyPath,
+  ConfigSources,
+  ConfigValueSource,
+  ResolvedConfig,
+  SettingsSummary,
+} from '@airelays/config'
+import { settingsSummary } from '@airelays/config'
+import { type ClientBlock, clientBlock, loginHint, printClientSetup, serveCommand } from '../_internal/client'
+import { type LoginState, readLoginState, storageText } from '../_internal/login-state'
+import { type Terminal, printJson } from '../_internal/output'
+import { readConfiguredToken, tokenSummary } from '../_internal/relay-token'
+import { loadSettings } from '../_internal/settings'
+
+/** Options of `airelays status`. */
+export interface StatusOptions {
+  flags: ConfigFlags
+  json: boolean
+}
+
+/** Provider readiness in `status --json`. */
+export interface ProvidersStatus {
+  openai: { enabled: boolean; ready: boolean }
+  /** The Claude keys are kept in the config, but this version does not run Claude. */
+  claude: { enabled: boolean; supported: false; ready: false; note: string }
+}
+
+/** The config file and where each non-default setting came from. */
+export interface ConfigStatus {
+  path: string
+  exists: boolean
+  /** Why this path: `{kind:'default'}`, `{kind:'flag',name}`, `{kind:'env',name}`. */
+  source: ConfigValueSource
+  /** Every setting that is not at its default, with its origin. */
+  non_default: Partial<Record<ConfigKeyPath, ConfigValueSource>>
+  warnings: ConfigIssue[]
+  errors: ConfigIssue[]
+}
+
+/** `airelays status --json`. */
+export interface StatusPayload {
+  relay: SettingsSummary
+  auth: LoginState
+  providers: ProvidersStatus
+  client: ClientBlock
+  config: ConfigStatus
+  next_steps: string[]
+}
+
+const CLAUDE_NOTE = 'not supported by this version'
+
+/** Settings that do not come from a built-in default. */
+function nonDefaultSources(sources: ConfigSources): Partial<Record<ConfigKeyPath, ConfigValueSource>> {
+  const result: Partial<Record<ConfigKeyPath, ConfigValueSource>> = {}
+  for (const [key, source] of Object.entries(sources) as [ConfigKeyPath, ConfigValueSource][]) {
+    if (source.kind !== 'default') result[key] = source
+  }
+  return result
+}
+
+/** "flag --port", "env AIRELAYS_PORT", "file /x/config.toml:3". */
+export function sourceText(source: ConfigValueSource): string {
+  switch (source.kind) {
+    case 'default':
+      return 'default'
+    case 'flag':
+      return `flag ${source.name}`
+    case 'env':
+      return `env ${source.name}`
+    case 'legacy-env':
+      return `legacy env ${source.name}`
+    case 'file':
+      return `file ${source.path}${source.line === null ? '' : `:${source.line}`}`
+  }
+}
+
+/** A setting's value for humans; the relay token itself is never shown. */
+function settingText(config: ResolvedConfig, key: ConfigKeyPath): string {
+  if (key === 'security.bearer_token') return 'set'
+  const dot = key.lastIndexOf('.')
+  const section = key.slice(0, dot).split('.')
+  let node: unknown = config
+  for (const part of section) node = (node as Record<string, unknown>)[part]
+  const value = (node as Record<string, unknown>)[key.slice(dot + 1)]
+  return Array.isArray(value) ? value.join(', ') : String(value)
+}
+
+function nextSteps(config: ResolvedConfig, tokenPresent: boolean, login: LoginState): string[] {
+  const steps: string[] = []
+  const tokenMissing = config.security.require_bearer_auth && !tokenPresent
+  if (tokenMissing) steps.push('airelays init')
+  const openaiReady = config.providers.openai.enabled && login.ready_for_requests
+  if (!openaiReady && config.providers.openai.enabled) steps.push(loginHint(process.env))
+  if (openaiReady && !tokenMissing) steps.push(serveCommand(config))
+  return steps
+}
+
+/** `airelays status`: settings, relay token, the stored ChatGPT login (no network), client setup. */
+export async function runStatus(term: Terminal, options: StatusOptions): Promise<number> {
+  const loaded = await loadSettings(options.flags, { term, json: options.json, onErrors: 'report' })
+  const { config } = loaded
+  const token = await readConfiguredToken(config)
+  const login = await readLoginState(config)
+  const relay = settingsSummary(config, { bearerToken: tokenSummary(token) })
+  const payload: StatusPayload = {
+    relay,
+    auth: login,
+    providers: {
+      openai: {
+        enabled: config.providers.openai.enabled,
+        ready: config.providers.openai.enabled && login.ready_for_requests,
+      },
+      claude: { enabled: config.providers.claude.enabled, supported: false, ready: false, note: CLAUDE_NOTE },
+    },
+    client: clientBlock(config, relay.client_base_url),
+    config: {
+      path: config.config_file.path,
+      exists: config.config_file.exists,
+      source: config.config_file.source,
+      non_default: nonDefaultSources(loaded.sources),
+      warnings: loaded.warnings,
+      errors: loaded.errors,
+    },
+    next_steps: nextSteps(config, token.token !== null, login),
+  }
+  if (options.json) {
+    printJson(term.out, payload)
+    return 0
+  }
+
+  const out = term.out
+  out.title('Status')
+  out.section('Relay')
+  out.field(
+    'Config file',
+    `${relay.config_path} (${relay.config_exists ? 'exists' : 'missing; defaults apply'})`,
+  )
+  out.field('Base URL', relay.client_base_url)
+  out.field('Data dir', relay.data_dir)
+  out.field('Logs dir', relay.logs_dir)
+  out.field('Bearer auth', relay.require_bearer_auth ? 'required' : 'disabled')
+  out.field('Relay token', token.token === null ? 'missing' : 'present')
+  if (token.token !== null) {
+    out.field('Token source', token.source === 'env' ? 'env (AIRELAYS_BEARER_TOKEN)' : `file ${token.file}`)
+    out.field('Fingerprint', token.fingerprint)
+  } else {
+    out.field('Token file', relay.bearer_token_file)
+  }
+  out.field('Rate limit', `${relay.rate_limit_per_minute}/min + burst ${relay.rate_limit_burst}`)
+  out.field('Concurrent/IP', relay.concurrent_requests_per_ip)
+
+  out.section('Upstream Session')
+  out.field('Enabled', login.enabled)
+  out.field('Ready', payload.providers.openai.ready)
+  out.field('Authenticated', login.authenticated)
+  out.field('Account bound', login.account_bound)
+  out.field('Email', login.email)
+  out.field('Plan', login.plan_type)
+  out.field('Account ID', login.account_id)
+  out.field('Last refresh', login.last_refresh)
+  out.field('Storage mode', login.storage_mode)
+  out.field('Auth store', storageText(login))
+  if (login.error) out.field('Store error', login.error)
+
+  out.section('Providers')
+  out.field(
+    'OpenAI',
+    `${login.enabled ? 'enabled' : 'disabled'}, ${payload.providers.openai.ready ? 'ready' : 'not ready'}`,
+  )
+  out.field('Claude', CLAUDE_NOTE)
+
+  out.section('Settings')
+  const nonDefault = Object.entries(payload.config.non_default) as [ConfigKeyPath, ConfigValueSource][]
+  if (nonDefault.length === 0) out.note('All settings are at their defaults.')
+  for (const [key, source] of nonDefault)
+    out.field(key, `${settingText(config, key)} (${sourceText(source)})`)
+  for (const issue of loaded.errors) out.note(out.style.red(`error: ${issue.message}`))
+  for (const issue of loaded.warnings) out.note(out.style.yellow(`warning: ${issue.message}`))
+
+  printClientSetup(out, payload.client)
+  out.steps('Next Steps', payload.next_steps)
+  return 0
+}

@@ -1,0 +1,167 @@
+import { cac } from 'cac'
+import { globalFlags, hasFlag, portFlag, stringFlag } from './_internal/argv'
+import type { Terminal } from './_internal/output'
+import { usageError } from './errors'
+import { VERSION } from './version'
+
+type Options = Record<string, unknown>
+
+/**
+ * The cac wiring, and nothing else: every command declares its flags, normalises them, and
+ * imports its module lazily, so `airelays --version` and `airelays status` load only what they
+ * use. Resolves with the exit code.
+ */
+export async function runProgram(argv: readonly string[], term: Terminal): Promise<number> {
+  const cli = cac('airelays')
+  let exitCode = 0
+  const done = (code: number | undefined): void => {
+    exitCode = code ?? 0
+  }
+  const json = (options: Options): boolean => options.json === true
+
+  cli
+    .option('--config <path>', 'Config file (default ~/.config/airelays/config.toml)')
+    .option('--data-dir <path>', 'Data directory (default ~/.airelays)')
+    .option('--logs-dir <path>', 'Traffic log directory (default <data-dir>/logs)')
+    .option('--auth-storage <mode>', 'Where ChatGPT credentials are stored: auto, file or keyring')
+    .option('--bearer-token-file <path>', 'Relay token file (default <data-dir>/relay-token)')
+    .option('-v, --version', 'Print the version')
+    .help()
+
+  cli
+    .command('init', 'Write the config file and create a relay token')
+    .option('--force', 'Overwrite an existing config file')
+    .option('--no-auth', 'Turn bearer auth off (no relay token)')
+    .option('--show-token', 'Print the relay token even when it already existed')
+    .option('--json', 'Print JSON')
+    .action(async (options: Options) => {
+      const { runInit } = await import('./commands/init')
+      done(
+        await runInit(term, {
+          flags: { ...globalFlags(argv, options), ...(options.auth === false ? { noAuth: true } : {}) },
+          force: options.force === true,
+          noAuth: options.auth === false,
+          showToken: options.showToken === true,
+          json: json(options),
+        }),
+      )
+    })
+
+  cli
+    .command('login', 'Sign in with your ChatGPT subscription')
+    .option('--device', 'Use the device-code flow (for machines without a browser)')
+    .option('--browser', 'Use the browser flow even on a headless machine')
+    .option('--no-browser', 'Do not open a browser; only print the URL')
+    .option('--workspace-id <id>', 'Only accept a login into this workspace (account) id')
+    .action(async (options: Options) => {
+      const { runLogin } = await import('./commands/login')
+      // `--browser` and `--no-browser` share one cac key, so they are read from argv.
+      done(
+        await runLogin(term, {
+          flags: globalFlags(argv, options),
+          device: options.device === true,
+          browser: hasFlag(argv, '--browser'),
+          noBrowser: hasFlag(argv, '--no-browser'),
+          workspaceId: stringFlag(argv, 'workspace-id', options.workspaceId),
+        }),
+      )
+    })
+
+  cli
+    .command('logout', 'Revoke and delete the stored ChatGPT login')
+    .option('--json', 'Print JSON')
+    .action(async (options: Options) => {
+      const { runLogout } = await import('./commands/logout')
+      done(await runLogout(term, { flags: globalFlags(argv, options), json: json(options) }))
+    })
+
+  cli
+    .command('serve', 'Run the relay')
+    .option('--host <host>', 'Listen address (default 127.0.0.1)')
+    .option('--port <port>', 'Listen port (default 8080)')
+    .option('--no-auth', 'Serve without the relay token (open mode)')
+    .action(async (options: Options) => {
+      const { runServe } = await import('./commands/serve')
+      const host = stringFlag(argv, 'host', options.host)
+      const port = portFlag(argv, options.port)
+      if (host !== undefined && host.trim() === '') throw usageError('--host needs a non-empty value.')
+      done(
+        await runServe(term, {
+          flags: {
+            ...globalFlags(argv, options),
+            ...(host === undefined ? {} : { host }),
+            ...(port === undefined ? {} : { port }),
+            ...(options.auth === false ? { noAuth: true } : {}),
+          },
+        }),
+      )
+    })
+
+  cli
+    .command('status', 'Show the settings, the relay token and the ChatGPT login')
+    .option('--json', 'Print JSON')
+    .action(async (options: Options) => {
+      const { runStatus } = await import('./commands/status')
+      done(await runStatus(term, { flags: globalFlags(argv, options), json: json(options) }))
+    })
+
+  cli
+    .command('token [action]', 'Show or rotate the relay token (action: show | rotate)')
+    .option('--json', 'Print JSON')
+    .action(async (action: unknown, options: Options) => {
+      if (action === undefined) {
+        throw usageError('Missing token action: use `airelays token show` or `airelays token rotate`.')
+      }
+      if (action !== 'show' && action !== 'rotate') {
+        throw usageError(`Unknown token action \`${String(action)}\`: use \`show\` or \`rotate\`.`)
+      }
+      const { runToken } = await import('./commands/token')
+      done(await runToken(term, { flags: globalFlags(argv, options), action, json: json(options) }))
+    })
+
+  cli
+    .command('doctor', 'Check the settings, the login and the upstream')
+    .option('--skip-response', 'Skip the test request to the upstream /responses')
+    .option('--json', 'Print JSON')
+    .action(async (options: Options) => {
+      const { runDoctor } = await import('./commands/doctor')
+      done(
+        await runDoctor(term, {
+          flags: globalFlags(argv, options),
+          skipResponse: options.skipResponse === true,
+          json: json(options),
+        }),
+      )
+    })
+
+  cli
+    .command('models', 'List the models of the running relay')
+    .option('--json', 'Print the raw /v1/models payload')
+    .action(async (options: Options) => {
+      const { runModels } = await import('./commands/models')
+      done(await runModels(term, { flags: globalFlags(argv, options), json: json(options) }))
+    })
+
+  cli
+    .command('demo', 'Offline demo: emulated upstream, device login, relay and one streamed answer')
+    .action(async () => {
+      const { runDemo } = await import('./commands/demo')
+      done(await runDemo(term))
+    })
+
+  cli.parse(['node', 'airelays', ...argv], { run: false })
+
+  if (cli.options.help) return 0
+  if (!cli.matchedCommand) {
+    if (cli.options.version && cli.args.length === 0) {
+      term.out.line(`airelays ${VERSION}`)
+      return 0
+    }
+    const name = cli.args[0]
+    if (name !== undefined) throw usageError(`Unknown command \`${String(name)}\`.`)
+    cli.outputHelp()
+    throw usageError('Missing command.')
+  }
+  await cli.runMatchedCommand()
+  return exitCode
+}

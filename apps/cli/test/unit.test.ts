@@ -1,0 +1,204 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import * as api from '../src/index'
+import { globalFlags, hasFlag, portFlag, stringFlag } from '../src/_internal/argv'
+import { connectHost, isHeadless, isLoopbackHost, loginHint, originFor } from '../src/_internal/client'
+import { describeAuth, tokenClaims } from '../src/_internal/login-state'
+import { colorEnabled, createStyle, formatField, showValue } from '../src/_internal/output'
+import { formatRemaining, waitLine } from '../src/_internal/wait-status'
+import { callbackPortFromEnv } from '../src/commands/login'
+import { type Sandbox, createSandbox, runCli } from './_helpers'
+
+describe('public API', () => {
+  it('exports run, the error class and the version only', () => {
+    expect(Object.keys(api).sort()).toEqual(['CliError', 'VERSION', 'isCliError', 'run'])
+    const error = new api.CliError('nope', { code: 'usage' })
+    expect(error.exitCode).toBe(2)
+    expect(api.isCliError(error)).toBe(true)
+    expect(api.isCliError(new Error('nope'))).toBe(false)
+    expect(new api.CliError('stop', { code: 'cancelled' }).exitCode).toBe(130)
+    expect(new api.CliError('bad').exitCode).toBe(1)
+  })
+})
+
+describe('colour detection', () => {
+  const tty = { isTTY: true }
+  it('follows NO_COLOR, CLICOLOR=0, TERM=dumb, FORCE_COLOR and the TTY', () => {
+    expect(colorEnabled(tty, {})).toBe(true)
+    expect(colorEnabled({ isTTY: false }, {})).toBe(false)
+    expect(colorEnabled(tty, { NO_COLOR: '1' })).toBe(false)
+    expect(colorEnabled(tty, { NO_COLOR: '' })).toBe(true)
+    expect(colorEnabled(tty, { CLICOLOR: '0' })).toBe(false)
+    expect(colorEnabled(tty, { TERM: 'dumb' })).toBe(false)
+    expect(colorEnabled({}, { FORCE_COLOR: '1' })).toBe(true)
+    expect(colorEnabled(tty, { FORCE_COLOR: '0' })).toBe(false)
+    expect(colorEnabled({}, { FORCE_COLOR: '1', NO_COLOR: 'x' })).toBe(false)
+  })
+
+  it('styles are plain text when off', () => {
+    expect(createStyle(false).title('AIRelays')).toBe('AIRelays')
+    expect(createStyle(true).red('x')).toBe('\u001b[31mx\u001b[39m')
+  })
+})
+
+describe('human fields', () => {
+  it('pad labels to 18 characters and print empty values as "not set"', () => {
+    expect(formatField('Ready', 'yes')).toBe('  Ready:            yes')
+    expect(formatField('Relay token', 'present')).toBe('  Relay token:      present')
+    expect(formatField('A label this long', 'x')).toBe('  A label this long: x')
+    expect(showValue(null)).toBe('not set')
+    expect(showValue('')).toBe('not set')
+    expect(showValue(false)).toBe('no')
+    expect(showValue(0)).toBe('0')
+  })
+
+  it('format the time left as M:SS', () => {
+    expect(formatRemaining(900)).toBe('15:00')
+    expect(formatRemaining(61.9)).toBe('1:01')
+    expect(formatRemaining(-3)).toBe('0:00')
+    expect(waitLine('Waiting for approval', 75)).toBe(
+      'Waiting for approval... (expires in 1:15, Ctrl-C to cancel)',
+    )
+  })
+})
+
+describe('headless detection', () => {
+  it('SSH sessions and Linux without a display are headless', () => {
+    expect(isHeadless({ SSH_CONNECTION: 'a b c d', DISPLAY: ':0' }, 'linux')).toBe(true)
+    expect(isHeadless({ SSH_TTY: '/dev/pts/0' }, 'darwin')).toBe(true)
+    expect(isHeadless({}, 'linux')).toBe(true)
+    expect(isHeadless({ WAYLAND_DISPLAY: 'wayland-0' }, 'linux')).toBe(false)
+    expect(isHeadless({}, 'darwin')).toBe(false)
+    expect(loginHint({}, 'linux')).toBe('airelays login --device')
+    expect(loginHint({ DISPLAY: ':1' }, 'linux')).toBe('airelays login')
+  })
+})
+
+describe('hosts', () => {
+  it('know loopback from network addresses', () => {
+    for (const host of ['127.0.0.1', '127.8.9.10', 'localhost', '::1', '[::1]'])
+      expect(isLoopbackHost(host)).toBe(true)
+    for (const host of ['0.0.0.0', '::', '192.168.1.2', 'example.com', '10.0.0.1'])
+      expect(isLoopbackHost(host)).toBe(false)
+    expect(connectHost('0.0.0.0')).toBe('127.0.0.1')
+    expect(connectHost('::')).toBe('::1')
+    expect(originFor('::1', 8080)).toBe('http://[::1]:8080')
+  })
+})
+
+describe('flag normalisation', () => {
+  it('reads string flags from argv, so numbers keep their spelling', () => {
+    const argv = ['status', '--data-dir', '007', '--workspace-id=1e3']
+    expect(stringFlag(argv, 'data-dir', 7)).toBe('007')
+    expect(stringFlag(argv, 'workspace-id', 1000)).toBe('1e3')
+    expect(stringFlag(argv, 'config', undefined)).toBeUndefined()
+    expect(stringFlag(['--config', 'a', '--config', 'b'], 'config', ['a', 'b'])).toBe('b')
+    expect(stringFlag(['--', '--config', 'x'], 'config', undefined)).toBeUndefined()
+    expect(hasFlag(['login', '--browser'], '--browser')).toBe(true)
+    expect(hasFlag(['login', '--', '--browser'], '--browser')).toBe(false)
+  })
+
+  it('validates --port and --auth-storage as usage errors', () => {
+    expect(portFlag(['--port', '9000'], 9000)).toBe(9000)
+    expect(() => portFlag(['--port', '0'], 0)).toThrow(/--port/)
+    expect(() => portFlag(['--port', '65536'], 65536)).toThrow(/--port/)
+    expect(globalFlags(['--auth-storage', 'KEYRING'], { authStorage: 'KEYRING' })).toEqual({
+      authStorage: 'KEYRING',
+    })
+    try {
+      globalFlags(['--auth-storage', 'cloud'], { authStorage: 'cloud' })
+      expect.unreachable()
+    } catch (error) {
+      expect(api.isCliError(error) && error.exitCode).toBe(2)
+    }
+  })
+
+  it('validates AIRELAYS_LOGIN_CALLBACK_PORT', () => {
+    expect(callbackPortFromEnv({})).toBeUndefined()
+    expect(callbackPortFromEnv({ AIRELAYS_LOGIN_CALLBACK_PORT: '0' })).toBe(0)
+    expect(callbackPortFromEnv({ AIRELAYS_LOGIN_CALLBACK_PORT: ' 1455 ' })).toBe(1455)
+    expect(() => callbackPortFromEnv({ AIRELAYS_LOGIN_CALLBACK_PORT: '70000' })).toThrow(
+      /AIRELAYS_LOGIN_CALLBACK_PORT/,
+    )
+  })
+})
+
+describe('stored login facts', () => {
+  const jwt = (claims: Record<string, unknown>): string =>
+    `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`
+  const idToken = jwt({
+    email: 'me@example.com',
+    'https://api.openai.com/auth': { chatgpt_plan_type: 'pro', chatgpt_account_id: 'acct_1' },
+  })
+
+  it('reads the display claims without verifying', () => {
+    expect(tokenClaims(idToken)).toEqual({ email: 'me@example.com', plan: 'pro', accountId: 'acct_1' })
+    expect(tokenClaims('not-a-jwt')).toEqual({ email: null, plan: null, accountId: null })
+    expect(tokenClaims('a.%%%.c')).toEqual({ email: null, plan: null, accountId: null })
+  })
+
+  it('is ready only with tokens and a matching bound account', () => {
+    const auth = {
+      bound_account_id: 'acct_1',
+      tokens: { id_token: idToken, access_token: 'at', refresh_token: 'rt', account_id: null },
+      last_refresh: '2026-11-24T03:30:00.000Z',
+    }
+    expect(describeAuth(auth)).toMatchObject({
+      authenticated: true,
+      account_id: 'acct_1',
+      ready_for_requests: true,
+    })
+    expect(describeAuth({ ...auth, bound_account_id: 'acct_2' }).ready_for_requests).toBe(false)
+    expect(
+      describeAuth({ ...auth, tokens: { ...auth.tokens, access_token: '', refresh_token: '' } }),
+    ).toMatchObject({
+      authenticated: false,
+      ready_for_requests: false,
+    })
+    expect(describeAuth(null)).toMatchObject({ credentials_present: false, ready_for_requests: false })
+  })
+})
+
+describe('start-up cost', () => {
+  let box: Sandbox
+  beforeEach(async () => {
+    box = await createSandbox()
+  })
+  afterEach(async () => {
+    await box.cleanup()
+  })
+
+  async function importsOf(args: string[]): Promise<string[]> {
+    const log = join(box.dir, `imports-${args[0]}.txt`)
+    const result = await runCli(args, box.env({ AIRELAYS_TEST_IMPORT_LOG: log }), {
+      nodeArgs: ['--import', './test/fixtures/record-imports.mjs'],
+    })
+    expect(result.code).toBe(0)
+    return (await readFile(log, 'utf8')).split('\n').filter(Boolean)
+  }
+
+  it('--version loads cac and the CLI core only', async () => {
+    const urls = await importsOf(['--version'])
+    const packages = urls.filter(
+      (url) => url.includes('/node_modules/') || url.includes('/packages/') || url.includes('/apps/server/'),
+    )
+    expect(packages.every((url) => url.includes('/cac/'))).toBe(true)
+  })
+
+  it('status loads config and auth-store, never the server, h3, undici, openai or the upstream client', async () => {
+    const urls = await importsOf(['status', '--json'])
+    expect(urls.some((url) => url.includes('/packages/config/'))).toBe(true)
+    expect(urls.some((url) => url.includes('/packages/auth-store/'))).toBe(true)
+    for (const heavy of [
+      '/apps/server/',
+      '/h3/',
+      '/undici/',
+      '/openai/',
+      '/packages/upstream-client/',
+      '/srvx/',
+    ]) {
+      expect(urls.filter((url) => url.includes(heavy))).toEqual([])
+    }
+  })
+})
