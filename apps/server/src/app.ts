@@ -161,6 +161,10 @@ export function buildRelay(options: RelayOptions): BuiltRelay {
     file: config.security.bearer_token_file,
     now: () => performance.now(),
     onToken: (token) => secrets.add(token),
+    onError: (error) =>
+      logger.warn(
+        `AIRelays cannot read the relay token file ${config.security.bearer_token_file} (${error instanceof Error ? error.message : String(error)}); every /v1 request gets 401 until it is readable.`,
+      ),
   })
   const credentials = scrubbingCredentials(
     options.credentials ??

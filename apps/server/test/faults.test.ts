@@ -147,6 +147,28 @@ describe('errors before the first content event become real HTTP statuses', () =
   })
 })
 
+describe('upstream timeout', () => {
+  it('no response headers within request_timeout_seconds → 504 upstream_timeout after the retries', async () => {
+    const slow = await startRelay({
+      env: { AIRELAYS_REQUEST_TIMEOUT_SECONDS: '0.3', AIRELAYS_OPENAI_RETRY_ATTEMPTS: '1' },
+    })
+    try {
+      const delay = { kind: 'delay' as const, ms: 3000 }
+      slow.emu.script(delay, delay)
+      const res = await slow.fetch('/v1/chat/completions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-5.5', messages: [{ role: 'user', content: 'x' }] }),
+      })
+      const error = await expectEnvelope(res, 504)
+      expect(error).toMatchObject({ type: 'upstream_error', code: 'upstream_timeout' })
+      expect(slow.emu.requests.filter((r) => r.route === 'responses')).toHaveLength(2)
+    } finally {
+      await slow.close()
+    }
+  })
+})
+
 describe('failures after the first content event are in-band', () => {
   it('chat: a cut stream ends with a data error frame and no [DONE], no retry', async () => {
     h.emu.script({ kind: 'cut_mid_stream', afterEvents: 7 })

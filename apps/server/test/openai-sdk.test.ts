@@ -18,6 +18,12 @@ describe('official openai npm client against the relay', () => {
     const ids = page.data.map((model) => model.id)
     expect(ids).toEqual(expect.arrayContaining(['gpt-5.5', 'gpt-5.4-mini', 'gpt-5.6-sol', 'gpt-5.6-terra']))
     expect(page.data.every((model) => model.object === 'model')).toBe(true)
+    const one = await client.models.retrieve('gpt-5.5')
+    expect(one.id).toBe('gpt-5.5')
+    await expect(client.models.retrieve('no-such-model')).rejects.toMatchObject({
+      status: 404,
+      code: 'model_not_found',
+    })
   })
 
   it('creates a non-stream chat completion with OpenAI-shaped usage', async () => {

@@ -24,6 +24,8 @@ export interface TokenReaderOptions {
   checkIntervalMs?: number
   /** Called with every token value read, so it can be scrubbed from logs. */
   onToken?: (token: string) => void
+  /** Called when the token file exists but cannot be read (once per change of the file). */
+  onError?: (error: unknown) => void
 }
 
 /** Reads the relay token per request, cheaply: the file is re-read only when its mtime/size changed. */
@@ -59,8 +61,10 @@ export function createTokenReader(opts: TokenReaderOptions): TokenReader {
         state = token ? { token, source: 'file' } : { token: null, source: null }
         if (token) opts.onToken?.(token)
       }
-    } catch {
-      signature = ''
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code !== 'ENOENT' && code !== 'ENOTDIR' && signature !== 'error') opts.onError?.(error)
+      signature = code === 'ENOENT' || code === 'ENOTDIR' ? '' : 'error'
       state = { token: null, source: null }
     }
     checkedAt = opts.now()

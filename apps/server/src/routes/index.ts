@@ -4,7 +4,7 @@ import type { RelayRuntime } from '../_internal/runtime'
 import { conversationRoutes } from './conversations'
 import { fileRoutes } from './files'
 import { generationRoutes } from './generation'
-import { modelsRoute } from './models'
+import { modelRoute, modelsRoute } from './models'
 import { healthz, indexPage, relayStatus, subscriptionStatus } from './status'
 import { unsupportedRoute } from './unsupported'
 
@@ -36,6 +36,7 @@ export function registerApiRoutes(
     add(app, routes, method, prefix + path, handler)
 
   r('GET', '/models', modelsRoute(rt))
+  r('GET', '/models/:model', modelRoute(rt))
 
   const generation = generationRoutes(rt, noTools)
   r('POST', '/chat/completions', generation.chat)

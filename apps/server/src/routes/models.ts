@@ -1,9 +1,23 @@
+import { getRouterParam } from 'h3'
 import { stateOf } from '../_internal/context'
-import { modelList } from '../_internal/models'
+import { type ModelList, modelList } from '../_internal/models'
 import { jsonResponse } from '../_internal/respond'
 import type { RelayRuntime } from '../_internal/runtime'
 import { upstreamFailure } from '../_internal/upstream-errors'
+import { RelayError } from '../errors'
 import type { RelayHandler } from './index'
+
+async function currentList(rt: RelayRuntime, signal: AbortSignal): Promise<ModelList> {
+  const openai = rt.settings.config.providers.openai
+  if (!openai.enabled) return { object: 'list', data: [] }
+  let slugs: string[]
+  try {
+    slugs = (await rt.upstream.models({ signal })).map((model) => model.slug)
+  } catch (error) {
+    throw upstreamFailure(rt, error)
+  }
+  return modelList(slugs, openai.extra_models)
+}
 
 /**
  * `GET /v1/models`: the upstream catalog (cached by the upstream client) in upstream order, each
@@ -13,17 +27,28 @@ import type { RelayHandler } from './index'
 export function modelsRoute(rt: RelayRuntime): RelayHandler {
   return async (event) => {
     const state = stateOf(event)
-    const openai = rt.settings.config.providers.openai
-    if (!openai.enabled) return jsonResponse(state, 200, { object: 'list', data: [] })
     const cache = rt.upstream.modelsCacheStatus()
     if (state.logged)
       rt.log.write(state.id, 'provider_models_cache', { provider: 'openai', state: cache.state })
-    let slugs: string[]
-    try {
-      slugs = (await rt.upstream.models({ signal: state.abort.signal })).map((model) => model.slug)
-    } catch (error) {
-      throw upstreamFailure(rt, error)
+    return jsonResponse(state, 200, await currentList(rt, state.abort.signal))
+  }
+}
+
+/** `GET /v1/models/{model}`: one entry of the list, or 404 `model_not_found`. */
+export function modelRoute(rt: RelayRuntime): RelayHandler {
+  return async (event) => {
+    const state = stateOf(event)
+    const id = getRouterParam(event, 'model', { decode: true }) ?? ''
+    const model = (await currentList(rt, state.abort.signal)).data.find((entry) => entry.id === id)
+    if (!model) {
+      throw new RelayError({
+        status: 404,
+        type: 'invalid_request_error',
+        code: 'model_not_found',
+        param: 'model',
+        message: `The model \`${id}\` is not in the AIRelays model list.`,
+      })
     }
-    return jsonResponse(state, 200, modelList(slugs, openai.extra_models))
+    return jsonResponse(state, 200, model)
   }
 }
