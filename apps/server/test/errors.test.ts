@@ -339,3 +339,31 @@ describe('unexpected exceptions', () => {
     )
   })
 })
+
+describe('conversation seed items', () => {
+  it('are validated at creation and normalised before they reach the upstream', async () => {
+    const invalid = await postRaw('/v1/conversations', JSON.stringify({ items: [42] }))
+    const error = await envelope(invalid, 400)
+    expect(error.param).toMatch(/^items/)
+    const conv = (await (
+      await postRaw(
+        '/v1/conversations',
+        JSON.stringify({ items: [{ role: 'user', content: 'Seeded as a plain string.' }] }),
+      )
+    ).json()) as { id: string }
+    h.emu.reset()
+    const res = await postRaw(
+      '/v1/chat/completions',
+      JSON.stringify({
+        model: 'gpt-5.5',
+        conversation: conv.id,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    )
+    expect(res.status).toBe(200)
+    const sent = await h.emu.waitFor((r) => r.route === 'responses')
+    const input = (sent.body as { input: { type?: string; role?: string; content: unknown }[] }).input
+    expect(input[0]).toMatchObject({ role: 'user' })
+    expect(JSON.stringify(input[0])).toContain('Seeded as a plain string.')
+  })
+})

@@ -3,6 +3,7 @@ import { stateOf } from '../_internal/context'
 import { jsonResponse, readJsonBody } from '../_internal/respond'
 import type { RelayRuntime } from '../_internal/runtime'
 import { RelayError } from '../errors'
+import { seedInput } from './generation'
 import type { RelayHandler } from './index'
 
 function openaiRequired(rt: RelayRuntime): void {
@@ -32,6 +33,7 @@ export function conversationRoutes(rt: RelayRuntime): {
       const state = stateOf(event)
       openaiRequired(rt)
       const body = await readJsonBody(rt, event, state, { emptyAsObject: true })
+      if (Array.isArray(body.items) && body.items.length > 0) seedInput(body.items)
       return jsonResponse(state, 200, await rt.conversations.create(body))
     },
     async get(event) {

@@ -6,6 +6,7 @@ import {
   isTranslateError,
   normalizeResponsesRequest,
   type ResponsesObject,
+  type ResponsesRequest,
   type StreamItem,
   type TranslationContext,
   type TranslationResult,
@@ -113,6 +114,24 @@ class StreamTap {
   }
 }
 
+/**
+ * A conversation's seed items in the shape the backend takes (the same normalisation as a
+ * `/v1/responses` input; they were validated when the conversation was created).
+ */
+export function seedInput(items: unknown[]): ResponsesRequest['input'] {
+  const normalised = normalizeResponsesRequest({ model: 'seed', input: items })
+  if (!normalised.ok) {
+    throw new RelayError({
+      status: 400,
+      type: 'invalid_request_error',
+      code: normalised.error.code,
+      param: normalised.error.param === null ? 'items' : normalised.error.param.replace(/^input/, 'items'),
+      message: `Conversation items are not valid Responses input items: ${normalised.error.message}`,
+    })
+  }
+  return normalised.request.input
+}
+
 /** The three generation routes: `chat/completions`, `completions`, `responses`. */
 export function generationRoutes(
   rt: RelayRuntime,
@@ -172,7 +191,7 @@ async function generate(rt: RelayRuntime, event: H3Event, route: Route, noTools:
 
   const conversation = await rt.conversations.find(sessionId)
   if (conversation && conversation.latest_response_id === null && conversation.seed_items.length > 0) {
-    request.input = [...(conversation.seed_items as typeof request.input), ...request.input]
+    request.input = [...seedInput(conversation.seed_items), ...request.input]
   }
   if (translated.fileRefs.length > 0 || (conversation?.seed_items.length ?? 0) > 0) {
     try {
