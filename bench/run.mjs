@@ -440,11 +440,11 @@ async function main() {
 
 function expectedFigureIds(selected) {
   const ids = []
-  if (selected.includes('M1')) ids.push('m1.added_p50', 'm1.added_p99')
+  if (selected.includes('M1')) ids.push('m1.added_p50', 'm1.added_p99', 'm1.relay_cpu')
   if (selected.includes('M3'))
     ids.push('m3.added_ttft_p50', 'm3.added_ttft_p99', 'm3.added_gap_p50', 'm3.added_gap_p99')
   if (selected.includes('M4')) ids.push('m4.streams_', 'm5.per_extra_100', 'm5.idle', 'm5.peak', 'm5.after')
-  if (selected.includes('M7')) ids.push('m7.ratio')
+  if (selected.includes('M7')) ids.push('m7.ratio', 'm7.relay_cpu')
   if (selected.includes('startup')) ids.push('startup.version', 'startup.status')
   if (selected.includes('ratelimit')) ids.push('ratelimit.ns')
   return ids

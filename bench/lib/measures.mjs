@@ -1,10 +1,19 @@
 // The measurements. Each one interleaves the two arms round by round (one warm-up round per arm,
 // then direct/relay, relay/direct, …) and returns raw per-round numbers plus derived figures.
 
-import { emulatorControl, runNode } from './processes.mjs'
+import { cpuMs, emulatorControl, runNode } from './processes.mjs'
 import { max, median, percentile, round, spread } from './stats.mjs'
 
 const ARMS = ['direct', 'relay']
+
+/** CPU ms the serving process of `arm` (relay, or the emulator for the direct arm) spends in `fn`. */
+async function withCpu(ctx, arm, fn) {
+  const pid = arm === 'relay' ? ctx.relay.pid : ctx.emulator.pid
+  const before = cpuMs(pid)
+  const value = await fn()
+  const after = cpuMs(pid)
+  return { value, cpuMs: before === null || after === null ? null : after - before }
+}
 
 /** Run `runArm(arm, round)` for a warm-up round per arm, then `rounds` interleaved measured rounds. */
 async function interleaved(rounds, runArm, { warmup = true } = {}) {
@@ -93,19 +102,22 @@ export async function measureM1(ctx, { n, rounds }) {
     const ms = []
     let errors = 0
     let firstError
-    for (let i = 0; i < n; i++) {
-      const res = await ctx.client.complete(t[arm])
-      if (res.ok) ms.push(res.ms)
-      else {
-        errors++
-        firstError ??= `${res.status} ${res.error}`
+    const { cpuMs: cpu } = await withCpu(ctx, arm, async () => {
+      for (let i = 0; i < n; i++) {
+        const res = await ctx.client.complete(t[arm])
+        if (res.ok) ms.push(res.ms)
+        else {
+          errors++
+          firstError ??= `${res.status} ${res.error}`
+        }
       }
-    }
+    })
     if (r >= 0) samples[arm].push(...ms)
+    const cpuPerRequest = cpu === null ? null : round(cpu / n, 3)
     ctx.log(
-      `    M1 ${arm.padEnd(6)} round ${r < 0 ? 'warm-up' : r + 1}: p50 ${fmt(percentile(ms, 50))} ms, errors ${errors}`,
+      `    M1 ${arm.padEnd(6)} round ${r < 0 ? 'warm-up' : r + 1}: p50 ${fmt(percentile(ms, 50))} ms, errors ${errors}, ${arm === 'relay' ? 'relay' : 'emulator'} CPU ${fmt(cpuPerRequest)} ms/request`,
     )
-    return { ...summarize(ms), errors, firstError }
+    return { ...summarize(ms), errors, firstError, cpuMsPerRequest: cpuPerRequest }
   })
   return {
     n,
@@ -113,10 +125,12 @@ export async function measureM1(ctx, { n, rounds }) {
     direct: {
       p50: round(median(data.direct.map((r) => r.p50))),
       p99: round(median(data.direct.map((r) => r.p99))),
+      emulatorCpuMsPerRequest: round(median(data.direct.map((r) => r.cpuMsPerRequest))),
     },
     relay: {
       p50: round(median(data.relay.map((r) => r.p50))),
       p99: round(median(data.relay.map((r) => r.p99))),
+      relayCpuMsPerRequest: round(median(data.relay.map((r) => r.cpuMsPerRequest))),
     },
     addedP50: addedMedian(data, (r) => r.p50),
     addedP99: addedMedian(data, (r) => r.p99),
@@ -214,8 +228,8 @@ export async function measureM4(ctx, { levels, rounds, events, gapMs, settleMs }
       // Halfway through the wave, when every stream is open.
       snapTimer = setTimeout(() => process.kill(snap.pid, 'SIGUSR2'), (events * gapMs) / 2)
     }
-    const results = await Promise.all(
-      Array.from({ length: level }, () => ctx.client.stream(t[arm], { timings: true })),
+    const { value: results, cpuMs: cpu } = await withCpu(ctx, arm, () =>
+      Promise.all(Array.from({ length: level }, () => ctx.client.stream(t[arm], { timings: true }))),
     )
     const t1 = performance.now()
     clearTimeout(snapTimer)
@@ -247,6 +261,7 @@ export async function measureM4(ctx, { levels, rounds, events, gapMs, settleMs }
         ),
       ),
       peakRssMB: arm === 'relay' ? mb(ctx.sampler?.peakBetween(t0, t1)) : null,
+      cpuMsPerStream: cpu === null ? null : round(cpu / level, 3),
       firstError,
     }
   }
@@ -281,6 +296,7 @@ export async function measureM4(ctx, { levels, rounds, events, gapMs, settleMs }
         gapP99: round(median(rs.map((w) => w.gapP99))),
         wallMs: round(median(rs.map((w) => w.wallMs)), 1),
         wallRatio: round(median(rs.map((w) => w.wallMs)) / singleMs[arm], 2),
+        cpuMsPerStream: round(median(rs.map((w) => w.cpuMsPerStream))),
         firstError: rs.find((w) => w.firstError)?.firstError,
       }
     }
@@ -352,13 +368,21 @@ export async function measureM7(ctx, { n, rounds, connections, events }) {
         }
       }
     }
-    await Promise.all(Array.from({ length: Math.min(connections, n) }, worker))
+    const { cpuMs: cpu } = await withCpu(ctx, arm, () =>
+      Promise.all(Array.from({ length: Math.min(connections, n) }, worker)),
+    )
     const seconds = (performance.now() - t0) / 1000
     const perSecond = round(n / seconds, 1)
     ctx.log(
       `    M7 ${arm.padEnd(6)} round ${r < 0 ? 'warm-up' : r + 1}: ${perSecond} streams/s, failed ${failed}`,
     )
-    return { streamsPerSecond: perSecond, failed, lost, firstError }
+    return {
+      streamsPerSecond: perSecond,
+      failed,
+      lost,
+      firstError,
+      cpuMsPerStream: cpu === null ? null : round(cpu / n, 3),
+    }
   })
   const ratios = data.relay.map((r, i) => r.streamsPerSecond / data.direct[i].streamsPerSecond)
   const all = [...data.direct, ...data.relay]
@@ -370,6 +394,8 @@ export async function measureM7(ctx, { n, rounds, connections, events }) {
     direct: round(median(data.direct.map((r) => r.streamsPerSecond)), 1),
     relay: round(median(data.relay.map((r) => r.streamsPerSecond)), 1),
     ratio: round(median(ratios), 3),
+    emulatorCpuMsPerStream: round(median(data.direct.map((r) => r.cpuMsPerStream))),
+    relayCpuMsPerStream: round(median(data.relay.map((r) => r.cpuMsPerStream))),
     spread: round(spread(data.direct.map((r) => r.streamsPerSecond))),
     failed: all.reduce((s, r) => s + r.failed, 0),
     lost: all.reduce((s, r) => s + r.lost, 0),

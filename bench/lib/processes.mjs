@@ -311,6 +311,17 @@ function machineTimes() {
   return { busy: user + nice + system + irq + softirq + (steal ?? 0), steal: steal ?? 0 }
 }
 
+/** CPU time (user + system) a live process has used so far, in ms (null when it is gone). */
+export function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS
+  } catch {
+    return null
+  }
+}
+
 /**
  * Measures how much CPU *other* processes used during a window: machine busy time minus the CPU
  * time of the benchmark's own processes (this process and its reaped children, the emulator, the

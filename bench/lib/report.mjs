@@ -91,6 +91,18 @@ export function buildFigures(result) {
         },
         { metric: 'M1', stability: x.spreadP99 },
       ),
+      judge(
+        {
+          id: 'm1.relay_cpu',
+          metric: 'M1',
+          label: 'M1 relay CPU time per non-stream request',
+          value: x.relay.relayCpuMsPerRequest,
+          display: `${fmtNum(x.relay.relayCpuMsPerRequest, 3)} ms`,
+          budget: '—',
+          detail: `the emulator spends ${fmtNum(x.direct.emulatorCpuMsPerRequest, 3)} ms per request; /proc CPU ticks of the serving process over a round`,
+        },
+        { metric: 'M1' },
+      ),
     )
   }
 
@@ -264,6 +276,18 @@ export function buildFigures(result) {
               : undefined,
         },
         { metric: 'M7', stability: x.spread, pass: base ? x.ratio >= base * 0.9 : undefined },
+      ),
+      judge(
+        {
+          id: 'm7.relay_cpu',
+          metric: 'M7',
+          label: `M7 relay CPU time per stream (${x.events} events)`,
+          value: x.relayCpuMsPerStream,
+          display: `${fmtNum(x.relayCpuMsPerStream, 3)} ms`,
+          budget: '—',
+          detail: `the emulator spends ${fmtNum(x.emulatorCpuMsPerStream, 3)} ms per stream`,
+        },
+        { metric: 'M7' },
       ),
     )
   }
