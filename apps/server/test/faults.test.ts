@@ -82,6 +82,29 @@ describe('errors before the first content event become real HTTP statuses', () =
     expect(upstreamCalls()).toBe(1)
   })
 
+  it('an upstream message quoting the access token reaches the client scrubbed', async () => {
+    const auth = await credentialStoreFor(createAuthStore({ mode: 'file', dataDir: h.dataDir })).load()
+    const token = auth?.tokens.access_token ?? ''
+    h.emu.script({
+      kind: 'http_error',
+      status: 400,
+      body: {
+        error: {
+          message: `Token ${token} is not allowed.`,
+          type: 'invalid_request_error',
+          param: null,
+          code: 'invalid_value',
+        },
+      },
+    })
+    const res = await chat(false)
+    const text = await res.text()
+    expect(res.status).toBe(400)
+    expect(token.length).toBeGreaterThan(20)
+    expect(text).not.toContain(token)
+    expect(text).toContain('[REDACTED]')
+  })
+
   it('a client-class failure event → 400, not retried', async () => {
     h.emu.script({ kind: 'failed_event', code: 'context_length_exceeded', message: 'Too long.' })
     const res = await chat(false)

@@ -27,12 +27,13 @@ export function errorResponse(rt: RelayRuntime, state: RequestState, error: unkn
   const relayError = toRelayError(error)
   if (relayError.status >= 500 && relayError.message === INTERNAL_ERROR_MESSAGE)
     reportUnexpected(rt, state, relayError)
-  return envelopeResponse(state, relayError)
-}
-
-/** The envelope response of a {@link RelayError}. */
-export function envelopeResponse(state: RequestState, error: RelayError): Response {
-  return jsonResponse(state, error.status, error.toJSON(), error.headers)
+  const body = relayError.toJSON()
+  state.outboundBody = body
+  // Upstream error messages can quote a token: scrub every known secret from what the client sees.
+  return new Response(rt.secrets.scrub(JSON.stringify(body)), {
+    status: relayError.status,
+    headers: { 'content-type': JSON_TYPE, ...relayError.headers },
+  })
 }
 
 function reportUnexpected(rt: RelayRuntime, state: RequestState, error: RelayError): void {

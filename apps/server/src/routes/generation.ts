@@ -273,6 +273,7 @@ function streamResponse(
     route === 'responses'
       ? responsesFrames(rt, events)
       : chunkFrames(
+          rt,
           (route === 'chat'
             ? chatChunks(events, context)
             : completionChunks(events, context)) as AsyncIterable<StreamItem<unknown>>,
@@ -286,9 +287,11 @@ function streamResponse(
       frames,
       errorFrame: (error) => {
         const envelope = inBandError(rt, error)
-        return route === 'responses'
-          ? eventFrame('error', { ...envelope.error, type: 'error', error: envelope.error })
-          : dataFrame(envelope)
+        return rt.secrets.scrub(
+          route === 'responses'
+            ? eventFrame('error', { ...envelope.error, type: 'error', error: envelope.error })
+            : dataFrame(envelope),
+        )
       },
     },
     {
@@ -317,12 +320,14 @@ function streamResponse(
 
 /** Chat / Completions chunks as `data:` frames; `[DONE]` only after a clean end. */
 async function* chunkFrames<T>(
+  rt: RelayRuntime,
   items: AsyncIterable<StreamItem<T>>,
 ): AsyncGenerator<string, StreamOutcome, undefined> {
   for await (const item of items) {
     if (item.kind === 'chunk') yield dataFrame(item.data)
     else if (item.kind === 'error') {
-      yield dataFrame(item.data)
+      // upstream error text can quote a token: scrub the known secrets out of it
+      yield rt.secrets.scrub(dataFrame(item.data))
       return 'failed'
     } else {
       yield DONE_FRAME
@@ -343,10 +348,10 @@ async function* responsesFrames(
   } catch (error) {
     const failureEvent = isUpstreamError(error) ? error.event : undefined
     if (failureEvent && typeof failureEvent.type === 'string') {
-      yield eventFrame(failureEvent.type, failureEvent)
+      yield rt.secrets.scrub(eventFrame(failureEvent.type, failureEvent))
     } else {
       const envelope = inBandError(rt, error)
-      yield eventFrame('error', { ...envelope.error, type: 'error', error: envelope.error })
+      yield rt.secrets.scrub(eventFrame('error', { ...envelope.error, type: 'error', error: envelope.error }))
     }
     return 'failed'
   }
