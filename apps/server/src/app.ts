@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { performance } from 'node:perf_hooks'
 import { createAuthStore, credentialStoreFor, tokenFingerprint } from '@airelays/auth-store'
 import { createFileStore } from '@airelays/file-inliner'
@@ -78,18 +79,33 @@ function scrubbingCredentials(store: CredentialStore, secrets: SecretSet): Crede
   }
 }
 
-function upstreamHooks(log: TrafficLog): UpstreamHooks {
-  const id = (requestId: string | null): string => requestId ?? 'upstream'
+function upstreamHooks(log: TrafficLog, context: AsyncLocalStorage<RequestState>): UpstreamHooks {
+  // Calls made for a monitoring route (usage of /v1/subscription/status …) are not logged; calls
+  // without a request id of their own (models, usage) take the id of the request they serve.
+  const id = (requestId: string | null, fallback = 'upstream'): string | null => {
+    const state = context.getStore()
+    if (state && !state.logged) return null
+    return requestId ?? state?.id ?? fallback
+  }
+  const write = (
+    requestId: string | null,
+    phase: string,
+    fields: Record<string, unknown>,
+    fallback?: string,
+  ): void => {
+    const resolved = id(requestId, fallback)
+    if (resolved !== null) log.write(resolved, phase, fields)
+  }
   return {
     onRequest: (info) =>
-      log.write(id(info.requestId), 'upstream_request', {
+      write(info.requestId, 'upstream_request', {
         method: info.method,
         url: info.url,
         attempt: info.attempt,
         session_id: info.sessionId,
       }),
     onResponse: (info) =>
-      log.write(id(info.requestId), info.status >= 400 ? 'upstream_response_error' : 'upstream_response', {
+      write(info.requestId, info.status >= 400 ? 'upstream_response_error' : 'upstream_response', {
         method: info.method,
         url: info.url,
         attempt: info.attempt,
@@ -98,7 +114,7 @@ function upstreamHooks(log: TrafficLog): UpstreamHooks {
         duration_ms: Math.round(info.durationMs * 100) / 100,
       }),
     onRetry: (info) =>
-      log.write(id(info.requestId), 'retry_backoff', {
+      write(info.requestId, 'retry_backoff', {
         attempt: info.attempt,
         max_attempts: info.maxAttempts,
         delay_seconds: info.delaySeconds,
@@ -106,21 +122,26 @@ function upstreamHooks(log: TrafficLog): UpstreamHooks {
         reason: info.reason,
       }),
     onRetrySkipped: (info) =>
-      log.write(id(info.requestId), 'retry_skipped', {
+      write(info.requestId, 'retry_skipped', {
         reason: info.reason,
         attempt: info.attempt,
         status_code: info.status,
         resets_in_seconds: info.resetsInSeconds,
       }),
     onRefresh: (info) =>
-      log.write('upstream-auth', 'upstream_auth_refresh', {
-        reason: info.reason,
-        outcome: info.outcome,
-        error: info.error ? { code: info.error.code, message: info.error.message } : null,
-      }),
+      write(
+        null,
+        'upstream_auth_refresh',
+        {
+          reason: info.reason,
+          outcome: info.outcome,
+          error: info.error ? { code: info.error.code, message: info.error.message } : null,
+        },
+        'upstream-auth',
+      ),
     onStreamEnd: (info) => {
       const ok = info.status === 'completed' || info.status === 'incomplete'
-      log.write(id(info.requestId), ok ? 'upstream_usage' : 'upstream_stream_error', {
+      write(info.requestId, ok ? 'upstream_usage' : 'upstream_stream_error', {
         status: info.status,
         response_id: info.responseId,
         events: info.events,
@@ -171,6 +192,7 @@ export function buildRelay(options: RelayOptions): BuiltRelay {
       credentialStoreFor(createAuthStore({ mode: config.auth.storage, dataDir: config.paths.data_dir })),
     secrets,
   )
+  const requestContext = new AsyncLocalStorage<RequestState>()
   const ownsUpstream = !options.upstream
   const openai = config.providers.openai
   const upstream =
@@ -185,7 +207,7 @@ export function buildRelay(options: RelayOptions): BuiltRelay {
       modelsCacheTtlSeconds: openai.models_cache_ttl_seconds,
       retry: { attempts: openai.retry_attempts, backoffSeconds: openai.retry_backoff_seconds },
       clock: now,
-      hooks: upstreamHooks(log),
+      hooks: upstreamHooks(log, requestContext),
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     })
   const files =
@@ -224,6 +246,7 @@ export function buildRelay(options: RelayOptions): BuiltRelay {
     files,
     conversations: new ConversationStore(config.paths.data_dir, () => Math.floor(now() / 1000)),
     lifecycle: new Lifecycle(),
+    requestContext,
     requestsTotal: 0,
   }
   log.startRetention()

@@ -195,26 +195,30 @@ describe('traffic log', () => {
     )
   })
 
-  it('never logs nor counts monitoring paths', async () => {
+  it('never logs nor counts monitoring paths (upstream calls they make included)', async () => {
     const r = await relay()
-    const before = (await (await r.fetch('/v1/relay/status')).json()) as { requests_total: number }
-    const ids: string[] = []
     for (const path of [
       '/healthz',
       '/v1/relay/status',
       '/v1/subscription/status',
+      '/v1/subscription/status?raw=true',
       '/v1/account/rate_limits',
+      '/no-tools/v1/relay/status',
     ]) {
-      const id = `monitor-${ids.length}`
-      ids.push(id)
-      expect((await r.fetch(path, { headers: { 'x-request-id': id } })).status).toBe(200)
+      expect((await r.fetch(path)).status, path).toBe(200)
     }
+    expect((await r.fetch('/v1/relay/status', { auth: false })).status).toBe(401)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect((await r.logRecords()).filter((record) => record.phase !== 'endpoint_security_ready')).toEqual([])
+    const before = (await (await r.fetch('/v1/relay/status')).json()) as { requests_total: number }
+    expect(before.requests_total).toBe(0)
     await r.fetch('/v1/models', { headers: { 'x-request-id': 'counted-1' } })
     const after = (await (await r.fetch('/v1/relay/status')).json()) as { requests_total: number }
-    expect(after.requests_total).toBe(before.requests_total + 1)
+    expect(after.requests_total).toBe(1)
     await eventually(async () => (await r.logRecords()).some((record) => record.request_id === 'counted-1'))
-    const records = await r.logRecords()
-    expect(records.filter((record) => ids.includes(record.request_id as string))).toEqual([])
+    const upstream = (await r.logRecords()).filter((record) => record.phase === 'upstream_request')
+    expect(upstream.length).toBeGreaterThan(0)
+    expect(upstream.every((record) => record.request_id === 'counted-1')).toBe(true)
   })
 
   it('keeps files 0600 and directories 0700, and conversations.json 0600', async () => {

@@ -1,5 +1,5 @@
 import { getRouterParam } from 'h3'
-import { stateOf } from '../_internal/context'
+import { type RequestState, stateOf } from '../_internal/context'
 import { type ModelList, modelList } from '../_internal/models'
 import { jsonResponse } from '../_internal/respond'
 import type { RelayRuntime } from '../_internal/runtime'
@@ -7,12 +7,15 @@ import { upstreamFailure } from '../_internal/upstream-errors'
 import { RelayError } from '../errors'
 import type { RelayHandler } from './index'
 
-async function currentList(rt: RelayRuntime, signal: AbortSignal): Promise<ModelList> {
+async function currentList(rt: RelayRuntime, state: RequestState): Promise<ModelList> {
+  const signal = state.abort.signal
   const openai = rt.settings.config.providers.openai
   if (!openai.enabled) return { object: 'list', data: [] }
   let slugs: string[]
   try {
-    slugs = (await rt.upstream.models({ signal })).map((model) => model.slug)
+    slugs = (await rt.requestContext.run(state, () => rt.upstream.models({ signal }))).map(
+      (model) => model.slug,
+    )
   } catch (error) {
     throw upstreamFailure(rt, error)
   }
@@ -30,7 +33,7 @@ export function modelsRoute(rt: RelayRuntime): RelayHandler {
     const cache = rt.upstream.modelsCacheStatus()
     if (state.logged)
       rt.log.write(state.id, 'provider_models_cache', { provider: 'openai', state: cache.state })
-    return jsonResponse(state, 200, await currentList(rt, state.abort.signal))
+    return jsonResponse(state, 200, await currentList(rt, state))
   }
 }
 
@@ -39,7 +42,7 @@ export function modelRoute(rt: RelayRuntime): RelayHandler {
   return async (event) => {
     const state = stateOf(event)
     const id = getRouterParam(event, 'model', { decode: true }) ?? ''
-    const model = (await currentList(rt, state.abort.signal)).data.find((entry) => entry.id === id)
+    const model = (await currentList(rt, state)).data.find((entry) => entry.id === id)
     if (!model) {
       throw new RelayError({
         status: 404,
