@@ -1,8 +1,15 @@
 // Process entry of the `airelays` bin (bin/airelays.mjs imports the built dist/cli.js).
-import { run } from './index'
+import { VERSION } from './version'
 
-process.exitCode = await run(process.argv.slice(2))
+const argv = process.argv.slice(2)
 
-// Safety net: every command closes what it opened, but a stray keep-alive socket or native
-// handle must not keep a finished CLI alive. The timer is unref'd, so a clean exit is not delayed.
-setTimeout(() => process.exit(), 3000).unref()
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+  // The most common probe answers without loading the command parser.
+  process.stdout.write(`airelays ${VERSION}\n`)
+} else {
+  const { run } = await import('./index')
+  process.exitCode = await run(argv)
+  // Safety net: every command closes what it opened, but a stray keep-alive socket or native
+  // handle must not keep a finished CLI alive. The timer is unref'd, so a clean exit is not delayed.
+  setTimeout(() => process.exit(), 3000).unref()
+}

@@ -74,7 +74,7 @@ describe('browser login', () => {
       box.env({ AIRELAYS_LOGIN_CALLBACK_PORT: String(port) }),
     )
     await login.waitFor(AUTHORIZE_URL)
-    await login.waitFor(/Waiting for the browser sign-in\.\.\. \(expires in 15:00, Ctrl-C to cancel\)/, {
+    await login.waitFor(/Waiting for the browser sign-in\.\.\. \(expires in 1[45]:\d\d, Ctrl-C to cancel\)/, {
       stream: 'stderr',
     })
     await expect(bindOnce(port)).rejects.toMatchObject({ code: 'EADDRINUSE' })

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import * as api from '../src/index'
 import { globalFlags, hasFlag, portFlag, stringFlag } from '../src/_internal/argv'
 import { connectHost, isHeadless, isLoopbackHost, loginHint, originFor } from '../src/_internal/client'
 import { describeAuth, tokenClaims } from '../src/_internal/login-state'
-import { colorEnabled, createStyle, formatField, showValue } from '../src/_internal/output'
-import { formatRemaining, waitLine } from '../src/_internal/wait-status'
+import { Printer, colorEnabled, createStyle, formatField, showValue } from '../src/_internal/output'
+import { formatRemaining, startWaitStatus, waitLine } from '../src/_internal/wait-status'
 import { callbackPortFromEnv } from '../src/commands/login'
 import { type Sandbox, createSandbox, runCli } from './_helpers'
 
@@ -55,10 +55,68 @@ describe('human fields', () => {
 
   it('format the time left as M:SS', () => {
     expect(formatRemaining(900)).toBe('15:00')
-    expect(formatRemaining(61.9)).toBe('1:01')
+    expect(formatRemaining(61.2)).toBe('1:02')
     expect(formatRemaining(-3)).toBe('0:00')
     expect(waitLine('Waiting for approval', 75)).toBe(
       'Waiting for approval... (expires in 1:15, Ctrl-C to cancel)',
+    )
+  })
+})
+
+describe('waiting status line', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  function capture(): { printer: Printer; text: () => string } {
+    let written = ''
+    return {
+      printer: new Printer({ write: (chunk: string) => (written += chunk) }, createStyle(false)),
+      text: () => written,
+    }
+  }
+
+  it('rewrites one line in place every second on a TTY and clears it at the end', () => {
+    vi.useFakeTimers()
+    let now = 0
+    const { printer, text } = capture()
+    const status = startWaitStatus(printer, {
+      label: 'Waiting for approval',
+      expiresAt: new Date(900_000),
+      live: true,
+      clock: () => now,
+    })
+    now = 1_000
+    vi.advanceTimersByTime(1_000)
+    status.stop()
+    expect(text()).toBe(
+      '\r\u001b[2KWaiting for approval... (expires in 15:00, Ctrl-C to cancel)' +
+        '\r\u001b[2KWaiting for approval... (expires in 14:59, Ctrl-C to cancel)' +
+        '\r\u001b[2K',
+    )
+    vi.advanceTimersByTime(5_000)
+    expect(text().endsWith('\r\u001b[2K')).toBe(true)
+  })
+
+  it('prints a heartbeat line at most every 15 s otherwise', () => {
+    vi.useFakeTimers()
+    let now = 0
+    const { printer, text } = capture()
+    const status = startWaitStatus(printer, {
+      label: 'Waiting for approval',
+      expiresAt: new Date(60_000),
+      live: false,
+      clock: () => now,
+    })
+    now = 14_000
+    vi.advanceTimersByTime(14_000)
+    expect(text().split('\n').filter(Boolean)).toHaveLength(1)
+    now = 15_000
+    vi.advanceTimersByTime(1_000)
+    status.stop()
+    vi.advanceTimersByTime(60_000)
+    expect(text()).toBe(
+      'Waiting for approval... (expires in 1:00, Ctrl-C to cancel)\nWaiting for approval... (expires in 0:45, Ctrl-C to cancel)\n',
     )
   })
 })
@@ -178,12 +236,10 @@ describe('start-up cost', () => {
     return (await readFile(log, 'utf8')).split('\n').filter(Boolean)
   }
 
-  it('--version loads cac and the CLI core only', async () => {
+  it('--version loads no package at all, not even the command parser', async () => {
     const urls = await importsOf(['--version'])
-    const packages = urls.filter(
-      (url) => url.includes('/node_modules/') || url.includes('/packages/') || url.includes('/apps/server/'),
-    )
-    expect(packages.every((url) => url.includes('/cac/'))).toBe(true)
+    expect(urls.filter((url) => url.includes('/node_modules/') || url.includes('/packages/'))).toEqual([])
+    expect(urls.some((url) => url.includes('/apps/cli/dist/cli.js'))).toBe(true)
   })
 
   it('status loads config and auth-store, never the server, h3, undici, openai or the upstream client', async () => {

@@ -21,7 +21,7 @@ export interface WaitStatus {
 
 /** "M:SS" of a number of seconds (minutes are not capped at 59). */
 export function formatRemaining(seconds: number): string {
-  const total = Math.max(0, Math.floor(seconds))
+  const total = Math.max(0, Math.ceil(seconds))
   return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, '0')}`
 }
 
