@@ -93,18 +93,6 @@ export function headings(markdown: string): Heading[] {
   return out
 }
 
-/** Every relative link target (`[x](target)`) outside code blocks, without its `#fragment`. */
-export function relativeLinks(markdown: string): string[] {
-  const prose = withoutCodeBlocks(markdown)
-  const out: string[] = []
-  for (const match of prose.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
-    const target = match[1] as string
-    if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('#')) continue
-    out.push(target.split('#')[0] as string)
-  }
-  return out
-}
-
 /** Markers of a generated region: `<!-- <name>:start … -->` … `<!-- <name>:end -->`. */
 export interface GeneratedRegion {
   /** Offset of the first character after the start marker's line. */
@@ -143,4 +131,13 @@ export function normalizeTables(markdown: string): string {
     })
     .join('\n')
     .trim()
+}
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, each space a dash. */
+export function anchorOf(heading: string): string {
+  return heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .trim()
+    .replace(/\s/g, '-')
 }
