@@ -141,3 +141,17 @@ export function anchorOf(heading: string): string {
     .trim()
     .replace(/\s/g, '-')
 }
+
+/**
+ * The text under the first heading whose text matches `title`, up to the next heading of the same
+ * or a higher level; null when there is no such heading.
+ */
+export function sectionUnder(markdown: string, title: RegExp): string | null {
+  const all = headings(markdown)
+  const index = all.findIndex((heading) => title.test(heading.text))
+  if (index < 0) return null
+  const start = all[index] as Heading
+  const next = all.slice(index + 1).find((heading) => heading.level <= start.level)
+  const lines = markdown.split('\n')
+  return lines.slice(start.line, next ? next.line - 1 : lines.length).join('\n')
+}
