@@ -13,6 +13,12 @@ export interface RawResponse {
 
 /** Parse one HTTP/1.1 response (status line, headers, fixed or chunked body) from `raw`. */
 export function parseResponse(raw: Buffer): RawResponse | null {
+  // Skip interim 1xx answers (e.g. 100 Continue) that precede the final one.
+  while (/^HTTP\/1\.[01] 1\d\d/.test(raw.subarray(0, 16).toString('latin1'))) {
+    const end = raw.indexOf('\r\n\r\n')
+    if (end < 0) return null
+    raw = raw.subarray(end + 4)
+  }
   const headEnd = raw.indexOf('\r\n\r\n')
   if (headEnd < 0) return null
   const head = raw.subarray(0, headEnd).toString('latin1').split('\r\n')
