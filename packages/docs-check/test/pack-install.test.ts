@@ -83,6 +83,18 @@ describe.skipIf(slow)('published packages, installed from their tarballs', () =>
     }
   })
 
+  it('ships the JSON Schema that docs/configuration.md points TOML editors at', async () => {
+    const path = join(project, 'node_modules/@airelays/config/schema.json')
+    const schema = JSON.parse(await readFile(path, 'utf8')) as { properties?: Record<string, unknown> }
+    expect(Object.keys(schema.properties ?? {})).toEqual(
+      expect.arrayContaining(['server', 'security', 'providers']),
+    )
+    const resolved = await nodeEval(
+      "import { createRequire } from 'node:module'; console.log(createRequire(import.meta.url).resolve('@airelays/config/schema.json'))",
+    )
+    expect(resolved.trim()).toBe(path)
+  })
+
   it('`npx airelays --version` prints the packed version', async () => {
     const cli = packed.find((p) => p.pkg.name === 'airelays')
     const out = await exec('npx', ['--no', '--', 'airelays', '--version'], {
