@@ -59,7 +59,7 @@ const UNICODE_EDGES = [
   '\\',
   '../../etc/passwd',
   '%00',
-  '${jndi:ldap://x}',
+  ['$', '{jndi:ldap://x}'].join(''),
   '<script>',
   "'; DROP TABLE files; --",
 ]
@@ -398,17 +398,18 @@ function multipartBody(r: Rng): { body: Buffer; contentType: string } {
         'text/plain; charset=utf-8',
       ]),
     )
+  const close = `--${BOUNDARY}--\r\n`
   const variants = [
-    () => file() + `--${BOUNDARY}--\r\n`,
-    () => part('form-data; name="purpose"', weirdString(r)) + file() + `--${BOUNDARY}--\r\n`,
-    () => file() + file() + `--${BOUNDARY}--\r\n`,
-    () => part('form-data; name="other"', 'x') + `--${BOUNDARY}--\r\n`,
+    () => `${file()}${close}`,
+    () => `${part('form-data; name="purpose"', weirdString(r))}${file()}${close}`,
+    () => `${file()}${file()}${close}`,
+    () => `${part('form-data; name="other"', 'x')}${close}`,
     () => file(),
     () => `--${BOUNDARY}--\r\n`,
     () => '',
     () => `--wrong\r\ncontent-disposition: form-data; name="file"; filename="a"\r\n\r\nx\r\n--wrong--\r\n`,
-    () => part('attachment; name="file"', 'x') + `--${BOUNDARY}--\r\n`,
-    () => part('form-data; name="file"; filename*=UTF-8\'\'%E2%82%AC.txt', 'euro') + `--${BOUNDARY}--\r\n`,
+    () => `${part('attachment; name="file"', 'x')}${close}`,
+    () => `${part('form-data; name="file"; filename*=UTF-8\'\'%E2%82%AC.txt', 'euro')}${close}`,
     () => `--${BOUNDARY}\r\n${'x-h: v\r\n'.repeat(100)}\r\nx\r\n--${BOUNDARY}--\r\n`,
   ]
   const contentType = r.pick([
