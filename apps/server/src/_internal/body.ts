@@ -1,3 +1,6 @@
+import { Readable } from 'node:stream'
+import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web'
+import type { H3Event } from 'h3'
 import { RelayError } from '../errors'
 
 /** 499: the client went away before the relay could answer (never actually sent). */
@@ -20,71 +23,112 @@ export function bodyTooLargeError(limit: number): RelayError {
   })
 }
 
-/** How much of an over-limit body is still read (and dropped) so the client gets the answer, not a reset. */
+/** How much of a refused body is still read (and dropped) after the answer, before the socket is cut. */
 const DISCARD_LIMIT = 8 * 1024 * 1024
+/** Delay between a refusal leaving and the discard of the unread body starting, in ms. */
+const AFTER_RESPONSE_DELAY_MS = 50
 
-/**
- * Read and drop the rest of a body in the background, up to `limit` bytes, then cancel. Answering
- * while unread bytes sit in the socket makes the kernel reset the connection, and the client would
- * see ECONNRESET instead of the 413.
- */
-export function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, limit: number): void {
-  let seen = 0
-  const pump = async (): Promise<void> => {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) return
-      seen += value.byteLength
-      if (seen > limit) {
-        await reader.cancel()
-        return
-      }
-    }
-  }
-  pump().catch(() => {})
+interface NodeReqLike extends Readable {
+  complete?: boolean
 }
 
 /**
- * Read the whole request body, refusing more than `limit` bytes (as soon as the limit is crossed,
- * whatever Content-Length said). A client that disconnects mid-body gives a 499 error.
+ * The request body as a Node stream with real backpressure: the raw `IncomingMessage` under the
+ * Node adapter (reading it pauses the socket when we stop), else the web body stream.
  */
-export async function readBodyBytes(req: Request, limit: number): Promise<Uint8Array> {
-  const declared = Number(req.headers.get('content-length'))
-  if (Number.isFinite(declared) && declared > limit) throw bodyTooLargeError(limit)
-  if (!req.body) return new Uint8Array(0)
-  const reader = req.body.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      total += value.byteLength
-      if (total > limit) {
-        discardRest(reader, DISCARD_LIMIT)
-        throw bodyTooLargeError(limit)
-      }
-      chunks.push(value)
+export function requestBody(event: H3Event): Readable | null {
+  const nodeReq = (event.runtime?.node as { req?: NodeReqLike } | undefined)?.req
+  if (nodeReq && typeof nodeReq.on === 'function' && typeof nodeReq.pause === 'function') return nodeReq
+  const body = event.req.body
+  return body ? Readable.fromWeb(body as unknown as NodeWebReadableStream<Uint8Array>) : null
+}
+
+/**
+ * Run `fn` once the response of `event` has been handed to the OS (Node runtime), else soon. Used
+ * to drop the unread rest of a refused body only after the refusal went out: reading it first
+ * would delay the answer, never reading it would make the kernel reset the connection (the client
+ * would see ECONNRESET instead of the 413).
+ */
+export function afterResponse(event: H3Event, fn: () => void): void {
+  let done = false
+  const once = (): void => {
+    if (done) return
+    done = true
+    // A short pause after the answer left: the client gets to read it (and stop sending) before
+    // the relay starts reading again.
+    setTimeout(fn, AFTER_RESPONSE_DELAY_MS).unref()
+  }
+  type NodeRes = NodeJS.EventEmitter & { writableFinished?: boolean; destroyed?: boolean }
+  const res = (event.runtime?.node as { res?: NodeRes } | undefined)?.res
+  if (!res || res.writableFinished || res.destroyed) {
+    once()
+    return
+  }
+  res.once('finish', once)
+  res.once('close', once)
+}
+
+/** Read and drop the rest of `source` in the background, at most {@link DISCARD_LIMIT} bytes. */
+export function discard(source: Readable): void {
+  let seen = 0
+  source.on('error', () => {})
+  source.on('data', (chunk: Buffer) => {
+    seen += chunk.length
+    if (seen > DISCARD_LIMIT) source.destroy()
+  })
+  source.resume()
+}
+
+/**
+ * Read the whole request body, refusing more than `limit` bytes as soon as the limit is crossed
+ * (whatever Content-Length said). The reading stops there; the unread rest is dropped after the
+ * 413 went out. A client that disconnects mid-body gives a 499 error.
+ */
+export function readBodyBytes(event: H3Event, limit: number): Promise<Uint8Array> {
+  const declared = Number(event.req.headers.get('content-length'))
+  const source = requestBody(event)
+  if (Number.isFinite(declared) && declared > limit) {
+    if (source) afterResponse(event, () => discard(source))
+    return Promise.reject(bodyTooLargeError(limit))
+  }
+  if (!source || (source as NodeReqLike).readableEnded) return Promise.resolve(new Uint8Array(0))
+  return new Promise<Uint8Array>((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let total = 0
+    const cleanup = (): void => {
+      source.off('data', onData)
+      source.off('end', onEnd)
+      source.off('error', onError)
+      source.off('close', onClose)
     }
-  } catch (error) {
-    if (error instanceof RelayError) throw error
-    if (req.signal.aborted) throw clientClosedError(error)
-    throw new RelayError({
-      status: 400,
-      type: 'invalid_request_error',
-      code: 'invalid_body',
-      message: 'The request body could not be read.',
-      cause: error,
-    })
-  }
-  if (chunks.length === 1) return chunks[0] as Uint8Array
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
+    const onData = (chunk: Buffer): void => {
+      total += chunk.length
+      if (total > limit) {
+        cleanup()
+        source.pause()
+        afterResponse(event, () => discard(source))
+        reject(bodyTooLargeError(limit))
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = (): void => {
+      cleanup()
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total))
+    }
+    const onError = (error: unknown): void => {
+      cleanup()
+      reject(clientClosedError(error))
+    }
+    const onClose = (): void => {
+      cleanup()
+      reject(clientClosedError())
+    }
+    source.on('data', onData)
+    source.once('end', onEnd)
+    source.once('error', onError)
+    source.once('close', onClose)
+  })
 }
 
 /** Outcome of parsing a JSON request body. */

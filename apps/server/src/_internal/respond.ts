@@ -99,7 +99,7 @@ export async function readJsonBody(
 ): Promise<Record<string, unknown>> {
   let bytes: Uint8Array
   try {
-    bytes = await readBodyBytes(event.req as unknown as Request, rt.settings.maxJsonBodyBytes)
+    bytes = await readBodyBytes(event, rt.settings.maxJsonBodyBytes)
   } catch (error) {
     const relayError: RelayError = toRelayError(error)
     if (relayError.status === 413) {

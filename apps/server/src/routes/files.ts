@@ -1,12 +1,11 @@
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs'
 import { join } from 'node:path'
-import { Readable, Transform } from 'node:stream'
+import { type Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web'
 import { type FileObject, isFileInlinerError } from '@airelays/file-inliner'
 import busboy from 'busboy'
 import { getQuery, getRouterParam, type H3Event } from 'h3'
-import { clientClosedError } from '../_internal/body'
+import { afterResponse, clientClosedError, discard, requestBody } from '../_internal/body'
 import { type RequestState, stateOf } from '../_internal/context'
 import { randomId } from '../_internal/ids'
 import { finishRequest } from '../_internal/finish'
@@ -71,20 +70,6 @@ interface PendingFile {
   spool?: Promise<{ path: string }>
 }
 
-/** Over-limit request bytes still read (and dropped) after a refusal, so the client sees the answer. */
-const DISCARD_LIMIT = 8 * 1024 * 1024
-
-/** Read and drop the rest of the request (bounded), so answering early does not reset the connection. */
-function discard(source: Readable): void {
-  let seen = 0
-  source.on('error', () => {})
-  source.on('data', (chunk: Buffer) => {
-    seen += chunk.length
-    if (seen > DISCARD_LIMIT) source.destroy()
-  })
-  source.resume()
-}
-
 /**
  * Parse `multipart/form-data` with busboy and store the `file` part. The purpose comes from the
  * query string, else a `purpose` field, else "assistants". When the purpose is known before the
@@ -102,17 +87,16 @@ async function receiveUpload(rt: RelayRuntime, event: H3Event, state: RequestSta
       null,
     )
   }
-  const body = event.req.body
-  if (!body) throw badUpload('The upload has no `file` field.', 'missing_file')
+  const source = requestBody(event)
+  if (!source) throw badUpload('The upload has no `file` field.', 'missing_file')
   const queryPurpose = firstString(getQuery(event).purpose)
   const maxBytes = rt.files.maxUploadBytes
 
   let bb: busboy.Busboy
   try {
-    bb = busboy({
-      headers: { 'content-type': contentType },
-      limits: { ...MULTIPART_LIMITS, fileSize: maxBytes + 1 },
-    })
+    // No busboy fileSize limit: the store (or the spool) refuses the upload as soon as it crosses
+    // max_upload_bytes and stops reading, so the socket is paused right there.
+    bb = busboy({ headers: { 'content-type': contentType }, limits: MULTIPART_LIMITS })
   } catch {
     throw badUpload('The multipart body could not be parsed (missing or invalid boundary).')
   }
@@ -122,7 +106,6 @@ async function receiveUpload(rt: RelayRuntime, event: H3Event, state: RequestSta
   if (state.abort.signal.aborted) onStateAbort()
   else state.abort.signal.addEventListener('abort', onStateAbort, { once: true })
 
-  const source = Readable.fromWeb(body as unknown as NodeWebReadableStream<Uint8Array>)
   let fieldPurpose: string | null = null
   let pending: PendingFile | null = null
   let settle: (error?: unknown) => void = () => {}
@@ -196,11 +179,12 @@ async function receiveUpload(rt: RelayRuntime, event: H3Event, state: RequestSta
   } catch (error) {
     upload.abort(error)
     source.unpipe(bb)
+    source.pause()
     bb.on('error', () => {})
     bb.destroy()
     const received = file()
     received?.stream.destroy()
-    if (!state.abort.signal.aborted) discard(source)
+    if (!state.abort.signal.aborted) afterResponse(event, () => discard(source))
     // Let the store / spool remove their partial files before answering.
     await Promise.allSettled([received?.stored, received?.spool])
     if (state.abort.signal.aborted) throw clientClosedError(error)

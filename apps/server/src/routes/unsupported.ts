@@ -13,7 +13,7 @@ export function unsupportedRoute(rt: RelayRuntime): RelayHandler {
     if (state.logged) {
       let body: BodySnapshot | BodySummary
       try {
-        const bytes = await readBodyBytes(event.req as unknown as Request, rt.settings.maxJsonBodyBytes)
+        const bytes = await readBodyBytes(event, rt.settings.maxJsonBodyBytes)
         body = new BodySnapshot(bytes, event.req.headers.get('content-type'))
       } catch {
         body = new BodySummary({ kind: 'not_read', reason: 'unreadable_or_too_large' })
