@@ -3,6 +3,14 @@ import { VERSION } from './version'
 
 const argv = process.argv.slice(2)
 
+// `airelays status | head -1` closes the pipe early: stop quietly instead of crashing on EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error
+    process.exit(process.exitCode ?? 0)
+  })
+}
+
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   // The most common probe answers without loading the command parser.
   process.stdout.write(`airelays ${VERSION}\n`)

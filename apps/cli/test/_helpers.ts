@@ -200,12 +200,16 @@ export function bindOnce(port: number): Promise<void> {
   })
 }
 
-/** Polls `check` every 100 ms until it returns true, at most `timeoutMs`. */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+/** Polls `check` every `intervalMs` until it returns true, at most `timeoutMs`. */
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 10_000,
+  intervalMs = 100,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (await check()) return
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
   throw new Error(`condition not met within ${timeoutMs} ms`)
 }

@@ -2,7 +2,7 @@ import { readFile, stat, writeFile, mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import packageJson from '../package.json'
-import { type Sandbox, createSandbox, freePort, killAll, runCli, runJson } from './_helpers'
+import { CliProcess, type Sandbox, createSandbox, freePort, killAll, runCli, runJson } from './_helpers'
 
 const ESC = '\u001b['
 
@@ -148,6 +148,16 @@ describe('unexpected errors', () => {
       `airelays ${packageJson.version}, node ${process.version}, ${process.platform} ${process.arch}`,
     )
     expect(result.stderr).toContain('https://github.com/airelays/airelays/issues/new')
+  })
+})
+
+describe('closed output', () => {
+  it('a reader that stops early (EPIPE) ends the command quietly', async () => {
+    const child = new CliProcess(['status'], box.env())
+    child.child.stdout?.destroy()
+    const exit = await child.exited
+    expect(exit.code).toBe(0)
+    expect(exit.stderr).not.toMatch(/EPIPE|\n\s+at /)
   })
 })
 
@@ -353,6 +363,21 @@ describe('token', () => {
     })
 
     const shown = await runJson<Record<string, unknown>>(['token', 'show', '--json'], box.env())
+    expect(Object.keys(shown.json)).toEqual([
+      'bearer_token_present',
+      'bearer_token_file',
+      'bearer_token_source',
+      'relay_token',
+      'client',
+      'next_steps',
+    ])
+    expect(Object.keys(rotated.json)).toEqual([
+      'bearer_token_file',
+      'bearer_token_source',
+      'relay_token',
+      'bearer_token_fingerprint',
+      'client',
+    ])
     expect(shown.json).toMatchObject({
       bearer_token_present: true,
       bearer_token_source: 'file',

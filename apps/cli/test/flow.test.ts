@@ -149,8 +149,10 @@ describe.sequential('init -> login -> serve -> status -> token rotate -> doctor 
     expect(result.code).toBe(0)
     const fresh = json.relay_token
     expect(fresh).not.toBe(token)
-    await eventually(async () => (await get('/v1/models', fresh)).status === 200)
-    expect((await get('/v1/models', token)).status).toBe(401)
+    // Poll with the old token: it works until the relay sees the new file, then fails once. (Polling
+    // with the new token would count failed attempts and drain the per-IP rate bucket.)
+    await eventually(async () => (await get('/v1/models', token)).status === 401, 15_000, 250)
+    expect((await get('/v1/models', fresh)).status).toBe(200)
     token = fresh
   })
 

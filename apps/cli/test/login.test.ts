@@ -45,6 +45,7 @@ describe('browser login', () => {
     expect(authorize.searchParams.get('redirect_uri')).toBe(`http://localhost:${port}/auth/callback`)
     expect(authorize.searchParams.get('scope')).toBe('openid profile email offline_access')
     expect(url).toContain('scope=openid%20profile%20email%20offline_access')
+    await login.waitFor(/user@this-server\n/)
     expect(login.stdout).toMatch(/^AIRelays \S+ Login\n/)
     expect(login.stdout).toContain('Open this URL in a browser ON THIS MACHINE')
     expect(login.stdout).toContain(`ssh -L ${port}:localhost:${port} user@this-server`)

@@ -62,6 +62,13 @@ export class InterruptScope {
     }
   }
 
+  /** Throws the `cancelled` error at once when a signal already arrived (after `onCancel` ran). */
+  async throwIfInterrupted(message: string): Promise<void> {
+    if (!this.signal) return
+    await this.#cancel?.().catch(() => {})
+    throw new CliError(message, { code: 'cancelled', exitCode: signalExitCode(this.signal) })
+  }
+
   /** Removes the signal listeners. */
   dispose(): void {
     this.#dispose()

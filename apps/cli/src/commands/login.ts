@@ -112,6 +112,7 @@ async function deviceLogin(
     controller.abort()
     await login.cancel()
   })
+  await scope.throwIfInterrupted(CANCELLED)
   out.title('Device Login')
   out.note(`1. Open: ${out.style.bold(login.verificationUrl)}`)
   out.note(`2. Enter this code: ${out.style.bold(login.userCode)}`)
@@ -146,6 +147,7 @@ async function browserLogin(
     CANCELLED,
   )
   scope.onCancel(() => login.cancel())
+  await scope.throwIfInterrupted(CANCELLED)
   out.title('Login')
   out.line('Open this URL in a browser ON THIS MACHINE to sign in with your ChatGPT account:')
   out.line()
