@@ -704,7 +704,7 @@ describe('fuzz', () => {
     }
     const failures: string[] = []
     for (const c of cases) {
-      const { response, raw } = await rawRequest(h.url, c.wire, 3000)
+      const { response, raw } = await rawRequest(h.url, c.wire, 1500)
       if (!response) {
         // A connection the server just closes is fine for unparseable input; a silent hang is not.
         if (raw.length > 0)
