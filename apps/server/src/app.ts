@@ -374,6 +374,14 @@ function relayCore(rt: RelayRuntime) {
     let response: Response
     try {
       if (rt.lifecycle.draining) throw shuttingDownError()
+      if (missingHost(event)) {
+        throw new RelayError({
+          status: 400,
+          type: 'invalid_request_error',
+          code: 'missing_host',
+          message: 'HTTP/1.1 requests must carry a Host header.',
+        })
+      }
       if (isMalformed(path)) {
         throw new RelayError({
           status: 400,
@@ -427,6 +435,14 @@ function originalPath(event: H3Event): string {
     return end === -1 ? raw : raw.slice(0, end)
   }
   return new URL(event.req.url).pathname
+}
+
+/** An HTTP/1.1 request without a Host header (Node's own check is off so the answer is an envelope). */
+function missingHost(event: H3Event): boolean {
+  const req = (
+    event.runtime?.node as { req?: { httpVersion?: string; headers?: Record<string, unknown> } } | undefined
+  )?.req
+  return req?.httpVersion === '1.1' && !req.headers?.host
 }
 
 function isMalformed(path: string): boolean {

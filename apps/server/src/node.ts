@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { toNodeHandler } from 'h3'
-import { buildRelay } from './app'
+import type { Duplex } from 'node:stream'
+import { type BuiltRelay, buildRelay } from './app'
+import { randomId } from './_internal/ids'
 import { shuttingDownError } from './_internal/context'
 import type { ServeRelayOptions } from './options'
 
@@ -21,6 +23,44 @@ export interface RelayServer {
 }
 
 const DEFAULT_GRACE_MS = 10_000
+
+/**
+ * Requests Node's HTTP parser refuses (not HTTP, bad headers, too large headers) never reach the
+ * app; answer them with the same envelope and an `x-request-id`, then close the connection.
+ */
+function answerClientError(
+  runtime: BuiltRelay['runtime'],
+  error: NodeJS.ErrnoException,
+  socket: Duplex,
+): void {
+  const inProgress = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage
+  if (error.code === 'ECONNRESET' || !socket.writable || inProgress?.headersSent) {
+    socket.destroy()
+    return
+  }
+  const [status, text, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [
+          431,
+          'Request Header Fields Too Large',
+          'request_header_too_large',
+          'Request header fields are too large.',
+        ]
+      : error.code === 'HPE_REQUEST_TIMEOUT' || error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'request_timeout', 'The request was not received in time.']
+        : [400, 'Bad Request', 'invalid_http', 'The request is not valid HTTP.']
+  const id = randomId('req')
+  const body = JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code } })
+  runtime.log.write(id, 'endpoint_rejected', {
+    reason: 'malformed_http',
+    code: error.code ?? null,
+    status_code: status,
+  })
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `x-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`,
+  )
+}
 /** After the deadline, how long aborted streams get to write their error event before sockets are cut. */
 const FINAL_FLUSH_MS = 1_000
 
@@ -43,7 +83,11 @@ export async function serveRelay(options: ServeRelayOptions): Promise<RelayServe
   const built = buildRelay(options)
   const { runtime } = built
   const graceMs = options.shutdownGraceMs ?? DEFAULT_GRACE_MS
-  const server = createServer({ requestTimeout: 0 }, toNodeHandler(built.app))
+  // requireHostHeader is checked by the relay itself, so that answer carries the envelope too.
+  const server = createServer({ requestTimeout: 0, requireHostHeader: false }, toNodeHandler(built.app))
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
+    answerClientError(runtime, error, socket),
+  )
   const host = options.host ?? options.config.server.host
   const port = options.port ?? options.config.server.port
 

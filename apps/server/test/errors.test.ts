@@ -367,3 +367,59 @@ describe('conversation seed items', () => {
     expect(JSON.stringify(input[0])).toContain('Seeded as a plain string.')
   })
 })
+
+describe('requests Node refuses or that end early', () => {
+  async function raw(wire: string): Promise<{ head: string; body: string }> {
+    const { connect } = await import('node:net')
+    const url = new URL(h.relay.url)
+    const socket = connect(Number(url.port), url.hostname)
+    let out = ''
+    socket.setEncoding('latin1')
+    socket.on('data', (chunk: string) => {
+      out += chunk
+    })
+    socket.on('error', () => {})
+    socket.write(wire)
+    await new Promise<void>((resolve) => {
+      socket.on('close', () => resolve())
+      setTimeout(() => {
+        socket.destroy()
+        resolve()
+      }, 2000)
+    })
+    const split = out.indexOf('\r\n\r\n')
+    return { head: out.slice(0, split), body: out.slice(split + 4) }
+  }
+
+  it('malformed HTTP, oversized headers and a missing Host get the envelope and a request id', async () => {
+    for (const [wire, status] of [
+      ['FROB /v1/models HTTP/1.1\r\nhost: x\r\n\r\n', 400],
+      [`GET /healthz HTTP/1.1\r\nhost: x\r\nx-big: ${'b'.repeat(20 * 1024)}\r\n\r\n`, 431],
+      ['GET /healthz HTTP/1.1\r\n\r\n', 400],
+      ['\u0001\u0002garbage\r\n\r\n', 400],
+    ] as const) {
+      const { head, body } = await raw(wire)
+      expect(head.split('\r\n')[0]).toMatch(new RegExp(`^HTTP/1\\.1 ${status}\\b`))
+      expect(head.toLowerCase()).toMatch(/x-request-id: req_[0-9a-f]{32}/)
+      const json = body.includes('{') ? body.slice(body.indexOf('{'), body.lastIndexOf('}') + 1) : body
+      expect(Object.keys((JSON.parse(json) as Envelope).error).sort()).toEqual([
+        'code',
+        'message',
+        'param',
+        'type',
+      ])
+    }
+  })
+
+  it('a multipart upload that ends before its closing boundary is a 400, not a crash', async () => {
+    for (const path of ['/v1/files?purpose=assistants', '/v1/files']) {
+      const body = '--B\r\ncontent-disposition: form-data; name="file"; filename="a.txt"\r\n\r\nhello\r\n'
+      const { head } = await raw(
+        `POST ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${h.token}\r\n` +
+          `content-type: multipart/form-data; boundary=B\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+      )
+      expect(head.split('\r\n')[0]).toMatch(/^HTTP\/1\.1 400\b/)
+    }
+    expect((await h.fetch('/healthz', { auth: false })).status).toBe(200)
+  })
+})

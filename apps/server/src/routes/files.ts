@@ -127,6 +127,9 @@ async function receiveUpload(rt: RelayRuntime, event: H3Event, state: RequestSta
     if (name === 'purpose') fieldPurpose = value
   })
   bb.on('file', (name, stream, info) => {
+    // busboy destroys an unfinished part's stream with its error (e.g. "Unexpected end of form");
+    // its consumer reports failures through its own promise, so the event must never go unheard.
+    stream.on('error', () => {})
     if (name !== 'file' || pending) {
       stream.resume()
       return
