@@ -423,3 +423,34 @@ describe('requests Node refuses or that end early', () => {
     expect((await h.fetch('/healthz', { auth: false })).status).toBe(200)
   })
 })
+
+describe('OpenAI runtime disabled', () => {
+  it('files and conversations answer 501, generation 422, models an empty list', async () => {
+    const off = await startRelay({ env: { AIRELAYS_ENABLE_OPENAI: 'false' } })
+    try {
+      for (const [method, path] of [
+        ['GET', '/v1/files'],
+        ['POST', '/v1/conversations'],
+      ] as const) {
+        const res = await off.fetch(path, { method })
+        expect(res.status).toBe(501)
+        expect(((await res.json()) as Envelope).error.message).toBe(
+          'This route is currently available only when the OpenAI runtime is enabled.',
+        )
+      }
+      const chat = await off.fetch('/v1/chat/completions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-5.5', messages: [{ role: 'user', content: 'x' }] }),
+      })
+      expect(chat.status).toBe(422)
+      expect(((await chat.json()) as Envelope).error.message).toBe(
+        'Unknown model `gpt-5.5` and the OpenAI runtime is disabled.',
+      )
+      expect(await (await off.fetch('/v1/models')).json()).toEqual({ object: 'list', data: [] })
+      expect(off.emu.requests).toHaveLength(0)
+    } finally {
+      await off.close()
+    }
+  })
+})

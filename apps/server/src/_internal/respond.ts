@@ -1,5 +1,5 @@
 import type { H3Event } from 'h3'
-import { INTERNAL_ERROR_MESSAGE, type RelayError, toRelayError } from '../errors'
+import { INTERNAL_ERROR_MESSAGE, RelayError, toRelayError } from '../errors'
 import { parseJsonObject, readBodyBytes } from './body'
 import type { RequestState } from './context'
 import type { RelayRuntime } from './runtime'
@@ -7,6 +7,18 @@ import { BodySnapshot, BodySummary } from './traffic-log'
 import { redactQuery } from './redact'
 
 const JSON_TYPE = 'application/json'
+
+/** 501 on the local-state routes (files, conversations) when the OpenAI runtime is disabled. */
+export function requireOpenai(rt: RelayRuntime): void {
+  if (!rt.settings.config.providers.openai.enabled) {
+    throw new RelayError({
+      status: 501,
+      type: 'unsupported_error',
+      code: 'provider_disabled',
+      message: 'This route is currently available only when the OpenAI runtime is enabled.',
+    })
+  }
+}
 
 /** A JSON response whose body is remembered for the `outbound_response` log record. */
 export function jsonResponse(

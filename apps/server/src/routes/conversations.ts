@@ -1,21 +1,9 @@
 import { getRouterParam, type H3Event } from 'h3'
 import { stateOf } from '../_internal/context'
-import { jsonResponse, readJsonBody } from '../_internal/respond'
+import { jsonResponse, readJsonBody, requireOpenai } from '../_internal/respond'
 import type { RelayRuntime } from '../_internal/runtime'
-import { RelayError } from '../errors'
 import { seedInput } from './generation'
 import type { RelayHandler } from './index'
-
-function openaiRequired(rt: RelayRuntime): void {
-  if (!rt.settings.config.providers.openai.enabled) {
-    throw new RelayError({
-      status: 501,
-      type: 'unsupported_error',
-      code: 'provider_disabled',
-      message: 'This route is currently available only when the OpenAI runtime is enabled.',
-    })
-  }
-}
 
 function conversationId(event: H3Event): string {
   return getRouterParam(event, 'conversation_id') ?? ''
@@ -31,25 +19,25 @@ export function conversationRoutes(rt: RelayRuntime): {
   return {
     async create(event) {
       const state = stateOf(event)
-      openaiRequired(rt)
+      requireOpenai(rt)
       const body = await readJsonBody(rt, event, state, { emptyAsObject: true })
       if (Array.isArray(body.items) && body.items.length > 0) seedInput(body.items)
       return jsonResponse(state, 200, await rt.conversations.create(body))
     },
     async get(event) {
       const state = stateOf(event)
-      openaiRequired(rt)
+      requireOpenai(rt)
       return jsonResponse(state, 200, await rt.conversations.get(conversationId(event)))
     },
     async update(event) {
       const state = stateOf(event)
-      openaiRequired(rt)
+      requireOpenai(rt)
       const body = await readJsonBody(rt, event, state, { emptyAsObject: true })
       return jsonResponse(state, 200, await rt.conversations.update(conversationId(event), body))
     },
     async remove(event) {
       const state = stateOf(event)
-      openaiRequired(rt)
+      requireOpenai(rt)
       return jsonResponse(state, 200, await rt.conversations.delete(conversationId(event)))
     },
   }

@@ -9,7 +9,7 @@ import { afterResponse, clientClosedError, discard, requestBody } from '../_inte
 import { type RequestState, stateOf } from '../_internal/context'
 import { randomId } from '../_internal/ids'
 import { finishRequest } from '../_internal/finish'
-import { jsonResponse, logInbound } from '../_internal/respond'
+import { jsonResponse, logInbound, requireOpenai } from '../_internal/respond'
 import type { RelayRuntime } from '../_internal/runtime'
 import { BodySummary } from '../_internal/traffic-log'
 import { RelayError, toRelayError } from '../errors'
@@ -41,17 +41,6 @@ export function fileFailure(error: unknown): RelayError {
     message: error.message,
     cause: error,
   })
-}
-
-function openaiRequired(rt: RelayRuntime): void {
-  if (!rt.settings.config.providers.openai.enabled) {
-    throw new RelayError({
-      status: 501,
-      type: 'unsupported_error',
-      code: 'provider_disabled',
-      message: 'This route is currently available only when the OpenAI runtime is enabled.',
-    })
-  }
 }
 
 function firstString(value: unknown): string | null {
@@ -288,7 +277,7 @@ export function fileRoutes(rt: RelayRuntime): {
     async upload(event) {
       const state = stateOf(event)
       state.skipInbound = true
-      openaiRequired(rt)
+      requireOpenai(rt)
       const object = await receiveUpload(rt, event, state)
       state.skipInbound = false
       logInbound(
@@ -308,7 +297,7 @@ export function fileRoutes(rt: RelayRuntime): {
     },
     async list(event) {
       const state = stateOf(event)
-      openaiRequired(rt)
+      requireOpenai(rt)
       const query = getQuery(event)
       const purpose = firstString(query.purpose)
       const after = firstString(query.after)
@@ -338,7 +327,7 @@ export function fileRoutes(rt: RelayRuntime): {
     },
     async get(event) {
       const state = stateOf(event)
-      openaiRequired(rt)
+      requireOpenai(rt)
       try {
         return jsonResponse(state, 200, await rt.files.get(fileId(event)))
       } catch (error) {
@@ -347,7 +336,7 @@ export function fileRoutes(rt: RelayRuntime): {
     },
     async content(event) {
       const state = stateOf(event)
-      openaiRequired(rt)
+      requireOpenai(rt)
       let content: Awaited<ReturnType<RelayRuntime['files']['openContent']>>
       try {
         content = await rt.files.openContent(fileId(event))
@@ -369,7 +358,7 @@ export function fileRoutes(rt: RelayRuntime): {
     },
     async remove(event) {
       const state = stateOf(event)
-      openaiRequired(rt)
+      requireOpenai(rt)
       try {
         return jsonResponse(state, 200, await rt.files.delete(fileId(event)))
       } catch (error) {
