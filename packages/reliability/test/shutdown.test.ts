@@ -29,7 +29,11 @@ describe('D — shutdown', () => {
         body: (await r.json()) as { choices?: { message: { content: string } }[] },
       })),
     )
-    await eventually(() => e.stats().inFlight === 10, 5000, 10, '10 upstream calls in flight')
+    await eventually(() => e.stats().inFlight === 10, 5000, 10, '10 upstream calls in flight').catch(
+      (error) => {
+        throw new Error(`${(error as Error).message}; relay stderr: ${child.stderr()}`)
+      },
+    )
     child.proc.kill('SIGTERM')
     await sleep(150)
     expect(await canConnect(child.port)).toBe(false)
@@ -52,7 +56,10 @@ describe('D — shutdown', () => {
     const responses = await Promise.all(
       Array.from({ length: 10 }, () => post(child, chatBody('Tell me a long story.', { stream: true }))),
     )
-    expect(responses.every((r) => r.status === 200)).toBe(true)
+    expect(
+      responses.map((r) => r.status),
+      child.stderr(),
+    ).toEqual(new Array(10).fill(200))
     const reading = responses.map((r) => readSse(r.body as ReadableStream<Uint8Array>))
     await sleep(300)
     const signalledAt = Date.now()
@@ -91,7 +98,7 @@ describe('D — shutdown', () => {
     await sleep(200)
     child.proc.kill('SIGTERM')
     await sleep(500)
-    expect(child.proc.exitCode).toBeNull()
+    expect(child.proc.exitCode, child.stderr()).toBeNull()
     const forcedAt = Date.now()
     child.proc.kill('SIGTERM')
     const results = await Promise.all(reading)
