@@ -1,11 +1,11 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
 import { performance } from 'node:perf_hooks'
 import { createAuthStore, credentialStoreFor, tokenFingerprint } from '@airelays/auth-store'
 import { createFileStore } from '@airelays/file-inliner'
 import { createRateLimiter } from '@airelays/ratelimit'
-import { type CredentialStore, createUpstreamClient, type UpstreamHooks } from '@airelays/upstream-client'
+import { createUpstreamClient, type UpstreamHooks } from '@airelays/upstream-client'
 import { H3, type H3Event, toResponse } from 'h3'
 import { ConversationStore } from './_internal/conversations'
+import { cachingCredentials, scrubbingCredentials } from './_internal/credentials'
 import { type RequestState, setState, shuttingDownError } from './_internal/context'
 import { requestIdFor } from './_internal/ids'
 import { SecretSet } from './_internal/redact'
@@ -57,55 +57,29 @@ function trimSlash(path: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path
 }
 
-/** Adds the relay's tokens to the log scrubber whenever credentials are read or rotated. */
-function scrubbingCredentials(store: CredentialStore, secrets: SecretSet): CredentialStore {
-  const remember = (auth: Awaited<ReturnType<CredentialStore['load']>>): void => {
-    if (!auth) return
-    secrets.add(auth.tokens.access_token)
-    secrets.add(auth.tokens.refresh_token)
-    secrets.add(auth.tokens.id_token)
-  }
-  return {
-    async load() {
-      const auth = await store.load()
-      remember(auth)
-      return auth
-    },
-    async save(auth) {
-      remember(auth)
-      await store.save(auth)
-    },
-    ...(store.delete ? { delete: () => (store.delete as () => Promise<void>)() } : {}),
-  }
-}
-
-function upstreamHooks(log: TrafficLog, context: AsyncLocalStorage<RequestState>): UpstreamHooks {
-  // Calls made for a monitoring route (usage of /v1/subscription/status …) are not logged; calls
-  // without a request id of their own (models, usage) take the id of the request they serve.
-  const id = (requestId: string | null, fallback = 'upstream'): string | null => {
-    const state = context.getStore()
-    if (state && !state.logged) return null
-    return requestId ?? state?.id ?? fallback
-  }
+function upstreamHooks(log: TrafficLog, modelsWaiters: readonly string[]): UpstreamHooks {
+  // Calls without a request id of their own: usage calls only serve the monitoring routes, which
+  // are never logged; models calls are attributed to the oldest request waiting for the catalog.
+  const USAGE_URL = /\/usage(?:\?|$)/
   const write = (
     requestId: string | null,
+    url: string | null,
     phase: string,
     fields: Record<string, unknown>,
-    fallback?: string,
   ): void => {
-    const resolved = id(requestId, fallback)
-    if (resolved !== null) log.write(resolved, phase, fields)
+    if (requestId === null && url !== null && USAGE_URL.test(url)) return
+    log.write(requestId ?? modelsWaiters[0] ?? 'upstream', phase, fields)
   }
   return {
     onRequest: (info) =>
-      write(info.requestId, 'upstream_request', {
+      write(info.requestId, info.url, 'upstream_request', {
         method: info.method,
         url: info.url,
         attempt: info.attempt,
         session_id: info.sessionId,
       }),
     onResponse: (info) =>
-      write(info.requestId, info.status >= 400 ? 'upstream_response_error' : 'upstream_response', {
+      write(info.requestId, info.url, info.status >= 400 ? 'upstream_response_error' : 'upstream_response', {
         method: info.method,
         url: info.url,
         attempt: info.attempt,
@@ -114,7 +88,7 @@ function upstreamHooks(log: TrafficLog, context: AsyncLocalStorage<RequestState>
         duration_ms: Math.round(info.durationMs * 100) / 100,
       }),
     onRetry: (info) =>
-      write(info.requestId, 'retry_backoff', {
+      write(info.requestId, null, 'retry_backoff', {
         attempt: info.attempt,
         max_attempts: info.maxAttempts,
         delay_seconds: info.delaySeconds,
@@ -122,26 +96,21 @@ function upstreamHooks(log: TrafficLog, context: AsyncLocalStorage<RequestState>
         reason: info.reason,
       }),
     onRetrySkipped: (info) =>
-      write(info.requestId, 'retry_skipped', {
+      write(info.requestId, null, 'retry_skipped', {
         reason: info.reason,
         attempt: info.attempt,
         status_code: info.status,
         resets_in_seconds: info.resetsInSeconds,
       }),
     onRefresh: (info) =>
-      write(
-        null,
-        'upstream_auth_refresh',
-        {
-          reason: info.reason,
-          outcome: info.outcome,
-          error: info.error ? { code: info.error.code, message: info.error.message } : null,
-        },
-        'upstream-auth',
-      ),
+      log.write('upstream-auth', 'upstream_auth_refresh', {
+        reason: info.reason,
+        outcome: info.outcome,
+        error: info.error ? { code: info.error.code, message: info.error.message } : null,
+      }),
     onStreamEnd: (info) => {
       const ok = info.status === 'completed' || info.status === 'incomplete'
-      write(info.requestId, ok ? 'upstream_usage' : 'upstream_stream_error', {
+      write(info.requestId, null, ok ? 'upstream_usage' : 'upstream_stream_error', {
         status: info.status,
         response_id: info.responseId,
         events: info.events,
@@ -189,10 +158,13 @@ export function buildRelay(options: RelayOptions): BuiltRelay {
   })
   const credentials = scrubbingCredentials(
     options.credentials ??
-      credentialStoreFor(createAuthStore({ mode: config.auth.storage, dataDir: config.paths.data_dir })),
+      cachingCredentials(
+        credentialStoreFor(createAuthStore({ mode: config.auth.storage, dataDir: config.paths.data_dir })),
+        config.paths.auth_file,
+      ),
     secrets,
   )
-  const requestContext = new AsyncLocalStorage<RequestState>()
+  const modelsWaiters: string[] = []
   const ownsUpstream = !options.upstream
   const openai = config.providers.openai
   const upstream =
@@ -207,7 +179,7 @@ export function buildRelay(options: RelayOptions): BuiltRelay {
       modelsCacheTtlSeconds: openai.models_cache_ttl_seconds,
       retry: { attempts: openai.retry_attempts, backoffSeconds: openai.retry_backoff_seconds },
       clock: now,
-      hooks: upstreamHooks(log, requestContext),
+      hooks: upstreamHooks(log, modelsWaiters),
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     })
   const files =
@@ -246,7 +218,7 @@ export function buildRelay(options: RelayOptions): BuiltRelay {
     files,
     conversations: new ConversationStore(config.paths.data_dir, () => Math.floor(now() / 1000)),
     lifecycle: new Lifecycle(),
-    requestContext,
+    modelsWaiters,
     requestsTotal: 0,
   }
   log.startRetention()

@@ -1,5 +1,6 @@
 import type { H3Event } from 'h3'
 import { RelayError } from '../errors'
+import type { BodySnapshot } from './traffic-log'
 
 /** Per-request bookkeeping of the relay, kept in `event.context.airelays`. */
 export interface RequestState {
@@ -30,8 +31,8 @@ export interface RequestState {
   admitted: boolean
   /** Never write the inbound record (rejected uploads are not logged). */
   skipInbound: boolean
-  /** Body logged as `outbound_response.body` (the object the relay serialised). */
-  outboundBody: unknown
+  /** Body logged as `outbound_response.body` (what the relay serialised, and the object it came from). */
+  outboundBody: BodySnapshot | undefined
   /** Extra fields of the `outbound_response` record (id, object, model, usage …). */
   outboundExtra: Record<string, unknown>
   /** Headers added to the response whatever it is (e.g. `x-airelays-ignored-parameters`). */

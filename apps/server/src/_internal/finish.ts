@@ -1,6 +1,5 @@
 import type { RequestState } from './context'
 import type { RelayRuntime } from './runtime'
-import { BodySnapshot } from './traffic-log'
 
 /**
  * End a request: free its concurrency slot, drop it from the in-flight set and write the
@@ -31,10 +30,6 @@ export function finishRequest(
     duration_ms: rt.now() - state.startedAt,
     ...(outcome === 'completed' ? {} : { outcome }),
     ...state.outboundExtra,
-    ...(state.outboundBody === undefined ? {} : { body: jsonSnapshot(state.outboundBody) }),
+    ...(state.outboundBody === undefined ? {} : { body: state.outboundBody }),
   })
-}
-
-function jsonSnapshot(body: unknown): BodySnapshot {
-  return new BodySnapshot(null, 'application/json', body)
 }

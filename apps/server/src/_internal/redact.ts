@@ -25,6 +25,8 @@ const SECRET_KEYS: ReadonlySet<string> = new Set([
 ])
 
 const MAX_DEPTH = 64
+/** No secret key is longer than this, so longer keys skip the lookup (and its lower-casing). */
+const MAX_SECRET_KEY_LENGTH = Math.max(...[...SECRET_KEYS].map((key) => key.length))
 
 /**
  * A set of literal secrets (the relay token, upstream tokens) that are scrubbed out of every
@@ -95,4 +97,31 @@ function walk(value: unknown, secrets: SecretSet, errorContext: boolean, depth: 
     out[key] = walk(inner, secrets, lower === 'error', depth + 1)
   }
   return out
+}
+
+/**
+ * A `JSON.stringify` replacer that applies {@link redact}'s rules in the same pass as the
+ * serialisation (no deep copy): secret keys become {@link REDACTED}, `code` stays readable in error
+ * objects, and every string is scrubbed of known secrets.
+ */
+export function redactingReplacer(
+  secrets: SecretSet,
+): (this: unknown, key: string, value: unknown) => unknown {
+  const errorObjects = new WeakSet<object>()
+  const scrub = secrets.size > 0
+  return function replacer(this: unknown, key: string, value: unknown): unknown {
+    if (key !== '' && key.length <= MAX_SECRET_KEY_LENGTH) {
+      const lower = key.toLowerCase()
+      if (SECRET_KEYS.has(lower)) {
+        const holder = this as Record<string, unknown>
+        const inError = errorObjects.has(holder) || typeof holder.message === 'string'
+        if (!(lower === 'code' && inError && (value === null || typeof value !== 'object'))) {
+          return value === null || value === undefined ? value : REDACTED
+        }
+      } else if (lower === 'error' && value !== null && typeof value === 'object') {
+        errorObjects.add(value)
+      }
+    }
+    return scrub && typeof value === 'string' ? secrets.scrub(value) : value
+  }
 }

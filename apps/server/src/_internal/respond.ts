@@ -27,8 +27,9 @@ export function jsonResponse(
   body: unknown,
   headers: Record<string, string> = {},
 ): Response {
-  state.outboundBody = body
-  return new Response(JSON.stringify(body), {
+  const text = JSON.stringify(body)
+  state.outboundBody = new BodySnapshot(text, JSON_TYPE, body)
+  return new Response(text, {
     status,
     headers: { 'content-type': JSON_TYPE, ...headers },
   })
@@ -40,9 +41,10 @@ export function errorResponse(rt: RelayRuntime, state: RequestState, error: unkn
   if (relayError.status >= 500 && relayError.message === INTERNAL_ERROR_MESSAGE)
     reportUnexpected(rt, state, relayError)
   const body = relayError.toJSON()
-  state.outboundBody = body
   // Upstream error messages can quote a token: scrub every known secret from what the client sees.
-  return new Response(rt.secrets.scrub(JSON.stringify(body)), {
+  const text = rt.secrets.scrub(JSON.stringify(body))
+  state.outboundBody = new BodySnapshot(text, JSON_TYPE, body)
+  return new Response(text, {
     status: relayError.status,
     headers: { 'content-type': JSON_TYPE, ...relayError.headers },
   })

@@ -1,4 +1,3 @@
-import type { AsyncLocalStorage } from 'node:async_hooks'
 import type { ResolvedConfig } from '@airelays/config'
 import type { FileStore } from '@airelays/file-inliner'
 import type { RateLimiter } from '@airelays/ratelimit'
@@ -31,11 +30,8 @@ export interface RelayRuntime {
   readonly files: FileStore
   readonly conversations: ConversationStore
   readonly lifecycle: Lifecycle
-  /**
-   * The request on whose behalf an upstream call runs, for the upstream client's hooks (models and
-   * usage calls carry no request id of their own). Per app, never global.
-   */
-  readonly requestContext: AsyncLocalStorage<RequestState>
+  /** Ids of logged requests waiting for the models catalog (upstream records are attributed to the first). */
+  readonly modelsWaiters: string[]
   /** Requests counted in `requests_total` (every logged request). */
   requestsTotal: number
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import { join } from 'node:path'
-import { redact, type SecretSet } from './redact'
+import { redact, redactingReplacer, type SecretSet } from './redact'
 
 /** Receives operational problems of the relay (log disk failures, sweep errors). */
 export interface RelayLogger {
@@ -26,7 +26,7 @@ export class BodySummary {
 const TEXT_TYPES = /json|xml|javascript|x-www-form-urlencoded/i
 const BINARY_NOTE = 'Binary payload omitted by default. This is explicit, not silent truncation.'
 
-function materializeBody(snapshot: BodySnapshot, secrets: SecretSet): Record<string, unknown> {
+function materializeBody(snapshot: BodySnapshot): Record<string, unknown> {
   const { contentType } = snapshot
   const data =
     snapshot.data === null && snapshot.parsed !== undefined ? JSON.stringify(snapshot.parsed) : snapshot.data
@@ -38,15 +38,15 @@ function materializeBody(snapshot: BodySnapshot, secrets: SecretSet): Record<str
   const textLike =
     !contentType || contentType.toLowerCase().startsWith('text/') || TEXT_TYPES.test(contentType)
   if (!textLike) return { kind: 'binary_summary', bytes, sha256, note: BINARY_NOTE }
-  if (snapshot.parsed !== undefined)
-    return { kind: 'json', bytes, sha256, json: redact(snapshot.parsed, secrets) }
+  // Redaction of `json` happens in the record's serialisation (see #serialise).
+  if (snapshot.parsed !== undefined) return { kind: 'json', bytes, sha256, json: snapshot.parsed }
   const raw = data as Uint8Array | string
   const text =
     typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')
   try {
-    return { kind: 'json', bytes, sha256, json: redact(JSON.parse(text), secrets) }
+    return { kind: 'json', bytes, sha256, json: JSON.parse(text) }
   } catch {
-    return { kind: 'text', bytes, sha256, text: secrets.scrub(text) }
+    return { kind: 'text', bytes, sha256, text }
   }
 }
 
@@ -192,11 +192,18 @@ export class TrafficLog {
       phase: record.phase,
     }
     for (const [key, value] of Object.entries(record.fields)) {
-      if (value instanceof BodySnapshot) body[key] = materializeBody(value, secrets)
+      if (value instanceof BodySnapshot) body[key] = materializeBody(value)
       else if (value instanceof BodySummary) body[key] = value.summary
-      else body[key] = redact(value, secrets)
+      else body[key] = value
     }
-    const line = JSON.stringify(body)
+    let line: string
+    try {
+      // One pass: redaction and scrubbing happen inside the serialisation, without a deep copy.
+      line = JSON.stringify(body, redactingReplacer(secrets))
+    } catch {
+      // e.g. nesting too deep for the replacer's recursion: the depth-limited copy never fails.
+      line = JSON.stringify(redact(body, secrets))
+    }
     return line.includes('\u2028') || line.includes('\u2029')
       ? line.replaceAll('\u2028', '\\u2028').replaceAll('\u2029', '\\u2029')
       : line

@@ -205,9 +205,11 @@ async function generate(rt: RelayRuntime, event: H3Event, route: Route, noTools:
 
   let stream: ResponsesStream
   try {
-    stream = await rt.requestContext.run(state, () =>
-      rt.upstream.responses(request, { signal: state.abort.signal, sessionId, requestId: state.id }),
-    )
+    stream = await rt.upstream.responses(request, {
+      signal: state.abort.signal,
+      sessionId,
+      requestId: state.id,
+    })
   } catch (error) {
     throw generationFailure(rt, error)
   }

@@ -12,12 +12,14 @@ async function currentList(rt: RelayRuntime, state: RequestState): Promise<Model
   const openai = rt.settings.config.providers.openai
   if (!openai.enabled) return { object: 'list', data: [] }
   let slugs: string[]
+  if (state.logged) rt.modelsWaiters.push(state.id)
   try {
-    slugs = (await rt.requestContext.run(state, () => rt.upstream.models({ signal }))).map(
-      (model) => model.slug,
-    )
+    slugs = (await rt.upstream.models({ signal })).map((model) => model.slug)
   } catch (error) {
     throw upstreamFailure(rt, error)
+  } finally {
+    const index = rt.modelsWaiters.indexOf(state.id)
+    if (index >= 0) rt.modelsWaiters.splice(index, 1)
   }
   return modelList(slugs, openai.extra_models)
 }

@@ -158,7 +158,7 @@ export function subscriptionStatus(rt: RelayRuntime): RelayHandler {
     }
     let snapshot: Awaited<ReturnType<RelayRuntime['upstream']['usage']>>
     try {
-      snapshot = await rt.requestContext.run(state, () => rt.upstream.usage({ signal: state.abort.signal }))
+      snapshot = await rt.upstream.usage({ signal: state.abort.signal })
     } catch (error) {
       throw upstreamFailure(rt, error)
     }
