@@ -276,6 +276,21 @@ describe('non-stream collection', () => {
   })
 })
 
+describe('credentials changed by another process', () => {
+  it('a new login written to auth.json is used on the next call', async () => {
+    await chat(false)
+    const first = await h.emu.waitFor((r) => r.route === 'responses')
+    const fresh = h.emu.storedAuth()
+    await credentialStoreFor(createAuthStore({ mode: 'file', dataDir: h.dataDir })).save(fresh)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    h.emu.reset()
+    expect((await chat(false)).status).toBe(200)
+    const second = await h.emu.waitFor((r) => r.route === 'responses')
+    expect(second.headers.authorization).toBe(`Bearer ${fresh.tokens.access_token}`)
+    expect(second.headers.authorization).not.toBe(first.headers.authorization)
+  })
+})
+
 describe('upstream login problems → 503 authentication_error', () => {
   it('no login → upstream_auth_missing with x-airelays-upstream-auth: missing', async () => {
     const bare = await startRelay({ login: false })
