@@ -12,6 +12,7 @@ import {
   renderConfigurationRegion,
 } from '../src/configuration'
 import { codeBlocks, generatedRegion, inlineCodeSpans, normalizeTables } from '../src/markdown'
+import { messageSources } from '../src/messages'
 import { docsDir } from '../src/workspace'
 
 const DOC = join(docsDir, 'configuration.md')
@@ -58,6 +59,11 @@ describe('docs/configuration.md', () => {
       expect(config.config_file.path, name).toBe('/nowhere/config.toml')
       expect(config.config_file.source, name).toMatchObject({ name })
       known.add(name)
+    }
+    // Variables the CLI reads itself (not settings), proven by its sources.
+    for (const source of messageSources(['apps/cli/src'])) {
+      for (const match of source.text.matchAll(/env(?:\.|\[['"])(AIRELAYS_[A-Z0-9_]+)/g))
+        known.add(match[1] as string)
     }
     const { readdir } = await import('node:fs/promises')
     const unknown: string[] = []
