@@ -23,6 +23,8 @@ export interface RelayServer {
 }
 
 const DEFAULT_GRACE_MS = 10_000
+/** After the deadline, how long aborted streams get to write their error event before sockets are cut. */
+const FINAL_FLUSH_MS = 1_000
 
 /**
  * Requests Node's HTTP parser refuses (not HTTP, bad headers, too large headers) never reach the
@@ -61,8 +63,6 @@ function answerClientError(
       `x-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`,
   )
 }
-/** After the deadline, how long aborted streams get to write their error event before sockets are cut. */
-const FINAL_FLUSH_MS = 1_000
 
 function formatUrl(address: AddressInfo): string {
   const host =
