@@ -23,6 +23,7 @@ import {
   errorFromTransport,
   headersToRecord,
   parseJsonSafe,
+  raceSignal,
   readBodyText,
 } from './_internal/http'
 import { type RevokeResult, revokeTokens } from './_internal/oauth'
@@ -242,26 +243,6 @@ function callHook<T>(fn: ((info: T) => void) | undefined, info: T): void {
   } catch {
     // Hooks never break the request path.
   }
-}
-
-/** Resolve `promise`, or reject with `aborted` as soon as `signal` aborts. */
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise
-  if (signal.aborted) return Promise.reject(abortedError(signal.reason))
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortedError(signal.reason))
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    )
-  })
 }
 
 function positiveNumber(name: string, value: number): number {

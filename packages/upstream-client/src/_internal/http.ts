@@ -260,3 +260,24 @@ export function abortedError(cause?: unknown): UpstreamError {
     ...(cause !== undefined ? { cause } : {}),
   })
 }
+
+/** Races `promise` against `signal`: rejects with an `aborted` UpstreamError when the signal fires first,
+ * without cancelling the shared promise other callers may still wait for. */
+export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise
+  if (signal.aborted) return Promise.reject(abortedError(signal.reason))
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortedError(signal.reason))
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
+}

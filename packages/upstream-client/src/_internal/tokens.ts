@@ -3,7 +3,7 @@ import { UpstreamError, isRecord, isUpstreamError } from '../errors'
 import { decodeJwtClaims } from '../jwt'
 import type { Clock, CredentialStore, StoredAuth } from '../types'
 import { EXPIRY_SKEW_MS, OAUTH_TIMEOUT_MS, REFRESH_INTERVAL_MS } from './constants'
-import { abortedError } from './http'
+import { abortedError, raceSignal } from './http'
 import { refreshTokens } from './oauth'
 
 export const AUTH_MISSING_MESSAGE = 'No ChatGPT login found. Run `airelays login` first.'
@@ -181,26 +181,8 @@ export class TokenManager {
       this.refreshing = null
     })
     const shared = this.refreshing
-    if (!signal) return shared
     // One caller giving up must not cancel the refresh the others wait for.
-    return new Promise<StoredAuth>((resolve, reject) => {
-      if (signal.aborted) {
-        reject(abortedError(signal.reason))
-        return
-      }
-      const onAbort = (): void => reject(abortedError(signal.reason))
-      signal.addEventListener('abort', onAbort, { once: true })
-      shared.then(
-        (value) => {
-          signal.removeEventListener('abort', onAbort)
-          resolve(value)
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', onAbort)
-          reject(error)
-        },
-      )
-    })
+    return raceSignal(shared, signal)
   }
 
   private async runRefresh(reason: RefreshReason, snapshot: StoredAuth): Promise<StoredAuth> {
