@@ -47,6 +47,22 @@ const consoleLogger: RelayLogger = {
   error: (message) => console.error(message),
 }
 
+/** How long the traffic log waits at most for the first credentials read before writing. */
+const SECRETS_READY_MAX_MS = 5000
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first; never rejects. */
+function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    timer.unref()
+    const done = (): void => {
+      clearTimeout(timer)
+      resolve()
+    }
+    promise.then(done, done)
+  })
+}
+
 function isApiPath(path: string): boolean {
   return (
     path === '/v1' || path.startsWith('/v1/') || path === '/no-tools/v1' || path.startsWith('/no-tools/v1/')
@@ -137,12 +153,23 @@ export function buildRelay(options: RelayOptions): BuiltRelay {
   const now = options.clock ?? Date.now
   const logger = options.logger ?? consoleLogger
   const secrets = new SecretSet()
+  const credentials = scrubbingCredentials(
+    options.credentials ??
+      cachingCredentials(
+        credentialStoreFor(createAuthStore({ mode: config.auth.storage, dataDir: config.paths.data_dir })),
+        config.paths.auth_file,
+      ),
+    secrets,
+  )
+  const logsDir = options.trafficLog === false ? null : config.paths.logs_dir
   const log = new TrafficLog({
-    dir: options.trafficLog === false ? null : config.paths.logs_dir,
+    dir: logsDir,
     retentionDays: config.logging.retention_days,
     secrets,
     now,
     logger,
+    // The first records (a prompt may quote the upstream tokens) wait until the scrubber knows them.
+    ...(logsDir === null ? {} : { secretsReady: settleWithin(credentials.load(), SECRETS_READY_MAX_MS) }),
   })
   const inlineToken = options.relayToken ?? config.security.bearer_token ?? null
   const tokens = createTokenReader({
@@ -156,14 +183,6 @@ export function buildRelay(options: RelayOptions): BuiltRelay {
         `AIRelays cannot read the relay token file ${config.security.bearer_token_file} (${error instanceof Error ? error.message : String(error)}); every /v1 request gets 401 until it is readable.`,
       ),
   })
-  const credentials = scrubbingCredentials(
-    options.credentials ??
-      cachingCredentials(
-        credentialStoreFor(createAuthStore({ mode: config.auth.storage, dataDir: config.paths.data_dir })),
-        config.paths.auth_file,
-      ),
-    secrets,
-  )
   const modelsWaiters: string[] = []
   const ownsUpstream = !options.upstream
   const openai = config.providers.openai

@@ -64,6 +64,11 @@ export interface TrafficLogOptions {
   logger: RelayLogger
   /** Records kept in memory while the disk is slow; older ones are dropped beyond it. */
   maxQueue?: number
+  /**
+   * Records are serialised (and scrubbed) only once this settles: the first read of the upstream
+   * credentials, so their tokens are known to `secrets` before a prompt quoting them is written.
+   */
+  secretsReady?: Promise<void>
 }
 
 interface PendingRecord {
@@ -150,6 +155,7 @@ export class TrafficLog {
   async #writeBatch(batch: PendingRecord[]): Promise<void> {
     const dir = this.#opts.dir
     if (dir === null) return
+    if (this.#opts.secretsReady) await this.#opts.secretsReady
     const groups = new Map<string, string[]>()
     for (const record of batch) {
       let line: string
