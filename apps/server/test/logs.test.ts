@@ -1,8 +1,11 @@
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createAuthStore, credentialStoreFor } from '@airelays/auth-store'
+import { loadConfig, type ResolvedConfig } from '@airelays/config'
 import { toFile } from 'openai'
 import { afterEach, describe, expect, it } from 'vitest'
+import { serveRelay } from '../src/index'
 import { eventually, type RelayHarness, type RelayHarnessOptions, startRelay } from './_setup'
 
 let h: RelayHarness | null = null
@@ -262,29 +265,6 @@ describe('traffic log', () => {
     )
   })
 
-  it('deletes hour files older than retention_days at startup', async () => {
-    const r = await relay({ env: { AIRELAYS_LOG_RETENTION_DAYS: '7' } })
-    await r.relay.close()
-    const logs = r.config.paths.logs_dir
-    const oldDir = join(logs, '2020', '01')
-    await mkdir(oldDir, { recursive: true, mode: 0o700 })
-    await writeFile(join(oldDir, '01-00.log'), '{}\n', { mode: 0o600 })
-    const now = new Date()
-    const recentDir = join(logs, String(now.getUTCFullYear()), String(now.getUTCMonth() + 1).padStart(2, '0'))
-    await mkdir(recentDir, { recursive: true, mode: 0o700 })
-    const recent = join(recentDir, `${String(now.getUTCDate()).padStart(2, '0')}-00.log`)
-    await writeFile(recent, '{}\n', { flag: 'a', mode: 0o600 })
-
-    const { serveRelay } = await import('../src/index')
-    const again = await serveRelay({ config: r.config, host: '127.0.0.1', port: 0 })
-    try {
-      await eventually(async () => (await readdir(logs)).includes('2020') === false)
-      expect((await stat(recent)).isFile()).toBe(true)
-    } finally {
-      await again.close()
-    }
-  })
-
   it('a failing log disk never breaks requests and is reported at most once a minute', async () => {
     const r = await relay({ login: true })
     await r.relay.close()
@@ -317,5 +297,182 @@ describe('traffic log', () => {
     } finally {
       await broken.close()
     }
+  })
+})
+
+describe('traffic log retention', () => {
+  const DAY = 24 * 3_600_000
+  const NOW = Date.UTC(2026, 5, 15, 12, 30) // 2026-06-15T12:30Z
+  let dataDir = ''
+  afterEach(async () => {
+    if (dataDir) await rm(dataDir, { recursive: true, force: true })
+    dataDir = ''
+  })
+
+  async function setup(): Promise<string> {
+    dataDir = await mkdtemp(join(tmpdir(), 'airelays-retention-'))
+    return join(dataDir, 'logs')
+  }
+
+  async function configFor(retentionDays: number): Promise<ResolvedConfig> {
+    const { config, errors } = await loadConfig({
+      env: {
+        AIRELAYS_DATA_DIR: dataDir,
+        AIRELAYS_AUTH_STORAGE: 'file',
+        AIRELAYS_ENABLE_CLAUDE: 'false',
+        AIRELAYS_LOG_RETENTION_DAYS: String(retentionDays),
+      },
+      homeDir: dataDir,
+      cwd: dataDir,
+    })
+    expect(errors).toEqual([])
+    return config
+  }
+
+  /** Start a relay at `now`, let its startup sweep finish (close waits for it), return what it reported. */
+  async function runRelayAt(
+    now: number,
+    retentionDays: number,
+  ): Promise<{ warn: string[]; error: string[] }> {
+    const messages = { warn: [] as string[], error: [] as string[] }
+    const relay = await serveRelay({
+      config: await configFor(retentionDays),
+      host: '127.0.0.1',
+      port: 0,
+      clock: () => now,
+      logger: { warn: (m) => messages.warn.push(m), error: (m) => messages.error.push(m) },
+    })
+    await relay.close()
+    return messages
+  }
+
+  /** Create `<logs>/YYYY/MM/DD-HH.log` for the UTC hour of `at`. */
+  async function hourFile(logs: string, at: number, text = '{"phase":"python"}\n'): Promise<string> {
+    const d = new Date(at)
+    const p = (n: number): string => String(n).padStart(2, '0')
+    const dir = join(logs, String(d.getUTCFullYear()), p(d.getUTCMonth() + 1))
+    await mkdir(dir, { recursive: true })
+    const path = join(dir, `${p(d.getUTCDate())}-${p(d.getUTCHours())}.log`)
+    await writeFile(path, text)
+    return path
+  }
+
+  const exists = (path: string): Promise<boolean> =>
+    stat(path).then(
+      () => true,
+      () => false,
+    )
+
+  async function records(logs: string): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = []
+    for (const path of await walk(logs)) {
+      if (!path.endsWith('.log')) continue
+      for (const line of (await readFile(path, 'utf8')).split('\n')) {
+        if (line.startsWith('{"logged_at"')) out.push(JSON.parse(line) as Record<string, unknown>)
+      }
+    }
+    return out
+  }
+
+  it('keeps log files that were already older than the retention when it first applied (a migrating user), and says so once', async () => {
+    const logs = await setup()
+    const veryOld = await hourFile(logs, NOW - 200 * DAY) // months of Python logs
+    const old = await hourFile(logs, NOW - 45 * DAY)
+    const recent = await hourFile(logs, NOW - 5 * DAY)
+
+    const first = await runRelayAt(NOW, 30)
+    expect(await exists(veryOld)).toBe(true)
+    expect(await exists(old)).toBe(true)
+    expect(await exists(recent)).toBe(true)
+    expect(first.error).toEqual([])
+    expect(first.warn).toHaveLength(1)
+    expect(first.warn[0]).toContain(`AIRelays kept 2 traffic log file(s) in ${logs}`)
+    expect(first.warn[0]).toContain('older than logging.retention_days (30 days)')
+    expect(first.warn[0]).toContain('Delete them by hand if you no longer need them, or keep them.')
+    expect(first.warn[0]).toContain('The 1 log file(s) already there from the last 30 days')
+
+    const marker = join(logs, '.airelays-retention')
+    expect(JSON.parse(await readFile(marker, 'utf8'))).toEqual({
+      started_at: new Date(NOW).toISOString(),
+      retention_days: 30,
+    })
+    expect((await stat(marker)).mode & 0o777).toBe(0o600)
+    const notice = (await records(logs)).find((record) => record.phase === 'log_retention_kept')
+    expect(notice).toMatchObject({
+      request_id: 'startup',
+      logs_dir: logs,
+      kept_files: 2,
+      expiring_files: 1,
+      retention_days: 30,
+      retention_started_at: new Date(NOW).toISOString(),
+      kept_before: new Date(NOW - 30 * DAY).toISOString(),
+    })
+
+    // 40 days later: what the policy has been in force for goes (the 5-day-old file, now 45 days
+    // old, and the relay's own log of the first start); the files kept at first stay, no new notice.
+    const second = await runRelayAt(NOW + 40 * DAY, 30)
+    expect(await exists(veryOld)).toBe(true)
+    expect(await exists(old)).toBe(true)
+    expect(await exists(recent)).toBe(false)
+    expect(second).toEqual({ warn: [], error: [] })
+    expect((await records(logs)).filter((record) => record.phase === 'log_retention_kept')).toHaveLength(0)
+
+    // A longer retention later does not make the kept files deletable either.
+    await runRelayAt(NOW + 100 * DAY, 90)
+    expect(await exists(veryOld)).toBe(true)
+    expect(await exists(old)).toBe(true)
+  })
+
+  it('deletes hour files older than retention_days that were written since retention applied', async () => {
+    const logs = await setup()
+    await mkdir(logs, { recursive: true })
+    await writeFile(
+      join(logs, '.airelays-retention'),
+      JSON.stringify({ started_at: new Date(NOW - 60 * DAY).toISOString(), retention_days: 7 }),
+    )
+    const beforeRetention = await hourFile(logs, NOW - 68 * DAY)
+    const expired = await hourFile(logs, NOW - 30 * DAY)
+    const expiredToo = await hourFile(logs, NOW - 66 * DAY)
+    const fresh = await hourFile(logs, NOW - 6 * DAY)
+    const notALog = join(logs, '2026', '01', 'notes.txt')
+    await mkdir(join(logs, '2026', '01'), { recursive: true })
+    await writeFile(notALog, 'mine')
+
+    const messages = await runRelayAt(NOW, 7)
+    expect(await exists(expired)).toBe(false)
+    expect(await exists(expiredToo)).toBe(false)
+    expect(await exists(beforeRetention)).toBe(true)
+    expect(await exists(fresh)).toBe(true)
+    expect(await exists(notALog)).toBe(true)
+    expect(messages).toEqual({ warn: [], error: [] })
+  })
+
+  it('retention_days = 0 keeps everything and writes no marker', async () => {
+    const logs = await setup()
+    const old = await hourFile(logs, NOW - 400 * DAY)
+    const messages = await runRelayAt(NOW, 0)
+    expect(await exists(old)).toBe(true)
+    expect(await exists(join(logs, '.airelays-retention'))).toBe(false)
+    expect(messages).toEqual({ warn: [], error: [] })
+  })
+
+  it('a first sweep in an empty logs dir writes the marker and says nothing', async () => {
+    const logs = await setup()
+    const messages = await runRelayAt(NOW, 30)
+    expect(await exists(join(logs, '.airelays-retention'))).toBe(true)
+    expect(messages).toEqual({ warn: [], error: [] })
+  })
+
+  it('deletes nothing and reports it when the marker cannot be understood', async () => {
+    const logs = await setup()
+    await mkdir(logs, { recursive: true })
+    await writeFile(join(logs, '.airelays-retention'), 'yesterday')
+    const old = await hourFile(logs, NOW - 90 * DAY)
+    const messages = await runRelayAt(NOW, 30)
+    expect(await exists(old)).toBe(true)
+    expect(messages.warn).toEqual([])
+    expect(messages.error).toHaveLength(1)
+    expect(messages.error[0]).toContain(`AIRelays cannot understand ${join(logs, '.airelays-retention')}`)
+    expect(messages.error[0]).toContain('no traffic log file is deleted')
   })
 })

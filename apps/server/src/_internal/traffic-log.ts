@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import { join } from 'node:path'
 import { redact, redactingReplacer, type SecretSet } from './redact'
@@ -54,7 +54,10 @@ function materializeBody(snapshot: BodySnapshot): Record<string, unknown> {
 export interface TrafficLogOptions {
   /** Directory of the hourly files; `null` disables file logging (records are dropped). */
   dir: string | null
-  /** Hour files older than this many days are deleted; 0 keeps everything. */
+  /**
+   * Hour files older than this many days are deleted, except those that were already older when
+   * retention first applied to `dir` (see {@link RETENTION_MARKER}); 0 keeps everything.
+   */
   retentionDays: number
   /** Secrets scrubbed from every string. */
   secrets: SecretSet
@@ -79,6 +82,14 @@ interface PendingRecord {
 }
 
 const HOUR_MS = 3_600_000
+const DAY_MS = 24 * HOUR_MS
+
+/**
+ * Name of the file in the logs directory that records when AIRelays first applied log retention
+ * there (`{"started_at": ISO time, "retention_days": n}`, mode 0600). Hour files that were already
+ * older than the retention at that time are never deleted.
+ */
+export const RETENTION_MARKER = '.airelays-retention'
 const REPORT_INTERVAL_MS = 60_000
 
 function pad(n: number, width = 2): string {
@@ -111,6 +122,7 @@ export class TrafficLog {
   #lastReport = Number.NEGATIVE_INFINITY
   #dropped = 0
   #sweepTimer: NodeJS.Timeout | null = null
+  #sweeping: Promise<void> | null = null
   #closed = false
 
   constructor(opts: TrafficLogOptions) {
@@ -248,18 +260,40 @@ export class TrafficLog {
   /** Start the retention sweep: once now, then every hour (the timer never keeps the process alive). */
   startRetention(): void {
     if (this.#opts.dir === null || this.#opts.retentionDays <= 0 || this.#sweepTimer) return
-    void this.sweep()
-    this.#sweepTimer = setInterval(() => void this.sweep(), HOUR_MS)
+    this.#startSweep()
+    this.#sweepTimer = setInterval(() => this.#startSweep(), HOUR_MS)
     this.#sweepTimer.unref()
   }
 
-  /** Delete hour files older than the retention period (and the directories they leave empty). */
+  #startSweep(): void {
+    if (this.#sweeping || this.#closed) return
+    this.#sweeping = this.sweep()
+      .then(() => undefined)
+      .finally(() => {
+        this.#sweeping = null
+      })
+  }
+
+  /**
+   * Delete the hour files that are older than the retention period **and** that the retention
+   * policy has been in force for (and the directories they leave empty). The first sweep in a logs
+   * directory writes {@link RETENTION_MARKER}; hour files that were already older than the retention
+   * at that moment (e.g. months of logs of the Python relay, which kept everything) are never
+   * deleted, and a one-time warning says how many were kept. Returns the number of files deleted.
+   */
   async sweep(): Promise<number> {
     const dir = this.#opts.dir
-    if (dir === null || this.#opts.retentionDays <= 0) return 0
-    const cutoff = this.#opts.now() - this.#opts.retentionDays * 24 * HOUR_MS
+    const days = this.#opts.retentionDays
+    if (dir === null || days <= 0) return 0
+    const now = this.#opts.now()
+    const cutoff = now - days * DAY_MS
     let removed = 0
     try {
+      const marker = await this.#retentionMarker(dir, now, days)
+      if (marker === null) return 0
+      const keepBefore = marker.startedAt - marker.retentionDays * DAY_MS
+      let kept = 0
+      let expiring = 0
       for (const year of await listDir(dir)) {
         if (!/^\d{4}$/.test(year)) continue
         const yearDir = join(dir, year)
@@ -271,30 +305,125 @@ export class TrafficLog {
             if (!match) continue
             const hourEnd =
               Date.UTC(Number(year), Number(month) - 1, Number(match[1]), Number(match[2])) + HOUR_MS
-            if (hourEnd <= cutoff) {
+            if (hourEnd <= keepBefore) {
+              // Already past the retention when AIRelays took this directory over: never deleted.
+              kept++
+            } else if (hourEnd <= cutoff) {
               await fs.rm(join(monthDir, file), { force: true })
               removed++
+            } else if (marker.created && hourEnd <= now) {
+              expiring++
             }
           }
           await fs.rmdir(monthDir).catch(() => {})
         }
         await fs.rmdir(yearDir).catch(() => {})
       }
+      if (marker.created && (kept > 0 || expiring > 0)) this.#retentionNotice(dir, days, kept, expiring, now)
     } catch (error) {
       this.#report(`AIRelays could not apply log retention under ${dir}.`, error)
     }
     return removed
   }
 
+  /**
+   * The retention marker of `dir`: read, or created by the first sweep. `null` when it cannot be
+   * read, understood or written (reported; nothing is deleted then).
+   */
+  async #retentionMarker(
+    dir: string,
+    now: number,
+    retentionDays: number,
+  ): Promise<{ startedAt: number; retentionDays: number; created: boolean } | null> {
+    const path = join(dir, RETENTION_MARKER)
+    let text: string | null = null
+    try {
+      text = await fs.readFile(path, 'utf8')
+    } catch (error) {
+      if (!['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) {
+        this.#report(`AIRelays cannot read ${path}, so no traffic log file is deleted.`, error)
+        return null
+      }
+    }
+    if (text !== null) {
+      const marker = parseRetentionMarker(text)
+      if (marker === null) {
+        this.#report(
+          `AIRelays cannot understand ${path}, so no traffic log file is deleted. Remove it to keep every existing log file and apply logging.retention_days from now on.`,
+          null,
+        )
+        return null
+      }
+      return { ...marker, created: false }
+    }
+    const content = `${JSON.stringify({ started_at: new Date(now).toISOString(), retention_days: retentionDays })}\n`
+    const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+    try {
+      await fs.mkdir(dir, { recursive: true, mode: 0o700 })
+    } catch {
+      // No logs directory and none can be made: nothing to delete. The writer reports the disk.
+      return null
+    }
+    try {
+      await fs.writeFile(temp, content, { mode: 0o600, flag: 'wx' })
+      await fs.rename(temp, path)
+    } catch (error) {
+      await fs.rm(temp, { force: true }).catch(() => {})
+      this.#report(`AIRelays could not write ${path}, so no traffic log file is deleted.`, error)
+      return null
+    }
+    return { startedAt: now, retentionDays, created: true }
+  }
+
+  /** The one-time notice of the first sweep in a directory that already held log files. */
+  #retentionNotice(dir: string, days: number, kept: number, expiring: number, now: number): void {
+    const parts: string[] = []
+    if (kept > 0) {
+      parts.push(
+        `AIRelays kept ${kept} traffic log file(s) in ${dir} that are older than logging.retention_days (${days} days): they were there before AIRelays applied log retention to this directory, and it never deletes them. Delete them by hand if you no longer need them, or keep them.`,
+      )
+    }
+    if (expiring > 0) {
+      parts.push(
+        `${kept > 0 ? 'The' : `AIRelays now applies logging.retention_days (${days} days) to ${dir}: the`} ${expiring} log file(s) already there from the last ${days} days will be deleted once they are ${days} days old; set logging.retention_days = 0 to keep them.`,
+      )
+    }
+    this.#opts.logger.warn(this.#opts.secrets.scrub(parts.join(' ')))
+    this.write('startup', 'log_retention_kept', {
+      logs_dir: dir,
+      kept_files: kept,
+      kept_before: new Date(now - days * DAY_MS).toISOString(),
+      expiring_files: expiring,
+      retention_days: days,
+      retention_started_at: new Date(now).toISOString(),
+    })
+  }
+
   /** Flush and close the current file; later writes are ignored. */
   async close(): Promise<void> {
     if (this.#sweepTimer) clearInterval(this.#sweepTimer)
     this.#sweepTimer = null
+    await this.#sweeping
     await this.flush()
     this.#closed = true
     await this.flush()
     await this.#closeHandle()
   }
+}
+
+function parseRetentionMarker(text: string): { startedAt: number; retentionDays: number } | null {
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch {
+    return null
+  }
+  if (!data || typeof data !== 'object') return null
+  const { started_at: startedAt, retention_days: retentionDays } = data as Record<string, unknown>
+  if (typeof startedAt !== 'string' || typeof retentionDays !== 'number') return null
+  const time = Date.parse(startedAt)
+  if (!Number.isFinite(time) || !Number.isInteger(retentionDays) || retentionDays < 0) return null
+  return { startedAt: time, retentionDays }
 }
 
 async function listDir(path: string): Promise<string[]> {
