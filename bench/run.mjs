@@ -54,6 +54,7 @@ Options:
   --relay MODE         cli (airelays serve), server (bench/relay-process.mjs) or auto (default)
   --profile DIR        run the relay under node --cpu-prof (profile written to DIR) and summarise it
   --heap-snapshot      with --profile: write a heap snapshot of the relay at the largest stream wave
+  --levels LIST        M4 concurrency levels (default 10,50,100,250,500,1000); makes the run partial
   --ablate LIST        diagnosis: start the relay with bench/relay-process.mjs --ablate LIST
                        (cached-credentials, no-traffic-log) to attribute a cost; never a full run
   --docs-from PATH     only regenerate docs/performance.md (+ SVGs) from a result JSON
@@ -76,6 +77,7 @@ function parseOptions(argv) {
       profile: { type: 'string' },
       'heap-snapshot': { type: 'boolean' },
       ablate: { type: 'string' },
+      levels: { type: 'string' },
       'docs-from': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -121,11 +123,20 @@ function parseOptions(argv) {
     profile: values.profile ? resolve(values.profile) : null,
     heapSnapshot: values['heap-snapshot'] === true,
     ablate: values.ablate ?? null,
+    levels: parseLevels(values.levels),
     docsFrom: values['docs-from'] ? resolve(values['docs-from']) : null,
   }
 }
 
 class UsageError extends Error {}
+
+function parseLevels(raw) {
+  if (raw === undefined) return null
+  const levels = raw.split(',').map((s) => Number(s.trim()))
+  if (levels.length === 0 || levels.some((l) => !Number.isInteger(l) || l < 1 || l > 5000))
+    throw new UsageError(`--levels expects comma-separated integers from 1 to 5000, got "${raw}"`)
+  return [...new Set(levels)].sort((a, b) => a - b)
+}
 
 /** Workload sizes: the full run and the smoke variant. */
 function sizes(smoke) {
@@ -221,7 +232,8 @@ async function main() {
   const size = sizes(opts.smoke)
   const needsRelay = ['M1', 'M3', 'M4', 'M7'].some((m) => selected.has(m))
   const needsEmulator = needsRelay || selected.has('startup')
-  const full = !opts.smoke && !opts.only && !opts.ablate && !opts.profile
+  const full = !opts.smoke && !opts.only && !opts.ablate && !opts.profile && !opts.levels
+  if (opts.levels) size.M4.levels = opts.levels
   const out = resolve(
     opts.out ??
       join(root, 'bench/results', opts.smoke ? 'smoke.json' : full ? 'latest.json' : 'partial.json'),

@@ -300,7 +300,9 @@ export async function measureM4(ctx, { levels, rounds, events, gapMs, settleMs }
         firstError: rs.find((w) => w.firstError)?.firstError,
       }
     }
-    row.relay.peakRssMB = round(max(data.relay.map((w) => w.peakRssMB ?? 0)), 1)
+    // Median of the per-round peaks: one late major GC should not decide the figure.
+    row.relay.peakRssMB = round(median(data.relay.map((w) => w.peakRssMB ?? 0)), 1)
+    row.relay.peakRssMaxMB = round(max(data.relay.map((w) => w.peakRssMB ?? 0)), 1)
     perLevel.push(row)
   }
 
