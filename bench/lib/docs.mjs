@@ -132,10 +132,17 @@ function autoFindings(result, figures) {
   const inconclusive = figures.filter((f) => f.verdict === 'inconclusive')
   const judged = figures.filter((f) => f.verdict === 'PASS' || f.verdict === 'MISS')
   out.push(
-    `- Budgets judged in this run: ${judged.length}; passed: ${judged.length - misses.length}; missed: ${misses.length}; inconclusive: ${inconclusive.length}.`,
+    `- Budgets judged in this run: ${judged.length} (passed ${judged.length - misses.length}, missed ${misses.length}); figures inconclusive: ${inconclusive.length} of ${figures.length}.`,
   )
   for (const f of misses) out.push(`- **Missed:** ${f.label}: ${f.display} against ${f.budget}.`)
-  for (const f of inconclusive) out.push(`- **Inconclusive:** ${f.label}: ${f.reason}.`)
+  const byReason = new Map()
+  for (const f of inconclusive) byReason.set(f.reason, [...(byReason.get(f.reason) ?? []), f.label])
+  for (const [reason, labels] of byReason)
+    out.push(
+      labels.length === inconclusive.length && labels.length === figures.length
+        ? `- **Inconclusive run:** ${reason}; no figure is judged.`
+        : `- **Inconclusive** (${reason}): ${labels.join('; ')}.`,
+    )
   const m = result.measurements ?? {}
   // Numbers of a metric whose figures were not judged are shown as measured, flagged.
   const flag = (prefix) =>
