@@ -336,6 +336,57 @@ describe('init', () => {
   })
 })
 
+describe('status settings', () => {
+  it('lists only values that differ from the default, so a fresh init shows none', async () => {
+    // The default data dir (under the sandbox HOME) and storage mode: nothing set by the environment.
+    const env = box.env({ AIRELAYS_DATA_DIR: undefined, AIRELAYS_AUTH_STORAGE: undefined })
+    expect((await runCli(['init'], env)).code).toBe(0)
+    const fresh = await runCli(['status'], env)
+    expect(fresh.code).toBe(0)
+    const settings = (text: string): string =>
+      text.slice(text.indexOf('\nSettings\n'), text.indexOf('\nClient Setup\n'))
+    expect(settings(fresh.stdout)).toBe('\nSettings\n  All settings are at their defaults.\n')
+
+    // A changed value is listed with its origin; a variable repeating the default is not.
+    const toml = await readFile(box.configPath, 'utf8')
+    await writeFile(box.configPath, toml.replace('port = 8080', 'port = 9090'))
+    const line = toml.split('\n').indexOf('port = 8080') + 1
+    const changedEnv = { ...env, AIRELAYS_RATE_LIMIT_BURST: '40', AIRELAYS_LOG_RETENTION_DAYS: '7' }
+    const changed = await runCli(['status'], changedEnv)
+    expect(settings(changed.stdout)).toBe(
+      [
+        '\nSettings',
+        `  server.port:      9090 (file ${box.configPath}:${line})`,
+        '  logging.retention_days: 7 (env AIRELAYS_LOG_RETENTION_DAYS)',
+        '',
+      ].join('\n'),
+    )
+
+    // --json keeps the origin of every key that was given a value, defaults included.
+    const { json } = await runJson<{ config: { non_default: Record<string, { kind: string }> } }>(
+      ['status', '--json'],
+      changedEnv,
+    )
+    expect(json.config.non_default['server.port']).toEqual({ kind: 'file', path: box.configPath, line })
+    expect(json.config.non_default['server.host']).toMatchObject({ kind: 'file', path: box.configPath })
+    expect(json.config.non_default['security.rate_limit_burst']).toEqual({
+      kind: 'env',
+      name: 'AIRELAYS_RATE_LIMIT_BURST',
+    })
+  })
+
+  it('a moved data dir is one change; the paths that follow it are not', async () => {
+    const env = box.env({ AIRELAYS_AUTH_STORAGE: undefined })
+    expect((await runCli(['init'], env)).code).toBe(0)
+    const result = await runCli(['status'], env)
+    const section = result.stdout.slice(
+      result.stdout.indexOf('\nSettings\n'),
+      result.stdout.indexOf('\nClient Setup\n'),
+    )
+    expect(section).toBe(`\nSettings\n  paths.data_dir:   ${box.dataDir} (env AIRELAYS_DATA_DIR)\n`)
+  })
+})
+
 describe('token', () => {
   it('show and rotate, human and JSON', async () => {
     const missing = await runJson<Record<string, unknown>>(['token', 'show', '--json'], box.env())

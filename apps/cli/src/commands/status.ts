@@ -7,7 +7,8 @@ import type {
   ResolvedConfig,
   SettingsSummary,
 } from '@airelays/config'
-import { settingsSummary } from '@airelays/config'
+import { configKeys, settingsSummary } from '@airelays/config'
+import { changedSettings, resolvedValue } from '../_internal/changed-settings'
 import { type ClientBlock, clientBlock, loginHint, printClientSetup, serveCommand } from '../_internal/client'
 import { type LoginState, readLoginState, storageText } from '../_internal/login-state'
 import { type Terminal, printJson } from '../_internal/output'
@@ -33,7 +34,10 @@ export interface ConfigStatus {
   exists: boolean
   /** Why this path: `{kind:'default'}`, `{kind:'flag',name}`, `{kind:'env',name}`. */
   source: ConfigValueSource
-  /** Every setting that is not at its default, with its origin. */
+  /**
+   * Every setting given a value (file, environment or flag) rather than left to its built-in
+   * default, with its origin, even when the value equals the default.
+   */
   non_default: Partial<Record<ConfigKeyPath, ConfigValueSource>>
   warnings: ConfigIssue[]
   errors: ConfigIssue[]
@@ -79,11 +83,7 @@ export function sourceText(source: ConfigValueSource): string {
 /** A setting's value for humans; the relay token itself is never shown. */
 function settingText(config: ResolvedConfig, key: ConfigKeyPath): string {
   if (key === 'security.bearer_token') return 'set'
-  const dot = key.lastIndexOf('.')
-  const section = key.slice(0, dot).split('.')
-  let node: unknown = config
-  for (const part of section) node = (node as Record<string, unknown>)[part]
-  const value = (node as Record<string, unknown>)[key.slice(dot + 1)]
+  const value = resolvedValue(config, key)
   return Array.isArray(value) ? value.join(', ') : String(value)
 }
 
@@ -172,10 +172,10 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
   out.field('Claude', CLAUDE_NOTE)
 
   out.section('Settings')
-  const nonDefault = Object.entries(payload.config.non_default) as [ConfigKeyPath, ConfigValueSource][]
-  if (nonDefault.length === 0) out.note('All settings are at their defaults.')
-  for (const [key, source] of nonDefault)
-    out.field(key, `${settingText(config, key)} (${sourceText(source)})`)
+  // Only values that differ from the default: `airelays init` writes every key into config.toml.
+  const changed = changedSettings(configKeys, config, loaded.sources)
+  if (changed.length === 0) out.note('All settings are at their defaults.')
+  for (const [key, source] of changed) out.field(key, `${settingText(config, key)} (${sourceText(source)})`)
   for (const issue of loaded.errors) out.note(out.style.red(`error: ${issue.message}`))
   for (const issue of loaded.warnings) out.note(out.style.yellow(`warning: ${issue.message}`))
 
