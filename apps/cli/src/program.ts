@@ -1,10 +1,32 @@
-import { cac } from 'cac'
+import { type Command, cac } from 'cac'
 import { globalFlags, hasFlag, portFlag, stringFlag } from './_internal/argv'
 import type { Terminal } from './_internal/output'
 import { usageError } from './errors'
 import { VERSION } from './version'
 
 type Options = Record<string, unknown>
+
+/**
+ * Declares a `--no-<name>` switch. cac gives every negated option an implied `default: true`,
+ * which its help prints as "(default: true)" next to e.g. `--no-browser` — wrong for a switch that
+ * is off unless given. The default is dropped: the option is `false` when given, absent otherwise.
+ */
+function negatedOption(command: Command, rawName: string, description: string): Command {
+  command.option(rawName, description)
+  const option = command.options.at(-1)
+  if (option?.negated) option.config.default = undefined
+  return command
+}
+
+/** Usage lines of commands whose `rawName` says too little (`token [action]`). */
+const USAGE: Readonly<Record<string, readonly string[]>> = {
+  token: ['token show [--json]', 'token rotate [--json]'],
+}
+
+interface HelpSection {
+  title?: string
+  body: string
+}
 
 /**
  * The cac wiring, and nothing else: every command declares its flags, normalises them, and
@@ -26,12 +48,28 @@ export async function runProgram(argv: readonly string[], term: Terminal): Promi
     .option('--auth-storage <mode>', 'Where ChatGPT credentials are stored: auto, file or keyring')
     .option('--bearer-token-file <path>', 'Relay token file (default <data-dir>/relay-token)')
     .option('-v, --version', 'Print the version')
-    .help()
+    .help((sections: HelpSection[]): HelpSection[] => {
+      // A command's screen: its name and description first, and its real usage.
+      const command = cli.matchedCommand
+      if (!command) return sections
+      const usage = USAGE[command.name]
+      return [
+        { body: `airelays ${command.name}` },
+        { body: command.description },
+        ...sections
+          .slice(1)
+          .map((section) =>
+            section.title === 'Usage' && usage
+              ? { ...section, body: usage.map((line) => `  $ airelays ${line}`).join('\n') }
+              : section,
+          ),
+      ]
+    })
 
-  cli
+  const init = cli
     .command('init', 'Write the config file and create a relay token')
     .option('--force', 'Overwrite an existing config file')
-    .option('--no-auth', 'Turn bearer auth off (no relay token)')
+  negatedOption(init, '--no-auth', 'Turn bearer auth off (no relay token)')
     .option('--show-token', 'Print the relay token even when it already existed')
     .option('--json', 'Print JSON')
     .action(async (options: Options) => {
@@ -47,11 +85,11 @@ export async function runProgram(argv: readonly string[], term: Terminal): Promi
       )
     })
 
-  cli
+  const login = cli
     .command('login', 'Sign in with your ChatGPT subscription')
     .option('--device', 'Use the device-code flow (for machines without a browser)')
     .option('--browser', 'Use the browser flow even on a headless machine')
-    .option('--no-browser', 'Do not open a browser; only print the URL')
+  negatedOption(login, '--no-browser', 'Do not open a browser; only print the URL')
     .option('--workspace-id <id>', 'Only accept a login into this workspace (account) id')
     .action(async (options: Options) => {
       const { runLogin } = await import('./commands/login')
@@ -75,12 +113,12 @@ export async function runProgram(argv: readonly string[], term: Terminal): Promi
       done(await runLogout(term, { flags: globalFlags(argv, options), json: json(options) }))
     })
 
-  cli
+  const serve = cli
     .command('serve', 'Run the relay')
     .option('--host <host>', 'Listen address (default 127.0.0.1)')
     .option('--port <port>', 'Listen port (default 8080)')
-    .option('--no-auth', 'Serve without the relay token (open mode)')
-    .action(async (options: Options) => {
+  negatedOption(serve, '--no-auth', 'Serve without the relay token (open mode)').action(
+    async (options: Options) => {
       const { runServe } = await import('./commands/serve')
       const host = stringFlag(argv, 'host', options.host)
       const port = portFlag(argv, options.port)
@@ -95,7 +133,8 @@ export async function runProgram(argv: readonly string[], term: Terminal): Promi
           },
         }),
       )
-    })
+    },
+  )
 
   cli
     .command('status', 'Show the settings, the relay token and the ChatGPT login')

@@ -45,6 +45,45 @@ describe('version and help', () => {
   })
 })
 
+describe('per-command help', () => {
+  it('shows the description, no invented defaults, and exits 0', async () => {
+    const cases: [string, string, string[]][] = [
+      ['login', 'Sign in with your ChatGPT subscription', ['--no-browser', '--browser', '--device']],
+      ['init', 'Write the config file and create a relay token', ['--no-auth', '--force']],
+      ['serve', 'Run the relay', ['--no-auth', '--host <host>', '--port <port>']],
+      ['status', 'Show the settings, the relay token and the ChatGPT login', ['--json']],
+    ]
+    for (const [command, description, options] of cases) {
+      const result = await runCli([command, '--help'], box.env())
+      expect(result.code, command).toBe(0)
+      expect(result.stdout.startsWith(`airelays ${command}\n\n${description}\n`), result.stdout).toBe(true)
+      expect(result.stdout).toContain(`  $ airelays ${command}\n`)
+      for (const option of options) expect(result.stdout).toContain(`  ${option} `)
+      // cac would print "(default: true)" next to --no-browser / --no-auth: they are off unless given.
+      expect(result.stdout).not.toContain('(default:')
+    }
+  })
+
+  it('token shows its show | rotate usage', async () => {
+    const result = await runCli(['token', '--help'], box.env())
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain('Show or rotate the relay token')
+    expect(result.stdout).toContain(
+      '\nUsage:\n  $ airelays token show [--json]\n  $ airelays token rotate [--json]\n',
+    )
+  })
+
+  it('--no-auth still switches auth off, and only when given', async () => {
+    const on = await runJson<{ client: { requires_bearer_auth: boolean } }>(['init', '--json'], box.env())
+    expect(on.json.client.requires_bearer_auth).toBe(true)
+    const off = await runJson<{ client: { requires_bearer_auth: boolean } }>(
+      ['init', '--force', '--no-auth', '--json'],
+      box.env(),
+    )
+    expect(off.json.client.requires_bearer_auth).toBe(false)
+  })
+})
+
 describe('usage errors exit 2', () => {
   const cases: [string, string[], RegExp][] = [
     ['an unknown command', ['frobnicate'], /Unknown command `frobnicate`/],
