@@ -23,6 +23,12 @@ export interface RelayServer {
 }
 
 const DEFAULT_GRACE_MS = 10_000
+/** Node's own defaults for receiving a request (reference B7): the whole request, and its headers. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 300_000
+const DEFAULT_HEADERS_TIMEOUT_MS = 60_000
+/** Node checks its request timers every `connectionsCheckingInterval` ms (default 30 s). */
+const MAX_CHECK_INTERVAL_MS = 1_000
+const MIN_CHECK_INTERVAL_MS = 10
 /** After the deadline, how long aborted streams get to write their error event before sockets are cut. */
 const FINAL_FLUSH_MS = 1_000
 
@@ -40,6 +46,7 @@ function answerClientError(
     socket.destroy()
     return
   }
+  const timedOut = error.code === 'HPE_REQUEST_TIMEOUT' || error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
   const [status, text, code, message] =
     error.code === 'HPE_HEADER_OVERFLOW'
       ? [
@@ -48,20 +55,61 @@ function answerClientError(
           'request_header_too_large',
           'Request header fields are too large.',
         ]
-      : error.code === 'HPE_REQUEST_TIMEOUT' || error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      : timedOut
         ? [408, 'Request Timeout', 'request_timeout', 'The request was not received in time.']
         : [400, 'Bad Request', 'invalid_http', 'The request is not valid HTTP.']
   const id = randomId('req')
   const body = JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code } })
   runtime.log.write(id, 'endpoint_rejected', {
-    reason: 'malformed_http',
+    reason: timedOut ? 'request_timeout' : 'malformed_http',
     code: error.code ?? null,
     status_code: status,
   })
+  // Once the answer is written the connection is done: a request the app is still reading (a
+  // stalled body) sees its socket close, gives up and frees its concurrency slot.
   socket.end(
     `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
       `x-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
   )
+}
+
+/** A timeout option: a finite number of ms >= 0, else a TypeError naming the option. */
+function timeoutOption(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new TypeError(`serveRelay: \`${name}\` must be a number of milliseconds >= 0 (0 disables it).`)
+  }
+  return Math.floor(value)
+}
+
+/**
+ * Node's request timers: `requestTimeout` covers receiving the whole request, `headersTimeout`
+ * its headers (Node requires it to be at most `requestTimeout`). Neither limits the response, so
+ * long streams are unaffected. The timers are checked every `connectionsCheckingInterval` ms,
+ * kept at a quarter of the shorter timeout (10 ms to 1 s) so a stalled client is cut close to it.
+ */
+function requestTimers(options: ServeRelayOptions): {
+  requestTimeout: number
+  headersTimeout: number
+  connectionsCheckingInterval: number
+} {
+  const requestTimeout = timeoutOption(
+    'requestTimeoutMs',
+    options.requestTimeoutMs,
+    DEFAULT_REQUEST_TIMEOUT_MS,
+  )
+  let headersTimeout = timeoutOption('headersTimeoutMs', options.headersTimeoutMs, DEFAULT_HEADERS_TIMEOUT_MS)
+  if (requestTimeout > 0 && (headersTimeout === 0 || headersTimeout > requestTimeout))
+    headersTimeout = requestTimeout
+  const shortest = Math.min(
+    ...[requestTimeout, headersTimeout].filter((ms) => ms > 0),
+    Number.POSITIVE_INFINITY,
+  )
+  const connectionsCheckingInterval = Number.isFinite(shortest)
+    ? Math.min(MAX_CHECK_INTERVAL_MS, Math.max(MIN_CHECK_INTERVAL_MS, Math.floor(shortest / 4)))
+    : MAX_CHECK_INTERVAL_MS
+  return { requestTimeout, headersTimeout, connectionsCheckingInterval }
 }
 
 function formatUrl(address: AddressInfo): string {
@@ -80,16 +128,22 @@ function formatUrl(address: AddressInfo): string {
  * await relay.close()
  */
 export async function serveRelay(options: ServeRelayOptions): Promise<RelayServer> {
-  const built = buildRelay(options)
+  const timers = requestTimers(options)
+  const host = options.host ?? options.config.server.host
+  const port = options.port ?? options.config.server.port
+  // The relay's Host check follows the address it really listens on.
+  const config =
+    host === options.config.server.host
+      ? options.config
+      : { ...options.config, server: { ...options.config.server, host } }
+  const built = buildRelay({ ...options, config })
   const { runtime } = built
   const graceMs = options.shutdownGraceMs ?? DEFAULT_GRACE_MS
   // requireHostHeader is checked by the relay itself, so that answer carries the envelope too.
-  const server = createServer({ requestTimeout: 0, requireHostHeader: false }, toNodeHandler(built.app))
+  const server = createServer({ ...timers, requireHostHeader: false }, toNodeHandler(built.app))
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
     answerClientError(runtime, error, socket),
   )
-  const host = options.host ?? options.config.server.host
-  const port = options.port ?? options.config.server.port
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error): void => {

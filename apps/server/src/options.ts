@@ -13,7 +13,12 @@ export type { RelayLogger }
  * `loadConfig()` from @airelays/config (flags > `AIRELAYS_*` env > legacy env > config.toml > defaults).
  */
 export interface RelayOptions {
-  /** Resolved settings, e.g. `(await loadConfig()).config` from @airelays/config. */
+  /**
+   * Resolved settings, e.g. `(await loadConfig()).config` from @airelays/config. When embedded,
+   * `config.server.host` tells the relay where its host app listens: on a loopback address
+   * (the default `127.0.0.1`) `/v1` requests must carry a loopback `Host` (DNS-rebinding guard);
+   * a host app served under another name or address should set it to that address (e.g. `0.0.0.0`).
+   */
   config: ResolvedConfig
   /**
    * Relay bearer token given directly (reported as source `memory`). It wins over
@@ -62,7 +67,12 @@ export interface RelayOptions {
 
 /** Options of `serveRelay`: the app options plus the listener. */
 export interface ServeRelayOptions extends RelayOptions {
-  /** Interface to listen on. @default config.server.host ("127.0.0.1") */
+  /**
+   * Interface to listen on. On a loopback address (`127.0.0.1`, `::1`, `localhost`) the relay
+   * also refuses requests whose `Host` is not a loopback name (DNS rebinding); on any other address
+   * it does not check `Host`.
+   * @default config.server.host ("127.0.0.1")
+   */
   host?: string
   /** Port; 0 picks a free one. @default config.server.port (8080) */
   port?: number
@@ -78,4 +88,18 @@ export interface ServeRelayOptions extends RelayOptions {
    * @default 10000
    */
   shutdownGraceMs?: number
+  /**
+   * Longest time a client may take to send one whole request (headers and body), in ms. A client
+   * that is slower (for example one that trickles its body) gets a 408 envelope and its connection
+   * is closed, so it cannot hold a connection and a concurrency slot forever. Only receiving the
+   * request counts: a response stream may run as long as it needs. 0 disables the limit.
+   * @default 300000 (5 minutes)
+   */
+  requestTimeoutMs?: number
+  /**
+   * Longest time a client may take to send the request headers, in ms; capped at
+   * `requestTimeoutMs` when that is not 0. 0 disables the limit.
+   * @default 60000
+   */
+  headersTimeoutMs?: number
 }

@@ -415,7 +415,7 @@ describe('requests Node refuses or that end early', () => {
     for (const path of ['/v1/files?purpose=assistants', '/v1/files']) {
       const body = '--B\r\ncontent-disposition: form-data; name="file"; filename="a.txt"\r\n\r\nhello\r\n'
       const { head } = await raw(
-        `POST ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${h.token}\r\n` +
+        `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${h.token}\r\n` +
           `content-type: multipart/form-data; boundary=B\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
       )
       expect(head.split('\r\n')[0]).toMatch(/^HTTP\/1\.1 400\b/)

@@ -3,6 +3,7 @@ import type { H3Event } from 'h3'
 import { RelayError } from '../errors'
 import { bearerFromHeader, tokensMatch } from './bearer'
 import type { RequestState } from './context'
+import { checkBrowserHeaders, isLoopbackBind } from './origin-guard'
 import type { RelayRuntime } from './runtime'
 
 /** The 401 of a missing or wrong relay token (the reference's message and code). */
@@ -24,13 +25,53 @@ function headerRecord(headers: Headers): Record<string, string> {
   return out
 }
 
+const loopbackBinds = new WeakMap<RelayRuntime, boolean>()
+
+/** Whether the relay listens on loopback only (`config.server.host`; `serveRelay` puts its `host` there). */
+function loopbackOnly(rt: RelayRuntime): boolean {
+  let value = loopbackBinds.get(rt)
+  if (value === undefined) {
+    value = isLoopbackBind(rt.settings.config.server.host)
+    loopbackBinds.set(rt, value)
+  }
+  return value
+}
+
 /**
- * The security gate of `/v1` and `/no-tools/v1`, in the reference's order: IP block, concurrency,
- * token bucket (all three in @airelays/ratelimit's `admit`), then the bearer token (constant-time).
- * On success the request holds a concurrency slot (`state.release`) until it finishes — streams
- * included. Throws the 429 / 401 {@link RelayError}.
+ * The browser checks (see `origin-guard.ts`): a foreign `Origin`, `Sec-Fetch-Site: cross-site`, or
+ * a non-loopback `Host` on a loopback-only relay gets 403 before anything else is looked at. Never
+ * counted as a failed authentication and never touching the limiter.
+ */
+function browserGate(rt: RelayRuntime, event: H3Event, state: RequestState): void {
+  const headers = event.req.headers
+  const origin = headers.get('origin')
+  const host = headers.get('host')
+  const secFetchSite = headers.get('sec-fetch-site')
+  const rejection = checkBrowserHeaders({ origin, host, secFetchSite }, loopbackOnly(rt))
+  if (rejection === null) return
+  if (state.logged) {
+    rt.log.write(state.id, 'endpoint_rejected', {
+      reason: rejection.reason,
+      method: state.method,
+      path: state.basePath + state.path,
+      client_ip: state.clientIp,
+      origin,
+      host,
+      sec_fetch_site: secFetchSite,
+    })
+  }
+  throw rejection.error
+}
+
+/**
+ * The security gate of `/v1` and `/no-tools/v1`: first the browser checks (`Origin`,
+ * `Sec-Fetch-Site`, `Host`; 403), then the reference's order: IP block, concurrency, token bucket
+ * (all three in @airelays/ratelimit's `admit`), then the bearer token (constant-time). On success
+ * the request holds a concurrency slot (`state.release`) until it finishes — streams included.
+ * Throws the 403 / 429 / 401 {@link RelayError}.
  */
 export async function securityGate(rt: RelayRuntime, event: H3Event, state: RequestState): Promise<void> {
+  browserGate(rt, event, state)
   const requireAuth = rt.settings.config.security.require_bearer_auth
   let presented: string | null = null
   let credentialValid = false

@@ -81,14 +81,24 @@ function generationFailure(rt: RelayRuntime, error: unknown): RelayError {
   return upstreamFailure(rt, error)
 }
 
-/** The wire error object of `error` for in-band stream errors. */
+/**
+ * The wire error object of `error` for in-band stream errors: the same `type` and `code` as the
+ * HTTP error the failure would have given before the stream started (an upstream timeout is
+ * `upstream_timeout` either way). A timeout keeps the upstream client's message, which says which
+ * limit was hit (the stream idle timeout, mid-stream).
+ */
 function inBandError(rt: RelayRuntime, error: unknown): ReturnType<RelayError['toJSON']> {
-  return (isUpstreamError(error) ? upstreamFailure(rt, error) : toRelayError(error)).toJSON()
+  if (!isUpstreamError(error)) return toRelayError(error).toJSON()
+  const envelope = upstreamFailure(rt, error).toJSON()
+  if (error.code === 'timeout' && error.message.trim() !== '') envelope.error.message = error.message
+  return envelope
 }
 
 /** Records what the stream reveals (terminal response, usage) and logs stream lines when asked. */
 class StreamTap {
   response: ResponsesObject | null = null
+  /** What the upstream stream threw, if it failed (not a failure event: those are data). */
+  failure: unknown = undefined
   constructor(
     private readonly rt: RelayRuntime,
     private readonly state: RequestState,
@@ -96,10 +106,15 @@ class StreamTap {
 
   async *wrap(events: AsyncIterable<ResponsesEvent>): AsyncGenerator<ResponsesEvent, void, undefined> {
     const logLines = this.rt.settings.config.logging.stream_lines && this.state.logged
-    for await (const event of events) {
-      this.observe(event)
-      if (logLines) this.rt.log.write(this.state.id, 'upstream_stream_line', { event })
-      yield event
+    try {
+      for await (const event of events) {
+        this.observe(event)
+        if (logLines) this.rt.log.write(this.state.id, 'upstream_stream_line', { event })
+        yield event
+      }
+    } catch (error) {
+      this.failure = error
+      throw error
     }
   }
 
@@ -274,6 +289,7 @@ function streamResponse(
       ? responsesFrames(rt, events)
       : chunkFrames(
           rt,
+          tap,
           (route === 'chat'
             ? chatChunks(events, context)
             : completionChunks(events, context)) as AsyncIterable<StreamItem<unknown>>,
@@ -318,16 +334,24 @@ function streamResponse(
   return new Response(sse.stream, { status: 200, headers: SSE_HEADERS })
 }
 
-/** Chat / Completions chunks as `data:` frames; `[DONE]` only after a clean end. */
+/**
+ * Chat / Completions chunks as `data:` frames; `[DONE]` only after a clean end. A failure event of
+ * the upstream keeps the translator's envelope (the upstream's own code); a failure of the call
+ * itself (timeout, connection) gets the relay's envelope, as it would before the stream started.
+ */
 async function* chunkFrames<T>(
   rt: RelayRuntime,
+  tap: StreamTap,
   items: AsyncIterable<StreamItem<T>>,
 ): AsyncGenerator<string, StreamOutcome, undefined> {
   for await (const item of items) {
     if (item.kind === 'chunk') yield dataFrame(item.data)
     else if (item.kind === 'error') {
+      const failure = tap.failure
+      const data =
+        isUpstreamError(failure) && failure.upstreamError === undefined ? inBandError(rt, failure) : item.data
       // upstream error text can quote a token: scrub the known secrets out of it
-      yield rt.secrets.scrub(dataFrame(item.data))
+      yield rt.secrets.scrub(dataFrame(data))
       return 'failed'
     } else {
       yield DONE_FRAME

@@ -1,0 +1,143 @@
+import { isLoopback } from '@airelays/ratelimit'
+import { RelayError } from '../errors'
+
+/**
+ * Browser-facing checks of `/v1` and `/no-tools/v1` (docs/security.md, "Web pages in your browser"),
+ * run before every other security check:
+ *
+ * - `Origin`: browsers send it on every cross-origin POST and on CORS requests. It is allowed only
+ *   when its host name is a loopback name or address, or the host name the request was sent to
+ *   (same host). `Origin: null` (sandboxed frames, `file:` pages) is refused. Without `Origin`,
+ *   `Sec-Fetch-Site: cross-site` is refused the same way.
+ * - `Host` (DNS rebinding): when the relay listens on loopback only, a browser that reaches it
+ *   under any other name was pointed there by someone else's DNS; the Host must then be a
+ *   loopback name or address. A relay bound to another address skips this check (its owner chose
+ *   to expose it; bearer auth protects it). A request without a Host header (a `fetch` handler
+ *   given a bare `Request`) is not a browser request and is not checked.
+ *
+ * Non-browser clients (SDKs, curl, editors) send no `Origin` and address the relay as they were
+ * configured, so they pass.
+ */
+
+/** Longest header value quoted in a message or a log record. */
+const MAX_QUOTED = 200
+/** The usual Host headers of a loopback relay, accepted without parsing. */
+const PLAIN_LOOPBACK_HOST = /^(?:127\.0\.0\.1|localhost|\[::1\])(?::\d{1,5})?$/i
+/** Characters a Host header (`host[:port]`, IPv6 in brackets) can contain. */
+const HOST_CHARS = /^[A-Za-z0-9._~!$&'()*+,;=%:[\]-]+$/
+
+/** What the guard needs from the request. */
+export interface BrowserHeaders {
+  /** `Origin` header, or null. */
+  origin: string | null
+  /** `Host` header, or null. */
+  host: string | null
+  /** `Sec-Fetch-Site` header, or null. */
+  secFetchSite: string | null
+}
+
+/** Why a request was refused, for the log. */
+export interface BrowserRejection {
+  reason: 'origin_not_allowed' | 'host_not_allowed'
+  error: RelayError
+}
+
+/**
+ * True when `hostname` (a URL host name: lower case, IPv6 in brackets, no port) names this
+ * machine's loopback interface: `localhost`, `*.localhost`, `127.0.0.0/8`, `[::1]` (and the
+ * IPv4-mapped `[::ffff:127.x.y.z]`). One trailing dot is ignored (`localhost.`).
+ */
+export function isLoopbackHostname(hostname: string): boolean {
+  const name = hostname.endsWith('.') ? hostname.slice(0, -1).toLowerCase() : hostname.toLowerCase()
+  if (name === 'localhost' || name.endsWith('.localhost')) return true
+  return isLoopback(name)
+}
+
+/**
+ * True when a listen address (`config.server.host`: `127.0.0.1`, `::1`, `localhost`, `0.0.0.0`, a
+ * LAN address, a host name) is loopback only.
+ */
+export function isLoopbackBind(host: string): boolean {
+  const bare = host.trim()
+  if (bare === '') return false
+  return isLoopbackHostname(bare.includes(':') && !bare.startsWith('[') ? `[${bare}]` : bare)
+}
+
+/** The host name of a `Host` header value (`name[:port]`, `[v6][:port]`), or null when malformed. */
+export function hostnameOfHost(value: string): string | null {
+  if (value === '' || value.length > 1024 || !HOST_CHARS.test(value)) return null
+  try {
+    const url = new URL(`http://${value}/`)
+    if (url.username !== '' || url.password !== '' || url.pathname !== '/' || url.hostname === '') return null
+    return url.hostname
+  } catch {
+    return null
+  }
+}
+
+/** The host name of an `Origin` header value, or null for `null` and anything unparsable. */
+export function hostnameOfOrigin(value: string): string | null {
+  if (value === 'null') return null
+  try {
+    const hostname = new URL(value).hostname
+    return hostname === '' ? null : hostname
+  } catch {
+    return null
+  }
+}
+
+function quoted(value: string): string {
+  return value.length > MAX_QUOTED ? `${value.slice(0, MAX_QUOTED)}…` : value
+}
+
+/** The 403 of a request from a web page on another site. */
+export function originNotAllowedError(origin: string | null): RelayError {
+  const from = origin === null ? 'another site' : quoted(origin)
+  return new RelayError({
+    status: 403,
+    type: 'invalid_request_error',
+    code: 'origin_not_allowed',
+    message: `Cross-origin requests from ${from} are not allowed. AIRelays serves local clients; browsers on other sites cannot use it.`,
+  })
+}
+
+/** The 403 of a request that addresses a loopback-only relay under another name. */
+export function hostNotAllowedError(host: string): RelayError {
+  return new RelayError({
+    status: 403,
+    type: 'invalid_request_error',
+    code: 'host_not_allowed',
+    message: `Host \`${quoted(host)}\` is not allowed: this relay listens on loopback only, so requests must address it as localhost or 127.0.0.1.`,
+  })
+}
+
+/**
+ * Check `headers` for a relay whose listen address is loopback (`loopbackOnly`) or not. Returns
+ * the rejection, or null when the request may go on to the other checks.
+ */
+export function checkBrowserHeaders(headers: BrowserHeaders, loopbackOnly: boolean): BrowserRejection | null {
+  const { origin, host, secFetchSite } = headers
+  let requestHostname: string | null | undefined
+  if (host !== null && host !== '') {
+    if (PLAIN_LOOPBACK_HOST.test(host)) requestHostname = host.toLowerCase().replace(/:\d+$/, '')
+    else {
+      requestHostname = hostnameOfHost(host)
+      if (loopbackOnly && (requestHostname === null || !isLoopbackHostname(requestHostname))) {
+        return { reason: 'host_not_allowed', error: hostNotAllowedError(host) }
+      }
+    }
+  }
+  if (origin !== null) {
+    const originHostname = hostnameOfOrigin(origin)
+    const allowed =
+      originHostname !== null &&
+      (isLoopbackHostname(originHostname) ||
+        (requestHostname !== undefined && requestHostname !== null && originHostname === requestHostname))
+    if (!allowed) return { reason: 'origin_not_allowed', error: originNotAllowedError(origin) }
+    return null
+  }
+  if (secFetchSite !== null && secFetchSite.trim().toLowerCase() === 'cross-site') {
+    return { reason: 'origin_not_allowed', error: originNotAllowedError(null) }
+  }
+  return null
+}
