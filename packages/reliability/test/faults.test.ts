@@ -255,7 +255,8 @@ describe('F — faults survived', () => {
       const lastData = frames.at(-2) as { text: string; at: number }
       const last = frameData(errorFrame.text) as { error?: Record<string, unknown> } | null
       expect(Object.keys(last?.error ?? {}).sort()).toEqual(['code', 'message', 'param', 'type'])
-      expect(String(last?.error?.code)).toMatch(/timeout/)
+      // the same type and code as the HTTP 504 of a timeout before the first event
+      expect(last?.error).toMatchObject({ type: 'upstream_error', code: 'upstream_timeout' })
       const recorded = await h0.emu.waitFor((r) => r.route === 'responses' && r.abortedAt !== undefined)
       const idle = (recorded.abortedAt as number) - lastData.at
       expect(idle).toBeGreaterThanOrEqual(idleMs * 0.9)

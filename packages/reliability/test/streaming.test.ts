@@ -16,7 +16,7 @@ import {
   startRelay,
   upstreamCalls,
 } from './_harness'
-import { frameRequest, openSocket } from './_raw-http'
+import { frameRequest, openSocket, rawRequest } from './_raw-http'
 import { frame, responseEvents, startRawUpstream, writeChunks } from './_raw-upstream'
 
 afterEach(closeAll)
@@ -425,4 +425,56 @@ describe('S — streaming correctness', () => {
       }
     },
   )
+
+  it('S9 slow body: a client that stops sending its body is cut at requestTimeoutMs with a 408 envelope, slot freed', async () => {
+    const h = await startRelay({ relay: { requestTimeoutMs: 500, headersTimeoutMs: 300 } })
+    const partial = '{"model":"gpt-5.5","messages":[{"role":"user","content":"hel'
+    const { response, closedByServer } = await rawRequest(
+      h.url,
+      frameRequest(
+        'POST',
+        '/v1/chat/completions',
+        {
+          authorization: `Bearer ${h.token}`,
+          'content-type': 'application/json',
+          'content-length': '4096',
+          connection: 'keep-alive',
+        },
+        partial,
+      ),
+      8000,
+    )
+    expect(closedByServer).toBe(true)
+    expect(response?.status).toBe(408)
+    expect(response?.headers['x-request-id']).toMatch(/^req_/)
+    expect(JSON.parse(response?.body.toString('utf8') ?? '{}')).toEqual({
+      error: {
+        message: 'The request was not received in time.',
+        type: 'invalid_request_error',
+        param: null,
+        code: 'request_timeout',
+      },
+    })
+    await eventually(
+      async () => (await h.status()).security.client?.active_requests === 1, // the status call itself
+    )
+    expect(upstreamCalls(h.emu)).toBe(0)
+  })
+
+  it('S9 requestTimeoutMs covers receiving the request only: a stream 4x longer completes', async () => {
+    const h = await startRelay({ relay: { requestTimeoutMs: 400, headersTimeoutMs: 300 } })
+    h.emu.script({ kind: 'pace', events: 16, gapMs: 100 })
+    const started = Date.now()
+    const res = await h.fetch('/v1/chat/completions', {
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: streamBody('chat/completions'),
+    })
+    expect(res.status).toBe(200)
+    const { frames, error } = await readSse(res.body as ReadableStream<Uint8Array>)
+    expect(error).toBeNull()
+    expect(Date.now() - started).toBeGreaterThan(4 * 400)
+    expect(frames.at(-1)?.text).toBe('data: [DONE]')
+    expect(frames.some((f) => f.text.includes('"error"'))).toBe(false)
+  })
 })

@@ -321,9 +321,10 @@ describe('U — uploads', () => {
     )
     expect([200, 400]).toContain(star.status)
     const files = (await walkFiles(h.dataDir)).map((f) => f.slice(h.dataDir.length + 1))
+    // Besides uploads: the credentials, the token, hourly log files and the log retention marker.
     for (const file of files) {
       expect(file).toMatch(
-        /^(auth\.json|relay-token|uploads\/(file_[0-9a-f]{32}|index\.json|index\.json\.bak)|logs\/\d{4}\/\d{2}\/\d{2}-\d{2}\.log)$/,
+        /^(auth\.json|relay-token|uploads\/(file_[0-9a-f]{32}|index\.json|index\.json\.bak)|logs\/\d{4}\/\d{2}\/\d{2}-\d{2}\.log|logs\/\.airelays-retention)$/,
       )
     }
     const added = (await readdir(parent)).filter((n) => !before.has(n))
