@@ -20,7 +20,7 @@ function negatedOption(command: Command, rawName: string, description: string): 
 
 /** Usage lines of commands whose `rawName` says too little (`token [action]`). */
 const USAGE: Readonly<Record<string, readonly string[]>> = {
-  token: ['token show [--json]', 'token rotate [--json]'],
+  token: ['token show [--raw | --json]', 'token rotate [--json]'],
 }
 
 interface HelpSection {
@@ -146,6 +146,7 @@ export async function runProgram(argv: readonly string[], term: Terminal): Promi
 
   cli
     .command('token [action]', 'Show or rotate the relay token (action: show | rotate)')
+    .option('--raw', 'With show: print only the token and a newline (for scripts)')
     .option('--json', 'Print JSON')
     .action(async (action: unknown, options: Options) => {
       if (action === undefined) {
@@ -154,8 +155,11 @@ export async function runProgram(argv: readonly string[], term: Terminal): Promi
       if (action !== 'show' && action !== 'rotate') {
         throw usageError(`Unknown token action \`${String(action)}\`: use \`show\` or \`rotate\`.`)
       }
+      const raw = options.raw === true
+      if (raw && action !== 'show') throw usageError('--raw only applies to `airelays token show`.')
+      if (raw && json(options)) throw usageError('Use either --raw or --json, not both.')
       const { runToken } = await import('./commands/token')
-      done(await runToken(term, { flags: globalFlags(argv, options), action, json: json(options) }))
+      done(await runToken(term, { flags: globalFlags(argv, options), action, json: json(options), raw }))
     })
 
   cli

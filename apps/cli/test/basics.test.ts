@@ -69,8 +69,9 @@ describe('per-command help', () => {
     expect(result.code).toBe(0)
     expect(result.stdout).toContain('Show or rotate the relay token')
     expect(result.stdout).toContain(
-      '\nUsage:\n  $ airelays token show [--json]\n  $ airelays token rotate [--json]\n',
+      '\nUsage:\n  $ airelays token show [--raw | --json]\n  $ airelays token rotate [--json]\n',
     )
+    expect(result.stdout).toContain('  --raw ')
   })
 
   it('--no-auth still switches auth off, and only when given', async () => {
@@ -482,6 +483,43 @@ describe('token', () => {
     expect(rotateHuman.stdout).toContain(
       'Next Steps\n  1. Update any clients that still use the old relay token.',
     )
+  })
+
+  it('show --raw prints only the token and a newline, for scripts', async () => {
+    const missing = await runCli(['token', 'show', '--raw'], box.env())
+    expect(missing.code).toBe(1)
+    expect(missing.stdout).toBe('')
+    expect(missing.stderr).toBe(
+      'Error: Bearer authentication is enabled, but no relay token is configured. Run `airelays init` or set AIRELAYS_BEARER_TOKEN.\n',
+    )
+    const authOff = await runCli(
+      ['token', 'show', '--raw'],
+      box.env({ AIRELAYS_REQUIRE_BEARER_AUTH: 'false' }),
+    )
+    expect(authOff.code).toBe(1)
+    expect(authOff.stdout).toBe('')
+    expect(authOff.stderr).toContain('No relay token is configured (bearer auth is disabled')
+
+    const rotated = await runJson<{ relay_token: string }>(['token', 'rotate', '--json'], box.env())
+    const raw = await runCli(['token', 'show', '--raw'], box.env())
+    expect(raw).toMatchObject({ code: 0, stdout: `${rotated.json.relay_token}\n`, stderr: '' })
+    // global flags still apply; the environment token wins as everywhere else
+    const fromEnv = await runCli(
+      ['--data-dir', box.dataDir, 'token', 'show', '--raw'],
+      box.env({ AIRELAYS_BEARER_TOKEN: 'from-the-environment-0123456789abcdef' }),
+    )
+    expect(fromEnv.stdout).toBe('from-the-environment-0123456789abcdef\n')
+
+    for (const args of [
+      ['token', 'show', '--raw', '--json'],
+      ['token', 'rotate', '--raw'],
+    ]) {
+      const refused = await runCli(args, box.env())
+      expect(refused.code, args.join(' ')).toBe(2)
+      expect(refused.stdout).toBe('')
+    }
+    // nothing was rotated by the refused command
+    expect((await runCli(['token', 'show', '--raw'], box.env())).stdout).toBe(`${rotated.json.relay_token}\n`)
   })
 
   it('rotate warns that AIRELAYS_BEARER_TOKEN still wins', async () => {

@@ -15,6 +15,14 @@ export function readConfiguredToken(config: ResolvedConfig): Promise<RelayTokenI
   })
 }
 
+/** Why `serve` (with bearer auth on) and `token show --raw` stop when there is no relay token. */
+export const NO_TOKEN_MESSAGE =
+  'Bearer authentication is enabled, but no relay token is configured. Run `airelays init` or set AIRELAYS_BEARER_TOKEN.'
+
+/** `token show --raw` without a token while bearer auth is off. */
+export const NO_TOKEN_AUTH_OFF_MESSAGE =
+  'No relay token is configured (bearer auth is disabled, so the relay does not need one). Run `airelays token rotate` to create one, or set AIRELAYS_BEARER_TOKEN.'
+
 /** Summary extras for `settingsSummary()` from a resolved token. */
 export function tokenSummary(info: RelayTokenInfo): {
   present: boolean

@@ -5,7 +5,7 @@ import { clientBlock, isLoopbackHost, loginHint, printClientSetup } from '../_in
 import { type InterruptSignal, onInterrupt } from '../_internal/interrupt'
 import { readLoginState } from '../_internal/login-state'
 import { type Terminal, printWarning } from '../_internal/output'
-import { readConfiguredToken } from '../_internal/relay-token'
+import { NO_TOKEN_MESSAGE, readConfiguredToken } from '../_internal/relay-token'
 import { loadSettings } from '../_internal/settings'
 import { CliError } from '../errors'
 
@@ -14,9 +14,6 @@ export interface ServeOptions {
   /** Global flags plus `host`, `port` and `noAuth`. */
   flags: ConfigFlags
 }
-
-const NO_TOKEN_MESSAGE =
-  'Bearer authentication is enabled, but no relay token is configured. Run `airelays init` or set AIRELAYS_BEARER_TOKEN.'
 
 /** `airelays serve`: checks the token, prints the banner and runs the relay until SIGINT/SIGTERM. */
 export async function runServe(term: Terminal, options: ServeOptions): Promise<number> {

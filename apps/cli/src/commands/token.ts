@@ -3,14 +3,17 @@ import type { ConfigFlags } from '@airelays/config'
 import { settingsSummary } from '@airelays/config'
 import { type ClientBlock, clientBlock, printClientSetup } from '../_internal/client'
 import { type Terminal, printJson, printWarning } from '../_internal/output'
-import { readConfiguredToken } from '../_internal/relay-token'
+import { NO_TOKEN_AUTH_OFF_MESSAGE, NO_TOKEN_MESSAGE, readConfiguredToken } from '../_internal/relay-token'
 import { loadSettings } from '../_internal/settings'
+import { CliError } from '../errors'
 
 /** Options of `airelays token show|rotate`. */
 export interface TokenOptions {
   flags: ConfigFlags
   action: 'show' | 'rotate'
   json: boolean
+  /** `token show --raw`: print only the token and a newline (exit 1 when there is none). */
+  raw?: boolean
 }
 
 /** `airelays token show --json`. */
@@ -42,6 +45,14 @@ export async function runToken(term: Terminal, options: TokenOptions): Promise<n
 
   if (options.action === 'show') {
     const token = await readConfiguredToken(config)
+    if (options.raw) {
+      // For scripts: `curl -H "Authorization: Bearer $(airelays token show --raw)"`.
+      if (token.token === null) {
+        throw new CliError(config.security.require_bearer_auth ? NO_TOKEN_MESSAGE : NO_TOKEN_AUTH_OFF_MESSAGE)
+      }
+      out.line(token.token)
+      return 0
+    }
     const missing = token.token === null && config.security.require_bearer_auth
     const payload: TokenShowPayload = {
       bearer_token_present: token.token !== null,
