@@ -305,7 +305,8 @@ export const configKeys: readonly ConfigKeyDefinition[] = [
   define('logging', 'retention_days', {
     type: nonNegativeInt,
     default: value(30),
-    description: 'Delete traffic logs older than this many days; 0 keeps them forever.',
+    description:
+      'Delete traffic logs older than this many days; 0 keeps them forever. Logs already older than this when retention first applies to a logs dir (e.g. from the Python relay) are kept.',
     env: ['AIRELAYS_LOG_RETENTION_DAYS'],
   }),
   define('providers.openai', 'enabled', {

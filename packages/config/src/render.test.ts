@@ -100,7 +100,7 @@ describe('renderConfig', () => {
       [logging]
       # Log every upstream stream line (large logs).
       stream_lines = false
-      # Delete traffic logs older than this many days; 0 keeps them forever.
+      # Delete traffic logs older than this many days; 0 keeps them forever. Logs already older than this when retention first applies to a logs dir (e.g. from the Python relay) are kept.
       retention_days = 30
 
       [providers.openai]

@@ -141,7 +141,7 @@ export interface WrittenConfig {
   logging?: {
     /** Log every upstream stream line. @default false */
     stream_lines?: boolean
-    /** Delete traffic logs older than this many days; 0 keeps them forever. @default 30 */
+    /** Delete traffic logs older than this many days; 0 keeps them forever (logs already older when retention first applies are kept). @default 30 */
     retention_days?: number
   }
   providers?: {
