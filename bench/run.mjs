@@ -50,7 +50,8 @@ Options:
                        full run, bench/results/partial.json with --only, --profile or --ablate)
   --max-load X         1-minute load average above which the run is inconclusive (default 1.0)
   --wait-load S        wait up to S seconds for the load average to drop first (default 120)
-  --max-foreign X      CPU cores other processes may use during a metric (default 0.3)
+  --max-foreign X      CPU cores other processes may use during a metric (default: --max-load),
+                       the per-metric form of the load rule, our own processes excluded
   --relay MODE         cli (airelays serve), server (bench/relay-process.mjs) or auto (default)
   --profile DIR        run the relay under node --cpu-prof (profile written to DIR) and summarise it
   --heap-snapshot      with --profile: write a heap snapshot of the relay at the largest stream wave
@@ -118,7 +119,7 @@ function parseOptions(argv) {
     out: values.out,
     maxLoad: num('max-load', values['max-load'], 1.0),
     waitLoad: num('wait-load', values['wait-load'], smoke ? 0 : 120),
-    maxForeign: num('max-foreign', values['max-foreign'], 0.3),
+    maxForeign: num('max-foreign', values['max-foreign'], num('max-load', values['max-load'], 1.0)),
     relay,
     profile: values.profile ? resolve(values.profile) : null,
     heapSnapshot: values['heap-snapshot'] === true,
