@@ -105,7 +105,14 @@ describe('F — faults survived', () => {
         expect(delay).toBeGreaterThanOrEqual((planned[i] as number) * 0.8 - 1e-9)
         expect(delay).toBeLessThanOrEqual((planned[i] as number) * 1.2 + 1e-9)
       })
-      expect(await records(h, id, 'upstream_request')).toHaveLength(4)
+      // The traffic log batches its appends: wait for the last attempt's record too.
+      const requests = await eventually(async () => {
+        const list = await records(h, id, 'upstream_request')
+        return list.length >= 4 ? list : null
+      })
+      await sleep(100)
+      expect(await records(h, id, 'upstream_request')).toHaveLength(requests.length)
+      expect(requests).toHaveLength(4)
     }
   })
 
