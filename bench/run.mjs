@@ -44,7 +44,7 @@ Options:
   --smoke              every measurement at tiny sizes (a few seconds), no budget judgement,
                        exits 1 when a figure is missing; writes bench/results/smoke.json, no docs
   --only LIST          comma-separated subset of ${METRICS.join(',')}
-  --rounds N           measured rounds per arm (default 3, after one warm-up round per arm)
+  --rounds N           measured rounds per arm (default 3, smoke 1), after one warm-up round per arm
   --json               print the result JSON on stdout (progress and table go to stderr)
   --out PATH           where to write the result JSON (default bench/results/latest.json for a
                        full run, bench/results/partial.json with --only, --profile or --ablate)
@@ -114,7 +114,7 @@ function parseOptions(argv) {
     help: values.help === true,
     smoke,
     only,
-    rounds: num('rounds', values.rounds, smoke ? 1 : 3, { integer: true, min: 1 }),
+    rounds: values.rounds === undefined ? null : num('rounds', values.rounds, 3, { integer: true, min: 1 }),
     json: values.json === true,
     out: values.out,
     maxLoad: num('max-load', values['max-load'], 1.0),
@@ -143,18 +143,18 @@ function parseLevels(raw) {
 function sizes(smoke) {
   if (smoke)
     return {
-      M1: { n: 5 },
-      M3: { n: 2, events: 5, gapMs: 2 },
-      M4: { levels: [2, 4], events: 6, gapMs: 2, settleMs: 200 },
-      M7: { n: 20, connections: 5, events: 5 },
+      M1: { n: 5, warmup: 5, rounds: 1 },
+      M3: { n: 2, events: 5, gapMs: 2, rounds: 1 },
+      M4: { levels: [2, 4], events: 6, gapMs: 2, settleMs: 200, rounds: 1 },
+      M7: { n: 20, warmup: 20, connections: 5, events: 5, rounds: 1 },
       startup: { n: 1 },
       ratelimit: { iterations: 1000 },
     }
   return {
-    M1: { n: 400 },
-    M3: { n: 16, events: 20, gapMs: 20 },
-    M4: { levels: [10, 50, 100, 250, 500, 1000], events: 64, gapMs: 20, settleMs: 5000 },
-    M7: { n: 1500, connections: 50, events: 20 },
+    M1: { n: 400, warmup: 2000, rounds: 3 },
+    M3: { n: 16, events: 20, gapMs: 20, rounds: 3 },
+    M4: { levels: [10, 50, 100, 250, 500, 1000], events: 64, gapMs: 20, settleMs: 5000, rounds: 3 },
+    M7: { n: 1500, warmup: 4000, connections: 50, events: 20, rounds: 3 },
     startup: { n: 10 },
     ratelimit: { iterations: null },
   }
@@ -266,13 +266,19 @@ async function main() {
     relay: relayMode
       ? { mode: relayMode, command: relayMode === 'cli' ? 'airelays serve' : 'bench/relay-process.mjs' }
       : null,
-    rounds: opts.rounds,
+    rounds: Object.fromEntries(['M1', 'M3', 'M4', 'M7'].map((m) => [m, opts.rounds ?? size[m].rounds])),
     warmupRoundsPerArm: 1,
     sizes: Object.fromEntries(
       Object.entries(size).filter(([k]) => selected.has(k) || (k === 'M4' && selected.has('M5'))),
     ),
     selected: METRICS.filter((m) => selected.has(m)),
-    gates: { maxLoad: opts.maxLoad, maxForeign: opts.maxForeign, maxSpread: 0.15, foreign: {} },
+    gates: {
+      maxLoad: opts.maxLoad,
+      maxForeign: opts.maxForeign,
+      maxSpread: 0.15,
+      spreadFloorMs: 0.1,
+      foreign: {},
+    },
     baseline: readBaseline(join(root, 'bench/results/latest.json'), machine),
     measurements: {},
     errors: {},
@@ -376,19 +382,19 @@ async function main() {
 
       if (selected.has('M1'))
         await step('M1 non-stream latency, concurrency 1', 'M1', () =>
-          measureM1(ctx, { ...size.M1, rounds: opts.rounds }),
+          measureM1(ctx, { ...size.M1, rounds: opts.rounds ?? size.M1.rounds }),
         )
       if (selected.has('M3'))
         await step('M3 stream: time to first token and inter-event gaps, concurrency 1', 'M3', () =>
-          measureM3(ctx, { ...size.M3, rounds: opts.rounds }),
+          measureM3(ctx, { ...size.M3, rounds: opts.rounds ?? size.M3.rounds }),
         )
       if (selected.has('M7'))
         await step('M7 stream throughput at 50 connections', 'M7', () =>
-          measureM7(ctx, { ...size.M7, rounds: opts.rounds }),
+          measureM7(ctx, { ...size.M7, rounds: opts.rounds ?? size.M7.rounds }),
         )
       if (selected.has('M4'))
         await step('M4/M5 concurrent streams sweep and relay RSS', 'M4', () =>
-          measureM4(ctx, { ...size.M4, rounds: opts.rounds }),
+          measureM4(ctx, { ...size.M4, rounds: opts.rounds ?? size.M4.rounds }),
         )
     }
   } finally {

@@ -283,24 +283,26 @@ minutes on a 2-core machine.
   the emulator's recording, and reads the SSE answer to the end. *relay*: the client sends
   \`POST /v1/chat/completions\` to the relay. Upstream pacing is set per request through the
   emulator's control API (one \`pace\` behaviour per request), identical for both arms.
-- **Order.** One warm-up round per arm, then ${result.rounds} measured rounds per arm, interleaved
+- **Order.** One warm-up round per arm, then measured rounds per arm (${Object.entries(result.rounds ?? {})
+    .map(([m, n]) => `${m} ${n}`)
+    .join(', ')}), interleaved
   direct/relay, relay/direct, … (A B B A). Each figure is the median over rounds; an *added*
   figure is the median of the per-round differences relay − direct.
 - **Refusals.** A figure is *inconclusive* when the 1-minute load average exceeded ${result.gates.maxLoad} at the start
   (after waiting up to ${result.gates.waitedSeconds !== undefined ? 'the configured time' : '120 s'} for it to drop), when
   processes other than the benchmark's own used more than ${result.gates.maxForeign} cores during that metric
   (from /proc/stat minus the CPU time of the benchmark, emulator and relay processes), or when the
-  direct arm's spread across rounds ((max − min) / median) exceeded ${(result.gates.maxSpread * 100).toFixed(0)}%. M4 at the top level is
+  direct arm's spread across rounds ((max − min) / median) exceeded ${(result.gates.maxSpread * 100).toFixed(0)}% (for millisecond figures only when max − min is also at least ${result.gates.spreadFloorMs ?? 0} ms: below that, the scheduling jitter of a small VM, it cannot move a budget). M4 at the top level is
   *rig-bound* (inconclusive) when the direct arm loses frames too.
 - **Pinning:** ${result.pinning} (client, emulator and relay share both cores, as on a user's machine).
 
 | # | Workload | Size in this run |
 | --- | --- | --- |
-| M1 | non-stream chat completion, concurrency 1; direct = the Responses SSE request read to the end | ${s.M1 ? `${s.M1.n} requests per round` : 'not run'} |
+| M1 | non-stream chat completion, concurrency 1; direct = the Responses SSE request read to the end | ${s.M1 ? `${s.M1.n} requests per round, ${s.M1.warmup} in the warm-up round` : 'not run'} |
 | M3 | streamed chat completion, concurrency 1; time to the first text event, gaps between text events | ${s.M3 ? `${s.M3.n} streams per round, ${s.M3.events} events at ${s.M3.gapMs} ms` : 'not run'} |
 | M4 | waves of concurrent streams; a frame is lost when a stream has fewer text events than the emulator sent; failed = no terminal frame (\`[DONE]\` / \`response.completed\`) or an error frame | ${s.M4 ? `${s.M4.levels.join(' / ')} streams, ${s.M4.events} events at ${s.M4.gapMs} ms (the Busbar shape), one warm-up wave per arm at ${s.M4.levels[0]}` : 'not run'} |
 | M5 | relay VmRSS from /proc every 50 ms: cold idle (1 s after start, before any request), peak per M4 level (median over the measured relay waves of the highest RSS sampled during each wave), after the sweep; per extra 100 streams = (peak₁₀₀₀ − peak₁₀₀) / 9 | ${s.M4 ? `settle ${Math.round(s.M4.settleMs / 1000)} s before "after"` : 'not run'} |
-| M7 | streams per second, 50 concurrent connections, no pacing; ratio relay / direct | ${s.M7 ? `${s.M7.n} streams per round, ${s.M7.events} events` : 'not run'} |
+| M7 | streams per second, 50 concurrent connections, no pacing; ratio relay / direct | ${s.M7 ? `${s.M7.n} streams per round (warm-up ${s.M7.warmup}), ${s.M7.events} events` : 'not run'} |
 | start-up | \`airelays --version\` and \`airelays status\`, spawned one after the other, median | ${s.startup ? `${s.startup.n} runs each after one warm-up` : 'not run'} |
 | ratelimit | \`node bench/ratelimit.bench.mjs --json\` (the @airelays/ratelimit microbenchmark), worst take+acquire+release scenario | ${s.ratelimit ? 'default iterations' : 'not run'} |
 

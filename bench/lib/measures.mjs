@@ -81,6 +81,12 @@ export async function targets(ctx, { stream, pacing }) {
   return { direct, relay }
 }
 
+/** max − min of round values (ms), null when one is missing. */
+function range(values) {
+  if (values.some((v) => v === null || !Number.isFinite(v))) return null
+  return round(Math.max(...values) - Math.min(...values))
+}
+
 function summarize(values) {
   return { p50: round(percentile(values, 50)), p99: round(percentile(values, 99)), n: values.length }
 }
@@ -94,7 +100,7 @@ function addedMedian(rounds, pick) {
 // ----------------------------------------------------------------------------------------- M1
 
 /** M1: non-stream chat completion at concurrency 1, `n` sequential requests per round. */
-export async function measureM1(ctx, { n, rounds }) {
+export async function measureM1(ctx, { n, warmup = n, rounds }) {
   const t = await targets(ctx, { stream: false, pacing: null })
   const samples = { direct: [], relay: [] }
   const data = await interleaved(rounds, async (arm, r) => {
@@ -102,8 +108,9 @@ export async function measureM1(ctx, { n, rounds }) {
     const ms = []
     let errors = 0
     let firstError
+    const count = r < 0 ? warmup : n
     const { cpuMs: cpu } = await withCpu(ctx, arm, async () => {
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < count; i++) {
         const res = await ctx.client.complete(t[arm])
         if (res.ok) ms.push(res.ms)
         else {
@@ -113,7 +120,7 @@ export async function measureM1(ctx, { n, rounds }) {
       }
     })
     if (r >= 0) samples[arm].push(...ms)
-    const cpuPerRequest = cpu === null ? null : round(cpu / n, 3)
+    const cpuPerRequest = cpu === null ? null : round(cpu / count, 3)
     ctx.log(
       `    M1 ${arm.padEnd(6)} round ${r < 0 ? 'warm-up' : r + 1}: p50 ${fmt(percentile(ms, 50))} ms, errors ${errors}, ${arm === 'relay' ? 'relay' : 'emulator'} CPU ${fmt(cpuPerRequest)} ms/request`,
     )
@@ -121,6 +128,7 @@ export async function measureM1(ctx, { n, rounds }) {
   })
   return {
     n,
+    warmup,
     rounds: data,
     direct: {
       p50: round(median(data.direct.map((r) => r.p50))),
@@ -136,6 +144,8 @@ export async function measureM1(ctx, { n, rounds }) {
     addedP99: addedMedian(data, (r) => r.p99),
     spreadP50: round(spread(data.direct.map((r) => r.p50))),
     spreadP99: round(spread(data.direct.map((r) => r.p99))),
+    rangeP50Ms: range(data.direct.map((r) => r.p50)),
+    rangeP99Ms: range(data.direct.map((r) => r.p99)),
     errors: [...data.direct, ...data.relay].reduce((s, r) => s + r.errors, 0),
     firstError: [...data.direct, ...data.relay].find((r) => r.firstError)?.firstError,
     samples,
@@ -200,6 +210,8 @@ export async function measureM3(ctx, { n, rounds, events, gapMs }) {
     addedGapP99: addedMedian(data, (r) => r.gaps.p99),
     spreadTtftP50: round(spread(data.direct.map((r) => r.ttft.p50))),
     spreadGapP99: round(spread(data.direct.map((r) => r.gaps.p99))),
+    rangeTtftP50Ms: range(data.direct.map((r) => r.ttft.p50)),
+    rangeGapP99Ms: range(data.direct.map((r) => r.gaps.p99)),
     lost: all.reduce((s, r) => s + r.lost, 0),
     failed: all.reduce((s, r) => s + r.failed, 0),
     firstError: all.find((r) => r.firstError)?.firstError,
@@ -349,10 +361,11 @@ function mb(bytes) {
 // ----------------------------------------------------------------------------------------- M7
 
 /** M7: streams per second with `connections` concurrent clients, `n` streams per round, gap 0. */
-export async function measureM7(ctx, { n, rounds, connections, events }) {
+export async function measureM7(ctx, { n: measured, warmup = measured, rounds, connections, events }) {
   const pacing = { events, gapMs: 0, ttftMs: 0 }
   const t = await targets(ctx, { stream: true, pacing })
   const data = await interleaved(rounds, async (arm, r) => {
+    const n = r < 0 ? warmup : measured
     await pace(ctx, n, pacing)
     let next = 0
     let failed = 0
@@ -389,7 +402,8 @@ export async function measureM7(ctx, { n, rounds, connections, events }) {
   const ratios = data.relay.map((r, i) => r.streamsPerSecond / data.direct[i].streamsPerSecond)
   const all = [...data.direct, ...data.relay]
   return {
-    n,
+    n: measured,
+    warmup,
     connections,
     events,
     rounds: data,
