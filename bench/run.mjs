@@ -196,6 +196,9 @@ function readBaseline(file, machine) {
       prev.machine?.cpuModel !== machine.cpuModel
     )
       return null
+    // Only a judged figure is a baseline: not one from a loaded or unstable run.
+    const judged = prev.figures?.find((f) => f.id === 'm7.ratio')
+    if (!judged || judged.verdict === 'inconclusive' || judged.verdict === 'n/a') return null
     const ratio = prev.measurements?.M7?.ratio
     return typeof ratio === 'number'
       ? { m7Ratio: ratio, from: prev.date, gitSha: prev.machine?.gitSha ?? null }
