@@ -145,31 +145,31 @@ function autoFindings(result, figures) {
     )
   const m = result.measurements ?? {}
   // Numbers of a metric whose figures were not judged are shown as measured, flagged.
-  const flag = (prefix) =>
-    figures.some((f) => f.id.startsWith(prefix) && f.verdict === 'inconclusive')
+  const flag = (id) =>
+    figures.some((f) => f.id === id && f.verdict === 'inconclusive')
       ? ' *(measured, not judged: inconclusive run)*'
       : ''
   if (m.M1)
     out.push(
-      `- M1: the relay hop (h3 routing, security gate, request translation, upstream client, aggregation of the SSE answer into one JSON body, traffic log) costs ${num(m.M1.addedP50)} ms at p50 over a ${num(m.M1.direct.p50)} ms direct round trip; the relay process spends ${num(m.M1.relay.relayCpuMsPerRequest, 3)} ms of CPU per request (the emulator ${num(m.M1.direct.emulatorCpuMsPerRequest, 3)} ms).${flag('m1.')}`,
+      `- M1: the relay hop (h3 routing, security gate, request translation, upstream client, aggregation of the SSE answer into one JSON body, traffic log) costs ${num(m.M1.addedP50)} ms at p50 over a ${num(m.M1.direct.p50)} ms direct round trip; the relay process spends ${num(m.M1.relay.relayCpuMsPerRequest, 3)} ms of CPU per request (the emulator ${num(m.M1.direct.emulatorCpuMsPerRequest, 3)} ms).${flag('m1.added_p50')}`,
     )
   if (m.M3)
     out.push(
-      `- M3: the relay adds ${num(m.M3.addedTtftP50)} ms to the first token (it waits for the first content-bearing upstream event before sending headers, so that early failures are real HTTP statuses) and ${num(m.M3.addedGapP50, 3)} ms (p50) / ${num(m.M3.addedGapP99)} ms (p99) to the gap between events.${flag('m3.')}`,
+      `- M3: the relay adds ${num(m.M3.addedTtftP50)} ms to the first token (see the profiling notes for where it goes) and ${num(m.M3.addedGapP50, 3)} ms (p50) / ${num(m.M3.addedGapP99)} ms (p99) to the gap between events.${flag('m3.added_ttft_p50')}`,
     )
   if (m.M4) {
     const top = m.M4.perLevel.at(-1)
     out.push(
-      `- M4: at ${top.level} concurrent streams the relay delivered ${top.relay.lost === 0 && top.relay.failed === 0 ? 'every frame of every stream' : `${top.relay.lost} frames short with ${top.relay.failed} failed streams`}; the largest gap between two events of one stream was ${num(top.relay.largestGapMs, 0)} ms (direct ${num(top.direct.largestGapMs, 0)} ms; pacing ${m4Pace(m.M4)} ms), and the wave took ${num(top.relay.wallRatio)}× the time of one stream alone (direct ${num(top.direct.wallRatio)}×).${flag('m4.')}`,
+      `- M4: at ${top.level} concurrent streams the relay delivered ${top.relay.lost === 0 && top.relay.failed === 0 ? 'every frame of every stream' : `${top.relay.lost} frames short with ${top.relay.failed} failed streams`}; the largest gap between two events of one stream was ${num(top.relay.largestGapMs, 0)} ms (direct ${num(top.direct.largestGapMs, 0)} ms; pacing ${m4Pace(m.M4)} ms), and the wave took ${num(top.relay.wallRatio)}× the time of one stream alone (direct ${num(top.direct.wallRatio)}×).${flag(`m4.streams_${top.level}`)}`,
     )
     const r = m.M4.rss
     out.push(
-      `- M5: relay RSS ${num(r.coldIdleMB, 1)} MB cold idle, ${num(r.peakMB[m.M4.top], 1)} MB at ${m.M4.top} streams, ${num(r.afterMB, 1)} MB ${Math.round(r.afterSettleMs / 1000)} s after the load; ${num(r.perExtra100MB)} MB per extra 100 streams.${flag('m5.')}`,
+      `- M5: relay RSS ${num(r.coldIdleMB, 1)} MB cold idle, ${num(r.peakMB[m.M4.top], 1)} MB at ${m.M4.top} streams, ${num(r.afterMB, 1)} MB ${Math.round(r.afterSettleMs / 1000)} s after the load; ${num(r.perExtra100MB)} MB per extra 100 streams.${flag('m5.per_extra_100')}`,
     )
   }
   if (m.M7)
     out.push(
-      `- M7: with 50 connections and no pacing, the relay completes ${num(m.M7.relay, 0)} streams/s against ${num(m.M7.direct, 0)} straight from the emulator (ratio ${num(m.M7.ratio, 3)}). This is the CPU cost of re-framing SSE on a 2-core box where client, relay and emulator share the cores, not a user-visible limit.${flag('m7.')}`,
+      `- M7: with 50 connections and no pacing, the relay completes ${num(m.M7.relay, 0)} streams/s against ${num(m.M7.direct, 0)} straight from the emulator (ratio ${num(m.M7.ratio, 3)}). This is the CPU cost of re-framing SSE on a 2-core box where client, relay and emulator share the cores, not a user-visible limit.${flag('m7.ratio')}`,
     )
   return out
 }
