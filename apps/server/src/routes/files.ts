@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs'
+import { createReadStream, promises as fs } from 'node:fs'
 import { join } from 'node:path'
 import { type Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -177,8 +177,11 @@ async function receiveUpload(rt: RelayRuntime, event: H3Event, state: RequestSta
     const received = file()
     received?.stream.destroy()
     if (!state.abort.signal.aborted) afterResponse(event, () => discard(source))
-    // Let the store / spool remove their partial files before answering.
-    await Promise.allSettled([received?.stored, received?.spool])
+    // Let the store / spool remove their partial files before answering; a spool that completed
+    // before the failure is removed here.
+    const [, spooled] = await Promise.allSettled([received?.stored, received?.spool])
+    if (spooled.status === 'fulfilled' && spooled.value)
+      await fs.rm(spooled.value.path, { force: true }).catch(() => {})
     if (state.abort.signal.aborted) throw clientClosedError(error)
     throw fileFailure(error)
   } finally {
@@ -214,11 +217,16 @@ async function spool(
       callback(null, chunk)
     },
   })
+  // Create the file before streaming: a write stream opens its file asynchronously, so an early
+  // failure could otherwise remove the path before the open creates it, leaving the file behind.
+  let handle: fs.FileHandle | null = null
   try {
-    await pipeline(stream, counter, createWriteStream(path, { flags: 'wx', mode: 0o600 }), { signal })
+    handle = await fs.open(path, 'wx', 0o600)
+    await pipeline(stream, counter, handle.createWriteStream(), { signal })
     return { path }
   } catch (error) {
     stream.resume()
+    await handle?.close().catch(() => {})
     await fs.rm(path, { force: true }).catch(() => {})
     throw error
   }
