@@ -11,7 +11,7 @@ import { requestIdFor } from './_internal/ids'
 import { SecretSet } from './_internal/redact'
 import { errorResponse, logInbound } from './_internal/respond'
 import { RouteTable } from './_internal/routes'
-import { Lifecycle, type RelayRuntime } from './_internal/runtime'
+import { Lifecycle, type RelayRuntime, type RelaySettings } from './_internal/runtime'
 import { securityGate } from './_internal/security'
 import { createTokenReader } from './_internal/token-reader'
 import { type RelayLogger, TrafficLog } from './_internal/traffic-log'
@@ -143,7 +143,13 @@ function upstreamHooks(log: TrafficLog, modelsWaiters: readonly string[]): Upstr
  * Builds the relay app and its runtime. `createRelayApp` returns only the app; `serveRelay` also
  * uses the runtime for graceful shutdown.
  */
-export function buildRelay(options: RelayOptions): BuiltRelay {
+/** What only `serveRelay` decides when it builds the relay. */
+export interface BuildRelayInternals {
+  /** See {@link RelaySettings.nodeResponses}. */
+  nodeResponses?: boolean
+}
+
+export function buildRelay(options: RelayOptions, internals: BuildRelayInternals = {}): BuiltRelay {
   const { config } = options
   if (!config || typeof config !== 'object' || !config.paths || !config.security) {
     throw new TypeError(
@@ -225,6 +231,7 @@ export function buildRelay(options: RelayOptions): BuiltRelay {
       config,
       maxJsonBodyBytes: options.maxJsonBodyBytes ?? DEFAULT_MAX_JSON_BYTES,
       keepAliveMs: options.keepAliveIntervalMs ?? DEFAULT_KEEP_ALIVE_MS,
+      nodeResponses: internals.nodeResponses === true,
     },
     version: options.version ?? RELAY_VERSION,
     now,
@@ -353,15 +360,7 @@ function relayCore(rt: RelayRuntime) {
     }
     setState(event, state)
     rt.lifecycle.add(state)
-    const signal = (event.req as { signal?: AbortSignal }).signal
-    const onClientAbort = (): void => {
-      if (!state.abort.signal.aborted) state.abort.abort(signal?.reason)
-    }
-    if (signal) {
-      if (signal.aborted) onClientAbort()
-      else signal.addEventListener('abort', onClientAbort, { once: true })
-    }
-
+    const stopWatching = watchClient(event, state)
     let response: Response
     try {
       if (rt.lifecycle.draining) throw shuttingDownError()
@@ -404,14 +403,39 @@ function relayCore(rt: RelayRuntime) {
     headers.set('x-request-id', state.id)
     for (const [name, value] of Object.entries(state.headers)) headers.set(name, value)
     if (rt.lifecycle.draining) headers.set('connection', 'close')
-    if (state.deferred) {
-      signal?.removeEventListener('abort', onClientAbort)
-    } else {
-      signal?.removeEventListener('abort', onClientAbort)
-      finishRequest(rt, state, response.status)
-    }
+    stopWatching()
+    if (!state.deferred) finishRequest(rt, state, response.status)
     return response
   }
+}
+
+/**
+ * Aborts `state.abort` when the client goes away before the answer is complete; returns the
+ * function that stops watching. Under Node the response's `close` event is watched directly
+ * (what srvx's `request.signal` does, without building that signal for every request).
+ */
+function watchClient(event: H3Event, state: RequestState): () => void {
+  const node = event.runtime?.node as
+    | { req?: { errored?: unknown }; res?: NodeJS.EventEmitter & { writableEnded?: boolean } }
+    | undefined
+  const res = node?.res
+  if (res && typeof res.once === 'function') {
+    const onClose = (): void => {
+      if (res.writableEnded || state.abort.signal.aborted) return
+      const error = node?.req?.errored
+      state.abort.abort(error ?? undefined)
+    }
+    res.once('close', onClose)
+    return () => res.off('close', onClose)
+  }
+  const signal = (event.req as { signal?: AbortSignal }).signal
+  if (!signal) return () => {}
+  const onAbort = (): void => {
+    if (!state.abort.signal.aborted) state.abort.abort(signal.reason)
+  }
+  if (signal.aborted) onAbort()
+  else signal.addEventListener('abort', onAbort, { once: true })
+  return () => signal.removeEventListener('abort', onAbort)
 }
 
 /**

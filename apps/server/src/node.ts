@@ -136,7 +136,7 @@ export async function serveRelay(options: ServeRelayOptions): Promise<RelayServe
     host === options.config.server.host
       ? options.config
       : { ...options.config, server: { ...options.config.server, host } }
-  const built = buildRelay({ ...options, config })
+  const built = buildRelay({ ...options, config }, { nodeResponses: true })
   const { runtime } = built
   const graceMs = options.shutdownGraceMs ?? DEFAULT_GRACE_MS
   // requireHostHeader is checked by the relay itself, so that answer carries the envelope too.

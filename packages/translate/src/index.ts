@@ -6,7 +6,8 @@ export { translateCompletionRequest } from './completion-request'
 export { normalizeResponsesRequest } from './responses-request'
 
 // Response direction: streams
-export { chatChunks, completionChunks } from './stream'
+export { chatChunks, chatStreamTranslator, completionChunks, completionStreamTranslator } from './stream'
+export type { StreamTranslator } from './stream'
 
 // Response direction: non-stream
 export { aggregateResponse } from './aggregate'

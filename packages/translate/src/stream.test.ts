@@ -13,7 +13,7 @@ import prematureEnd from './__fixtures__/premature-end.json'
 import reasoningSummary from './__fixtures__/reasoning-summary.json'
 import refusal from './__fixtures__/refusal.json'
 import toolCallDoneOnly from './__fixtures__/tool-call-done-only.json'
-import { chatChunks, completionChunks } from './index'
+import { chatChunks, chatStreamTranslator, completionChunks, completionStreamTranslator } from './index'
 import type {
   ChatCompletionChunk,
   ResponsesEvent,
@@ -503,5 +503,88 @@ describe('completionChunks', () => {
       kind: 'error',
       data: { error: { code: 'incomplete_stream' } },
     })
+  })
+})
+
+describe('chatStreamTranslator / completionStreamTranslator', () => {
+  const fixtures: Record<string, ResponsesEvent[]> = {
+    commentaryPhase,
+    emptyCompletedOutput,
+    failed,
+    inStreamError,
+    inStreamOverload,
+    incompleteContentFilter,
+    incompleteMaxTokens,
+    jsonSchemaAnswer,
+    parallelToolCalls,
+    plainText,
+    prematureEnd,
+    reasoningSummary,
+    refusal,
+    toolCallDoneOnly,
+  }
+
+  function pushAll<T>(
+    translator: { push(e: ResponsesEvent): StreamItem<T>[]; end(): StreamItem<T>[]; finished: boolean },
+    events: ResponsesEvent[],
+  ): StreamItem<T>[] {
+    const items: StreamItem<T>[] = []
+    for (const event of events) {
+      items.push(...translator.push(event))
+      if (translator.finished) break
+    }
+    items.push(...translator.end())
+    return items
+  }
+
+  it('gives, event by event, exactly the items of the async form for every fixture', async () => {
+    for (const [name, events] of Object.entries(fixtures)) {
+      for (const includeUsage of [false, true]) {
+        const over = { includeUsage, toolNameMap: { short_name: 'a.very.long.tool.name' } }
+        expect(pushAll(chatStreamTranslator(context(over)), events), name).toEqual(
+          await collect(chatChunks(events, context(over))),
+        )
+        expect(pushAll(completionStreamTranslator(context(over)), events), name).toEqual(
+          await collect(completionChunks(events, context(over))),
+        )
+      }
+    }
+  })
+
+  it('is finished after the terminal event and ignores whatever follows', () => {
+    const translator = chatStreamTranslator(context())
+    const completed = plainText.findIndex((event) => event.type === 'response.completed')
+    for (const event of plainText.slice(0, completed)) translator.push(event)
+    expect(translator.finished).toBe(false)
+    expect(translator.push(plainText[completed] as ResponsesEvent).at(-1)).toEqual({ kind: 'done' })
+    expect(translator.finished).toBe(true)
+    expect(translator.push(plainText[1] as ResponsesEvent)).toEqual([])
+    expect(translator.end()).toEqual([])
+    expect(translator.fail(new Error('late'))).toEqual([])
+  })
+
+  it('answers a failure of the source with one error item, then nothing more', () => {
+    const translator = completionStreamTranslator(context())
+    translator.push(plainText[0] as ResponsesEvent)
+    const items = translator.fail(new TypeError('bug'))
+    expect(items).toHaveLength(1)
+    expect(items[0]?.kind).toBe('error')
+    expect(translator.finished).toBe(true)
+    expect(translator.end()).toEqual([])
+  })
+
+  it('reports a source that ended early as incomplete_stream', () => {
+    const translator = chatStreamTranslator(context())
+    expect(translator.end()).toEqual([
+      {
+        kind: 'error',
+        data: {
+          error: expect.objectContaining({
+            code: 'incomplete_stream',
+            message: 'Upstream stream ended before response.completed.',
+          }),
+        },
+      },
+    ])
   })
 })

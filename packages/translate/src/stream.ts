@@ -16,6 +16,7 @@ import type {
   ChatFinishReason,
   ChatToolCallDelta,
   ResponsesEvent,
+  ResponsesUsage,
   StreamItem,
   TextCompletion,
   TranslationContext,
@@ -57,6 +58,268 @@ function namesOf(itemId: unknown, outputIndex: unknown): string[] {
 }
 
 /**
+ * A push-based stream translator: feed it the upstream events one at a time and send the items it
+ * returns. It does no I/O and never awaits, so a server can translate and write each event in the
+ * same turn it arrived (see {@link chatChunks} for the async-iterable form of the same rules).
+ */
+export interface StreamTranslator<T> {
+  /** The items for one upstream event (often none). Events after the stream finished give none. */
+  push(event: ResponsesEvent): StreamItem<T>[]
+  /** The `error` item for a failure thrown by the event source; the stream is then finished. */
+  fail(error: unknown): StreamItem<T>[]
+  /**
+   * The items when the event source ended: the `incomplete_stream` error ("Upstream stream ended
+   * before response.completed.") unless the stream already finished.
+   */
+  end(): StreamItem<T>[]
+  /** True once a `done` or `error` item was returned: nothing more will be sent. */
+  readonly finished: boolean
+}
+
+const NOTHING: never[] = []
+
+/** The finish reason of a `response.incomplete`. */
+type IncompleteReason = ReturnType<typeof incompleteFinish>
+
+/** The terminal and failure rules shared by the chat and text-completion translators. */
+abstract class BaseTranslator<T> implements StreamTranslator<T> {
+  finished = false
+  protected readonly identity: StreamIdentity
+  protected readonly text: TurnText = new TurnText()
+
+  constructor(
+    protected readonly context: TranslationContext,
+    prefix: string,
+  ) {
+    this.identity = new StreamIdentity(context, prefix)
+  }
+
+  push(event: ResponsesEvent): StreamItem<T>[] {
+    if (this.finished || !isObject(event)) return NOTHING
+    this.identity.observe(event)
+    if (isFailureEvent(event)) {
+      const upstreamError = upstreamErrorOf(event)
+      this.finished = true
+      return [{ kind: 'error', data: { error: envelopeFor(upstreamError) }, upstreamError }]
+    }
+    const out: StreamItem<T>[] = []
+    this.translate(event, out)
+    if (event.type === 'response.completed' || event.type === 'response.incomplete') {
+      const response = responseOf(event)
+      out.push(this.finalChunk(event.type === 'response.incomplete' ? incompleteFinish(response) : null))
+      if (this.context.includeUsage) out.push({ kind: 'chunk', data: this.usageChunk(response?.usage) })
+      out.push({ kind: 'done' })
+      this.finished = true
+    }
+    return out
+  }
+
+  fail(error: unknown): StreamItem<T>[] {
+    if (this.finished) return NOTHING
+    this.finished = true
+    const { error: envelope, upstreamError } = envelopeForThrown(error)
+    return [
+      upstreamError === undefined
+        ? { kind: 'error', data: { error: envelope } }
+        : { kind: 'error', data: { error: envelope }, upstreamError },
+    ]
+  }
+
+  end(): StreamItem<T>[] {
+    if (this.finished) return NOTHING
+    this.finished = true
+    return [{ kind: 'error', data: { error: incompleteEnvelope() } }]
+  }
+
+  /** The chunks of a non-terminal (or the text of a terminal) event. */
+  protected abstract translate(event: ResponsesEvent, out: StreamItem<T>[]): void
+  /** The one chunk with a finish reason; `incomplete` is the reason of `response.incomplete`. */
+  protected abstract finalChunk(incomplete: IncompleteReason | null): StreamItem<T>
+  /** The usage chunk (`choices: []`) sent with `context.includeUsage`. */
+  protected abstract usageChunk(usage: ResponsesUsage | null | undefined): T
+}
+
+class ChatTranslator extends BaseTranslator<ChatCompletionChunk> {
+  readonly #calls = new Calls()
+  #roleSent = false
+
+  constructor(context: TranslationContext) {
+    super(context, 'chatcmpl-')
+  }
+
+  #chunk(delta: ChatChunkDelta, finish: ChatFinishReason | null = null): StreamItem<ChatCompletionChunk> {
+    const identity = this.identity
+    identity.lock()
+    const withRole: ChatChunkDelta = this.#roleSent ? delta : { role: 'assistant', ...delta }
+    this.#roleSent = true
+    const data: ChatCompletionChunk = {
+      id: identity.id,
+      object: 'chat.completion.chunk',
+      created: identity.created,
+      model: identity.model,
+      choices: [{ index: 0, delta: withRole, logprobs: null, finish_reason: finish }],
+    }
+    if (this.context.includeUsage) data.usage = null
+    return { kind: 'chunk', data }
+  }
+
+  #toolChunk(call: ChatToolCallDelta): StreamItem<ChatCompletionChunk> {
+    return this.#chunk({ tool_calls: [call] })
+  }
+
+  #announce(call: Call, item: Record<string, unknown>, args: string): StreamItem<ChatCompletionChunk> {
+    const name = typeof item.name === 'string' ? item.name : ''
+    return this.#toolChunk({
+      index: call.index,
+      id: typeof item.call_id === 'string' ? item.call_id : String(item.id ?? ''),
+      type: 'function',
+      function: { name: this.context.toolNameMap[name] ?? name, arguments: args },
+    })
+  }
+
+  protected translate(event: ResponsesEvent, out: StreamItem<ChatCompletionChunk>[]): void {
+    const pieces = this.text.read(event)
+    if (pieces.reasoning !== undefined) out.push(this.#chunk({ reasoning_content: pieces.reasoning }))
+    if (pieces.content !== undefined) out.push(this.#chunk({ content: pieces.content }))
+    if (pieces.refusal !== undefined) out.push(this.#chunk({ refusal: pieces.refusal }))
+    const calls = this.#calls
+    switch (event.type) {
+      case 'response.output_item.added': {
+        const item = event.item
+        if (!isObject(item) || item.type !== 'function_call') return
+        const names = namesOf(item.id, event.output_index)
+        if (calls.find(names) !== undefined) return
+        const call = calls.add(names)
+        const initial = typeof item.arguments === 'string' ? item.arguments : ''
+        call.argsSent = initial !== ''
+        out.push(this.#announce(call, item, initial))
+        return
+      }
+      case 'response.function_call_arguments.delta': {
+        const call = calls.find(namesOf(event.item_id, event.output_index))
+        if (call === undefined || typeof event.delta !== 'string' || event.delta === '') return
+        call.argsSent = true
+        out.push(this.#toolChunk({ index: call.index, function: { arguments: event.delta } }))
+        return
+      }
+      case 'response.function_call_arguments.done': {
+        const call = calls.find(namesOf(event.item_id, event.output_index))
+        if (call === undefined || call.argsSent) return
+        if (typeof event.arguments !== 'string' || event.arguments === '') return
+        call.argsSent = true
+        out.push(this.#toolChunk({ index: call.index, function: { arguments: event.arguments } }))
+        return
+      }
+      case 'response.output_item.done': {
+        const item = event.item
+        if (!isObject(item) || item.type !== 'function_call') return
+        const names = namesOf(item.id, event.output_index)
+        const args = typeof item.arguments === 'string' ? item.arguments : ''
+        const known = calls.find(names)
+        if (known === undefined) {
+          const call = calls.add(names)
+          call.argsSent = true
+          out.push(this.#announce(call, item, args))
+        } else if (!known.argsSent && args !== '') {
+          known.argsSent = true
+          out.push(this.#toolChunk({ index: known.index, function: { arguments: args } }))
+        }
+        return
+      }
+      default:
+        return
+    }
+  }
+
+  protected finalChunk(incomplete: IncompleteReason | null): StreamItem<ChatCompletionChunk> {
+    return this.#chunk({}, incomplete ?? (this.#calls.count > 0 ? 'tool_calls' : 'stop'))
+  }
+
+  protected usageChunk(usage: ResponsesUsage | null | undefined): ChatCompletionChunk {
+    const { id, created, model } = this.identity
+    return { id, object: 'chat.completion.chunk', created, model, choices: [], usage: toChatUsage(usage) }
+  }
+}
+
+class CompletionTranslator extends BaseTranslator<TextCompletion> {
+  constructor(context: TranslationContext) {
+    super(context, 'cmpl-')
+  }
+
+  #chunk(
+    piece: string,
+    finish: TextCompletion['choices'][number]['finish_reason'],
+  ): StreamItem<TextCompletion> {
+    const identity = this.identity
+    identity.lock()
+    const data: TextCompletion = {
+      id: identity.id,
+      object: 'text_completion',
+      created: identity.created,
+      model: identity.model,
+      choices: [{ text: piece, index: 0, logprobs: null, finish_reason: finish }],
+    }
+    if (this.context.includeUsage) data.usage = null
+    return { kind: 'chunk', data }
+  }
+
+  protected translate(event: ResponsesEvent, out: StreamItem<TextCompletion>[]): void {
+    const pieces = this.text.read(event)
+    if (pieces.content !== undefined) out.push(this.#chunk(pieces.content, null))
+  }
+
+  protected finalChunk(incomplete: IncompleteReason | null): StreamItem<TextCompletion> {
+    return this.#chunk('', incomplete ?? 'stop')
+  }
+
+  protected usageChunk(usage: ResponsesUsage | null | undefined): TextCompletion {
+    const { id, created, model } = this.identity
+    return { id, object: 'text_completion', created, model, choices: [], usage: toChatUsage(usage) }
+  }
+}
+
+/**
+ * A push-based translator of upstream Responses events into `chat.completion.chunk`s, with the
+ * rules of {@link chatChunks}. Use it where each event must be written as soon as it arrives.
+ *
+ * @example
+ * const translator = chatStreamTranslator(context)
+ * for await (const event of upstream) {
+ *   for (const item of translator.push(event)) send(item)
+ *   if (translator.finished) break
+ * }
+ * for (const item of translator.end()) send(item)
+ */
+export function chatStreamTranslator(context: TranslationContext): StreamTranslator<ChatCompletionChunk> {
+  return new ChatTranslator(context)
+}
+
+/**
+ * A push-based translator of upstream Responses events into legacy `text_completion` chunks, with
+ * the rules of {@link completionChunks}.
+ */
+export function completionStreamTranslator(context: TranslationContext): StreamTranslator<TextCompletion> {
+  return new CompletionTranslator(context)
+}
+
+async function* drive<T>(
+  events: Events,
+  translator: StreamTranslator<T>,
+): AsyncGenerator<StreamItem<T>, void, undefined> {
+  try {
+    for await (const event of events) {
+      const items = translator.push(event)
+      for (const item of items) yield item
+      if (translator.finished) return
+    }
+  } catch (error) {
+    yield* translator.fail(error)
+    return
+  }
+  yield* translator.end()
+}
+
+/**
  * Transforms upstream Responses events into `chat.completion.chunk`s.
  *
  * - Chunk `id`, `created` and `model` come from `response.created` (defaults before that:
@@ -75,145 +338,14 @@ function namesOf(itemId: unknown, outputIndex: unknown): string[] {
  * - `response.failed`, an `error` event or an exception from `events` yields one `error`
  *   item (no `done`); a stream that ends before a terminal event yields the `error`
  *   "Upstream stream ended before response.completed." (`incomplete_stream`).
+ *
+ * {@link chatStreamTranslator} is the same translation, push-based and synchronous.
  */
-export async function* chatChunks(
+export function chatChunks(
   events: Events,
   context: TranslationContext,
 ): AsyncGenerator<StreamItem<ChatCompletionChunk>, void, undefined> {
-  const identity = new StreamIdentity(context, 'chatcmpl-')
-  const text = new TurnText()
-  const calls = new Calls()
-  const toolNames = context.toolNameMap
-  let roleSent = false
-
-  const chunk = (
-    delta: ChatChunkDelta,
-    finish: ChatFinishReason | null = null,
-  ): StreamItem<ChatCompletionChunk> => {
-    identity.lock()
-    const withRole: ChatChunkDelta = roleSent ? delta : { role: 'assistant', ...delta }
-    roleSent = true
-    const data: ChatCompletionChunk = {
-      id: identity.id,
-      object: 'chat.completion.chunk',
-      created: identity.created,
-      model: identity.model,
-      choices: [{ index: 0, delta: withRole, logprobs: null, finish_reason: finish }],
-    }
-    if (context.includeUsage) data.usage = null
-    return { kind: 'chunk', data }
-  }
-  const toolChunk = (call: ChatToolCallDelta): StreamItem<ChatCompletionChunk> =>
-    chunk({ tool_calls: [call] })
-
-  try {
-    for await (const event of events) {
-      if (!isObject(event)) continue
-      identity.observe(event)
-      if (isFailureEvent(event)) {
-        const upstreamError = upstreamErrorOf(event)
-        yield { kind: 'error', data: { error: envelopeFor(upstreamError) }, upstreamError }
-        return
-      }
-
-      const pieces = text.read(event)
-      if (pieces.reasoning !== undefined) yield chunk({ reasoning_content: pieces.reasoning })
-      if (pieces.content !== undefined) yield chunk({ content: pieces.content })
-      if (pieces.refusal !== undefined) yield chunk({ refusal: pieces.refusal })
-
-      switch (event.type) {
-        case 'response.output_item.added': {
-          const item = event.item
-          if (!isObject(item) || item.type !== 'function_call') break
-          const names = namesOf(item.id, event.output_index)
-          if (calls.find(names) !== undefined) break
-          const call = calls.add(names)
-          const name = typeof item.name === 'string' ? item.name : ''
-          const initial = typeof item.arguments === 'string' ? item.arguments : ''
-          call.argsSent = initial !== ''
-          yield toolChunk({
-            index: call.index,
-            id: typeof item.call_id === 'string' ? item.call_id : String(item.id ?? ''),
-            type: 'function',
-            function: { name: toolNames[name] ?? name, arguments: initial },
-          })
-          break
-        }
-        case 'response.function_call_arguments.delta': {
-          const call = calls.find(namesOf(event.item_id, event.output_index))
-          if (call === undefined || typeof event.delta !== 'string' || event.delta === '') break
-          call.argsSent = true
-          yield toolChunk({ index: call.index, function: { arguments: event.delta } })
-          break
-        }
-        case 'response.function_call_arguments.done': {
-          const call = calls.find(namesOf(event.item_id, event.output_index))
-          if (call === undefined || call.argsSent) break
-          if (typeof event.arguments !== 'string' || event.arguments === '') break
-          call.argsSent = true
-          yield toolChunk({ index: call.index, function: { arguments: event.arguments } })
-          break
-        }
-        case 'response.output_item.done': {
-          const item = event.item
-          if (!isObject(item) || item.type !== 'function_call') break
-          const names = namesOf(item.id, event.output_index)
-          const args = typeof item.arguments === 'string' ? item.arguments : ''
-          const known = calls.find(names)
-          if (known === undefined) {
-            const call = calls.add(names)
-            call.argsSent = true
-            const name = typeof item.name === 'string' ? item.name : ''
-            yield toolChunk({
-              index: call.index,
-              id: typeof item.call_id === 'string' ? item.call_id : String(item.id ?? ''),
-              type: 'function',
-              function: { name: toolNames[name] ?? name, arguments: args },
-            })
-          } else if (!known.argsSent && args !== '') {
-            known.argsSent = true
-            yield toolChunk({ index: known.index, function: { arguments: args } })
-          }
-          break
-        }
-        case 'response.completed':
-        case 'response.incomplete': {
-          const response = responseOf(event)
-          const finish: ChatFinishReason =
-            event.type === 'response.incomplete'
-              ? incompleteFinish(response)
-              : calls.count > 0
-                ? 'tool_calls'
-                : 'stop'
-          yield chunk({}, finish)
-          if (context.includeUsage) {
-            yield {
-              kind: 'chunk',
-              data: {
-                id: identity.id,
-                object: 'chat.completion.chunk',
-                created: identity.created,
-                model: identity.model,
-                choices: [],
-                usage: toChatUsage(response?.usage),
-              },
-            }
-          }
-          yield { kind: 'done' }
-          return
-        }
-        default:
-          break
-      }
-    }
-  } catch (error) {
-    const { error: envelope, upstreamError } = envelopeForThrown(error)
-    yield upstreamError === undefined
-      ? { kind: 'error', data: { error: envelope } }
-      : { kind: 'error', data: { error: envelope }, upstreamError }
-    return
-  }
-  yield { kind: 'error', data: { error: incompleteEnvelope() } }
+  return drive(events, new ChatTranslator(context))
 }
 
 /**
@@ -222,67 +354,11 @@ export async function* chatChunks(
  * "" and `finish_reason` `stop` (or `length` / `content_filter` for an incomplete response),
  * a usage chunk (`choices: []`) when `context.includeUsage`, then `done`. Failures end with one
  * `error` item exactly as in {@link chatChunks}. Ids default to `cmpl-<hex>`.
+ * {@link completionStreamTranslator} is the same translation, push-based and synchronous.
  */
-export async function* completionChunks(
+export function completionChunks(
   events: Events,
   context: TranslationContext,
 ): AsyncGenerator<StreamItem<TextCompletion>, void, undefined> {
-  const identity = new StreamIdentity(context, 'cmpl-')
-  const text = new TurnText()
-
-  const chunk = (
-    piece: string,
-    finish: TextCompletion['choices'][number]['finish_reason'],
-  ): StreamItem<TextCompletion> => {
-    identity.lock()
-    const data: TextCompletion = {
-      id: identity.id,
-      object: 'text_completion',
-      created: identity.created,
-      model: identity.model,
-      choices: [{ text: piece, index: 0, logprobs: null, finish_reason: finish }],
-    }
-    if (context.includeUsage) data.usage = null
-    return { kind: 'chunk', data }
-  }
-
-  try {
-    for await (const event of events) {
-      if (!isObject(event)) continue
-      identity.observe(event)
-      if (isFailureEvent(event)) {
-        const upstreamError = upstreamErrorOf(event)
-        yield { kind: 'error', data: { error: envelopeFor(upstreamError) }, upstreamError }
-        return
-      }
-      const pieces = text.read(event)
-      if (pieces.content !== undefined) yield chunk(pieces.content, null)
-      if (event.type === 'response.completed' || event.type === 'response.incomplete') {
-        const response = responseOf(event)
-        yield chunk('', event.type === 'response.incomplete' ? incompleteFinish(response) : 'stop')
-        if (context.includeUsage) {
-          yield {
-            kind: 'chunk',
-            data: {
-              id: identity.id,
-              object: 'text_completion',
-              created: identity.created,
-              model: identity.model,
-              choices: [],
-              usage: toChatUsage(response?.usage),
-            },
-          }
-        }
-        yield { kind: 'done' }
-        return
-      }
-    }
-  } catch (error) {
-    const { error: envelope, upstreamError } = envelopeForThrown(error)
-    yield upstreamError === undefined
-      ? { kind: 'error', data: { error: envelope } }
-      : { kind: 'error', data: { error: envelope }, upstreamError }
-    return
-  }
-  yield { kind: 'error', data: { error: incompleteEnvelope() } }
+  return drive(events, new CompletionTranslator(context))
 }

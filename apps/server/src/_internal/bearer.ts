@@ -18,15 +18,23 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest()
 }
 
+/** The digest of the relay token, kept while the token is unchanged (it is hashed per request otherwise). */
+let expectedDigest: { token: string; digest: Buffer } | null = null
+
+function digestOfExpected(token: string): Buffer {
+  if (expectedDigest?.token !== token) expectedDigest = { token, digest: digest(token) }
+  return expectedDigest.digest
+}
+
 /**
  * Constant-time token comparison: both sides are hashed first, so tokens of different lengths
- * compare in the same time and `timingSafeEqual` never throws.
+ * compare in the same time and `timingSafeEqual` never throws. The presented token is hashed on
+ * every call, so a missing, wrong or right token all cost one hash.
  */
 export function tokensMatch(presented: string | null, expected: string | null): boolean {
   if (presented === null || expected === null) {
-    // Still hash once so a missing token costs the same as a wrong one.
     digest(presented ?? '')
     return false
   }
-  return timingSafeEqual(digest(presented), digest(expected))
+  return timingSafeEqual(digest(presented), digestOfExpected(expected))
 }

@@ -80,6 +80,24 @@ export function discard(source: Readable): void {
 }
 
 /**
+ * The whole body when Node's parser has already received all of it (the usual case for a JSON
+ * request that fits in one packet): `declared` (Content-Length) bytes are buffered, so they are
+ * taken at once, without switching the stream to flowing mode and waiting for its `data` and
+ * `end` events. Else `null`.
+ */
+function bufferedBody(source: NodeReqLike, declared: number): Buffer | null {
+  if (!Number.isSafeInteger(declared) || declared <= 0) return null
+  if (source.readableFlowing === true || source.destroyed || source.readableLength !== declared) return null
+  const chunk = source.read() as Buffer | null
+  if (chunk === null || chunk.length !== declared) {
+    // not what a paused IncomingMessage does; put it back and take the event-driven path
+    if (chunk !== null) source.unshift(chunk)
+    return null
+  }
+  return chunk
+}
+
+/**
  * Read the whole request body, refusing more than `limit` bytes as soon as the limit is crossed
  * (whatever Content-Length said). The reading stops there; the unread rest is dropped after the
  * 413 went out. A client that disconnects mid-body gives a 499 error.
@@ -92,6 +110,12 @@ export function readBodyBytes(event: H3Event, limit: number): Promise<Uint8Array
     return Promise.reject(bodyTooLargeError(limit))
   }
   if (!source || (source as NodeReqLike).readableEnded) return Promise.resolve(new Uint8Array(0))
+  const whole = bufferedBody(source as NodeReqLike, declared)
+  if (whole !== null) {
+    if (whole.length <= limit) return Promise.resolve(whole)
+    afterResponse(event, () => discard(source))
+    return Promise.reject(bodyTooLargeError(limit))
+  }
   return new Promise<Uint8Array>((resolve, reject) => {
     const chunks: Buffer[] = []
     let total = 0

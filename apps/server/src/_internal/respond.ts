@@ -89,15 +89,20 @@ export function logInbound(
   if (!state.logged || state.inboundLogged) return
   state.inboundLogged = true
   rt.requestsTotal++
-  rt.log.write(state.id, 'inbound_request', {
+  // Built when the log is written, not before the upstream call: the request's headers and URL
+  // do not change once received.
+  const { headers } = event.req
+  const url = event.url
+  const path = state.basePath + state.path
+  rt.log.write(state.id, 'inbound_request', () => ({
     method: state.method,
-    path: state.basePath + state.path,
-    query: redactQuery(queryRecord(event.url), rt.secrets),
-    headers: headerRecord(event.req.headers),
+    path,
+    query: redactQuery(queryRecord(url), rt.secrets),
+    headers: headerRecord(headers),
     client_ip: state.clientIp,
     body: body ?? new BodySnapshot(null, null),
     ...extra,
-  })
+  }))
 }
 
 /**

@@ -5,7 +5,7 @@ import type { UpstreamClient } from '@airelays/upstream-client'
 import type { ConversationStore } from './conversations'
 import type { RequestState } from './context'
 import type { SecretSet } from './redact'
-import type { SseBody } from './sse'
+import type { SseStream } from './sse'
 import type { TokenReader } from './token-reader'
 import type { RelayLogger, TrafficLog } from './traffic-log'
 
@@ -14,6 +14,11 @@ export interface RelaySettings {
   readonly config: ResolvedConfig
   readonly maxJsonBodyBytes: number
   readonly keepAliveMs: number
+  /**
+   * The relay owns the Node server it runs in (`serveRelay`): streams are written straight to
+   * the `ServerResponse`. False for `app.fetch` and apps mounted in a host, which get `Response`s.
+   */
+  readonly nodeResponses: boolean
 }
 
 /** Everything one relay app shares between requests. Built once by `createRelayApp`. */
@@ -42,7 +47,7 @@ export interface RelayRuntime {
  */
 export class Lifecycle {
   readonly inflight: Set<RequestState> = new Set()
-  readonly streams: Set<SseBody> = new Set()
+  readonly streams: Set<SseStream> = new Set()
   #draining = false
   #idle: (() => void)[] = []
 

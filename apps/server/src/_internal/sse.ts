@@ -1,142 +1,308 @@
+import type { ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
 
 /** How an SSE response ended. */
 export type StreamOutcome = 'completed' | 'failed' | 'client_disconnected' | 'terminated'
 
-/** A frame producer's verdict: frames to write, then whether the stream ended cleanly. */
-export interface SseFrames {
-  /** Yields SSE frames (already formatted, each ending with a blank line). */
-  frames: AsyncIterator<string, StreamOutcome>
-  /** The in-band error frame written when the relay ends the stream itself (shutdown, bug). */
-  errorFrame: (error: unknown) => string
+/**
+ * Turns upstream events into SSE frames, synchronously. Each method appends complete frames
+ * (`data: …\n\n`) to `out`; `push` returns the outcome when its event ended the stream.
+ */
+export interface FrameTranslator<E> {
+  /** Frames for one upstream event; the outcome when this event ended the stream, else `null`. */
+  push(event: E, out: string[]): StreamOutcome | null
+  /** Frames for a failure thrown by the upstream stream (the stream ends with the outcome). */
+  fail(error: unknown, out: string[]): StreamOutcome
+  /** Frames when the upstream stream ended by itself (the stream ends with the outcome). */
+  end(out: string[]): StreamOutcome
 }
 
-/** Options of {@link createSseBody}. */
-export interface SseBodyOptions {
-  /** Write `: keep-alive` after this many idle milliseconds. */
+/** The upstream side of a stream: events to iterate, and a way to stop them. */
+export interface EventSource<E> extends AsyncIterable<E> {
+  /** Stop the upstream now (after its terminal event: release the connection). */
+  cancel(): void
+}
+
+/**
+ * Where the bytes of an SSE response go. `write` says whether more may be written now; when it
+ * says no, the writer waits for `ready()` (which also resolves once the client is gone).
+ */
+export interface SseSink {
+  write(text: string): boolean
+  ready(): Promise<void>
+  end(): void
+}
+
+/** Options of {@link startSseStream}. */
+export interface SseStreamOptions<E> {
+  /** The upstream events. Iterated once; cancelled when the stream ends early or cleanly. */
+  events: EventSource<E>
+  /** Turns each event into frames. */
+  translator: FrameTranslator<E>
+  /** The in-band error frame written when the relay ends the stream itself (shutdown, bug). */
+  errorFrame: (error: unknown) => string
+  /** Write `: keep-alive` after this many idle milliseconds (0 disables it). */
   keepAliveMs: number
-  /** Called exactly once when the stream ends for any reason. */
+  /** Called with each upstream event before it is translated (observation, logging), optional. */
+  onEvent?: (event: E) => void
+  /** Called with each frame written (counting, logging), optional. */
+  onFrame?: (frame: string) => void
+  /** Called exactly once when the stream ends for any reason (`error`: a relay-side failure). */
   onFinish: (outcome: StreamOutcome, error?: unknown) => void
   /** Called when the client goes away or the relay terminates the stream: abort the upstream here. */
   onAbort: (reason: unknown) => void
-  /** Called with each frame written (for logging), optional. */
-  onFrame?: (frame: string) => void
 }
 
-/** A streaming SSE body plus a handle to end it from outside (graceful shutdown). */
-export interface SseBody {
-  stream: ReadableStream<Uint8Array>
+/** A running SSE stream. */
+export interface SseStream {
   /** End the stream now with the in-band error frame for `error` (no `[DONE]`), aborting upstream. */
-  terminate: (error: unknown) => void
+  terminate(error: unknown): void
+  /** Resolves once the stream has ended (for any reason); never rejects. */
+  readonly done: Promise<void>
 }
 
+const KEEP_ALIVE = ': keep-alive\n\n'
 const encoder = new TextEncoder()
-const KEEP_ALIVE = encoder.encode(': keep-alive\n\n')
+
+/** A macrotask boundary: lets Node flush what was written (it uncorks the socket on the next tick). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
 
 /**
- * A pull-based SSE body: the next upstream frame is requested only when the client has taken the
- * previous one (the Node adapter awaits `drain`), so a slow reader pauses the upstream instead of
- * filling memory. Nothing is buffered beyond one frame. Idle periods get a keep-alive comment.
+ * The response side of a stream: pulls upstream events one at a time, translates each one
+ * synchronously and writes its frames at once. The next event is requested only when the sink
+ * takes more (Node's `drain`, or the Web stream's `pull`), so a slow reader pauses the upstream
+ * instead of filling memory. The first frames are flushed before anything else is processed,
+ * so a burst of upstream events never delays the first token. Idle periods get a keep-alive
+ * comment (one timer per stream, re-armed only when it fires).
  */
-export function createSseBody(source: SseFrames, opts: SseBodyOptions): SseBody {
-  let controller: ReadableStreamDefaultController<Uint8Array> | null = null
+export function startSseStream<E>(
+  createSink: (onGone: (reason?: unknown) => void) => SseSink,
+  opts: SseStreamOptions<E>,
+): SseStream {
   let finished = false
   let timer: NodeJS.Timeout | null = null
   let lastWrite = performance.now()
+  let resolveDone!: () => void
+  const done = new Promise<void>((resolve) => {
+    resolveDone = resolve
+  })
 
-  const clearTimer = (): void => {
+  const finish = (outcome: StreamOutcome, error?: unknown): void => {
+    if (finished) return
+    finished = true
     if (timer) clearTimeout(timer)
     timer = null
+    try {
+      opts.onFinish(outcome, error)
+    } finally {
+      resolveDone()
+    }
   }
-  // One timer per stream, re-armed only when it fires (not per frame): it writes the comment when
-  // nothing was written for `keepAliveMs`, else sleeps for the remaining idle time.
+
+  const sink = createSink((reason) => {
+    if (finished) return
+    finish('client_disconnected', reason)
+    opts.onAbort(reason)
+  })
+
+  const write = (frames: string[]): boolean => {
+    const text = frames.length === 1 ? (frames[0] as string) : frames.join('')
+    const more = sink.write(text)
+    lastWrite = performance.now()
+    if (opts.onFrame) for (const frame of frames) opts.onFrame(frame)
+    frames.length = 0
+    return more
+  }
+
   const armTimer = (delay: number): void => {
     if (opts.keepAliveMs <= 0 || finished) return
     timer = setTimeout(onTimer, delay)
     timer.unref?.()
   }
-  const onTimer = (): void => {
+  function onTimer(): void {
     timer = null
-    if (finished || !controller) return
+    if (finished) return
     const idle = performance.now() - lastWrite
     if (idle + 1 < opts.keepAliveMs) {
       armTimer(opts.keepAliveMs - idle)
       return
     }
-    try {
-      controller.enqueue(KEEP_ALIVE)
-    } catch {
-      return
-    }
+    sink.write(KEEP_ALIVE)
     lastWrite = performance.now()
     armTimer(opts.keepAliveMs)
   }
 
-  const finish = (outcome: StreamOutcome, error?: unknown): void => {
+  /** End cleanly after the translator's last frames. */
+  const close = (outcome: StreamOutcome, out: string[]): void => {
+    if (out.length > 0) write(out)
+    sink.end()
+    finish(outcome)
+  }
+
+  const run = async (): Promise<void> => {
+    const iterator = opts.events[Symbol.asyncIterator]()
+    const out: string[] = []
+    let flushed = false
+    for (;;) {
+      let step: IteratorResult<E>
+      try {
+        step = await iterator.next()
+      } catch (error) {
+        if (finished) return
+        close(opts.translator.fail(error, out), out)
+        return
+      }
+      if (finished) return
+      if (step.done) {
+        close(opts.translator.end(out), out)
+        return
+      }
+      opts.onEvent?.(step.value)
+      const outcome = opts.translator.push(step.value, out)
+      if (outcome !== null) {
+        close(outcome, out)
+        opts.events.cancel()
+        return
+      }
+      if (out.length === 0) continue
+      const more = write(out)
+      if (!flushed) {
+        flushed = true
+        await nextTurn()
+        if (finished) return
+      }
+      if (!more) await sink.ready()
+      if (finished) return
+    }
+  }
+
+  armTimer(opts.keepAliveMs)
+  void run().catch((error: unknown) => {
+    // A bug in translation or logging: end the stream in-band instead of leaving it open.
     if (finished) return
-    finished = true
-    clearTimer()
-    opts.onFinish(outcome, error)
-  }
-
-  const write = (frame: string): void => {
-    controller?.enqueue(encoder.encode(frame))
-    lastWrite = performance.now()
-    opts.onFrame?.(frame)
-  }
-
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      start(c) {
-        controller = c
-        armTimer(opts.keepAliveMs)
-      },
-      async pull(c) {
-        if (finished) return
-        let step: IteratorResult<string, StreamOutcome>
-        try {
-          step = await source.frames.next()
-        } catch (error) {
-          if (finished) return
-          try {
-            write(source.errorFrame(error))
-            c.close()
-          } catch {
-            // the client is already gone
-          }
-          finish('failed', error)
-          return
-        }
-        if (finished) return
-        if (step.done) {
-          c.close()
-          finish(step.value)
-          return
-        }
-        write(step.value)
-      },
-      cancel(reason) {
-        if (finished) return
-        finish('client_disconnected', reason)
-        opts.onAbort(reason)
-        void source.frames.return?.('client_disconnected').catch(() => {})
-      },
-    },
-    { highWaterMark: 1 },
-  )
+    try {
+      sink.write(opts.errorFrame(error))
+      sink.end()
+    } catch {
+      // the client is already gone
+    }
+    finish('failed', error)
+    opts.events.cancel()
+  })
 
   return {
-    stream,
+    done,
     terminate(error) {
       if (finished) return
       try {
-        write(source.errorFrame(error))
-        controller?.close()
+        sink.write(opts.errorFrame(error))
+        sink.end()
       } catch {
         // already closed by the client
       }
       finish('terminated', error)
       opts.onAbort(error)
+    },
+  }
+}
+
+/**
+ * A sink writing straight to Node's `ServerResponse` (strings, no per-frame copies; frames written
+ * in the same turn leave in one `writev`). The response head must already be set with `writeHead`.
+ */
+export function nodeSink(res: ServerResponse): (onGone: (reason?: unknown) => void) => SseSink {
+  return (onGone) => {
+    let ended = false
+    let waiters: (() => void)[] = []
+    const wake = (): void => {
+      const pending = waiters
+      waiters = []
+      for (const resolve of pending) resolve()
+    }
+    res.on('drain', wake)
+    res.once('close', () => {
+      res.off('drain', wake)
+      wake()
+      if (!res.writableFinished) onGone()
+    })
+    return {
+      write(text) {
+        if (ended || res.destroyed) return true
+        return res.write(text)
+      },
+      ready() {
+        if (ended || res.destroyed || !res.writableNeedDrain) return Promise.resolve()
+        return new Promise((resolve) => waiters.push(resolve))
+      },
+      end() {
+        if (ended) return
+        ended = true
+        if (!res.destroyed) res.end()
+      },
+    }
+  }
+}
+
+/**
+ * A sink that is a WHATWG `ReadableStream` (for `app.fetch` and mounted apps): one encoded chunk
+ * per write, more only once the reader took the previous one.
+ */
+export function webSink(): {
+  stream: ReadableStream<Uint8Array>
+  sink: (onGone: (reason?: unknown) => void) => SseSink
+} {
+  let controller: ReadableStreamDefaultController<Uint8Array> | null = null
+  let closed = false
+  let waiters: (() => void)[] = []
+  let gone: ((reason?: unknown) => void) | null = null
+  const wake = (): void => {
+    const pending = waiters
+    waiters = []
+    for (const resolve of pending) resolve()
+  }
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c
+      },
+      pull() {
+        wake()
+      },
+      cancel(reason) {
+        closed = true
+        wake()
+        gone?.(reason)
+      },
+    },
+    { highWaterMark: 1 },
+  )
+  return {
+    stream,
+    sink: (onGone) => {
+      gone = onGone
+      return {
+        write(text) {
+          if (closed || !controller) return true
+          controller.enqueue(encoder.encode(text))
+          return (controller.desiredSize ?? 0) > 0
+        },
+        ready() {
+          if (closed || !controller || (controller.desiredSize ?? 0) > 0) return Promise.resolve()
+          return new Promise((resolve) => waiters.push(resolve))
+        },
+        end() {
+          if (closed) return
+          closed = true
+          wake()
+          try {
+            controller?.close()
+          } catch {
+            // cancelled meanwhile
+          }
+        },
+      }
     },
   }
 }

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs'
+import { statSync } from 'node:fs'
 import { readRelayToken } from '@airelays/auth-store'
 
 /** Where the relay token came from: `memory` (an option), `env` (AIRELAYS_BEARER_TOKEN), `file`, or nowhere. */
@@ -53,7 +53,9 @@ export function createTokenReader(opts: TokenReaderOptions): TokenReader {
 
   async function refresh(): Promise<RelayTokenState> {
     try {
-      const info = await fs.stat(file as string)
+      // Synchronous on purpose (see credentials.ts): a few microseconds instead of a thread-pool
+      // round trip on the request path. Only a changed file is read, asynchronously.
+      const info = statSync(file as string)
       const next = `${info.mtimeMs}:${info.size}:${info.ino}`
       if (next !== signature) {
         const { token } = await readRelayToken({ file })

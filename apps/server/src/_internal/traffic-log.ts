@@ -88,7 +88,7 @@ interface PendingRecord {
   at: number
   requestId: string
   phase: string
-  fields: Record<string, unknown>
+  fields: Record<string, unknown> | (() => Record<string, unknown>)
 }
 
 const HOUR_MS = 3_600_000
@@ -144,8 +144,16 @@ export class TrafficLog {
     return this.#opts.dir !== null
   }
 
-  /** Queue one record. Never throws, never waits. */
-  write(requestId: string, phase: string, fields: Record<string, unknown> = {}): void {
+  /**
+   * Queue one record. Never throws, never waits. `fields` may be a function: it is called when
+   * the record is serialised (off the request path), for records that are costly to build and
+   * whose inputs do not change afterwards.
+   */
+  write(
+    requestId: string,
+    phase: string,
+    fields: Record<string, unknown> | (() => Record<string, unknown>) = {},
+  ): void {
     if (this.#opts.dir === null || this.#closed) return
     const max = this.#opts.maxQueue ?? 50_000
     if (this.#queue.length >= max) {
@@ -222,7 +230,8 @@ export class TrafficLog {
       request_id: record.requestId,
       phase: record.phase,
     }
-    for (const [key, value] of Object.entries(record.fields)) {
+    const fields = typeof record.fields === 'function' ? record.fields() : record.fields
+    for (const [key, value] of Object.entries(fields)) {
       if (value instanceof BodySnapshot) body[key] = materializeBody(value)
       else if (value instanceof BodySummary) body[key] = value.summary
       else body[key] = value

@@ -1,13 +1,15 @@
+import type { ServerResponse } from 'node:http'
 import { expandFileReferences } from '@airelays/file-inliner'
 import {
   aggregateResponse,
-  chatChunks,
-  completionChunks,
+  chatStreamTranslator,
+  completionStreamTranslator,
   isTranslateError,
   normalizeResponsesRequest,
   type ResponsesObject,
   type ResponsesRequest,
   type StreamItem,
+  type StreamTranslator,
   type TranslationContext,
   type TranslationResult,
   toChatCompletion,
@@ -21,7 +23,17 @@ import { type RequestState, stateOf } from '../_internal/context'
 import { finishRequest } from '../_internal/finish'
 import { jsonResponse, readJsonBody } from '../_internal/respond'
 import type { RelayRuntime } from '../_internal/runtime'
-import { createSseBody, DONE_FRAME, dataFrame, eventFrame, type StreamOutcome } from '../_internal/sse'
+import {
+  DONE_FRAME,
+  dataFrame,
+  eventFrame,
+  type FrameTranslator,
+  nodeSink,
+  type SseStream,
+  type StreamOutcome,
+  startSseStream,
+  webSink,
+} from '../_internal/sse'
 import { upstreamFailure } from '../_internal/upstream-errors'
 import { RelayError, toRelayError } from '../errors'
 import { fileFailure } from './files'
@@ -97,28 +109,25 @@ function inBandError(rt: RelayRuntime, error: unknown): ReturnType<RelayError['t
 /** Records what the stream reveals (terminal response, usage) and logs stream lines when asked. */
 class StreamTap {
   response: ResponsesObject | null = null
-  /** What the upstream stream threw, if it failed (not a failure event: those are data). */
-  failure: unknown = undefined
+  readonly #logLines: boolean
+
   constructor(
     private readonly rt: RelayRuntime,
     private readonly state: RequestState,
-  ) {}
+  ) {
+    this.#logLines = rt.settings.config.logging.stream_lines && state.logged
+  }
 
+  /** The events of `events`, observed on the way (the non-stream path). */
   async *wrap(events: AsyncIterable<ResponsesEvent>): AsyncGenerator<ResponsesEvent, void, undefined> {
-    const logLines = this.rt.settings.config.logging.stream_lines && this.state.logged
-    try {
-      for await (const event of events) {
-        this.observe(event)
-        if (logLines) this.rt.log.write(this.state.id, 'upstream_stream_line', { event })
-        yield event
-      }
-    } catch (error) {
-      this.failure = error
-      throw error
+    for await (const event of events) {
+      this.observe(event)
+      yield event
     }
   }
 
   observe(event: ResponsesEvent): void {
+    if (this.#logLines) this.rt.log.write(this.state.id, 'upstream_stream_line', { event })
     if (
       (event.type === 'response.completed' || event.type === 'response.incomplete') &&
       typeof event.response === 'object' &&
@@ -271,67 +280,89 @@ async function generate(rt: RelayRuntime, event: H3Event, route: Route, noTools:
     return jsonResponse(state, 200, out)
   }
 
-  return streamResponse(rt, state, route, stream, tap, context, remember)
+  return streamResponse(rt, event, state, route, stream, tap, context, remember)
 }
 
+/** The headers of a stream, with what the relay core adds to every response. */
+function streamHeaders(rt: RelayRuntime, state: RequestState): Record<string, string> {
+  return {
+    ...SSE_HEADERS,
+    'x-request-id': state.id,
+    ...state.headers,
+    ...(rt.lifecycle.draining ? { connection: 'close' } : {}),
+  }
+}
+
+/**
+ * Starts the stream. Served by `serveRelay` on Node, frames go straight to the `ServerResponse`
+ * and the handler settles when the stream has ended; elsewhere (`app.fetch`, a host app) the
+ * answer is a `Response` with a streaming body.
+ */
 function streamResponse(
   rt: RelayRuntime,
+  event: H3Event,
   state: RequestState,
   route: Route,
   stream: ResponsesStream,
   tap: StreamTap,
   context: TranslationContext,
   remember: () => Promise<void>,
-): Response {
-  const events = tap.wrap(stream)
-  const frames =
+): Response | Promise<Response> {
+  const translator =
     route === 'responses'
-      ? responsesFrames(rt, events)
+      ? responsesFrames(rt)
       : chunkFrames(
           rt,
-          tap,
           (route === 'chat'
-            ? chatChunks(events, context)
-            : completionChunks(events, context)) as AsyncIterable<StreamItem<unknown>>,
+            ? chatStreamTranslator(context)
+            : completionStreamTranslator(context)) as StreamTranslator<unknown>,
         )
   state.deferred = true
   state.outboundExtra = { stream: true }
   let frameCount = 0
   const logFrames = rt.settings.config.logging.stream_lines && state.logged
-  const sse = createSseBody(
-    {
-      frames,
-      errorFrame: (error) => {
-        const envelope = inBandError(rt, error)
-        return rt.secrets.scrub(
-          route === 'responses'
-            ? eventFrame('error', { ...envelope.error, type: 'error', error: envelope.error })
-            : dataFrame(envelope),
-        )
-      },
+  // serveRelay listens with node:http (HTTP/1.1), so the response is a node:http ServerResponse
+  const nodeRes = rt.settings.nodeResponses
+    ? (event.runtime?.node?.res as ServerResponse | undefined)
+    : undefined
+  const web = nodeRes ? null : webSink()
+  if (nodeRes) nodeRes.writeHead(200, streamHeaders(rt, state))
+  let sse: SseStream | null = null
+  sse = startSseStream(nodeRes ? nodeSink(nodeRes) : (web as ReturnType<typeof webSink>).sink, {
+    events: stream,
+    translator,
+    errorFrame: (error) => {
+      const envelope = inBandError(rt, error)
+      return rt.secrets.scrub(
+        route === 'responses'
+          ? eventFrame('error', { ...envelope.error, type: 'error', error: envelope.error })
+          : dataFrame(envelope),
+      )
     },
-    {
-      keepAliveMs: rt.settings.keepAliveMs,
-      onFrame: (frame) => {
-        frameCount++
-        if (logFrames) rt.log.write(state.id, 'outbound_stream_chunk', { frame })
-      },
-      onAbort: (reason) => {
-        if (!state.abort.signal.aborted) state.abort.abort(reason)
-        stream.cancel()
-      },
-      onFinish: (outcome: StreamOutcome, error?: unknown) => {
-        rt.lifecycle.streams.delete(sse)
-        state.outboundExtra.frames = frameCount
-        if (outcome === 'failed' && error !== undefined && state.logged) {
-          rt.log.write(state.id, 'outbound_stream_error', { error: inBandError(rt, error).error })
-        }
-        void remember().finally(() => finishRequest(rt, state, 200, outcome))
-      },
+    keepAliveMs: rt.settings.keepAliveMs,
+    onEvent: (upstreamEvent) => tap.observe(upstreamEvent),
+    onFrame: (frame) => {
+      frameCount++
+      if (logFrames) rt.log.write(state.id, 'outbound_stream_chunk', { frame })
     },
-  )
+    onAbort: (reason) => {
+      if (!state.abort.signal.aborted) state.abort.abort(reason)
+      stream.cancel()
+    },
+    onFinish: (outcome: StreamOutcome, error?: unknown) => {
+      if (sse) rt.lifecycle.streams.delete(sse)
+      state.outboundExtra.frames = frameCount
+      if (outcome === 'failed' && error !== undefined && state.logged) {
+        rt.log.write(state.id, 'outbound_stream_error', { error: inBandError(rt, error).error })
+      }
+      void remember().finally(() => finishRequest(rt, state, 200, outcome))
+    },
+  })
   rt.lifecycle.streams.add(sse)
-  return new Response(sse.stream, { status: 200, headers: SSE_HEADERS })
+  // The stream owns the Node response: answer h3 only once it has ended (the body is empty and
+  // the head was already sent, so nothing more is written).
+  if (nodeRes) return sse.done.then(() => new Response(null, { status: 200 }))
+  return new Response((web as ReturnType<typeof webSink>).stream, { status: 200, headers: SSE_HEADERS })
 }
 
 /**
@@ -339,44 +370,52 @@ function streamResponse(
  * the upstream keeps the translator's envelope (the upstream's own code); a failure of the call
  * itself (timeout, connection) gets the relay's envelope, as it would before the stream started.
  */
-async function* chunkFrames<T>(
+function chunkFrames(
   rt: RelayRuntime,
-  tap: StreamTap,
-  items: AsyncIterable<StreamItem<T>>,
-): AsyncGenerator<string, StreamOutcome, undefined> {
-  for await (const item of items) {
-    if (item.kind === 'chunk') yield dataFrame(item.data)
-    else if (item.kind === 'error') {
-      const failure = tap.failure
-      const data =
-        isUpstreamError(failure) && failure.upstreamError === undefined ? inBandError(rt, failure) : item.data
-      // upstream error text can quote a token: scrub the known secrets out of it
-      yield rt.secrets.scrub(dataFrame(data))
-      return 'failed'
-    } else {
-      yield DONE_FRAME
-      return 'completed'
+  translator: StreamTranslator<unknown>,
+): FrameTranslator<ResponsesEvent> {
+  const emit = (items: StreamItem<unknown>[], out: string[], thrown?: unknown): StreamOutcome | null => {
+    for (const item of items) {
+      if (item.kind === 'chunk') out.push(dataFrame(item.data))
+      else if (item.kind === 'error') {
+        const data =
+          isUpstreamError(thrown) && thrown.upstreamError === undefined ? inBandError(rt, thrown) : item.data
+        // upstream error text can quote a token: scrub the known secrets out of it
+        out.push(rt.secrets.scrub(dataFrame(data)))
+        return 'failed'
+      } else {
+        out.push(DONE_FRAME)
+        return 'completed'
+      }
     }
+    return null
   }
-  return 'failed'
+  return {
+    push: (event, out) => emit(translator.push(event), out),
+    fail: (error, out) => emit(translator.fail(error), out, error) ?? 'failed',
+    end: (out) => emit(translator.end(), out) ?? 'failed',
+  }
 }
 
 /** `/v1/responses`: every upstream event re-emitted as `event:`/`data:`; a failure as an `error` event. */
-async function* responsesFrames(
-  rt: RelayRuntime,
-  events: AsyncIterable<ResponsesEvent>,
-): AsyncGenerator<string, StreamOutcome, undefined> {
-  try {
-    for await (const event of events) yield eventFrame(event.type, event)
-    return 'completed'
-  } catch (error) {
-    const failureEvent = isUpstreamError(error) ? error.event : undefined
-    if (failureEvent && typeof failureEvent.type === 'string') {
-      yield rt.secrets.scrub(eventFrame(failureEvent.type, failureEvent))
-    } else {
-      const envelope = inBandError(rt, error)
-      yield rt.secrets.scrub(eventFrame('error', { ...envelope.error, type: 'error', error: envelope.error }))
-    }
-    return 'failed'
+function responsesFrames(rt: RelayRuntime): FrameTranslator<ResponsesEvent> {
+  return {
+    push(event, out) {
+      out.push(eventFrame(event.type, event))
+      return event.type === 'response.completed' || event.type === 'response.incomplete' ? 'completed' : null
+    },
+    fail(error, out) {
+      const failureEvent = isUpstreamError(error) ? error.event : undefined
+      if (failureEvent && typeof failureEvent.type === 'string') {
+        out.push(rt.secrets.scrub(eventFrame(failureEvent.type, failureEvent)))
+      } else {
+        const envelope = inBandError(rt, error)
+        out.push(
+          rt.secrets.scrub(eventFrame('error', { ...envelope.error, type: 'error', error: envelope.error })),
+        )
+      }
+      return 'failed'
+    },
+    end: () => 'completed',
   }
 }

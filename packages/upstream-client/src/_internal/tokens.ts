@@ -68,10 +68,19 @@ export function effectiveAccountId(auth: StoredAuth): string | null {
   )
 }
 
+/** The last access token whose expiry was decoded (every upstream call asks for it). */
+let lastExpiry: { token: string; exp: number | null | undefined } | null = null
+
+/** `exp` of a JWT access token, decoded once per token. */
+function expiryOf(token: string): number | null | undefined {
+  if (lastExpiry?.token !== token) lastExpiry = { token, exp: decodeJwtClaims(token)?.exp }
+  return lastExpiry.exp
+}
+
 /** Proactive refresh rule: no access token, access token expired, or last refresh unknown / older than 8 days. */
 export function needsRefresh(auth: StoredAuth, nowMs: number): boolean {
   if (!auth.tokens.access_token) return true
-  const exp = decodeJwtClaims(auth.tokens.access_token)?.exp
+  const exp = expiryOf(auth.tokens.access_token)
   if (exp !== null && exp !== undefined && exp * 1000 - EXPIRY_SKEW_MS <= nowMs) return true
   const last = auth.last_refresh ? Date.parse(auth.last_refresh) : Number.NaN
   if (Number.isNaN(last)) return true
