@@ -221,12 +221,17 @@ export function nodeSink(res: ServerResponse): (onGone: (reason?: unknown) => vo
       waiters = []
       for (const resolve of pending) resolve()
     }
-    res.on('drain', wake)
-    res.once('close', () => {
-      res.off('drain', wake)
-      wake()
-      if (!res.writableFinished) onGone()
-    })
+    if (res.destroyed) {
+      // The client left while the upstream call was being made: its `close` has already fired.
+      queueMicrotask(() => onGone())
+    } else {
+      res.on('drain', wake)
+      res.once('close', () => {
+        res.off('drain', wake)
+        wake()
+        if (!res.writableFinished) onGone()
+      })
+    }
     return {
       write(text) {
         if (ended || res.destroyed) return true
