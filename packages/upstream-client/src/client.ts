@@ -486,7 +486,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     if (sessionId && (payload.prompt_cache_key === undefined || payload.prompt_cache_key === null)) {
       payload.prompt_cache_key = sessionId
     }
-    const json = JSON.stringify(payload)
+    // Cleared once the call is settled: the stream's callbacks keep this scope alive for as long
+    // as the stream runs, and a long prompt should not stay in memory that long.
+    let json: string | null = JSON.stringify(payload)
     const url = `${baseUrl}/responses`
     let attempts = 0
     let unauthorizedRetried = false
@@ -507,7 +509,16 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       const detach = (): void => signal?.removeEventListener('abort', onAbort)
       let response: Awaited<ReturnType<typeof send>>
       try {
-        response = await send('POST', url, headers, json, controller.signal, attempts, requestId, sessionId)
+        response = await send(
+          'POST',
+          url,
+          headers,
+          json as string, // set until the call settles
+          controller.signal,
+          attempts,
+          requestId,
+          sessionId,
+        )
       } catch (error) {
         detach()
         throw signal?.aborted ? abortedError(signal.reason) : error
@@ -598,27 +609,31 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       })
     }
 
-    return withRetries(
-      async () => {
-        const ready = await tokens.ready(signal)
-        try {
-          return await attemptOnce(ready)
-        } catch (error) {
-          if (
-            !unauthorizedRetried &&
-            isUpstreamError(error) &&
-            error.code === 'auth_rejected' &&
-            error.upstreamStatus === 401
-          ) {
-            unauthorizedRetried = true
-            return attemptOnce(await tokens.recover(ready, signal))
+    try {
+      return await withRetries(
+        async () => {
+          const ready = await tokens.ready(signal)
+          try {
+            return await attemptOnce(ready)
+          } catch (error) {
+            if (
+              !unauthorizedRetried &&
+              isUpstreamError(error) &&
+              error.code === 'auth_rejected' &&
+              error.upstreamStatus === 401
+            ) {
+              unauthorizedRetried = true
+              return attemptOnce(await tokens.recover(ready, signal))
+            }
+            throw error
           }
-          throw error
-        }
-      },
-      signal,
-      requestId,
-    )
+        },
+        signal,
+        requestId,
+      )
+    } finally {
+      json = null
+    }
   }
 
   // ---- models ----

@@ -3,7 +3,7 @@ import { UpstreamError, isRecord, isUpstreamError } from '../errors'
 import { decodeJwtClaims } from '../jwt'
 import type { Clock, CredentialStore, StoredAuth } from '../types'
 import { EXPIRY_SKEW_MS, OAUTH_TIMEOUT_MS, REFRESH_INTERVAL_MS } from './constants'
-import { abortedError, raceSignal } from './http'
+import { raceSignal } from './http'
 import { refreshTokens } from './oauth'
 
 export const AUTH_MISSING_MESSAGE = 'No ChatGPT login found. Run `airelays login` first.'
