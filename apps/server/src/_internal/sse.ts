@@ -178,9 +178,8 @@ export function startSseStream<E>(
     }
   }
 
-  armTimer(opts.keepAliveMs)
-  void run().catch((error: unknown) => {
-    // A bug in translation or logging: end the stream in-band instead of leaving it open.
+  /** The relay ends the stream itself: the in-band error frame (no `[DONE]`), then abort upstream. */
+  const abortWith = (outcome: 'failed' | 'terminated', error: unknown): void => {
     if (finished) return
     try {
       sink.write(opts.errorFrame(error))
@@ -188,22 +187,26 @@ export function startSseStream<E>(
     } catch {
       // the client is already gone
     }
-    finish('failed', error)
-    opts.events.cancel()
-  })
+    finish(outcome, error)
+    opts.onAbort(error)
+  }
 
+  armTimer(opts.keepAliveMs)
+  // A bug in translation or logging ends the stream in-band instead of leaving it open.
+  void run().catch((error: unknown) => abortWith('failed', error))
+
+  return { done, terminate: (error) => abortWith('terminated', error) }
+}
+
+/** Promises waiting for a sink to take more, all released at once. */
+function waitList(): { wait: () => Promise<void>; wake: () => void } {
+  let waiters: (() => void)[] = []
   return {
-    done,
-    terminate(error) {
-      if (finished) return
-      try {
-        sink.write(opts.errorFrame(error))
-        sink.end()
-      } catch {
-        // already closed by the client
-      }
-      finish('terminated', error)
-      opts.onAbort(error)
+    wait: () => new Promise((resolve) => waiters.push(resolve)),
+    wake: () => {
+      const pending = waiters
+      waiters = []
+      for (const resolve of pending) resolve()
     },
   }
 }
@@ -215,12 +218,7 @@ export function startSseStream<E>(
 export function nodeSink(res: ServerResponse): (onGone: (reason?: unknown) => void) => SseSink {
   return (onGone) => {
     let ended = false
-    let waiters: (() => void)[] = []
-    const wake = (): void => {
-      const pending = waiters
-      waiters = []
-      for (const resolve of pending) resolve()
-    }
+    const { wait, wake } = waitList()
     if (res.destroyed) {
       // The client left while the upstream call was being made: its `close` has already fired.
       queueMicrotask(() => onGone())
@@ -239,7 +237,7 @@ export function nodeSink(res: ServerResponse): (onGone: (reason?: unknown) => vo
       },
       ready() {
         if (ended || res.destroyed || !res.writableNeedDrain) return Promise.resolve()
-        return new Promise((resolve) => waiters.push(resolve))
+        return wait()
       },
       end() {
         if (ended) return
@@ -260,13 +258,8 @@ export function webSink(): {
 } {
   let controller: ReadableStreamDefaultController<Uint8Array> | null = null
   let closed = false
-  let waiters: (() => void)[] = []
+  const { wait, wake } = waitList()
   let gone: ((reason?: unknown) => void) | null = null
-  const wake = (): void => {
-    const pending = waiters
-    waiters = []
-    for (const resolve of pending) resolve()
-  }
   const stream = new ReadableStream<Uint8Array>(
     {
       start(c) {
@@ -295,7 +288,7 @@ export function webSink(): {
         },
         ready() {
           if (closed || !controller || (controller.desiredSize ?? 0) > 0) return Promise.resolve()
-          return new Promise((resolve) => waiters.push(resolve))
+          return wait()
         },
         end() {
           if (closed) return
