@@ -239,8 +239,13 @@ class MessagesTranslator implements MessagesStreamTranslator {
   #feed(item: Item | null, text: unknown): void {
     if (item === null || typeof text !== 'string' || text === '' || item.closed) return
     item.received = true
-    if (this.#items[this.#cursor] === item) this.#emit(item, text)
+    if (this.#items[this.#cursor] === item && this.#ready(item)) this.#emit(item, text)
     else item.pending += text
+  }
+
+  /** A tool_use block starts only once its call id is known (or the item ended without one). */
+  #ready(item: Item): boolean {
+    return item.kind !== 'tool' || item.callId !== null || item.done
   }
 
   #delta(item: Item, delta: AnthropicDelta): void {
@@ -311,7 +316,7 @@ class MessagesTranslator implements MessagesStreamTranslator {
   #advance(): void {
     while (!this.finished && this.#cursor < this.#items.length) {
       const item = this.#items[this.#cursor] as Item
-      if (item.pending !== '') {
+      if (item.pending !== '' && this.#ready(item)) {
         const pending = item.pending
         item.pending = ''
         this.#emit(item, pending)
