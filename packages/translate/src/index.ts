@@ -20,7 +20,8 @@ export type { AnthropicErrorInput, AnthropicErrorResult } from './messages/error
 export { DEFAULT_CLAUDE_MODEL_MAP, resolveClaudeModel } from './messages/models'
 export { toAnthropicMessage } from './messages/non-stream'
 export { translateMessagesRequest } from './messages/request'
-export { anthropicEvents, messagesStreamTranslator, toAnthropicSse } from './messages/stream'
+export { anthropicEvents, toAnthropicSse } from './messages/events'
+export { messagesStreamTranslator } from './messages/stream'
 export type {
   AnthropicContentBlock,
   AnthropicDelta,

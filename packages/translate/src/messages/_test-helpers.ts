@@ -3,7 +3,7 @@
 import { MessageStream } from '@anthropic-ai/sdk/lib/MessageStream'
 import { Stream } from '@anthropic-ai/sdk/core/streaming'
 import type { ResponsesEvent } from '../types'
-import { toAnthropicSse } from './stream'
+import { toAnthropicSse } from './events'
 import type { AnthropicMessage, AnthropicStreamEvent, MessagesContext } from './types'
 
 export function context(overrides: Partial<MessagesContext> = {}): MessagesContext {

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import type { ResponsesEvent } from '../types'
 import { context, grammarViolation, push, sdkFinalMessage } from './_test-helpers'
-import { anthropicEvents, messagesStreamTranslator, toAnthropicSse } from './stream'
+import { anthropicEvents, toAnthropicSse } from './events'
+import { messagesStreamTranslator } from './stream'
 import type { AnthropicStreamEvent } from './types'
 
 function fixture(name: string): ResponsesEvent[] {
