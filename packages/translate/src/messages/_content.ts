@@ -205,6 +205,7 @@ function userTurn(content: unknown, param: string, out: TurnWriter, state: Conte
     const at = `${param}.${j}`
     if (block.cache_control !== undefined) state.cacheControl = true
     if (block.type === 'tool_result') out.item(toolResult(block, at, state))
+    else if (block.type === 'text' && textOf(block, at) === '') return
     else for (const part of blockParts(block, at)) out.part(part)
   })
 }

@@ -5,10 +5,12 @@
  */
 import { createUpstreamEmulator } from '@airelays/upstream-emulator'
 import type { IssuedTokens, UpstreamEmulator } from '@airelays/upstream-emulator'
+import type { EmulatorBehaviour } from '@airelays/upstream-emulator'
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { aggregateResponse } from '../aggregate'
 import type { JsonObject, ResponsesEvent } from '../types'
-import { push, sdkFinalMessage } from './_test-helpers'
+import { grammarViolation, push, sdkFinalMessage } from './_test-helpers'
 import { toAnthropicMessage } from './non-stream'
 import { translateMessagesRequest } from './request'
 import { messagesStreamTranslator } from './stream'
@@ -189,4 +191,63 @@ describe('Messages translation against the upstream emulator', () => {
     })
     expect(message.usage.input_tokens + message.usage.cache_read_input_tokens).toBeGreaterThan(0)
   })
+
+  it('turns every event sequence the emulator produces into a stream the SDK accepts (property)', async () => {
+    const words = fc.stringMatching(/^[A-Za-z0-9 ,.!?]{1,40}$/)
+    const reply = fc.record({
+      kind: fc.constant('reply' as const),
+      output: fc.record({
+        text: fc.option(words, { nil: undefined }),
+        reasoning: fc.option(words, { nil: undefined }),
+        toolCalls: fc.array(
+          fc.record({
+            name: fc.constantFrom('Read', 'Bash'),
+            arguments: fc.dictionary(fc.stringMatching(/^[a-z]{1,6}$/), words, { maxKeys: 2 }),
+          }),
+          { maxLength: 2 },
+        ),
+        phases: fc.boolean(),
+      }),
+    })
+    const behaviour: fc.Arbitrary<EmulatorBehaviour> = fc.oneof(
+      { weight: 5, arbitrary: reply },
+      fc.constant({ kind: 'incomplete' as const }),
+      fc.constant({ kind: 'incomplete' as const, reason: 'content_filter' }),
+      fc.constant({ kind: 'failed_event' as const }),
+      fc.constant({ kind: 'overload_in_stream' as const }),
+      fc.constant({ kind: 'usage_limit_in_stream' as const }),
+      fc.constant({ kind: 'empty_completed_output' as const }),
+      fc.integer({ min: 1, max: 12 }).map((afterEvents) => ({ kind: 'end_early' as const, afterEvents })),
+    )
+    await fc.assert(
+      fc.asyncProperty(
+        behaviour,
+        fc.boolean(),
+        fc.constantFrom<string[]>([], ['.'], ['the']),
+        async (b, thinking, stops) => {
+          const result = translate({
+            model: 'claude-sonnet-5',
+            max_tokens: 4096,
+            stream: true,
+            stop_sequences: stops,
+            tools,
+            ...(thinking ? { thinking: { type: 'adaptive' } } : {}),
+            messages: [{ role: 'user', content: 'Go.' }],
+          })
+          emu.script(b)
+          const out = push(await send(result), messagesStreamTranslator(result.context, { inputTokens: 10 }))
+          expect(grammarViolation(out)).toBeNull()
+          if (out.at(-1)?.event === 'message_stop') {
+            const message = await sdkFinalMessage(out)
+            const thoughts = message.content.filter((block) => block.type === 'thinking')
+            if (thinking && b.kind === 'reply') expect(thoughts.length).toBe(1)
+            if (!thinking) expect(thoughts).toEqual([])
+          } else {
+            await expect(sdkFinalMessage(out)).rejects.toThrow()
+          }
+        },
+      ),
+      { numRuns: 40 },
+    )
+  }, 60_000)
 })

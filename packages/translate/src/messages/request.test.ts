@@ -377,6 +377,21 @@ describe('translateMessagesRequest', () => {
     expect(result.context).toMatchObject({ stream: true, stopSequences: ['###'] })
   })
 
+  it('leaves out empty user text blocks', () => {
+    const result = ok({
+      model: 'claude-opus-4-8',
+      messages: [
+        user([
+          { type: 'text', text: '' },
+          { type: 'text', text: 'x' },
+        ]),
+      ],
+    })
+    expect(result.request.input).toEqual([
+      { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'x' }] },
+    ])
+  })
+
   it('takes the session id from the options first', () => {
     expect(
       ok({ model: 'claude-opus-4-8', messages: [user('x')] }, { sessionId: 'hdr' }).request.prompt_cache_key,
