@@ -370,7 +370,8 @@ class MessagesTranslator implements MessagesStreamTranslator {
  *   `output_item.done` (or only in the final response) is sent whole.
  * - `context.stopSequences` are matched in the text: the text stops before the match, then
  *   `message_delta` (`stop_reason: "stop_sequence"`, `stop_sequence`) and `message_stop`, and
- *   the translator is `finished` (stop reading the upstream).
+ *   the translator is `finished` (stop reading the upstream); that `message_delta` carries
+ *   `options.inputTokens` and an output estimate (a quarter of the characters sent).
  * - On `response.completed` / `response.incomplete`: `message_delta` with the stop reason
  *   (`end_turn`, `tool_use`, `max_tokens`, `refusal`) and the cumulative usage (`input_tokens`
  *   uncached, `cache_read_input_tokens` cached), then `message_stop`.
