@@ -1,4 +1,5 @@
-// Public API of @airelays/translate: pure Chat Completions / Completions <-> Responses translation.
+// Public API of @airelays/translate: pure Chat Completions / Completions / Anthropic Messages <->
+// Responses translation.
 
 // Request direction
 export { translateChatRequest } from './chat-request'
@@ -12,6 +13,36 @@ export type { StreamTranslator } from './stream'
 // Response direction: non-stream
 export { aggregateResponse } from './aggregate'
 export { toChatCompletion, toChatUsage, toTextCompletion } from './non-stream'
+
+// Anthropic Messages surface
+export { toAnthropicError, anthropicErrorType } from './messages/errors'
+export type { AnthropicErrorInput, AnthropicErrorResult } from './messages/errors'
+export { DEFAULT_CLAUDE_MODEL_MAP, resolveClaudeModel } from './messages/models'
+export { toAnthropicMessage } from './messages/non-stream'
+export { translateMessagesRequest } from './messages/request'
+export { anthropicEvents, toAnthropicSse } from './messages/events'
+export { messagesStreamTranslator } from './messages/stream'
+export type {
+  AnthropicContentBlock,
+  AnthropicDelta,
+  AnthropicErrorEnvelope,
+  AnthropicErrorType,
+  AnthropicMessage,
+  AnthropicStopReason,
+  AnthropicStreamEvent,
+  AnthropicUsage,
+  ClaudeModelMap,
+  ClaudeModelTable,
+  ClaudeModelTarget,
+  MessagesAdaptation,
+  MessagesContext,
+  MessagesStreamOptions,
+  MessagesStreamTranslator,
+  MessagesTranslateOptions,
+  MessagesTranslationResult,
+  MessagesTranslationSuccess,
+  ResolvedClaudeModel,
+} from './messages/types'
 
 // Errors
 export { isTranslateError, TranslateError } from './errors'

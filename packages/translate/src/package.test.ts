@@ -5,19 +5,28 @@ describe('@airelays/translate exports', () => {
   it('keeps its runtime surface small and explicit', () => {
     expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
       [
+        "DEFAULT_CLAUDE_MODEL_MAP",
         "TranslateError",
         "aggregateResponse",
+        "anthropicErrorType",
+        "anthropicEvents",
         "chatChunks",
         "chatStreamTranslator",
         "completionChunks",
         "completionStreamTranslator",
         "isTranslateError",
+        "messagesStreamTranslator",
         "normalizeResponsesRequest",
+        "resolveClaudeModel",
+        "toAnthropicError",
+        "toAnthropicMessage",
+        "toAnthropicSse",
         "toChatCompletion",
         "toChatUsage",
         "toTextCompletion",
         "translateChatRequest",
         "translateCompletionRequest",
+        "translateMessagesRequest",
       ]
     `)
   })
