@@ -12,6 +12,7 @@ import { handleDevicePage, handleDeviceToken, handleDeviceUsercode } from './iss
 import { handleRevoke, handleToken } from './issuer/token'
 import { notify, openRecord, remember } from './recording'
 import type { EmulatorState } from './state'
+import { defaultPlanType } from './accounts'
 
 const NOT_FOUND = { detail: 'Not Found' }
 const METHOD_NOT_ALLOWED = { detail: 'Method Not Allowed' }
@@ -72,7 +73,7 @@ export async function dispatch(
   // the client went away while sending the body; 'close' accounts for it
   if (needsBody && body === null) return
   const extra: OutgoingHttpHeaders = path.startsWith('/backend-api/')
-    ? backendHeaders(state, record.requestId, state.config.defaults.plan)
+    ? backendHeaders(state, record.requestId, defaultPlanType(state))
     : {}
   if (body?.tooLarge) return sendJson(res, 413, { detail: 'Request body too large' }, extra)
   const exchange = { state, req, res, record, path, search, body: body ?? emptyBody() }

@@ -5,8 +5,6 @@ import { listen } from './server'
 import { createState } from './state'
 import type { UpstreamEmulator, UpstreamEmulatorOptions } from './types'
 
-export { DEFAULT_CLIENT_ID } from './options'
-
 function formatHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
 }

@@ -6,6 +6,7 @@ import type { EmulatorModel } from '../types'
 import { authenticate } from './auth'
 import { defaultModels } from './default-models'
 import { backendHeaders } from './headers'
+import { defaultPlanType } from '../accounts'
 
 /** The model catalog the backend serves and validates requests against. */
 export interface Catalog {
@@ -40,7 +41,7 @@ export function catalogFor(catalog: Catalog, clientVersion: string | null): Cata
 /** `GET /backend-api/codex/models?client_version=X.Y.Z`: the catalog, with etag / 304. */
 export async function handleModels(ex: Exchange): Promise<void> {
   const { req, res, record, state } = ex
-  const headers = backendHeaders(state, record.requestId, state.config.defaults.plan)
+  const headers = backendHeaders(state, record.requestId, defaultPlanType(state))
   if ((await runPre(ex, 'models', headers)).done) return
   if (!authenticate(ex, headers)) return
   const { models, etag } = catalogFor(state.backend.catalog, ex.search.get('client_version'))

@@ -7,6 +7,7 @@ import { backendHeaders } from './headers'
 import { sendSse } from './stream/sse'
 import { streamScript } from './stream/script'
 import { isRejection, openaiError, validateResponsesBody } from './validate'
+import { defaultPlanType } from '../accounts'
 
 /**
  * `POST /backend-api/codex/responses`: pre behaviour, authentication, validation, then the
@@ -14,14 +15,14 @@ import { isRejection, openaiError, validateResponsesBody } from './validate'
  */
 export async function handleResponses(ex: Exchange): Promise<void> {
   const { req, res, record, state, body } = ex
-  const defaultPlan = state.config.defaults.plan
-  const baseHeaders = backendHeaders(state, record.requestId, defaultPlan)
+  const plan = defaultPlanType(state)
+  const baseHeaders = backendHeaders(state, record.requestId, plan)
   const pre = await runPre(ex, 'responses', baseHeaders)
   if (pre.done) return
   const identity = authenticate(ex, baseHeaders)
   if (!identity) return
   const headers =
-    identity.plan === defaultPlan ? baseHeaders : backendHeaders(state, record.requestId, identity.plan)
+    identity.plan === plan ? baseHeaders : backendHeaders(state, record.requestId, identity.plan)
   if (body.jsonError || body.json === undefined) {
     const r = openaiError({
       status: 400,

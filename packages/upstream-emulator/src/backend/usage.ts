@@ -8,6 +8,7 @@ import type { EmulatorState } from '../state'
 import type { EmulatorUsageSettings } from '../types'
 import { authenticate } from './auth'
 import { backendHeaders } from './headers'
+import { defaultPlanType } from '../accounts'
 
 const PRIMARY_WINDOW_SECONDS = 18_000
 const SECONDARY_WINDOW_SECONDS = 604_800
@@ -121,12 +122,12 @@ export function usageLimitBody(plan: string, seconds: number): unknown {
 /** `GET /backend-api/wham/usage` (and the `/codex/usage` aliases): the usage figures. */
 export async function handleUsage(ex: Exchange): Promise<void> {
   const { res, record, state } = ex
-  const defaultPlan = state.config.defaults.plan
-  let headers = backendHeaders(state, record.requestId, defaultPlan)
+  const plan = defaultPlanType(state)
+  let headers = backendHeaders(state, record.requestId, plan)
   if ((await runPre(ex, 'usage', headers)).done) return
   const identity = authenticate(ex, headers)
   if (!identity) return
-  if (identity.plan !== defaultPlan) headers = backendHeaders(state, record.requestId, identity.plan)
+  if (identity.plan !== plan) headers = backendHeaders(state, record.requestId, identity.plan)
   const usage = state.backend.usage
   if (usage.whamForbidden && ex.path === '/backend-api/wham/usage') {
     sendJson(res, 403, { detail: 'Forbidden' }, headers)

@@ -8,6 +8,7 @@ import { pause } from '../state'
 import type { EmulatorBehaviour } from '../types'
 import type { EndpointRoute } from './rules'
 import { takeBehaviour } from './queue'
+import { defaultPlanType } from '../accounts'
 
 /** What `runPre` did. */
 export interface PreOutcome {
@@ -38,7 +39,7 @@ async function applyPre(
   extraHeaders: OutgoingHttpHeaders,
 ): Promise<boolean> {
   const { res, record, state } = ex
-  const plan = state.config.defaults.plan
+  const plan = defaultPlanType(state)
   record.behaviour = behaviour.kind
   switch (behaviour.kind) {
     case 'delay':

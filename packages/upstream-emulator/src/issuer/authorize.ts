@@ -3,6 +3,7 @@ import { runPre } from '../behaviours/pre'
 import type { Exchange } from '../exchange'
 import type { EmulatorBehaviour } from '../types'
 import { issueCode } from './codes'
+import { loginIdentity } from '../accounts'
 
 /** Redirect URIs the Codex CLI registers: http://localhost|127.0.0.1:<port>/auth/callback. */
 function validRedirect(value: string): boolean {
@@ -76,7 +77,7 @@ export async function handleAuthorize(ex: Exchange): Promise<void> {
     device: false,
     challenge,
     redirectUri,
-    identity: { ...state.config.defaults },
+    identity: loginIdentity(state),
   })
   back({ code, scope: search.get('scope') ?? 'openid profile email offline_access' })
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { escapeHtml, sendHtml, sendJson } from '../_internal/http'
 import { randomId, s256 } from '../_internal/ids'
-import type { Identity } from '../accounts'
+import { type Identity, loginIdentity } from '../accounts'
 import { runPre } from '../behaviours/pre'
 import type { Exchange } from '../exchange'
 import type { EmulatorState } from '../state'
@@ -49,7 +49,7 @@ export async function handleDeviceUsercode(ex: Exchange): Promise<void> {
   const auth: DeviceAuth = {
     deviceAuthId: id,
     userCode: userCode(),
-    identity: { ...state.config.defaults },
+    identity: loginIdentity(state),
     polls: 0,
     approved: false,
     expiresAt: created + state.config.deviceTtlMs,

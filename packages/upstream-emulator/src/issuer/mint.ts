@@ -8,7 +8,7 @@ export function issueTokens(state: EmulatorState, opts: IssueTokensOptions = {})
   if (typeof opts !== 'object' || opts === null) invalidOption('issueTokens() options must be an object.')
   for (const name of ['accountId', 'email', 'plan', 'userId'] as const) checkString(name, opts[name])
   checkNumber('expiresInSeconds', opts.expiresInSeconds, {})
-  const identity = identityFor(state.config.defaults, opts)
+  const identity = identityFor(state, opts)
   const minted = state.issuer.tokens.mint(identity, opts.expiresInSeconds ?? state.config.ttl)
   return {
     id_token: minted.id_token,

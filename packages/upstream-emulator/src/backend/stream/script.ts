@@ -7,7 +7,7 @@ import { DEFAULT_TEXT, defaultPlan, type ReplyPlan, scriptedPlan } from '../repl
 import { codexHeaders } from '../usage'
 import type { ValidatedRequest } from '../validate'
 import { buildEvents, type StreamEnding } from './events'
-import type { WriteOptions } from './sse'
+import type { WriteOptions } from './pacer'
 import { countInputTokens } from './token-count'
 
 type Json = Record<string, unknown>
