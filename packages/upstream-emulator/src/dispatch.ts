@@ -1,18 +1,18 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import { emptyBody, readBody, sendJson } from './_internal/http'
+import { defaultPlanType } from './accounts'
 import { handleModels } from './backend/catalog'
 import { backendHeaders } from './backend/headers'
 import { handleResponses } from './backend/responses'
 import { handleUsage } from './backend/usage'
 import type { EndpointRoute } from './behaviours/rules'
 import { CONTROL_PREFIX, handleControl } from './control/http'
-import type { RouteHandler } from './exchange'
+import type { Exchange, RouteHandler } from './exchange'
 import { handleAuthorize } from './issuer/authorize'
 import { handleDevicePage, handleDeviceToken, handleDeviceUsercode } from './issuer/device'
 import { handleRevoke, handleToken } from './issuer/token'
 import { notify, openRecord, remember } from './recording'
 import type { EmulatorState } from './state'
-import { defaultPlanType } from './accounts'
 
 const NOT_FOUND = { detail: 'Not Found' }
 const METHOD_NOT_ALLOWED = { detail: 'Method Not Allowed' }
@@ -76,7 +76,7 @@ export async function dispatch(
     ? backendHeaders(state, record.requestId, defaultPlanType(state))
     : {}
   if (body?.tooLarge) return sendJson(res, 413, { detail: 'Request body too large' }, extra)
-  const exchange = { state, req, res, record, path, search, body: body ?? emptyBody() }
+  const exchange: Exchange = { state, req, res, record, path, search, body: body ?? emptyBody() }
   if (route === 'device_page') {
     if (method !== 'GET' && method !== 'POST') return sendJson(res, 405, METHOD_NOT_ALLOWED)
     return handleDevicePage(exchange)

@@ -9,6 +9,21 @@ function formatHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
 }
 
+// Module map (each module owns one group of the single `EmulatorState`, see state.ts):
+//   options.ts    option validation and defaults
+//   state.ts      the state object, reset(), the timers close() stops
+//   server.ts     the HTTP listener and its shutdown
+//   dispatch.ts   path -> route -> handler; 404, 405, 413
+//   recording.ts  recorded requests, waitFor(), counters
+//   accounts.ts   whom logins and minted tokens belong to
+//   behaviours/   scripted behaviours: rules, queue, the pre kinds applied on arrival
+//   issuer/       OAuth: authorize, token grants and revoke, device login, codes, minting
+//   backend/      Codex backend: responses, catalog (models), usage (+ x-codex-* headers), auth,
+//                 request validation, reply plans
+//   backend/stream/  script (what one answer sends), events (the Responses event list),
+//                 token-count (usage object, prompt cache), pacer (timing), sse (the transport)
+//   control/      the JavaScript API, and the same operations over HTTP under /__emulator/
+
 /**
  * Start a real local OAuth issuer + Codex backend on `host:port` (default `127.0.0.1:0`).
  * Throws `UpstreamEmulatorError` (`emulator_invalid_option`, `emulator_listen_failed`).

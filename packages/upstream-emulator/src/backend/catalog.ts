@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto'
 import { sendJson } from '../_internal/http'
+import { defaultPlanType } from '../accounts'
 import { runPre } from '../behaviours/pre'
 import type { Exchange } from '../exchange'
 import type { EmulatorModel } from '../types'
 import { authenticate } from './auth'
 import { defaultModels } from './default-models'
 import { backendHeaders } from './headers'
-import { defaultPlanType } from '../accounts'
 
 /** The model catalog the backend serves and validates requests against. */
 export interface Catalog {

@@ -1,13 +1,13 @@
 import { sendJson } from '../_internal/http'
+import { defaultPlanType } from '../accounts'
 import { runPre } from '../behaviours/pre'
 import { takeBehaviour } from '../behaviours/queue'
 import type { Exchange } from '../exchange'
 import { authenticate } from './auth'
 import { backendHeaders } from './headers'
-import { sendSse } from './stream/sse'
 import { streamScript } from './stream/script'
+import { sendSse } from './stream/sse'
 import { isRejection, openaiError, validateResponsesBody } from './validate'
-import { defaultPlanType } from '../accounts'
 
 /**
  * `POST /backend-api/codex/responses`: pre behaviour, authentication, validation, then the

@@ -1,6 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http'
 import { sendJson } from '../_internal/http'
 import { nowSeconds } from '../_internal/ids'
+import { defaultPlanType } from '../accounts'
 import { runPre } from '../behaviours/pre'
 import type { Exchange } from '../exchange'
 import { validateUsage } from '../options'
@@ -8,7 +9,6 @@ import type { EmulatorState } from '../state'
 import type { EmulatorUsageSettings } from '../types'
 import { authenticate } from './auth'
 import { backendHeaders } from './headers'
-import { defaultPlanType } from '../accounts'
 
 const PRIMARY_WINDOW_SECONDS = 18_000
 const SECONDARY_WINDOW_SECONDS = 604_800

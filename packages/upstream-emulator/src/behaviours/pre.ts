@@ -1,14 +1,14 @@
 import { type OutgoingHttpHeaders, STATUS_CODES } from 'node:http'
 import { sendJson, sendText } from '../_internal/http'
+import { defaultPlanType } from '../accounts'
 import { UNAUTHORIZED } from '../backend/auth'
 import { codexHeaders, usageLimitBody } from '../backend/usage'
 import type { Exchange } from '../exchange'
 import { REFRESH_ERRORS } from '../issuer/oauth-errors'
 import { pause } from '../state'
 import type { EmulatorBehaviour } from '../types'
-import type { EndpointRoute } from './rules'
 import { takeBehaviour } from './queue'
-import { defaultPlanType } from '../accounts'
+import type { EndpointRoute } from './rules'
 
 /** What `runPre` did. */
 export interface PreOutcome {

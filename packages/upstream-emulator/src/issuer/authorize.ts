@@ -1,9 +1,9 @@
 import { escapeHtml, sendHtml } from '../_internal/http'
+import { loginIdentity } from '../accounts'
 import { runPre } from '../behaviours/pre'
 import type { Exchange } from '../exchange'
 import type { EmulatorBehaviour } from '../types'
 import { issueCode } from './codes'
-import { loginIdentity } from '../accounts'
 
 /** Redirect URIs the Codex CLI registers: http://localhost|127.0.0.1:<port>/auth/callback. */
 function validRedirect(value: string): boolean {

@@ -1,5 +1,5 @@
-import type { Identity } from '../accounts'
 import { b64url, randomId } from '../_internal/ids'
+import type { Identity } from '../accounts'
 
 export const AUTH_CLAIM = 'https://api.openai.com/auth'
 export const PROFILE_CLAIM = 'https://api.openai.com/profile'
