@@ -1,7 +1,8 @@
 // Public API of @airelays/upstream-emulator.
 
 // Factory
-export { createUpstreamEmulator, DEFAULT_CLIENT_ID } from './emulator'
+export { createUpstreamEmulator } from './emulator'
+export { DEFAULT_CLIENT_ID } from './options'
 
 // Errors
 export { isUpstreamEmulatorError, UpstreamEmulatorError } from './errors'

@@ -90,25 +90,43 @@ export function sendJson(
   res.end(payload)
 }
 
-export function sendText(
-  res: ServerResponse,
-  status: number,
-  text: string,
-  contentType: string,
-  headers: OutgoingHttpHeaders = {},
-): void {
+export interface SendTextOptions {
+  /** Value of the `content-type` header. */
+  contentType: string
+  /** Extra response headers. @default {} */
+  headers?: OutgoingHttpHeaders
+}
+
+export function sendText(res: ServerResponse, status: number, text: string, options: SendTextOptions): void {
   res.writeHead(status, {
-    ...headers,
-    'content-type': contentType,
+    ...(options.headers ?? {}),
+    'content-type': options.contentType,
     'content-length': Buffer.byteLength(text),
   })
   res.end(text)
+}
+
+/** Answer with an HTML page titled `title`. */
+export function sendHtml(res: ServerResponse, status: number, title: string, bodyHtml: string): void {
+  sendText(res, status, htmlPage(title, bodyHtml), { contentType: 'text/html; charset=utf-8' })
 }
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`)
 }
 
-export function htmlPage(title: string, bodyHtml: string): string {
+function htmlPage(title: string, bodyHtml: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1>${bodyHtml}</body></html>`
+}
+
+/** An empty body, for routes reached without one. */
+export function emptyBody(): ReadBody {
+  return { raw: '', json: undefined, form: undefined, jsonError: false, tooLarge: false }
+}
+
+/** The bearer token of an `Authorization` header, or null. */
+export function toBearer(header: string | undefined): string | null {
+  if (!header) return null
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  return match ? (match[1] as string) : null
 }

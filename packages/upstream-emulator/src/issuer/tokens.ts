@@ -1,14 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { b64url, randomId } from '../_internal/ids'
+import type { Identity } from '../accounts'
 
 export const AUTH_CLAIM = 'https://api.openai.com/auth'
 export const PROFILE_CLAIM = 'https://api.openai.com/profile'
-
-export interface Identity {
-  accountId: string
-  email: string
-  plan: string
-  userId: string
-}
 
 export interface AccessRecord {
   identity: Identity
@@ -30,18 +24,6 @@ export interface MintedSet {
   refresh_token: string
   account_id: string
   expires_in: number
-}
-
-export function b64url(input: Buffer | string): string {
-  return Buffer.from(input).toString('base64url')
-}
-
-export function randomId(bytes = 16): string {
-  return randomBytes(bytes).toString('base64url')
-}
-
-export function s256(verifier: string): string {
-  return createHash('sha256').update(verifier).digest('base64url')
 }
 
 const JWT_HEADER = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: 'airelays-upstream-emulator' }))

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto'
+import { sendJson } from '../_internal/http'
+import { defaultPlanType } from '../accounts'
+import { runPre } from '../behaviours/pre'
+import type { Exchange } from '../exchange'
+import type { EmulatorModel } from '../types'
+import { authenticate } from './auth'
+import { defaultModels } from './default-models'
+import { backendHeaders } from './headers'
+
+/** The model catalog the backend serves and validates requests against. */
+export interface Catalog {
+  readonly models: EmulatorModel[]
+  /** Etag of the full catalog (also sent as `x-models-etag` on every backend answer). */
+  readonly etag: string
+}
+
+function catalogEtag(models: EmulatorModel[]): string {
+  return `"${createHash('sha256').update(JSON.stringify(models)).digest('hex').slice(0, 32)}"`
+}
+
+/** The configured catalog (already copied), else the default one. */
+export function createCatalog(models: EmulatorModel[] | undefined): Catalog {
+  const list = models ?? defaultModels()
+  return { models: list, etag: catalogEtag(list) }
+}
+
+/** The models a client of `clientVersion` sees, sorted by priority, with their etag. */
+export function catalogFor(catalog: Catalog, clientVersion: string | null): Catalog {
+  const version = parseVersion(clientVersion)
+  const models = catalog.models
+    .filter((m) => {
+      if (!version) return true
+      const min = parseVersion(m.minimal_client_version)
+      return !min || compareVersions(version, min) >= 0
+    })
+    .sort((a, b) => a.priority - b.priority)
+  return { models, etag: models.length === catalog.models.length ? catalog.etag : catalogEtag(models) }
+}
+
+/** `GET /backend-api/codex/models?client_version=X.Y.Z`: the catalog, with etag / 304. */
+export async function handleModels(ex: Exchange): Promise<void> {
+  const { req, res, record, state } = ex
+  const headers = backendHeaders(state, record.requestId, defaultPlanType(state))
+  if ((await runPre(ex, 'models', headers)).done) return
+  if (!authenticate(ex, headers)) return
+  const { models, etag } = catalogFor(state.backend.catalog, ex.search.get('client_version'))
+  if (req.headers['if-none-match'] === etag) {
+    res.writeHead(304, { ...headers, etag })
+    res.end()
+    return
+  }
+  sendJson(res, 200, { models }, { ...headers, etag })
+}
+
+/** Parse "X.Y.Z" (or an array like [0, 99, 0]) into numbers; null when unusable. */
+export function parseVersion(value: unknown): number[] | null {
+  if (Array.isArray(value)) return value.every((n) => Number.isInteger(n)) ? (value as number[]) : null
+  if (typeof value !== 'string') return null
+  const match = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(value.trim())
+  if (!match) return null
+  return [Number(match[1]), Number(match[2] ?? 0), Number(match[3] ?? 0)]
+}
+
+/** -1 when a < b, 0 when equal, 1 when a > b. */
+export function compareVersions(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i] ?? 0
+    const y = b[i] ?? 0
+    if (x !== y) return x < y ? -1 : 1
+  }
+  return 0
+}
