@@ -17,11 +17,12 @@ import {
   OAUTH_TIMEOUT_MS,
   trimBaseUrl,
 } from './_internal/constants'
-import { type ProxySettings, createDefaultDispatcher, redact, truncate } from './_internal/http'
+import { createDefaultDispatcher, redact, truncate } from './_internal/http'
 import { exchangeCode } from './_internal/oauth'
 import { buildAuthorizeUrl, createPkce, createState } from './_internal/pkce'
 import { UpstreamError, isUpstreamError } from './errors'
 import { decodeJwtClaims } from './jwt'
+import type { ProxySettings } from './proxy'
 import type { Clock, StoredAuth } from './types'
 
 /** Options of `startBrowserLogin`. */

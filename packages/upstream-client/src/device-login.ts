@@ -7,15 +7,11 @@ import {
   OAUTH_TIMEOUT_MS,
   trimBaseUrl,
 } from './_internal/constants'
-import {
-  type ProxySettings,
-  createDefaultDispatcher,
-  errorFromTransport,
-  parseJsonSafe,
-} from './_internal/http'
+import { createDefaultDispatcher, errorFromTransport, parseJsonSafe } from './_internal/http'
 import { type PostResult, exchangeCode, postWithTimeout } from './_internal/oauth'
 import { defaultSleep } from './_internal/sleep'
 import { UpstreamError, isRecord, isUpstreamError } from './errors'
+import type { ProxySettings } from './proxy'
 import type { Clock, Sleep, StoredAuth } from './types'
 
 /** Options of `startDeviceLogin`. */

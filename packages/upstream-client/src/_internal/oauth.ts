@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici'
 import { request } from 'undici'
+import type { RevokeResult } from '../client-api'
 import { UpstreamError, isRecord } from '../errors'
 import { decodeJwtClaims } from '../jwt'
 import type { StoredAuth } from '../types'
@@ -227,18 +228,6 @@ export async function refreshTokens(input: RefreshInput): Promise<TokenResponse>
     })
   }
   return tokens
-}
-
-/** Outcome of `revoke()`; failures are reported, never thrown. */
-export interface RevokeResult {
-  /** True when the issuer accepted the revocation (2xx). */
-  revoked: boolean
-  /** Which token was sent; `null` when there was nothing to revoke. */
-  tokenTypeHint: 'refresh_token' | 'access_token' | null
-  /** Issuer HTTP status, when it answered. */
-  status: number | null
-  /** Why it failed (no tokens in it). */
-  error: string | null
 }
 
 export async function revokeTokens(input: {
