@@ -149,7 +149,8 @@ const PERMANENT_REASONS: Record<string, string> = {
   refresh_token_invalidated: 'the refresh token was revoked',
 }
 
-function refreshErrorCode(payload: unknown): string | undefined {
+/** The error code of an issuer error payload (`error`, `error.code` or `code`). */
+export function oauthErrorCode(payload: unknown): string | undefined {
   if (!isRecord(payload)) return undefined
   if (typeof payload.error === 'string') return payload.error
   if (isRecord(payload.error) && typeof payload.error.code === 'string') return payload.error.code
@@ -201,7 +202,7 @@ export async function refreshTokens(input: RefreshInput): Promise<TokenResponse>
   }
   if (result.status >= 400) {
     const payload = parseJsonSafe(result.text)
-    const errorCode = refreshErrorCode(payload)
+    const errorCode = oauthErrorCode(payload)
     const permanent = result.status === 401 || (result.status < 500 && ![408, 429].includes(result.status))
     const snippet = truncate(redact(result.text, [input.refreshToken]), 200)
     const reason = errorCode ? PERMANENT_REASONS[errorCode] : undefined
