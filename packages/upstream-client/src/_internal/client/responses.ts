@@ -43,6 +43,14 @@ interface AttemptLink {
   detach(): void
 }
 
+/** One attempt: the credentials it uses and its link to the caller's signal. */
+interface Attempt {
+  readonly ready: ReadyAuth
+  /** Tokens to keep out of error messages. */
+  readonly secrets: string[]
+  readonly link: AttemptLink
+}
+
 /** What an attempt read before handing over: the response and the events up to the first content. */
 interface OpenedStream {
   response: BackendResponse
@@ -128,11 +136,11 @@ function responsesHeaders(ctx: ClientContext, call: ResponsesCall, ready: ReadyA
 /** One upstream call; resolves with the stream once the first content event arrived. */
 async function attempt(ctx: ClientContext, call: ResponsesCall, ready: ReadyAuth): Promise<ResponsesStream> {
   call.attempts++
-  const secrets = secretsOf(ready)
-  const link = linkToCaller(call.signal)
+  const current: Attempt = { ready, secrets: secretsOf(ready), link: linkToCaller(call.signal) }
+  const { link } = current
   let opened: OpenedStream
   try {
-    opened = await openStream(ctx, call, ready, link)
+    opened = await openStream(ctx, call, current)
   } catch (error) {
     link.detach()
     throw error
@@ -147,7 +155,7 @@ async function attempt(ctx: ClientContext, call: ResponsesCall, ready: ReadyAuth
     sessionId: call.sessionId,
     requestId: call.requestId,
     nowMs: ctx.clock,
-    secrets,
+    secrets: current.secrets,
     signal: link.signal,
     mapError: opened.mapError,
     onEnd: (info) => {
@@ -158,21 +166,16 @@ async function attempt(ctx: ClientContext, call: ResponsesCall, ready: ReadyAuth
 }
 
 /** Send the request, turn an error status into its error, then read up to the first content event. */
-async function openStream(
-  ctx: ClientContext,
-  call: ResponsesCall,
-  ready: ReadyAuth,
-  link: AttemptLink,
-): Promise<OpenedStream> {
+async function openStream(ctx: ClientContext, call: ResponsesCall, current: Attempt): Promise<OpenedStream> {
   const { signal } = call
   let response: BackendResponse
   try {
     response = await sendBackend(ctx, {
       method: 'POST',
       url: call.url,
-      headers: responsesHeaders(ctx, call, ready),
+      headers: responsesHeaders(ctx, call, current.ready),
       body: call.json as string, // set until the call settles
-      signal: link.signal,
+      signal: current.link.signal,
       attempt: call.attempts,
       requestId: call.requestId,
       sessionId: call.sessionId,
@@ -192,7 +195,7 @@ async function openStream(
       headers: response.headers,
       text,
       nowMs: ctx.clock(),
-      secrets: secretsOf(ready),
+      secrets: current.secrets,
       what: 'Upstream request',
     })
   }
@@ -200,7 +203,7 @@ async function openStream(
     idleError(ctx.settings.streamIdleTimeoutMs),
   )
   const mapError = pumpErrorMapper(pump, signal)
-  const buffered = await readUntilContent(ctx, { pump, mapError, secrets: secretsOf(ready) })
+  const buffered = await readUntilContent(ctx, { pump, mapError, secrets: current.secrets })
   return { response, pump, buffered, mapError }
 }
 
