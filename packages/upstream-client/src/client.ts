@@ -1,5 +1,13 @@
 // The composition root of the upstream client: options → one ClientContext → the modules in
-// `_internal/client/` (responses call, models cache, usage call, credentials), each taking the context.
+// `_internal/client/`, each a set of functions taking the context first:
+//   settings.ts     options → validated ClientSettings (identity: one client version for every call)
+//   context.ts      ClientContext (settings, dispatcher, credentials, clock, sleep, random, hooks, closed)
+//   credentials.ts  CredentialSource (ready / recover per request) over the TokenManager; status; revoke
+//   transport.ts    one backend request with the request/response hooks; the authenticated GET (401 rule)
+//   retries.ts      the retry loop before the first content event
+//   responses.ts    POST /responses: attempts, the 401 retry, reading up to the first content event
+//   models.ts       GET /models behind the ModelsCache
+//   usage.ts        GET /wham/usage with its fallback
 import type { ClientContext } from './_internal/client/context'
 import { createCredentialSource, loginStatus, revokeLogin } from './_internal/client/credentials'
 import { ModelsCache } from './_internal/client/models'
