@@ -1,5 +1,6 @@
 import type { FileInlinerError } from '../../errors'
-import { detectKind, typeForFilename } from '../../detect'
+import { detectKind } from '../../detect'
+import { typeForFilename } from '../media-types'
 import { DEFAULT_FILENAME, normaliseMediaType, sanitizeLabel } from '../text'
 import { detailOf, imagePart, type Json, textPart, unprocessable, unsupported } from './parts'
 

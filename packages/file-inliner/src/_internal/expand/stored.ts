@@ -1,6 +1,6 @@
 import { FileInlinerError, isFileInlinerError } from '../../errors'
-import { isTextLikeType, isVerifiableImageType, sniffImageType } from '../../detect'
 import type { FileObject, FileStore } from '../../types'
+import { isTextLikeType, isVerifiableImageType, sniffImageType } from '../media-types'
 import {
   detailOf,
   imagePart,
