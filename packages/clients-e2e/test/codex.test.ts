@@ -143,3 +143,32 @@ it('continues a thread with codex exec resume --last', async () => {
   expect(texts(assistant)).toEqual(['first-answer'])
   expect(texts(history.at(-1))).toEqual(['And now?'])
 })
+
+it('runs a Responses Lite turn (gpt-5.6-sol): the additional_tools item reaches the upstream untouched', async () => {
+  const s = await stack()
+  s.emu.script({ kind: 'reply', output: { text: 'sol-answer' } })
+
+  const run = await runCodexExec({
+    relayUrl: s.url,
+    token: s.token,
+    prompt: 'Say hello',
+    model: 'gpt-5.6-sol',
+    proxyUrl: s.outside.url,
+  })
+  cleanups.push(run.cleanup)
+
+  expect(run.exitCode, run.stderr).toBe(0)
+  expect(run.stdout.trim()).toBe('sol-answer')
+
+  const [sent] = responsesCalls(s)
+  const first = inputOf(sent)[0] as Item & { tools?: unknown }
+  expect(first.type).toBe('additional_tools')
+  expect((sent?.body as { tools?: unknown } | undefined)?.tools).toBeUndefined()
+
+  const upstream = s.emu.requests.filter((r) => r.route === 'responses')
+  expect(upstream).toHaveLength(1)
+  const upstreamBody = upstream[0]?.body as { input?: Array<Item & { tools?: unknown }> } | undefined
+  const upstreamFirst = upstreamBody?.input?.[0]
+  expect(upstreamFirst?.type).toBe('additional_tools')
+  expect(upstreamFirst?.tools).toEqual(first.tools)
+})
