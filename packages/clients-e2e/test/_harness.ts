@@ -449,7 +449,7 @@ export interface CodexExecOptions {
   prompt: string
   /** @default 'gpt-5.5' */
   model?: string
-  /** Arguments after `exec` and before the prompt (e.g. `['resume', '--last']` goes first: see `subcommand`). */
+  /** Extra options before the prompt (e.g. `['-c', 'model_reasoning_effort="high"']`); for `resume` use `subcommand`. */
   extraArgs?: string[]
   /** Words between `exec` and the options, e.g. `['resume', '--last']`. @default [] */
   subcommand?: string[]
