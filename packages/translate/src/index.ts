@@ -17,6 +17,9 @@ export { toChatCompletion, toChatUsage, toTextCompletion } from './non-stream'
 export { isTranslateError, TranslateError } from './errors'
 export type { TranslateErrorCode } from './errors'
 
+// Upstream error vocabulary
+export { UPSTREAM_CLIENT_CODES, UPSTREAM_QUOTA_CODES, UPSTREAM_USAGE_LIMIT_CODES } from './upstream-codes'
+
 // Types
 export type {
   Adaptation,

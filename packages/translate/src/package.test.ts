@@ -6,6 +6,9 @@ describe('@airelays/translate exports', () => {
     expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
       [
         "TranslateError",
+        "UPSTREAM_CLIENT_CODES",
+        "UPSTREAM_QUOTA_CODES",
+        "UPSTREAM_USAGE_LIMIT_CODES",
         "aggregateResponse",
         "chatChunks",
         "chatStreamTranslator",
