@@ -1,21 +1,7 @@
-import type { ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
+import type { FrameWriter, StreamOutcome } from './frame-writer'
 
-/** How an SSE response ended. */
-export type StreamOutcome = 'completed' | 'failed' | 'client_disconnected' | 'terminated'
-
-/**
- * Turns upstream events into SSE frames, synchronously. Each method appends complete frames
- * (`data: …\n\n`) to `out`; `push` returns the outcome when its event ended the stream.
- */
-export interface FrameTranslator<E> {
-  /** Frames for one upstream event; the outcome when this event ended the stream, else `null`. */
-  push(event: E, out: string[]): StreamOutcome | null
-  /** Frames for a failure thrown by the upstream stream (the stream ends with the outcome). */
-  fail(error: unknown, out: string[]): StreamOutcome
-  /** Frames when the upstream stream ended by itself (the stream ends with the outcome). */
-  end(out: string[]): StreamOutcome
-}
+export type { StreamOutcome }
 
 /** The upstream side of a stream: events to iterate, and a way to stop them. */
 export interface EventSource<E> extends AsyncIterable<E> {
@@ -37,10 +23,8 @@ export interface SseSink {
 export interface SseStreamOptions<E> {
   /** The upstream events. Iterated once; cancelled when the stream ends early or cleanly. */
   events: EventSource<E>
-  /** Turns each event into frames. */
-  translator: FrameTranslator<E>
-  /** The in-band error frame written when the relay ends the stream itself (shutdown, bug). */
-  errorFrame: (error: unknown) => string
+  /** Turns each event into frames (and writes the in-band error frame when the relay ends the stream). */
+  writer: FrameWriter<E>
   /** Write `: keep-alive` after this many idle milliseconds (0 disables it). */
   keepAliveMs: number
   /** Called with each upstream event before it is translated (observation, logging), optional. */
@@ -62,7 +46,6 @@ export interface SseStream {
 }
 
 const KEEP_ALIVE = ': keep-alive\n\n'
-const encoder = new TextEncoder()
 
 /** A macrotask boundary: lets Node flush what was written (it uncorks the socket on the next tick). */
 function nextTurn(): Promise<void> {
@@ -151,16 +134,16 @@ export function startSseStream<E>(
         step = await iterator.next()
       } catch (error) {
         if (finished) return
-        close(opts.translator.fail(error, out), out)
+        close(opts.writer.fail(error, out), out)
         return
       }
       if (finished) return
       if (step.done) {
-        close(opts.translator.end(out), out)
+        close(opts.writer.end(out), out)
         return
       }
       opts.onEvent?.(step.value)
-      const outcome = opts.translator.push(step.value, out)
+      const outcome = opts.writer.push(step.value, out)
       if (outcome !== null) {
         close(outcome, out)
         opts.events.cancel()
@@ -182,7 +165,7 @@ export function startSseStream<E>(
   const abortWith = (outcome: 'failed' | 'terminated', error: unknown): void => {
     if (finished) return
     try {
-      sink.write(opts.errorFrame(error))
+      sink.write(opts.writer.abortFrame(error))
       sink.end()
     } catch {
       // the client is already gone
@@ -197,123 +180,3 @@ export function startSseStream<E>(
 
   return { done, terminate: (error) => abortWith('terminated', error) }
 }
-
-/** Promises waiting for a sink to take more, all released at once. */
-function waitList(): { wait: () => Promise<void>; wake: () => void } {
-  let waiters: (() => void)[] = []
-  return {
-    wait: () => new Promise((resolve) => waiters.push(resolve)),
-    wake: () => {
-      const pending = waiters
-      waiters = []
-      for (const resolve of pending) resolve()
-    },
-  }
-}
-
-/**
- * A sink writing straight to Node's `ServerResponse` (strings, no per-frame copies; frames written
- * in the same turn leave in one `writev`). The response head must already be set with `writeHead`.
- */
-export function nodeSink(res: ServerResponse): (onGone: (reason?: unknown) => void) => SseSink {
-  return (onGone) => {
-    let ended = false
-    const { wait, wake } = waitList()
-    if (res.destroyed) {
-      // The client left while the upstream call was being made: its `close` has already fired.
-      queueMicrotask(() => onGone())
-    } else {
-      res.on('drain', wake)
-      res.once('close', () => {
-        res.off('drain', wake)
-        wake()
-        if (!res.writableFinished) onGone()
-      })
-    }
-    return {
-      write(text) {
-        if (ended || res.destroyed) return true
-        return res.write(text)
-      },
-      ready() {
-        if (ended || res.destroyed || !res.writableNeedDrain) return Promise.resolve()
-        return wait()
-      },
-      end() {
-        if (ended) return
-        ended = true
-        if (!res.destroyed) res.end()
-      },
-    }
-  }
-}
-
-/**
- * A sink that is a WHATWG `ReadableStream` (for `app.fetch` and mounted apps): one encoded chunk
- * per write, more only once the reader took the previous one.
- */
-export function webSink(): {
-  stream: ReadableStream<Uint8Array>
-  sink: (onGone: (reason?: unknown) => void) => SseSink
-} {
-  let controller: ReadableStreamDefaultController<Uint8Array> | null = null
-  let closed = false
-  const { wait, wake } = waitList()
-  let gone: ((reason?: unknown) => void) | null = null
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      start(c) {
-        controller = c
-      },
-      pull() {
-        wake()
-      },
-      cancel(reason) {
-        closed = true
-        wake()
-        gone?.(reason)
-      },
-    },
-    { highWaterMark: 1 },
-  )
-  return {
-    stream,
-    sink: (onGone) => {
-      gone = onGone
-      return {
-        write(text) {
-          if (closed || !controller) return true
-          controller.enqueue(encoder.encode(text))
-          return (controller.desiredSize ?? 0) > 0
-        },
-        ready() {
-          if (closed || !controller || (controller.desiredSize ?? 0) > 0) return Promise.resolve()
-          return wait()
-        },
-        end() {
-          if (closed) return
-          closed = true
-          wake()
-          try {
-            controller?.close()
-          } catch {
-            // cancelled meanwhile
-          }
-        },
-      }
-    },
-  }
-}
-
-/** `data: <json>\n\n`. */
-export function dataFrame(payload: unknown): string {
-  return `data: ${JSON.stringify(payload)}\n\n`
-}
-
-/** `event: <name>\ndata: <json>\n\n`. */
-export function eventFrame(name: string, payload: unknown): string {
-  return `event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`
-}
-
-/** The terminal `[DONE]` frame of Chat Completions / Completions streams. */
-export const DONE_FRAME = 'data: [DONE]\n\n'
