@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks'
 import { createAuthStore, credentialStoreFor, tokenFingerprint } from '@airelays/auth-store'
 import type { ResolvedConfig } from '@airelays/config'
 import { createFileStore, type FileStore } from '@airelays/file-inliner'
@@ -86,7 +85,6 @@ function buildLogging(
     inline: options.relayToken ?? config.security.bearer_token ?? null,
     inlineSource: options.relayToken ? 'memory' : 'env',
     file: config.security.bearer_token_file,
-    now: () => performance.now(),
     onToken: (token) => secrets.add(token),
     onError: (error) =>
       logger.warn(

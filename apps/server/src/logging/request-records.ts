@@ -1,4 +1,4 @@
-import { BodySnapshot, type BodySummary } from './body-snapshot'
+import { BodySnapshot, type BodySummary } from './traffic-log'
 import { redactQuery, type SecretSet } from './redact'
 
 /** What the records of a request need to know about it. */

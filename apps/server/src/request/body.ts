@@ -3,7 +3,7 @@ import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web'
 import type { H3Event } from 'h3'
 import { bodyTooLarge, clientClosed, invalidBody, invalidJson } from '../errors/factories'
 import type { RelayError } from '../errors/relay-error'
-import { BodySnapshot, BodySummary } from '../logging/body-snapshot'
+import { BodySnapshot, BodySummary } from '../logging/traffic-log'
 import type { RelayRequest } from './relay-request'
 
 /** How much of a refused body is still read (and dropped) after the answer, before the socket is cut. */

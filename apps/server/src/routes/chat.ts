@@ -2,7 +2,7 @@ import { toChatCompletion, translateChatRequest } from '@airelays/translate'
 import { createGeneration, type GenerateOptions } from '../generation/pipeline'
 import type { WireFormat } from '../generation/wire-format'
 import type { RelayRuntime } from '../runtime'
-import { chatFrames } from '../streaming/chat-frames'
+import { chatFrames } from '../streaming/chunk-frames'
 import type { RelayHandler } from './handler'
 
 /** Chat Completions on the Responses backend. */

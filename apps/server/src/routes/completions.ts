@@ -2,7 +2,7 @@ import { toTextCompletion, translateCompletionRequest } from '@airelays/translat
 import { createGeneration } from '../generation/pipeline'
 import type { WireFormat } from '../generation/wire-format'
 import type { RelayRuntime } from '../runtime'
-import { completionsFrames } from '../streaming/completions-frames'
+import { completionsFrames } from '../streaming/chunk-frames'
 import type { RelayHandler } from './handler'
 
 /** The legacy Completions API on the Responses backend (it has no tools, so `/no-tools` changes nothing). */

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream'
 import { getQuery, getRouterParam } from 'h3'
 import { localRoutesDisabled } from '../errors/factories'
-import { BodySummary } from '../logging/body-snapshot'
+import { BodySummary } from '../logging/traffic-log'
 import { firstString, receiveUpload } from '../request/multipart'
 import type { RelayRequest } from '../request/relay-request'
 import type { RelayRuntime } from '../runtime'

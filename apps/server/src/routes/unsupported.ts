@@ -1,5 +1,5 @@
 import { unsupportedRoute as unsupported } from '../errors/factories'
-import { BodySnapshot, BodySummary } from '../logging/body-snapshot'
+import { BodySnapshot, BodySummary } from '../logging/traffic-log'
 import type { RelayHandler } from './handler'
 
 /** `POST /v1/embeddings`, `/v1/images/{op}`, `/v1/audio/{op}`, `/v1/realtime/sessions`: always 501 (logged). */

@@ -1,4 +1,10 @@
-import type { StreamItem, StreamTranslator } from '@airelays/translate'
+import {
+  chatStreamTranslator,
+  completionStreamTranslator,
+  type StreamItem,
+  type StreamTranslator,
+  type TranslationContext,
+} from '@airelays/translate'
 import { isUpstreamError, type ResponsesEvent } from '@airelays/upstream-client'
 import {
   DONE_FRAME,
@@ -14,7 +20,7 @@ import {
  * upstream keeps the translator's envelope (the upstream's own code); a failure of the call itself
  * (timeout, connection) gets the relay's envelope, as it would before the stream started.
  */
-export function chunkFrames(
+function chunkFrames(
   translator: StreamTranslator<unknown>,
   ctx: FrameWriterContext,
 ): FrameWriter<ResponsesEvent> {
@@ -40,4 +46,20 @@ export function chunkFrames(
     end: (out) => emit(translator.end(), out) ?? 'failed',
     abortFrame: (error) => ctx.scrub(dataFrame(ctx.envelope(error))),
   }
+}
+
+/** `/v1/chat/completions` streams: `chat.completion.chunk` objects as `data:` frames, then `[DONE]`. */
+export function chatFrames(
+  context: TranslationContext,
+  ctx: FrameWriterContext,
+): FrameWriter<ResponsesEvent> {
+  return chunkFrames(chatStreamTranslator(context) as StreamTranslator<unknown>, ctx)
+}
+
+/** `/v1/completions` streams: `text_completion` chunks as `data:` frames, then `[DONE]`. */
+export function completionsFrames(
+  context: TranslationContext,
+  ctx: FrameWriterContext,
+): FrameWriter<ResponsesEvent> {
+  return chunkFrames(completionStreamTranslator(context) as StreamTranslator<unknown>, ctx)
 }

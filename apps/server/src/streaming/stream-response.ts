@@ -3,8 +3,7 @@ import { inBandEnvelope } from '../errors/to-relay-error'
 import type { RelayRequest } from '../request/relay-request'
 import type { Terminable } from '../request/lifecycle'
 import type { FrameWriter, StreamOutcome } from './frame-writer'
-import { nodeSink, webSink } from './sinks'
-import { type EventSource, type SseStream, startSseStream } from './sse-stream'
+import { type EventSource, nodeSink, type SseStream, startSseStream, webSink } from './sse-stream'
 
 const SSE_HEADERS: Record<string, string> = {
   'content-type': 'text/event-stream',
