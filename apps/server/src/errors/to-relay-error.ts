@@ -242,7 +242,10 @@ function fromUpstream(error: UpstreamError, ctx: FailureContext): RelayError {
         status: 504,
         type: 'upstream_error',
         code: 'upstream_timeout',
-        message: `The upstream did not answer within ${ctx.upstreamTimeoutSeconds ?? 0} seconds.`,
+        message:
+          ctx.upstreamTimeoutSeconds === undefined
+            ? cleanMessage(error.message, 'The upstream did not answer in time.')
+            : `The upstream did not answer within ${ctx.upstreamTimeoutSeconds} seconds.`,
         cause: error,
       })
     case 'aborted':

@@ -1,7 +1,8 @@
 import type { ErrorEnvelope } from '../errors/relay-error'
+import type { RequestOutcome } from '../request/relay-request'
 
-/** How an SSE response ended. */
-export type StreamOutcome = 'completed' | 'failed' | 'client_disconnected' | 'terminated'
+/** How an SSE response ended: the outcome its request finishes with. */
+export type StreamOutcome = RequestOutcome
 
 /**
  * Turns the upstream events of one stream into the SSE frames of one wire format, synchronously.

@@ -2,8 +2,6 @@ import type { ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import type { FrameWriter, StreamOutcome } from './frame-writer'
 
-export type { StreamOutcome }
-
 /** The upstream side of a stream: events to iterate, and a way to stop them. */
 export interface EventSource<E> extends AsyncIterable<E> {
   /** Stop the upstream now (after its terminal event: release the connection). */
