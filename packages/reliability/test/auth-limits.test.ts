@@ -409,7 +409,7 @@ describe('R — rate limits and concurrency', () => {
     expect(extra.headers['retry-after']).toBe('1')
     ac.abort()
     await Promise.all(slow)
-    await eventually(async () => (await get(h, '/v1/models', bearer(h.token))).status === 200, 3000)
+    await eventually(async () => (await get(h, '/v1/models', bearer(h.token))).status === 200, 10_000)
     const status = await get(h, '/v1/relay/status', bearer(h.token))
     const client = (status.body as { security: { client: { active_requests: number } } }).security.client
     expect(client.active_requests).toBe(1)
@@ -467,16 +467,16 @@ describe('R — rate limits and concurrency', () => {
     const aborted = accepted.slice(0, 25)
     const finished = accepted.slice(25)
     for (const x of aborted) x.ac.abort()
-    await eventually(async () => (await active()) === 25, 3000, 20, '25 slots after 25 aborts')
+    await eventually(async () => (await active()) === 25, 10_000, 20, '25 slots after 25 aborts')
     await Promise.all(finished.map((x) => x.res.text()))
-    await eventually(async () => (await active()) === 0, 3000, 20, '0 slots after all ended')
+    await eventually(async () => (await active()) === 0, 10_000, 20, '0 slots after all ended')
     // No leak and no negative count: exactly 50 fit again.
     const again = await open(51)
     const ok = again.filter((r) => r.status === 200)
     expect(ok).toHaveLength(50)
     expect(again.filter((r) => r.status === 429)).toHaveLength(1)
     await Promise.all(again.map((r) => r.body?.cancel().catch(() => {})))
-    await eventually(async () => (await active()) === 0, 3000, 20, '0 slots after cancel')
+    await eventually(async () => (await active()) === 0, 10_000, 20, '0 slots after cancel')
   })
 
   it('R5 limiter memory: 100k distinct clients are tracked within the cap and evicted after max(window, block, 3600) s', () => {

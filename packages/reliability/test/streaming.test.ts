@@ -74,7 +74,7 @@ describe('S — streaming correctness', () => {
       const upstream = await h.emu.waitFor((r) => r.route === 'responses' && r.abortedAt !== undefined, 3000)
       expect((upstream.abortedAt as number) - abortedAt).toBeLessThanOrEqual(1000)
       expect(upstream.completedAt).toBeUndefined()
-      await eventually(async () => (await activeRequests(h)) === 0, 3000, 20, 'active requests back to 0')
+      await eventually(async () => (await activeRequests(h)) === 0, 10_000, 20, 'active requests back to 0')
       const mine = await eventually(async () => {
         const list = await records(h, requestId)
         return list.some((r) => r.phase === 'outbound_response') ? list : null
@@ -110,7 +110,7 @@ describe('S — streaming correctness', () => {
     // Three retries at 0.05 s would all have started by now.
     await sleep(600)
     expect(upstreamCalls(h.emu)).toBe(1)
-    await eventually(async () => (await activeRequests(h)) === 0, 3000)
+    await eventually(async () => (await activeRequests(h)) === 0, 10_000)
     const mine = await eventually(async () => {
       const list = await records(h, 's2-ttft')
       return list.some((r) => r.phase === 'client_disconnected') ? list : null
@@ -170,7 +170,7 @@ describe('S — streaming correctness', () => {
       expect((upstream.abortedAt as number) - abortedAt).toBeLessThanOrEqual(1000)
       await sleep(400)
       expect(upstreamCalls(h.emu)).toBe(1)
-      await eventually(async () => (await activeRequests(h)) === 0, 3000)
+      await eventually(async () => (await activeRequests(h)) === 0, 10_000)
     },
   )
 
@@ -255,7 +255,7 @@ describe('S — streaming correctness', () => {
         }
         return out
       }
-      await eventually(async () => (await leftovers()).length === 0, 1000, 10, 'no partial file left')
+      await eventually(async () => (await leftovers()).length === 0, 10_000, 10, 'no partial file left')
       expect(h.logger.errors).toEqual([])
       const status = await h.status()
       expect(status.storage).toMatchObject({ file_count: 0, total_bytes: 0 })

@@ -153,7 +153,7 @@ describe('U — uploads', () => {
       )
       expect(result.relayBytesRead).toBeLessThanOrEqual(2 * MiB + 64 * 1024)
       expect(result.clientBytesSent).toBeLessThan(64 * MiB)
-      await eventually(async () => (await leftovers(h)).length === 0, 2000)
+      await eventually(async () => (await leftovers(h)).length === 0, 10_000)
       const status = await h.status()
       expect(status.storage).toMatchObject({ file_count: 0, total_bytes: 0 })
       await sleep(200)
@@ -492,7 +492,7 @@ describe('U — uploads', () => {
       )
       await sleep(300)
       socket.destroy()
-      await eventually(async () => (await leftovers(h)).length === 0, 2000, 20, 'temp files removed')
+      await eventually(async () => (await leftovers(h)).length === 0, 10_000, 20, 'temp files removed')
     }
     const status = await h.status()
     expect(status.storage).toMatchObject({ file_count: 0, total_bytes: 0 })
