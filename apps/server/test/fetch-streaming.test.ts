@@ -10,7 +10,8 @@ import {
 } from '@airelays/upstream-client'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createRelayApp } from '../src/index'
-import { eventually, type RelayHarness, startRelay } from './_setup'
+import { eventually } from '@airelays/test-utils'
+import { type RelayHarness, startRelay } from './_setup'
 
 const EVENTS = 400
 /** The answer the emulator streams back, in EVENTS deltas. */

@@ -1,7 +1,8 @@
 import { connect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { serveRelay } from '../src/index'
-import { eventually, type RelayHarness, type RelayHarnessOptions, startRelay } from './_setup'
+import { eventually } from '@airelays/test-utils'
+import { type RelayHarness, type RelayHarnessOptions, startRelay } from './_setup'
 
 let h: RelayHarness | null = null
 afterEach(async () => {

@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { eventually, type RelayHarness, startRelay } from './_setup'
+import { eventually } from '@airelays/test-utils'
+import { type RelayHarness, startRelay } from './_setup'
 
 let h: RelayHarness
 beforeAll(async () => {

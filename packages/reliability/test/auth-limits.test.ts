@@ -9,19 +9,8 @@ import { createRelayApp } from '@airelays/server'
 import { createUpstreamEmulator } from '@airelays/upstream-emulator'
 import { Agent, request } from 'undici'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import {
-  chatBody,
-  closeAll,
-  eventually,
-  fakeClock,
-  isEnvelope,
-  JSON_HEADERS,
-  type RelayHarness,
-  relayConfig,
-  sleep,
-  startRelay,
-  upstreamCalls,
-} from './_harness'
+import { closeAll, eventually, fakeClock, relayConfig, sleep } from '@airelays/test-utils'
+import { chatBody, isEnvelope, JSON_HEADERS, type RelayHarness, startRelay, upstreamCalls } from './_harness'
 
 afterEach(closeAll)
 

@@ -8,19 +8,8 @@ import { join } from 'node:path'
 import { createAuthStore, credentialStoreFor } from '@airelays/auth-store'
 import { createUpstreamClient, type UpstreamClient } from '@airelays/upstream-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import {
-  chatBody,
-  closeAll,
-  eventually,
-  fakeClock,
-  frameData,
-  JSON_HEADERS,
-  type RelayHarness,
-  readSse,
-  sleep,
-  startRelay,
-  upstreamCalls,
-} from './_harness'
+import { closeAll, eventually, fakeClock, frameData, readSse, sleep } from '@airelays/test-utils'
+import { chatBody, JSON_HEADERS, type RelayHarness, startRelay, upstreamCalls } from './_harness'
 import { frame, responseEvents, startRawUpstream, writeChunks } from './_raw-upstream'
 
 const unhandled: unknown[] = []

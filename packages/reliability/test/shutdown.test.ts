@@ -12,7 +12,8 @@ import {
   stopChildren,
   upstream,
 } from './_child-harness'
-import { chatBody, eventually, frameData, readSse, sleep } from './_harness'
+import { eventually, frameData, readSse, sleep } from '@airelays/test-utils'
+import { chatBody } from './_harness'
 
 beforeAll(buildChild, 120_000)
 afterAll(removeChildBuild)

@@ -4,18 +4,8 @@ import { readdir } from 'node:fs/promises'
 import type { Socket } from 'node:net'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  chatBody,
-  closeAll,
-  eventually,
-  frameData,
-  JSON_HEADERS,
-  type RelayHarness,
-  readSse,
-  sleep,
-  startRelay,
-  upstreamCalls,
-} from './_harness'
+import { closeAll, eventually, frameData, readSse, sleep } from '@airelays/test-utils'
+import { chatBody, JSON_HEADERS, type RelayHarness, startRelay, upstreamCalls } from './_harness'
 import { frameRequest, openSocket, rawRequest } from './_raw-http'
 import { frame, responseEvents, startRawUpstream, writeChunks } from './_raw-upstream'
 

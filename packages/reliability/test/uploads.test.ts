@@ -6,16 +6,8 @@ import type { Socket } from 'node:net'
 import { dirname, join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  closeAll,
-  eventually,
-  isEnvelope,
-  JSON_HEADERS,
-  type RelayHarness,
-  sleep,
-  startRelay,
-  walkFiles,
-} from './_harness'
+import { closeAll, eventually, sleep, walkFiles } from '@airelays/test-utils'
+import { isEnvelope, JSON_HEADERS, type RelayHarness, startRelay } from './_harness'
 import { frameRequest, openSocket, parseResponse, rawRequest } from './_raw-http'
 
 afterEach(closeAll)
