@@ -59,7 +59,9 @@ try {
   if (errors.length) throw new Error(errors.map((e) => e.message).join('; '))
   const token = generateRelayToken()
   const app = createRelayApp({ config, relayToken: token, trafficLog: false })
-  const headers = [flip(token, 0), flip(token, token.length - 1)].map((t) => ({ authorization: `Bearer ${t}` }))
+  const headers = [flip(token, 0), flip(token, token.length - 1)].map((t) => ({
+    authorization: `Bearer ${t}`,
+  }))
   const once = async (arm) => {
     const started = process.hrtime.bigint()
     const res = await app.fetch(new Request('http://127.0.0.1/v1/models', { headers: headers[arm] }))
