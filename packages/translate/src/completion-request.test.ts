@@ -96,7 +96,9 @@ describe('translateCompletionRequest', () => {
         stream_options: { include_usage: true },
       }),
     )
-    expect(result.ignoredParameters).toEqual(['temperature', 'max_tokens', 'metadata', 'stop', 'user'])
+    expect(result.ignoredParameters).toEqual(['temperature', 'max_tokens', 'metadata', 'user'])
+    expect(result.request).not.toHaveProperty('stop')
+    expect(result.context.stop).toEqual(['\n'])
     expect(result.context.includeUsage).toBe(true)
   })
 

@@ -167,7 +167,7 @@ describe('toChatCompletion', () => {
           },
         ],
         "created": 1795000000,
-        "id": "resp_0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+        "id": "chatcmpl-0a1b2c3d4e5f60718293a4b5c6d7e8f9",
         "model": "gpt-5.5",
         "object": "chat.completion",
         "usage": {
@@ -297,7 +297,7 @@ describe('toTextCompletion', () => {
           },
         ],
         "created": 1795000000,
-        "id": "resp_0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+        "id": "cmpl-0a1b2c3d4e5f60718293a4b5c6d7e8f9",
         "model": "gpt-5.5",
         "object": "text_completion",
         "usage": {

@@ -265,7 +265,7 @@ describe('normalizeResponsesRequest: backend adaptations', () => {
 })
 
 describe('normalizeResponsesRequest: text.format', () => {
-  it('keeps text, normalises json_schema, rejects json_object and unknown types', () => {
+  it('keeps text, normalises json_schema, maps json_object, rejects unknown types', () => {
     expect(
       ok(
         normalizeResponsesRequest({
@@ -306,17 +306,19 @@ describe('normalizeResponsesRequest: text.format', () => {
         },
       },
     })
+    // JSON mode: a non-strict json_schema format for any object (what the backend takes).
     expect(
-      fail(normalizeResponsesRequest({ model: 'm', input: 'x', text: { format: { type: 'json_object' } } })),
-    ).toMatchInlineSnapshot(`
-      {
-        "code": "unsupported_value",
-        "message": "\`text.format.type=json_object\` is not yet verified against the subscription backend.",
-        "param": "text.format.type",
-        "status": 400,
-        "type": "invalid_request_error",
-      }
-    `)
+      ok(
+        normalizeResponsesRequest({
+          model: 'm',
+          input: 'x',
+          text: { format: { type: 'json_object' }, verbosity: 'low' },
+        }),
+      ).request.text,
+    ).toEqual({
+      format: { type: 'json_schema', name: 'json_object', schema: { type: 'object' }, strict: false },
+      verbosity: 'low',
+    })
     expect(
       fail(normalizeResponsesRequest({ model: 'm', input: 'x', text: { format: { type: 'yaml' } } })).param,
     ).toBe('text.format.type')

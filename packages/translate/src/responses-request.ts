@@ -1,4 +1,4 @@
-import { ordered } from './_internal/common'
+import { jsonObjectFormat, ordered } from './_internal/common'
 import {
   isPositiveCount,
   isUnset,
@@ -129,11 +129,8 @@ function normalizeText(value: unknown): JsonObject | undefined {
     case 'text':
       return text
     case 'json_object':
-      return invalid(
-        '`text.format.type=json_object` is not yet verified against the subscription backend.',
-        'text.format.type',
-        'unsupported_value',
-      )
+      text.format = jsonObjectFormat()
+      return text
     case 'json_schema': {
       if (typeof format.name !== 'string' || format.name.trim() === '') {
         invalid('`text.format.name` must be a non-empty string.', 'text.format.name', 'invalid_value')
@@ -149,7 +146,11 @@ function normalizeText(value: unknown): JsonObject | undefined {
   }
 }
 
-function translate(body: unknown, options: TranslateOptions): TranslationResult {
+/**
+ * The Responses normalisation; throws {@link Invalid} for bad input. Also used by the chat route
+ * for Responses-shaped bodies (Cursor).
+ */
+export function normalizeResponsesBody(body: unknown, options: TranslateOptions): TranslationResult {
   if (!isObject(body)) invalid('Request body must be a JSON object.', null, 'invalid_request')
   const rejected: string[] = []
   if (!isUnset(body.background) && body.background !== false) rejected.push('background')
@@ -279,7 +280,7 @@ function translate(body: unknown, options: TranslateOptions): TranslationResult 
  */
 export function normalizeResponsesRequest(body: unknown, options: TranslateOptions = {}): TranslationResult {
   try {
-    return translate(body, options)
+    return normalizeResponsesBody(body, options)
   } catch (error) {
     if (error instanceof Invalid) return { ok: false, error: toValidationError(error) }
     throw error

@@ -167,6 +167,16 @@ export interface TranslationContext {
   now?: () => number
   /** Source of default ids (the part after `chatcmpl-` / `cmpl-`). @default 24 random hex chars */
   newId?: () => string
+  /**
+   * Stop sequences (chat / completions `stop`), honoured locally on the output text: it ends
+   * before the first match with `finish_reason: "stop"`. @default []
+   */
+  stop?: string[]
+  /**
+   * The prompt-token estimate reported in the usage chunk of a stream that ended at a local stop
+   * match (the upstream's own usage has not arrived then). @default 0
+   */
+  inputTokens?: number
 }
 
 /** A successful request translation. */
