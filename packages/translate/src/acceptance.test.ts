@@ -387,7 +387,6 @@ const RESPONSES_STRIPPED = [
   'top_p',
   'max_output_tokens',
   'metadata',
-  'previous_response_id',
   'prompt_cache_retention',
   'safety_identifier',
   'seed',

@@ -152,7 +152,7 @@ describe('normalizeResponsesRequest: backend adaptations', () => {
     )
   })
 
-  it('strips and reports rejected fields and previous_response_id, passes the rest through', () => {
+  it('strips and reports rejected fields, hands previous_response_id over, passes the rest through', () => {
     const result = ok(
       normalizeResponsesRequest({
         model: 'gpt-5.5',
@@ -177,12 +177,16 @@ describe('normalizeResponsesRequest: backend adaptations', () => {
       'temperature',
       'max_output_tokens',
       'metadata',
-      'previous_response_id',
       'service_tier',
       'stream_options',
       'truncation',
       'user',
     ])
+    expect(result.request).not.toHaveProperty('previous_response_id')
+    expect(result.context.previousResponseId).toBe('resp_1')
+    expect(
+      fail(normalizeResponsesRequest({ model: 'm', input: 'x', previous_response_id: 7 })),
+    ).toMatchObject({ param: 'previous_response_id', code: 'invalid_type' })
     expect(result.request).toMatchInlineSnapshot(`
       {
         "client_metadata": {

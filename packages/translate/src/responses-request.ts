@@ -41,7 +41,6 @@ const STRIPPED: readonly string[] = [
   'logit_bias',
   'max_tool_calls',
   'metadata',
-  'previous_response_id',
   'prompt_cache_retention',
   'safety_identifier',
   'seed',
@@ -52,7 +51,22 @@ const STRIPPED: readonly string[] = [
 ]
 
 /** Removed without a report: their accepted values are what the backend does anyway. */
-const DROPPED_SILENTLY: readonly string[] = ['background', 'top_logprobs', 'conversation', 'store', 'stream']
+const DROPPED_SILENTLY: readonly string[] = [
+  'background',
+  'top_logprobs',
+  'conversation',
+  'store',
+  'stream',
+  // Honoured by the caller (the relay keeps its recent responses): see `context.previousResponseId`.
+  'previous_response_id',
+]
+
+/** Reads `previous_response_id`: a non-empty string, or null / absent. */
+function readPreviousResponseId(value: unknown): string | null {
+  if (value === undefined || value === null) return null
+  if (typeof value === 'string' && value.trim() !== '') return value
+  return invalid('`previous_response_id` must be a non-empty string.', 'previous_response_id', 'invalid_type')
+}
 
 function textOfSystemItem(item: JsonObject, param: string): string {
   const content = item.content
@@ -166,6 +180,7 @@ export function normalizeResponsesBody(body: unknown, options: TranslateOptions)
   }
   checkStore(body)
   const model = readModel(body)
+  const previousResponseId = readPreviousResponseId(body.previous_response_id)
   const items = readInput(body.input)
   const stream = readStream(body)
   const tools = body.tools ?? []
@@ -267,7 +282,14 @@ export function normalizeResponsesBody(body: unknown, options: TranslateOptions)
     adaptations,
     sessionId,
     fileRefs,
-    context: { route: 'responses', model, stream, includeUsage: false, toolNameMap: {} },
+    context: {
+      route: 'responses',
+      model,
+      stream,
+      includeUsage: false,
+      toolNameMap: {},
+      ...(previousResponseId !== null ? { previousResponseId } : {}),
+    },
   }
 }
 
@@ -275,6 +297,8 @@ export function normalizeResponsesBody(body: unknown, options: TranslateOptions)
  * Normalises a `/v1/responses` request body for the Codex backend: `input` forms, `store`,
  * `instructions`, system items, stored-item ids and references, `conversation`,
  * `prompt_cache_key`, rejected fields and `text.format`. Everything else passes through.
+ * `previous_response_id` is removed from the request (the backend stores nothing) and handed to
+ * the caller as `context.previousResponseId`, to expand from responses it kept.
  *
  * Never throws for bad input: a failure comes back as `{ ok: false, error }`.
  */

@@ -177,6 +177,11 @@ export interface TranslationContext {
    * match (the upstream's own usage has not arrived then). @default 0
    */
   inputTokens?: number
+  /**
+   * `previous_response_id` of a Responses request: removed from the upstream request (the backend
+   * stores nothing); the caller expands it from the responses it kept, or answers 404.
+   */
+  previousResponseId?: string
 }
 
 /** A successful request translation. */
