@@ -2,6 +2,7 @@
 // relay keeps its recent responses, expands `previous_response_id` into the input and answers
 // `GET /v1/responses/{id}`; and a stream broken mid-way surfaces the relay's own reason.
 import { createOpenAI } from '@ai-sdk/openai'
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible'
 import { APICallError, generateText, streamText } from 'ai'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -137,8 +138,38 @@ describe('a stream broken mid-way', () => {
     })
     await result.consumeStream()
     expect(errors).toHaveLength(1)
-    const error = errors[0] as { message?: string; name?: string }
-    expect(String(error.message)).not.toMatch(/Type validation failed/)
-    expect(JSON.stringify(error)).toMatch(/upstream|stream/i)
+    // The relay's own in-stream error event, numbered after the last event (the AI SDK validates
+    // `sequence_number`), so the SDK reports the relay's reason instead of "Type validation failed".
+    const error = errors[0] as { message?: string; code?: string; data?: { sequence_number?: unknown } }
+    expect(error.message).toBe('Upstream stream ended before response.completed.')
+    expect(error.code).toBe('incomplete_stream')
+    expect(typeof error.data?.sequence_number).toBe('number')
   })
+
+  it.each(['openai.chat', 'openai-compatible'])(
+    "surfaces the relay's reason on Chat Completions (%s)",
+    async (which) => {
+      const model =
+        which === 'openai.chat'
+          ? createOpenAI({ baseURL: stack.baseURL, apiKey: stack.token }).chat('gpt-5.5')
+          : createOpenAICompatible({
+              name: 'airelays',
+              baseURL: stack.baseURL,
+              apiKey: stack.token,
+            }).chatModel('gpt-5.5')
+      stack.emu.script({ kind: 'cut_mid_stream', afterEvents: 4 })
+      const errors: unknown[] = []
+      const result = streamText({
+        model,
+        prompt: 'Tell me a long story',
+        maxRetries: 0,
+        onError: ({ error }) => {
+          errors.push(error)
+        },
+      })
+      await result.consumeStream()
+      expect(errors).toHaveLength(1)
+      expect(JSON.stringify(errors[0])).toContain('Upstream stream ended before response.completed.')
+    },
+  )
 })
