@@ -3,10 +3,12 @@
  * upstream emulator (a faithful Codex backend) accepts, and every request it rejects names the
  * offending parameter. Uses a real emulator on 127.0.0.1:0; the number of runs is bounded.
  */
-import { createUpstreamEmulator } from '@airelays/upstream-emulator'
+
 import type { IssuedTokens, UpstreamEmulator } from '@airelays/upstream-emulator'
+import { createUpstreamEmulator } from '@airelays/upstream-emulator'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { JsonObject, ResponsesEvent, TranslationSuccess } from './index'
 import {
   aggregateResponse,
   chatChunks,
@@ -17,7 +19,6 @@ import {
   translateChatRequest,
   translateCompletionRequest,
 } from './index'
-import type { JsonObject, ResponsesEvent, TranslationSuccess } from './index'
 
 let emu: UpstreamEmulator
 let tokens: IssuedTokens

@@ -2,8 +2,8 @@
 // custom tools, JSON mode, `stop`.
 
 import { describe, expect, it } from 'vitest'
-import { translateChatRequest, translateCompletionRequest } from './index'
 import type { TranslationResult, TranslationSuccess, ValidationError } from './index'
+import { translateChatRequest, translateCompletionRequest } from './index'
 
 function ok(result: TranslationResult): TranslationSuccess {
   if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.error)}`)

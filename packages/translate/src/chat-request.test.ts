@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import imageInput from './__fixtures__/requests/chat-image-input.json'
 import jsonSchemaRequest from './__fixtures__/requests/chat-json-schema.json'
-import { translateChatRequest } from './index'
 import type { TranslationResult, TranslationSuccess, ValidationError } from './index'
+import { translateChatRequest } from './index'
 
 function ok(result: TranslationResult): TranslationSuccess {
   if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.error)}`)

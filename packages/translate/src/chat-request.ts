@@ -1,14 +1,13 @@
-import { jsonObjectFormat, jsonSchemaFormat, ordered, readReasoning } from './_internal/common'
-import { readStop } from './_internal/stop'
-import { normalizeResponsesBody } from './responses-request'
 import { type ChatHistory, readChatMessages } from './_internal/chat-messages'
+import { jsonObjectFormat, jsonSchemaFormat, ordered, readReasoning } from './_internal/common'
 import {
   ignoredKeys,
-  isUnset,
   isPositiveCount,
+  isUnset,
   orderIgnored,
   rejectUnsupported,
 } from './_internal/parameters'
+import { readStop } from './_internal/stop'
 import {
   type ClientToolChoice,
   type FunctionDefinition,
@@ -37,6 +36,7 @@ import {
   readStream,
   toValidationError,
 } from './_internal/util'
+import { normalizeResponsesBody } from './responses-request'
 import type {
   Adaptation,
   JsonObject,

@@ -1,5 +1,4 @@
 import { ordered, readReasoning } from './_internal/common'
-import { readStop } from './_internal/stop'
 import {
   ignoredKeys,
   isPositiveCount,
@@ -7,6 +6,7 @@ import {
   orderIgnored,
   rejectUnsupported,
 } from './_internal/parameters'
+import { readStop } from './_internal/stop'
 import {
   checkN,
   checkStore,

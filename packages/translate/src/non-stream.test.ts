@@ -11,6 +11,7 @@ import plainText from './__fixtures__/plain-text.json'
 import prematureEnd from './__fixtures__/premature-end.json'
 import reasoningSummary from './__fixtures__/reasoning-summary.json'
 import refusal from './__fixtures__/refusal.json'
+import type { ResponsesEvent, ResponsesObject, TranslationContext } from './index'
 import {
   aggregateResponse,
   isTranslateError,
@@ -19,7 +20,6 @@ import {
   toChatUsage,
   toTextCompletion,
 } from './index'
-import type { ResponsesEvent, ResponsesObject, TranslationContext } from './index'
 
 const context: TranslationContext = {
   route: 'chat',

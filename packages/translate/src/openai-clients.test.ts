@@ -2,13 +2,6 @@
 // calls as `tool_calls`, a role chunk first on tool-only streams.
 
 import { describe, expect, it } from 'vitest'
-import {
-  chatChunks,
-  chatStreamTranslator,
-  completionStreamTranslator,
-  toChatCompletion,
-  toTextCompletion,
-} from './index'
 import type {
   ChatCompletionChunk,
   ResponsesEvent,
@@ -16,6 +9,13 @@ import type {
   StreamItem,
   TextCompletion,
   TranslationContext,
+} from './index'
+import {
+  chatChunks,
+  chatStreamTranslator,
+  completionStreamTranslator,
+  toChatCompletion,
+  toTextCompletion,
 } from './index'
 
 const context = (over: Partial<TranslationContext> = {}): TranslationContext => ({

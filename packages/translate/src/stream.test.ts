@@ -13,7 +13,6 @@ import prematureEnd from './__fixtures__/premature-end.json'
 import reasoningSummary from './__fixtures__/reasoning-summary.json'
 import refusal from './__fixtures__/refusal.json'
 import toolCallDoneOnly from './__fixtures__/tool-call-done-only.json'
-import { chatChunks, chatStreamTranslator, completionChunks, completionStreamTranslator } from './index'
 import type {
   ChatCompletionChunk,
   ResponsesEvent,
@@ -21,6 +20,7 @@ import type {
   TextCompletion,
   TranslationContext,
 } from './index'
+import { chatChunks, chatStreamTranslator, completionChunks, completionStreamTranslator } from './index'
 
 const context = (over: Partial<TranslationContext> = {}): TranslationContext => ({
   route: 'chat',

@@ -1,8 +1,8 @@
 // Chat Completions message content: the readers of one message's parts and tool calls.
 
+import type { FileReference, JsonObject, ResponsesContentPart } from '../types'
 import { isUnset } from './parameters'
 import { cloneJson, invalid, isObject } from './util'
-import type { FileReference, JsonObject, ResponsesContentPart } from '../types'
 
 export function describe(value: unknown): string {
   return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))

@@ -1,6 +1,7 @@
 // Shared by the Messages stream translator and the non-stream converter.
 
 export { StopScanner } from '../_internal/stop'
+
 import { randomHex } from '../_internal/util'
 import type { ResponsesObject, ResponsesUsage } from '../types'
 import type { AnthropicStopReason, AnthropicUsage, MessagesContext } from './types'
