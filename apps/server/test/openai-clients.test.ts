@@ -129,6 +129,22 @@ describe('previous_response_id', () => {
     expect(upstreamBodies()).toHaveLength(0)
   })
 
+  it('does not keep an answer the client asked not to store (store: false, as Codex sends)', async () => {
+    const res = (await (
+      await post('/v1/responses', { model: 'gpt-5.5', input: 'x', store: false })
+    ).json()) as {
+      id: string
+    }
+    expect((await h.fetch(`/v1/responses/${res.id}`)).status).toBe(404)
+    const chained = await post('/v1/responses', {
+      model: 'gpt-5.5',
+      input: 'y',
+      previous_response_id: res.id,
+    })
+    expect(chained.status).toBe(404)
+    await chained.arrayBuffer()
+  })
+
   it('keeps responses in responses.json in the data directory (0600)', async () => {
     const res = (await (await post('/v1/responses', { model: 'gpt-5.5', input: 'hi' })).json()) as {
       id: string

@@ -184,6 +184,8 @@ describe('normalizeResponsesRequest: backend adaptations', () => {
     ])
     expect(result.request).not.toHaveProperty('previous_response_id')
     expect(result.context.previousResponseId).toBe('resp_1')
+    expect(result.context.store).toBeUndefined()
+    expect(ok(normalizeResponsesRequest({ model: 'm', input: 'x', store: false })).context.store).toBe(false)
     expect(
       fail(normalizeResponsesRequest({ model: 'm', input: 'x', previous_response_id: 7 })),
     ).toMatchObject({ param: 'previous_response_id', code: 'invalid_type' })

@@ -289,6 +289,7 @@ export function normalizeResponsesBody(body: unknown, options: TranslateOptions)
       includeUsage: false,
       toolNameMap: {},
       ...(previousResponseId !== null ? { previousResponseId } : {}),
+      ...(body.store === false ? { store: false as const } : {}),
     },
   }
 }

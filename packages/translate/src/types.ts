@@ -182,6 +182,11 @@ export interface TranslationContext {
    * stores nothing); the caller expands it from the responses it kept, or answers 404.
    */
   previousResponseId?: string
+  /**
+   * `false` when a Responses request said `store: false`: like on the OpenAI API, its answer is not
+   * to be kept for a later `previous_response_id`. Absent otherwise.
+   */
+  store?: false
 }
 
 /** A successful request translation. */

@@ -185,8 +185,10 @@ async function recordOutcome(rt: RelayRuntime, req: RelayRequest, sources: Outco
   const model = response.model ?? sources.context.model
   req.note({ id: response.id, model, usage: response.usage ?? null })
   if (response.usage) req.record('outbound_usage', { model, usage: response.usage })
-  if (sources.context.route === 'responses' && typeof response.id === 'string' && response.id !== '') {
-    // Kept so a later `previous_response_id` (or `GET /v1/responses/{id}`) can find it.
+  const keep = sources.context.route === 'responses' && sources.context.store !== false
+  if (keep && typeof response.id === 'string' && response.id !== '') {
+    // Kept so a later `previous_response_id` (or `GET /v1/responses/{id}`) can find it; not with
+    // `store: false` (as on the OpenAI API; Codex sends it and never chains by id).
     const kept = sources.context.previousResponseId
       ? { ...response, previous_response_id: sources.context.previousResponseId }
       : response
