@@ -15,6 +15,7 @@ import { registerRoutes } from './routes'
 import type { RelayRuntime } from './runtime'
 import { ConversationStore } from './stores/conversations'
 import { cachingCredentials, scrubbingCredentials } from './stores/credentials'
+import { ResponseStore } from './stores/responses'
 import { createTokenReader, type TokenReader } from './stores/token-reader'
 import { RELAY_VERSION } from './version'
 
@@ -187,6 +188,7 @@ export function buildRelay(options: RelayOptions, internals: BuildRelayInternals
     upstream,
     files,
     conversations: new ConversationStore(config.paths.data_dir, () => Math.floor(now() / 1000)),
+    responses: new ResponseStore(config.paths.data_dir, () => Math.floor(now() / 1000)),
     lifecycle: new Lifecycle(),
     modelsWaiters,
     requestsTotal: 0,

@@ -7,6 +7,7 @@ import type { TrafficLog } from './logging/traffic-log'
 import type { RelayLogger } from './options'
 import type { Lifecycle } from './request/lifecycle'
 import type { ConversationStore } from './stores/conversations'
+import type { ResponseStore } from './stores/responses'
 import type { TokenReader } from './stores/token-reader'
 
 /** Resolved settings of one relay app. */
@@ -34,6 +35,8 @@ export interface RelayRuntime {
   readonly upstream: UpstreamClient
   readonly files: FileStore
   readonly conversations: ConversationStore
+  /** The relay's recent `/v1/responses` answers (`previous_response_id`, `GET /v1/responses/{id}`). */
+  readonly responses: ResponseStore
   readonly lifecycle: Lifecycle
   /** Ids of logged requests waiting for the models catalog (upstream records are attributed to the first). */
   readonly modelsWaiters: string[]

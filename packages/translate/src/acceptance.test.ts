@@ -3,10 +3,12 @@
  * upstream emulator (a faithful Codex backend) accepts, and every request it rejects names the
  * offending parameter. Uses a real emulator on 127.0.0.1:0; the number of runs is bounded.
  */
-import { createUpstreamEmulator } from '@airelays/upstream-emulator'
+
 import type { IssuedTokens, UpstreamEmulator } from '@airelays/upstream-emulator'
+import { createUpstreamEmulator } from '@airelays/upstream-emulator'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { JsonObject, ResponsesEvent, TranslationSuccess } from './index'
 import {
   aggregateResponse,
   chatChunks,
@@ -17,7 +19,6 @@ import {
   translateChatRequest,
   translateCompletionRequest,
 } from './index'
-import type { JsonObject, ResponsesEvent, TranslationSuccess } from './index'
 
 let emu: UpstreamEmulator
 let tokens: IssuedTokens
@@ -240,10 +241,16 @@ const STRIPPED_PARAMETERS = [
   'prompt_cache_retention',
   'safety_identifier',
   'seed',
-  'stop',
   'user',
   'x_vendor_extension',
 ] as const
+
+/** `stop` as clients send it (honoured locally, never sent upstream). */
+const stopValue: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constant(null),
+  fc.string({ minLength: 1, maxLength: 4 }),
+  fc.array(fc.string({ maxLength: 4 }), { maxLength: 4 }),
+)
 
 /** A function definition and whether the client nests it under `function`. */
 interface ToolSpec {
@@ -277,6 +284,7 @@ const validRequest = fc
     responseFormat: fc.oneof(
       fc.constant(undefined),
       fc.constant({ type: 'text' }),
+      fc.constant({ type: 'json_object' }),
       fc
         .record({ name: nonBlank, strict: fc.option(fc.boolean(), { nil: undefined }), schema: objectSchema })
         .map((js) => ({
@@ -289,6 +297,7 @@ const validRequest = fc
     verbosity: fc.option(fc.constantFrom('low', 'medium', 'high', 'LOW'), { nil: undefined }),
     stripped: fc.uniqueArray(fc.constantFrom(...STRIPPED_PARAMETERS), { maxLength: 6 }),
     strippedValue: fc.jsonValue({ maxDepth: 1 }),
+    stop: fc.option(stopValue, { nil: undefined }),
     honoured: fc.record(
       {
         n: fc.constantFrom(1, null),
@@ -332,6 +341,7 @@ const validRequest = fc
     }
     if (g.verbosity !== undefined) body.verbosity = g.verbosity
     for (const name of g.stripped) body[name] = g.strippedValue
+    if (g.stop !== undefined) body.stop = g.stop
     if (g.serviceTier !== undefined && (g.serviceTier !== 'priority' || g.model.priority))
       body.service_tier = g.serviceTier
     return body
@@ -378,7 +388,6 @@ const RESPONSES_STRIPPED = [
   'top_p',
   'max_output_tokens',
   'metadata',
-  'previous_response_id',
   'prompt_cache_retention',
   'safety_identifier',
   'seed',
@@ -425,12 +434,9 @@ const completionRequest = fc
       fc.constant(undefined),
     ),
     effort: fc.option(fc.nat(5), { nil: undefined }),
-    stripped: fc.uniqueArray(
-      fc.constantFrom('temperature', 'max_tokens', 'stop', 'user', 'metadata', 'seed'),
-      {
-        maxLength: 4,
-      },
-    ),
+    stripped: fc.uniqueArray(fc.constantFrom('temperature', 'max_tokens', 'user', 'metadata', 'seed'), {
+      maxLength: 4,
+    }),
     value: fc.jsonValue({ maxDepth: 1 }),
     includeUsage: fc.boolean(),
   })
@@ -480,10 +486,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     apply: (b: JsonObject) => ({ body: { ...b, modalities: ['text', 'audio'] }, param: 'modalities' }),
   }),
   fc.constant({
-    apply: (b: JsonObject) => ({
-      body: { ...b, response_format: { type: 'json_object' } },
-      param: 'response_format.type',
-    }),
+    apply: (b: JsonObject) => ({ body: { ...b, stop: [1] }, param: 'stop' }),
   }),
   fc.constant({
     apply: (b: JsonObject) => ({
@@ -642,6 +645,15 @@ describe('acceptance against the upstream emulator', () => {
           ].map((t) => ((t.function as JsonObject | undefined)?.name ?? t.name) as string),
         )
         for (const call of calls) expect(clientNames.has(call.function.name)).toBe(true)
+        // `stop` is honoured locally: never sent upstream, no sequence in the text, and the
+        // stream and the non-stream answer carry the same text.
+        expect(result.request).not.toHaveProperty('stop')
+        const content = completion.choices[0]?.message.content ?? ''
+        for (const sequence of result.context.stop ?? []) expect(content.includes(sequence)).toBe(false)
+        const streamed = items
+          .map((item) => (item.kind === 'chunk' ? (item.data.choices[0]?.delta.content ?? '') : ''))
+          .join('')
+        expect(streamed).toBe(content)
       }),
       { numRuns: 150, interruptAfterTimeLimit: 90_000 },
     )

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import imageInput from './__fixtures__/requests/chat-image-input.json'
 import jsonSchemaRequest from './__fixtures__/requests/chat-json-schema.json'
-import { translateChatRequest } from './index'
 import type { TranslationResult, TranslationSuccess, ValidationError } from './index'
+import { translateChatRequest } from './index'
 
 function ok(result: TranslationResult): TranslationSuccess {
   if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.error)}`)
@@ -611,18 +611,15 @@ describe('translateChatRequest: response_format', () => {
     `)
   })
 
-  it('rejects json_object, unknown types and incompatible schemas', () => {
+  it('maps JSON mode (json_object) to a non-strict json_schema format for any object', () => {
     expect(
-      fail(translateChatRequest({ ...base, response_format: { type: 'json_object' } })),
-    ).toMatchInlineSnapshot(`
-      {
-        "code": "unsupported_value",
-        "message": "\`response_format.type=json_object\` is not yet verified against the subscription backend.",
-        "param": "response_format.type",
-        "status": 400,
-        "type": "invalid_request_error",
-      }
-    `)
+      ok(translateChatRequest({ ...base, response_format: { type: 'json_object' } })).request.text,
+    ).toEqual({
+      format: { type: 'json_schema', name: 'json_object', schema: { type: 'object' }, strict: false },
+    })
+  })
+
+  it('rejects unknown types and incompatible schemas', () => {
     expect(fail(translateChatRequest({ ...base, response_format: { type: 'xml' } }))).toMatchInlineSnapshot(`
       {
         "code": "unsupported_value",
@@ -779,11 +776,13 @@ describe('translateChatRequest: stripped parameters', () => {
       'prompt_cache_retention',
       'safety_identifier',
       'seed',
-      'stop',
       'user',
       'x_custom_field',
     ])
     for (const name of result.ignoredParameters) expect(result.request).not.toHaveProperty(name)
+    // `stop` is honoured locally (on the output), so it is neither sent nor reported.
+    expect(result.request).not.toHaveProperty('stop')
+    expect(result.context.stop).toEqual(['\n'])
   })
 
   it('does not report parameters whose value is honoured', () => {

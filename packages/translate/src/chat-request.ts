@@ -1,12 +1,13 @@
-import { jsonSchemaFormat, ordered, readReasoning } from './_internal/common'
 import { type ChatHistory, readChatMessages } from './_internal/chat-messages'
+import { jsonObjectFormat, jsonSchemaFormat, ordered, readReasoning } from './_internal/common'
 import {
   ignoredKeys,
-  isUnset,
   isPositiveCount,
+  isUnset,
   orderIgnored,
   rejectUnsupported,
 } from './_internal/parameters'
+import { readStop } from './_internal/stop'
 import {
   type ClientToolChoice,
   type FunctionDefinition,
@@ -35,6 +36,7 @@ import {
   readStream,
   toValidationError,
 } from './_internal/util'
+import { normalizeResponsesBody } from './responses-request'
 import type {
   Adaptation,
   JsonObject,
@@ -73,6 +75,7 @@ const HANDLED: ReadonlySet<string> = new Set([
   'audio',
   'prediction',
   'web_search_options',
+  'stop',
 ])
 
 function readResponseFormat(value: unknown): ResponsesTextFormat | null {
@@ -82,11 +85,7 @@ function readResponseFormat(value: unknown): ResponsesTextFormat | null {
     case 'text':
       return null
     case 'json_object':
-      return invalid(
-        '`response_format.type=json_object` is not yet verified against the subscription backend.',
-        'response_format.type',
-        'unsupported_value',
-      )
+      return jsonObjectFormat()
     case 'json_schema': {
       const schema = value.json_schema
       if (!isObject(schema)) {
@@ -158,8 +157,8 @@ interface ToolSetup {
 }
 
 interface ToolPlan {
-  tools: ResponsesFunctionTool[]
-  toolChoice: ResponsesToolChoice
+  tools: (ResponsesFunctionTool | JsonObject)[]
+  toolChoice: ResponsesToolChoice | JsonObject
   parallelToolCalls?: boolean
 }
 
@@ -170,6 +169,7 @@ function planTools(body: JsonObject, history: ChatHistory, setup: ToolSetup): To
   const tools = noTools ? [] : flattenTools(definitions, names)
   for (const { item, client } of history.historyCalls) item.name = names.upstream(client)
   const defined = new Set(definitions.map((d) => d.name))
+  const custom = new Set(definitions.filter((d) => d.custom !== undefined).map((d) => d.name))
   let choice: ClientToolChoice | null = readToolChoice(body.tool_choice)
   const legacyChoice = readFunctionCall(body.function_call)
   const choiceParam = choice === null && legacyChoice !== null ? 'function_call' : 'tool_choice'
@@ -179,6 +179,7 @@ function planTools(body: JsonObject, history: ChatHistory, setup: ToolSetup): To
     defined,
     names,
     choiceParam,
+    custom,
   )
   if (tools.length === 0) return { tools, toolChoice }
   const parallel = body.parallel_tool_calls
@@ -214,18 +215,93 @@ function shortenedNames(names: ToolNames): Adaptation[] {
   ]
 }
 
+/** Chat tools as flat Responses tools (a Responses-shaped body may still nest `function`). */
+function flatResponsesTools(value: unknown): unknown {
+  if (!Array.isArray(value)) return value
+  return value.map((tool) => {
+    if (!isObject(tool) || tool.type !== 'function' || !isObject(tool.function)) return tool
+    const { function: fn, ...rest } = tool
+    return { ...rest, ...fn, type: 'function' }
+  })
+}
+
+/** Responses input items must answer earlier calls; a chat `role: "tool"` item has no place there. */
+function checkResponsesShapedInput(input: unknown): void {
+  if (!Array.isArray(input)) return
+  const calls = new Set<string>()
+  input.forEach((item, i) => {
+    if (!isObject(item)) return
+    const param = `input[${i}]`
+    if (item.role === 'tool') {
+      invalid(
+        `\`${param}\` has role "tool", which Responses input does not take; send a \`function_call_output\` item answering an earlier \`function_call\`.`,
+        `${param}.role`,
+        'unsupported_value',
+      )
+    }
+    if (
+      (item.type === 'function_call' || item.type === 'custom_tool_call') &&
+      typeof item.call_id === 'string'
+    )
+      calls.add(item.call_id)
+    if (item.type === 'function_call_output' || item.type === 'custom_tool_call_output') {
+      if (typeof item.call_id !== 'string' || !calls.has(item.call_id)) {
+        invalid(
+          `No tool call found for the tool output with call_id \`${String(item.call_id)}\`; the call must come before it.`,
+          `${param}.call_id`,
+          'invalid_value',
+        )
+      }
+    }
+  })
+}
+
+/**
+ * A Responses-shaped body on the chat route (Cursor): `input` (and flat tools, `custom` ones
+ * included) instead of `messages`. The request is normalised as on `/v1/responses`; the answer
+ * is still a chat completion. `response_format`, `stop` and `stream_options` keep their chat
+ * meaning.
+ */
+function translateResponsesShaped(body: JsonObject, options: TranslateOptions): TranslationResult {
+  checkN(body)
+  checkResponsesShapedInput(body.input)
+  const { response_format: responseFormat, stop, stream_options: _streamOptions, n: _n, ...rest } = body
+  if (rest.tools !== undefined) rest.tools = flatResponsesTools(rest.tools)
+  const includeUsage = readIncludeUsage(body)
+  const stops = readStop(stop)
+  const inner = normalizeResponsesBody(rest, options)
+  if (!inner.ok) return inner
+  const request = inner.request
+  const format = readResponseFormat(responseFormat)
+  if (format !== null && !(isObject(request.text) && request.text.format !== undefined)) {
+    request.text = { ...(isObject(request.text) ? request.text : {}), format }
+  }
+  const context = {
+    ...inner.context,
+    route: 'chat' as const,
+    includeUsage,
+    ...(stops.length > 0 ? { stop: stops } : {}),
+  }
+  return { ...inner, request: ordered(request), context }
+}
+
 function translate(body: unknown, options: TranslateOptions): TranslationResult {
+  if (isObject(body) && body.messages === undefined && body.input !== undefined) {
+    return translateResponsesShaped(body, options)
+  }
   checkBody(body, options)
   const messages = readMessages(body)
   const model = readModel(body)
   const stream = readStream(body)
   const includeUsage = readIncludeUsage(body)
 
+  const stop = readStop(body.stop)
   const definitions = [...readChatTools(body.tools), ...readLegacyFunctions(body.functions)]
   const names = new ToolNames()
   names.reserve(definitions.map((d) => d.name))
+  const customTools = new Set(definitions.filter((d) => d.custom !== undefined).map((d) => d.name))
 
-  const history = readChatMessages(messages, readInstructions(body.instructions))
+  const history = readChatMessages(messages, readInstructions(body.instructions), customTools)
   const plan = planTools(body, history, { definitions, names, noTools: options.noTools === true })
   const request: ResponsesRequest = {
     model,
@@ -261,7 +337,14 @@ function translate(body: unknown, options: TranslateOptions): TranslationResult 
     adaptations: shortenedNames(names),
     sessionId,
     fileRefs: history.fileRefs,
-    context: { route: 'chat', model, stream, includeUsage, toolNameMap: names.reverseMap },
+    context: {
+      route: 'chat',
+      model,
+      stream,
+      includeUsage,
+      toolNameMap: names.reverseMap,
+      ...(stop.length > 0 ? { stop } : {}),
+    },
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { translateCompletionRequest } from './index'
 import type { TranslationResult, TranslationSuccess, ValidationError } from './index'
+import { translateCompletionRequest } from './index'
 
 function ok(result: TranslationResult): TranslationSuccess {
   if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.error)}`)
@@ -96,7 +96,9 @@ describe('translateCompletionRequest', () => {
         stream_options: { include_usage: true },
       }),
     )
-    expect(result.ignoredParameters).toEqual(['temperature', 'max_tokens', 'metadata', 'stop', 'user'])
+    expect(result.ignoredParameters).toEqual(['temperature', 'max_tokens', 'metadata', 'user'])
+    expect(result.request).not.toHaveProperty('stop')
+    expect(result.context.stop).toEqual(['\n'])
     expect(result.context.includeUsage).toBe(true)
   })
 

@@ -6,6 +6,7 @@ import {
   orderIgnored,
   rejectUnsupported,
 } from './_internal/parameters'
+import { readStop } from './_internal/stop'
 import {
   checkN,
   checkStore,
@@ -41,6 +42,7 @@ const HANDLED: ReadonlySet<string> = new Set([
   'best_of',
   'logprobs',
   'suffix',
+  'stop',
 ])
 
 function checkUnsupported(body: JsonObject): void {
@@ -68,6 +70,7 @@ function translate(body: unknown): TranslationResult {
   const prompt = readPrompt(body.prompt)
   const stream = readStream(body)
   const includeUsage = readIncludeUsage(body)
+  const stop = readStop(body.stop)
   const given = readInstructions(body.instructions)
   const instructions = given === null || given.trim() === '' ? '.' : given
   const content: ResponsesContentPart[] = [{ type: 'input_text', text: prompt }]
@@ -104,7 +107,14 @@ function translate(body: unknown): TranslationResult {
     adaptations: [],
     sessionId,
     fileRefs: [],
-    context: { route: 'completions', model, stream, includeUsage, toolNameMap: {} },
+    context: {
+      route: 'completions',
+      model,
+      stream,
+      includeUsage,
+      toolNameMap: {},
+      ...(stop.length > 0 ? { stop } : {}),
+    },
   }
 }
 

@@ -11,6 +11,7 @@ import plainText from './__fixtures__/plain-text.json'
 import prematureEnd from './__fixtures__/premature-end.json'
 import reasoningSummary from './__fixtures__/reasoning-summary.json'
 import refusal from './__fixtures__/refusal.json'
+import type { ResponsesEvent, ResponsesObject, TranslationContext } from './index'
 import {
   aggregateResponse,
   isTranslateError,
@@ -19,7 +20,6 @@ import {
   toChatUsage,
   toTextCompletion,
 } from './index'
-import type { ResponsesEvent, ResponsesObject, TranslationContext } from './index'
 
 const context: TranslationContext = {
   route: 'chat',
@@ -167,7 +167,7 @@ describe('toChatCompletion', () => {
           },
         ],
         "created": 1795000000,
-        "id": "resp_0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+        "id": "chatcmpl-0a1b2c3d4e5f60718293a4b5c6d7e8f9",
         "model": "gpt-5.5",
         "object": "chat.completion",
         "usage": {
@@ -297,7 +297,7 @@ describe('toTextCompletion', () => {
           },
         ],
         "created": 1795000000,
-        "id": "resp_0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+        "id": "cmpl-0a1b2c3d4e5f60718293a4b5c6d7e8f9",
         "model": "gpt-5.5",
         "object": "text_completion",
         "usage": {

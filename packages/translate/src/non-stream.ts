@@ -1,4 +1,6 @@
 import { incompleteFinish, messageTexts, reasoningSummary } from './_internal/events'
+import { firstStop } from './_internal/stop'
+import { clientId } from './_internal/stream-state'
 import { isObject, randomHex } from './_internal/util'
 import type {
   ChatCompletion,
@@ -40,6 +42,8 @@ interface Collected {
   refusal: string | null
   reasoning: string | null
   toolCalls: ChatToolCall[]
+  /** True when the text ended at one of the `stop` sequences. */
+  stopped: boolean
 }
 
 function joinNonEmpty(parts: string[]): string | null {
@@ -50,32 +54,50 @@ function joinNonEmpty(parts: string[]): string | null {
 /**
  * Reads the answer out of a response: message text (every assistant message item, commentary
  * phase included, in output order, separate items joined by a blank line), refusals,
- * reasoning summaries and function calls (names mapped back through `toolNameMap`).
+ * reasoning summaries and function / custom tool calls (names mapped back through
+ * `toolNameMap`). With `stop` sequences the text ends before the first match and the items
+ * after it are dropped, as the stream would.
  */
-function collect(response: ResponsesObject, toolNameMap: Record<string, string>): Collected {
+function collect(response: ResponsesObject, toolNameMap: Record<string, string>, stop: string[]): Collected {
   const texts: string[] = []
   const refusals: string[] = []
   const reasoning: string[] = []
   const toolCalls: ChatToolCall[] = []
+  let stopped = false
   for (const item of Array.isArray(response.output) ? response.output : []) {
     if (!isObject(item)) continue
     if (item.type === 'message') {
       const { text, refusal } = messageTexts(item)
       texts.push(text)
+      if (stop.length > 0) {
+        const joined = joinNonEmpty(texts) ?? ''
+        const found = firstStop(joined, stop)
+        if (found !== null) {
+          texts.length = 0
+          texts.push(joined.slice(0, found.at))
+          stopped = true
+          break
+        }
+      }
       refusals.push(refusal)
     } else if (item.type === 'reasoning') {
       reasoning.push(reasoningSummary(item))
-    } else if (item.type === 'function_call') {
+    } else if (item.type === 'function_call' || item.type === 'custom_tool_call') {
       const name = typeof item.name === 'string' ? item.name : ''
       const callId =
         typeof item.call_id === 'string' ? item.call_id : typeof item.id === 'string' ? item.id : ''
+      const args =
+        item.type === 'function_call'
+          ? typeof item.arguments === 'string'
+            ? item.arguments
+            : '{}'
+          : typeof item.input === 'string'
+            ? item.input
+            : ''
       toolCalls.push({
         id: callId,
         type: 'function',
-        function: {
-          name: toolNameMap[name] ?? name,
-          arguments: typeof item.arguments === 'string' ? item.arguments : '{}',
-        },
+        function: { name: toolNameMap[name] ?? name, arguments: args },
       })
     }
   }
@@ -84,6 +106,7 @@ function collect(response: ResponsesObject, toolNameMap: Record<string, string>)
     refusal: joinNonEmpty(refusals),
     reasoning: joinNonEmpty(reasoning),
     toolCalls,
+    stopped,
   }
 }
 
@@ -93,14 +116,18 @@ function createdOf(response: ResponsesObject, context: TranslationContext): numb
 }
 
 /**
- * A final Responses object -> a `chat.completion`. `finish_reason` is `length` (or
- * `content_filter`) for an incomplete response, else `tool_calls` when the answer calls tools,
- * else `stop`. `reasoning_content` is present only when the upstream sent a reasoning summary.
+ * A final Responses object -> a `chat.completion` with the id `chatcmpl-` + the upstream id
+ * without `resp_`. `finish_reason` is `stop` when the text ended at a `context.stop` sequence
+ * (the text is cut before it), else `length` (or `content_filter`) for an incomplete response,
+ * else `tool_calls` when the answer calls tools (custom tool calls are sent as function calls
+ * with their `input` as `arguments`), else `stop`. `reasoning_content` is present only when the
+ * upstream sent a reasoning summary.
  */
 export function toChatCompletion(response: ResponsesObject, context: TranslationContext): ChatCompletion {
-  const collected = collect(response, context.toolNameMap)
+  const collected = collect(response, context.toolNameMap, context.stop ?? [])
   let finish: ChatFinishReason = collected.toolCalls.length > 0 ? 'tool_calls' : 'stop'
-  if (response.status === 'incomplete') finish = incompleteFinish(response)
+  if (collected.stopped) finish = 'stop'
+  else if (response.status === 'incomplete') finish = incompleteFinish(response)
   const message: ChatCompletion['choices'][number]['message'] = {
     role: 'assistant',
     content: collected.content,
@@ -110,8 +137,8 @@ export function toChatCompletion(response: ResponsesObject, context: Translation
   if (collected.toolCalls.length > 0) message.tool_calls = collected.toolCalls
   return {
     id:
-      typeof response.id === 'string'
-        ? response.id
+      typeof response.id === 'string' && response.id !== ''
+        ? clientId('chatcmpl-', response.id)
         : `chatcmpl-${(context.newId ?? (() => randomHex(24)))()}`,
     object: 'chat.completion',
     created: createdOf(response, context),
@@ -122,14 +149,18 @@ export function toChatCompletion(response: ResponsesObject, context: Translation
 }
 
 /**
- * A final Responses object -> a `text_completion`: the message text (as in
- * {@link toChatCompletion}), `finish_reason` `length` / `content_filter` for an incomplete
- * response, else `stop`.
+ * A final Responses object -> a `text_completion` (id `cmpl-` + the upstream id without
+ * `resp_`): the message text (as in {@link toChatCompletion}, cut at a `context.stop`
+ * sequence), `finish_reason` `length` / `content_filter` for an incomplete response that did not
+ * stop at a sequence, else `stop`.
  */
 export function toTextCompletion(response: ResponsesObject, context: TranslationContext): TextCompletion {
-  const collected = collect(response, context.toolNameMap)
+  const collected = collect(response, context.toolNameMap, context.stop ?? [])
   return {
-    id: typeof response.id === 'string' ? response.id : `cmpl-${(context.newId ?? (() => randomHex(24)))()}`,
+    id:
+      typeof response.id === 'string' && response.id !== ''
+        ? clientId('cmpl-', response.id)
+        : `cmpl-${(context.newId ?? (() => randomHex(24)))()}`,
     object: 'text_completion',
     created: createdOf(response, context),
     model: typeof response.model === 'string' ? response.model : context.model,
@@ -138,7 +169,8 @@ export function toTextCompletion(response: ResponsesObject, context: Translation
         text: collected.content ?? '',
         index: 0,
         logprobs: null,
-        finish_reason: response.status === 'incomplete' ? incompleteFinish(response) : 'stop',
+        finish_reason:
+          response.status === 'incomplete' && !collected.stopped ? incompleteFinish(response) : 'stop',
       },
     ],
     usage: toChatUsage(response.usage),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { normalizeResponsesRequest } from './index'
 import type { TranslationResult, TranslationSuccess, ValidationError } from './index'
+import { normalizeResponsesRequest } from './index'
 
 function ok(result: TranslationResult): TranslationSuccess {
   if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.error)}`)
@@ -152,7 +152,7 @@ describe('normalizeResponsesRequest: backend adaptations', () => {
     )
   })
 
-  it('strips and reports rejected fields and previous_response_id, passes the rest through', () => {
+  it('strips and reports rejected fields, hands previous_response_id over, passes the rest through', () => {
     const result = ok(
       normalizeResponsesRequest({
         model: 'gpt-5.5',
@@ -177,12 +177,18 @@ describe('normalizeResponsesRequest: backend adaptations', () => {
       'temperature',
       'max_output_tokens',
       'metadata',
-      'previous_response_id',
       'service_tier',
       'stream_options',
       'truncation',
       'user',
     ])
+    expect(result.request).not.toHaveProperty('previous_response_id')
+    expect(result.context.previousResponseId).toBe('resp_1')
+    expect(result.context.store).toBeUndefined()
+    expect(ok(normalizeResponsesRequest({ model: 'm', input: 'x', store: false })).context.store).toBe(false)
+    expect(
+      fail(normalizeResponsesRequest({ model: 'm', input: 'x', previous_response_id: 7 })),
+    ).toMatchObject({ param: 'previous_response_id', code: 'invalid_type' })
     expect(result.request).toMatchInlineSnapshot(`
       {
         "client_metadata": {
@@ -265,7 +271,7 @@ describe('normalizeResponsesRequest: backend adaptations', () => {
 })
 
 describe('normalizeResponsesRequest: text.format', () => {
-  it('keeps text, normalises json_schema, rejects json_object and unknown types', () => {
+  it('keeps text, normalises json_schema, maps json_object, rejects unknown types', () => {
     expect(
       ok(
         normalizeResponsesRequest({
@@ -306,17 +312,19 @@ describe('normalizeResponsesRequest: text.format', () => {
         },
       },
     })
+    // JSON mode: a non-strict json_schema format for any object (what the backend takes).
     expect(
-      fail(normalizeResponsesRequest({ model: 'm', input: 'x', text: { format: { type: 'json_object' } } })),
-    ).toMatchInlineSnapshot(`
-      {
-        "code": "unsupported_value",
-        "message": "\`text.format.type=json_object\` is not yet verified against the subscription backend.",
-        "param": "text.format.type",
-        "status": 400,
-        "type": "invalid_request_error",
-      }
-    `)
+      ok(
+        normalizeResponsesRequest({
+          model: 'm',
+          input: 'x',
+          text: { format: { type: 'json_object' }, verbosity: 'low' },
+        }),
+      ).request.text,
+    ).toEqual({
+      format: { type: 'json_schema', name: 'json_object', schema: { type: 'object' }, strict: false },
+      verbosity: 'low',
+    })
     expect(
       fail(normalizeResponsesRequest({ model: 'm', input: 'x', text: { format: { type: 'yaml' } } })).param,
     ).toBe('text.format.type')

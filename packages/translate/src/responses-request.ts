@@ -1,4 +1,4 @@
-import { ordered } from './_internal/common'
+import { jsonObjectFormat, ordered } from './_internal/common'
 import {
   isPositiveCount,
   isUnset,
@@ -41,7 +41,6 @@ const STRIPPED: readonly string[] = [
   'logit_bias',
   'max_tool_calls',
   'metadata',
-  'previous_response_id',
   'prompt_cache_retention',
   'safety_identifier',
   'seed',
@@ -52,7 +51,22 @@ const STRIPPED: readonly string[] = [
 ]
 
 /** Removed without a report: their accepted values are what the backend does anyway. */
-const DROPPED_SILENTLY: readonly string[] = ['background', 'top_logprobs', 'conversation', 'store', 'stream']
+const DROPPED_SILENTLY: readonly string[] = [
+  'background',
+  'top_logprobs',
+  'conversation',
+  'store',
+  'stream',
+  // Honoured by the caller (the relay keeps its recent responses): see `context.previousResponseId`.
+  'previous_response_id',
+]
+
+/** Reads `previous_response_id`: a non-empty string, or null / absent. */
+function readPreviousResponseId(value: unknown): string | null {
+  if (value === undefined || value === null) return null
+  if (typeof value === 'string' && value.trim() !== '') return value
+  return invalid('`previous_response_id` must be a non-empty string.', 'previous_response_id', 'invalid_type')
+}
 
 function textOfSystemItem(item: JsonObject, param: string): string {
   const content = item.content
@@ -129,11 +143,8 @@ function normalizeText(value: unknown): JsonObject | undefined {
     case 'text':
       return text
     case 'json_object':
-      return invalid(
-        '`text.format.type=json_object` is not yet verified against the subscription backend.',
-        'text.format.type',
-        'unsupported_value',
-      )
+      text.format = jsonObjectFormat()
+      return text
     case 'json_schema': {
       if (typeof format.name !== 'string' || format.name.trim() === '') {
         invalid('`text.format.name` must be a non-empty string.', 'text.format.name', 'invalid_value')
@@ -149,7 +160,11 @@ function normalizeText(value: unknown): JsonObject | undefined {
   }
 }
 
-function translate(body: unknown, options: TranslateOptions): TranslationResult {
+/**
+ * The Responses normalisation; throws {@link Invalid} for bad input. Also used by the chat route
+ * for Responses-shaped bodies (Cursor).
+ */
+export function normalizeResponsesBody(body: unknown, options: TranslateOptions): TranslationResult {
   if (!isObject(body)) invalid('Request body must be a JSON object.', null, 'invalid_request')
   const rejected: string[] = []
   if (!isUnset(body.background) && body.background !== false) rejected.push('background')
@@ -165,6 +180,7 @@ function translate(body: unknown, options: TranslateOptions): TranslationResult 
   }
   checkStore(body)
   const model = readModel(body)
+  const previousResponseId = readPreviousResponseId(body.previous_response_id)
   const items = readInput(body.input)
   const stream = readStream(body)
   const tools = body.tools ?? []
@@ -266,7 +282,15 @@ function translate(body: unknown, options: TranslateOptions): TranslationResult 
     adaptations,
     sessionId,
     fileRefs,
-    context: { route: 'responses', model, stream, includeUsage: false, toolNameMap: {} },
+    context: {
+      route: 'responses',
+      model,
+      stream,
+      includeUsage: false,
+      toolNameMap: {},
+      ...(previousResponseId !== null ? { previousResponseId } : {}),
+      ...(body.store === false ? { store: false as const } : {}),
+    },
   }
 }
 
@@ -274,12 +298,14 @@ function translate(body: unknown, options: TranslateOptions): TranslationResult 
  * Normalises a `/v1/responses` request body for the Codex backend: `input` forms, `store`,
  * `instructions`, system items, stored-item ids and references, `conversation`,
  * `prompt_cache_key`, rejected fields and `text.format`. Everything else passes through.
+ * `previous_response_id` is removed from the request (the backend stores nothing) and handed to
+ * the caller as `context.previousResponseId`, to expand from responses it kept.
  *
  * Never throws for bad input: a failure comes back as `{ ok: false, error }`.
  */
 export function normalizeResponsesRequest(body: unknown, options: TranslateOptions = {}): TranslationResult {
   try {
-    return translate(body, options)
+    return normalizeResponsesBody(body, options)
   } catch (error) {
     if (error instanceof Invalid) return { ok: false, error: toValidationError(error) }
     throw error

@@ -13,7 +13,6 @@ import prematureEnd from './__fixtures__/premature-end.json'
 import reasoningSummary from './__fixtures__/reasoning-summary.json'
 import refusal from './__fixtures__/refusal.json'
 import toolCallDoneOnly from './__fixtures__/tool-call-done-only.json'
-import { chatChunks, chatStreamTranslator, completionChunks, completionStreamTranslator } from './index'
 import type {
   ChatCompletionChunk,
   ResponsesEvent,
@@ -21,6 +20,7 @@ import type {
   TextCompletion,
   TranslationContext,
 } from './index'
+import { chatChunks, chatStreamTranslator, completionChunks, completionStreamTranslator } from './index'
 
 const context = (over: Partial<TranslationContext> = {}): TranslationContext => ({
   route: 'chat',
@@ -82,10 +82,10 @@ describe('chatChunks', () => {
     const items = await chat(plainText)
     expect(outline(items)).toMatchInlineSnapshot(`
       [
-        "chunk {"id":"resp_0a1b2c3d4e5f60718293a4b5c6d7e8f9","object":"chat.completion.chunk","created":1795000000,"model":"gpt-5.5","choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"},"logprobs":null,"finish_reason":null}]}",
-        "chunk {"id":"resp_0a1b2c3d4e5f60718293a4b5c6d7e8f9","object":"chat.completion.chunk","created":1795000000,"model":"gpt-5.5","choices":[{"index":0,"delta":{"content":"lo"},"logprobs":null,"finish_reason":null}]}",
-        "chunk {"id":"resp_0a1b2c3d4e5f60718293a4b5c6d7e8f9","object":"chat.completion.chunk","created":1795000000,"model":"gpt-5.5","choices":[{"index":0,"delta":{"content":", world!"},"logprobs":null,"finish_reason":null}]}",
-        "chunk {"id":"resp_0a1b2c3d4e5f60718293a4b5c6d7e8f9","object":"chat.completion.chunk","created":1795000000,"model":"gpt-5.5","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}",
+        "chunk {"id":"chatcmpl-0a1b2c3d4e5f60718293a4b5c6d7e8f9","object":"chat.completion.chunk","created":1795000000,"model":"gpt-5.5","choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"},"logprobs":null,"finish_reason":null}]}",
+        "chunk {"id":"chatcmpl-0a1b2c3d4e5f60718293a4b5c6d7e8f9","object":"chat.completion.chunk","created":1795000000,"model":"gpt-5.5","choices":[{"index":0,"delta":{"content":"lo"},"logprobs":null,"finish_reason":null}]}",
+        "chunk {"id":"chatcmpl-0a1b2c3d4e5f60718293a4b5c6d7e8f9","object":"chat.completion.chunk","created":1795000000,"model":"gpt-5.5","choices":[{"index":0,"delta":{"content":", world!"},"logprobs":null,"finish_reason":null}]}",
+        "chunk {"id":"chatcmpl-0a1b2c3d4e5f60718293a4b5c6d7e8f9","object":"chat.completion.chunk","created":1795000000,"model":"gpt-5.5","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}",
         "done",
       ]
     `)
@@ -131,7 +131,10 @@ describe('chatChunks', () => {
     expect(deltas(items)).toMatchInlineSnapshot(`
       [
         {
+          "content": "",
           "role": "assistant",
+        },
+        {
           "tool_calls": [
             {
               "function": {
@@ -225,8 +228,9 @@ describe('chatChunks', () => {
   it('sends a tool call whole when it appears only at output_item.done', async () => {
     const items = await chat(toolCallDoneOnly)
     expect(deltas(items)).toEqual([
+      // A tool-only stream opens with a role chunk of its own.
+      { role: 'assistant', content: '' },
       {
-        role: 'assistant',
         tool_calls: [
           {
             index: 0,
@@ -290,7 +294,7 @@ describe('chatChunks', () => {
         "data": {
           "choices": [],
           "created": 1795000000,
-          "id": "resp_re4soning0000000000000000000001",
+          "id": "chatcmpl-re4soning0000000000000000000001",
           "model": "gpt-5.5",
           "object": "chat.completion.chunk",
           "usage": {
@@ -326,7 +330,7 @@ describe('chatChunks', () => {
     const usage = await chat(inStreamError)
     expect(outline(usage)).toMatchInlineSnapshot(`
       [
-        "chunk {"id":"resp_instreamerr000000000000000001","object":"chat.completion.chunk","created":1795000000,"model":"gpt-5.5","choices":[{"index":0,"delta":{"role":"assistant","content":"Partial"},"logprobs":null,"finish_reason":null}]}",
+        "chunk {"id":"chatcmpl-instreamerr000000000000000001","object":"chat.completion.chunk","created":1795000000,"model":"gpt-5.5","choices":[{"index":0,"delta":{"role":"assistant","content":"Partial"},"logprobs":null,"finish_reason":null}]}",
         "error {"error":{"message":"The usage limit has been reached","type":"usage_limit_reached","param":null,"code":"usage_limit_reached"}}",
       ]
     `)
@@ -461,10 +465,10 @@ describe('completionChunks', () => {
     const items = await completions(plainText)
     expect(outline(items)).toMatchInlineSnapshot(`
       [
-        "chunk {"id":"resp_0a1b2c3d4e5f60718293a4b5c6d7e8f9","object":"text_completion","created":1795000000,"model":"gpt-5.5","choices":[{"text":"Hel","index":0,"logprobs":null,"finish_reason":null}]}",
-        "chunk {"id":"resp_0a1b2c3d4e5f60718293a4b5c6d7e8f9","object":"text_completion","created":1795000000,"model":"gpt-5.5","choices":[{"text":"lo","index":0,"logprobs":null,"finish_reason":null}]}",
-        "chunk {"id":"resp_0a1b2c3d4e5f60718293a4b5c6d7e8f9","object":"text_completion","created":1795000000,"model":"gpt-5.5","choices":[{"text":", world!","index":0,"logprobs":null,"finish_reason":null}]}",
-        "chunk {"id":"resp_0a1b2c3d4e5f60718293a4b5c6d7e8f9","object":"text_completion","created":1795000000,"model":"gpt-5.5","choices":[{"text":"","index":0,"logprobs":null,"finish_reason":"stop"}]}",
+        "chunk {"id":"cmpl-0a1b2c3d4e5f60718293a4b5c6d7e8f9","object":"text_completion","created":1795000000,"model":"gpt-5.5","choices":[{"text":"Hel","index":0,"logprobs":null,"finish_reason":null}]}",
+        "chunk {"id":"cmpl-0a1b2c3d4e5f60718293a4b5c6d7e8f9","object":"text_completion","created":1795000000,"model":"gpt-5.5","choices":[{"text":"lo","index":0,"logprobs":null,"finish_reason":null}]}",
+        "chunk {"id":"cmpl-0a1b2c3d4e5f60718293a4b5c6d7e8f9","object":"text_completion","created":1795000000,"model":"gpt-5.5","choices":[{"text":", world!","index":0,"logprobs":null,"finish_reason":null}]}",
+        "chunk {"id":"cmpl-0a1b2c3d4e5f60718293a4b5c6d7e8f9","object":"text_completion","created":1795000000,"model":"gpt-5.5","choices":[{"text":"","index":0,"logprobs":null,"finish_reason":"stop"}]}",
         "done",
       ]
     `)

@@ -7,6 +7,7 @@ import {
   responseOf,
   upstreamErrorOf,
 } from './_internal/events'
+import { StopScanner } from './_internal/stop'
 import { StreamIdentity, TurnText } from './_internal/stream-state'
 import { isObject } from './_internal/util'
 import { toChatUsage } from './non-stream'
@@ -74,6 +75,12 @@ export interface StreamTranslator<T> {
   end(): StreamItem<T>[]
   /** True once a `done` or `error` item was returned: nothing more will be sent. */
   readonly finished: boolean
+  /**
+   * The stop sequence (`context.stop`) the output text ended at, else null. When set, the
+   * translator already returned its final chunk and `done` while the upstream response is still
+   * running: abort the upstream request.
+   */
+  readonly stopSequence: string | null
 }
 
 const NOTHING: never[] = []
@@ -84,14 +91,18 @@ type IncompleteReason = ReturnType<typeof incompleteFinish>
 /** The terminal and failure rules shared by the chat and text-completion translators. */
 abstract class BaseTranslator<T> implements StreamTranslator<T> {
   finished = false
+  stopSequence: string | null = null
   protected readonly identity: StreamIdentity
   protected readonly text: TurnText = new TurnText()
+  readonly #scanner: StopScanner
+  #sentChars = 0
 
   constructor(
     protected readonly context: TranslationContext,
     prefix: string,
   ) {
     this.identity = new StreamIdentity(context, prefix)
+    this.#scanner = new StopScanner(context.stop ?? [])
   }
 
   push(event: ResponsesEvent): StreamItem<T>[] {
@@ -104,9 +115,17 @@ abstract class BaseTranslator<T> implements StreamTranslator<T> {
     }
     const out: StreamItem<T>[] = []
     this.translate(event, out)
-    if (event.type === 'response.completed' || event.type === 'response.incomplete') {
+    if (this.stopSequence !== null) {
+      out.push(this.finalChunk(null, true))
+      if (this.context.includeUsage) out.push({ kind: 'chunk', data: this.usageChunk(this.#estimate()) })
+      out.push({ kind: 'done' })
+      this.finished = true
+    } else if (event.type === 'response.completed' || event.type === 'response.incomplete') {
       const response = responseOf(event)
-      out.push(this.finalChunk(event.type === 'response.incomplete' ? incompleteFinish(response) : null))
+      this.flushContent(out)
+      out.push(
+        this.finalChunk(event.type === 'response.incomplete' ? incompleteFinish(response) : null, false),
+      )
       if (this.context.includeUsage) out.push({ kind: 'chunk', data: this.usageChunk(response?.usage) })
       out.push({ kind: 'done' })
       this.finished = true
@@ -131,12 +150,54 @@ abstract class BaseTranslator<T> implements StreamTranslator<T> {
     return [{ kind: 'error', data: { error: incompleteEnvelope() } }]
   }
 
+  /**
+   * Sends answer text through the stop scanner: what cannot start a stop sequence goes out now,
+   * a match ends the output (`stopSequence` is set; nothing after it is sent).
+   */
+  protected sendContent(piece: string, out: StreamItem<T>[]): void {
+    const { text, match } = this.#scanner.push(piece)
+    if (text !== '') {
+      this.#sentChars += text.length
+      out.push(this.contentChunk(text))
+    }
+    if (match !== null) this.stopSequence = match
+  }
+
+  /** Sends the text held back by the stop scanner (before another kind of chunk, and at the end). */
+  protected flushContent(out: StreamItem<T>[]): void {
+    const held = this.#scanner.flush()
+    if (held === '') return
+    this.#sentChars += held.length
+    out.push(this.contentChunk(held))
+  }
+
+  /** Usage after a local stop match: the prompt estimate and a quarter of the characters sent. */
+  #estimate(): ResponsesUsage {
+    const input = Math.max(0, Math.floor(this.context.inputTokens ?? 0))
+    const output = Math.ceil(this.#sentChars / 4)
+    return { input_tokens: input, output_tokens: output, total_tokens: input + output }
+  }
+
   /** The chunks of a non-terminal (or the text of a terminal) event. */
   protected abstract translate(event: ResponsesEvent, out: StreamItem<T>[]): void
-  /** The one chunk with a finish reason; `incomplete` is the reason of `response.incomplete`. */
-  protected abstract finalChunk(incomplete: IncompleteReason | null): StreamItem<T>
+  /** One chunk of answer text. */
+  protected abstract contentChunk(text: string): StreamItem<T>
+  /**
+   * The one chunk with a finish reason; `incomplete` is the reason of `response.incomplete`,
+   * `stopped` is true when the text ended at a stop sequence.
+   */
+  protected abstract finalChunk(incomplete: IncompleteReason | null, stopped: boolean): StreamItem<T>
   /** The usage chunk (`choices: []`) sent with `context.includeUsage`. */
   protected abstract usageChunk(usage: ResponsesUsage | null | undefined): T
+}
+
+/** Output item types that become chat `tool_calls`. */
+const CALL_ITEMS: ReadonlySet<unknown> = new Set(['function_call', 'custom_tool_call'])
+
+/** The argument text of a call item: `arguments` (function) or `input` (custom tool). */
+function callText(item: Record<string, unknown>): string {
+  if (typeof item.arguments === 'string') return item.arguments
+  return typeof item.input === 'string' ? item.input : ''
 }
 
 class ChatTranslator extends BaseTranslator<ChatCompletionChunk> {
@@ -163,66 +224,85 @@ class ChatTranslator extends BaseTranslator<ChatCompletionChunk> {
     return { kind: 'chunk', data }
   }
 
-  #toolChunk(call: ChatToolCallDelta): StreamItem<ChatCompletionChunk> {
-    return this.#chunk({ tool_calls: [call] })
+  protected contentChunk(text: string): StreamItem<ChatCompletionChunk> {
+    return this.#chunk({ content: text })
   }
 
-  #announce(call: Call, item: Record<string, unknown>, args: string): StreamItem<ChatCompletionChunk> {
+  #toolChunk(call: ChatToolCallDelta, out: StreamItem<ChatCompletionChunk>[]): void {
+    this.flushContent(out)
+    // A stream whose first output is a tool call still opens with its own role chunk.
+    if (!this.#roleSent) out.push(this.#chunk({ content: '' }))
+    out.push(this.#chunk({ tool_calls: [call] }))
+  }
+
+  #announce(
+    call: Call,
+    item: Record<string, unknown>,
+    args: string,
+    out: StreamItem<ChatCompletionChunk>[],
+  ): void {
     const name = typeof item.name === 'string' ? item.name : ''
-    return this.#toolChunk({
-      index: call.index,
-      id: typeof item.call_id === 'string' ? item.call_id : String(item.id ?? ''),
-      type: 'function',
-      function: { name: this.context.toolNameMap[name] ?? name, arguments: args },
-    })
+    this.#toolChunk(
+      {
+        index: call.index,
+        id: typeof item.call_id === 'string' ? item.call_id : String(item.id ?? ''),
+        type: 'function',
+        function: { name: this.context.toolNameMap[name] ?? name, arguments: args },
+      },
+      out,
+    )
   }
 
   protected translate(event: ResponsesEvent, out: StreamItem<ChatCompletionChunk>[]): void {
     const pieces = this.text.read(event)
     if (pieces.reasoning !== undefined) out.push(this.#chunk({ reasoning_content: pieces.reasoning }))
-    if (pieces.content !== undefined) out.push(this.#chunk({ content: pieces.content }))
+    if (pieces.content !== undefined) this.sendContent(pieces.content, out)
+    if (this.stopSequence !== null) return
     if (pieces.refusal !== undefined) out.push(this.#chunk({ refusal: pieces.refusal }))
     const calls = this.#calls
     switch (event.type) {
       case 'response.output_item.added': {
         const item = event.item
-        if (!isObject(item) || item.type !== 'function_call') return
+        if (!isObject(item) || !CALL_ITEMS.has(item.type)) return
         const names = namesOf(item.id, event.output_index)
         if (calls.find(names) !== undefined) return
         const call = calls.add(names)
-        const initial = typeof item.arguments === 'string' ? item.arguments : ''
+        const initial = callText(item)
         call.argsSent = initial !== ''
-        out.push(this.#announce(call, item, initial))
+        this.#announce(call, item, initial, out)
         return
       }
-      case 'response.function_call_arguments.delta': {
+      case 'response.function_call_arguments.delta':
+      case 'response.custom_tool_call_input.delta': {
         const call = calls.find(namesOf(event.item_id, event.output_index))
         if (call === undefined || typeof event.delta !== 'string' || event.delta === '') return
         call.argsSent = true
-        out.push(this.#toolChunk({ index: call.index, function: { arguments: event.delta } }))
+        this.#toolChunk({ index: call.index, function: { arguments: event.delta } }, out)
         return
       }
-      case 'response.function_call_arguments.done': {
+      case 'response.function_call_arguments.done':
+      case 'response.custom_tool_call_input.done': {
         const call = calls.find(namesOf(event.item_id, event.output_index))
         if (call === undefined || call.argsSent) return
-        if (typeof event.arguments !== 'string' || event.arguments === '') return
+        const whole = typeof event.arguments === 'string' ? event.arguments : event.input
+        if (typeof whole !== 'string' || whole === '') return
         call.argsSent = true
-        out.push(this.#toolChunk({ index: call.index, function: { arguments: event.arguments } }))
+        this.#toolChunk({ index: call.index, function: { arguments: whole } }, out)
         return
       }
       case 'response.output_item.done': {
         const item = event.item
-        if (!isObject(item) || item.type !== 'function_call') return
+        if (!isObject(item) || !CALL_ITEMS.has(item.type)) return
         const names = namesOf(item.id, event.output_index)
-        const args = typeof item.arguments === 'string' ? item.arguments : ''
+        const args = callText(item)
         const known = calls.find(names)
         if (known === undefined) {
           const call = calls.add(names)
           call.argsSent = true
-          out.push(this.#announce(call, item, args))
+          this.#announce(call, item, args, out)
         } else if (!known.argsSent && args !== '') {
           known.argsSent = true
-          out.push(this.#toolChunk({ index: known.index, function: { arguments: args } }))
+          this.#toolChunk({ index: known.index, function: { arguments: args } }, out)
         }
         return
       }
@@ -231,7 +311,11 @@ class ChatTranslator extends BaseTranslator<ChatCompletionChunk> {
     }
   }
 
-  protected finalChunk(incomplete: IncompleteReason | null): StreamItem<ChatCompletionChunk> {
+  protected finalChunk(
+    incomplete: IncompleteReason | null,
+    stopped: boolean,
+  ): StreamItem<ChatCompletionChunk> {
+    if (stopped) return this.#chunk({}, 'stop')
     return this.#chunk({}, incomplete ?? (this.#calls.count > 0 ? 'tool_calls' : 'stop'))
   }
 
@@ -265,11 +349,15 @@ class CompletionTranslator extends BaseTranslator<TextCompletion> {
 
   protected translate(event: ResponsesEvent, out: StreamItem<TextCompletion>[]): void {
     const pieces = this.text.read(event)
-    if (pieces.content !== undefined) out.push(this.#chunk(pieces.content, null))
+    if (pieces.content !== undefined) this.sendContent(pieces.content, out)
   }
 
-  protected finalChunk(incomplete: IncompleteReason | null): StreamItem<TextCompletion> {
-    return this.#chunk('', incomplete ?? 'stop')
+  protected contentChunk(text: string): StreamItem<TextCompletion> {
+    return this.#chunk(text, null)
+  }
+
+  protected finalChunk(incomplete: IncompleteReason | null, stopped: boolean): StreamItem<TextCompletion> {
+    return this.#chunk('', stopped ? 'stop' : (incomplete ?? 'stop'))
   }
 
   protected usageChunk(usage: ResponsesUsage | null | undefined): TextCompletion {
@@ -322,16 +410,22 @@ async function* drive<T>(
 /**
  * Transforms upstream Responses events into `chat.completion.chunk`s.
  *
- * - Chunk `id`, `created` and `model` come from `response.created` (defaults before that:
- *   `chatcmpl-<hex>`, the context clock, the requested model). The first chunk carries
- *   `delta.role: "assistant"`.
+ * - Chunk `id`, `created` and `model` come from `response.created` (the id as `chatcmpl-` + the
+ *   upstream id without `resp_`; defaults before that: `chatcmpl-<hex>`, the context clock, the
+ *   requested model). The first chunk carries `delta.role: "assistant"`; when the first output
+ *   is a tool call, that is a chunk of its own (`{role: "assistant", content: ""}`).
  * - Text deltas become `delta.content`; every assistant message item is included in order
  *   (a `commentary` phase too), separate items separated by a blank line. Reasoning summary
  *   deltas become `delta.reasoning_content`, refusal deltas `delta.refusal`.
  * - Function calls stream incrementally: `output_item.added` announces
  *   `{index, id: call_id, type, function: {name, arguments: ""}}`, argument deltas follow as
  *   `{index, function: {arguments}}`; a call seen only at `output_item.done` is sent whole.
- *   Shortened tool names are mapped back through `context.toolNameMap`.
+ *   Shortened tool names are mapped back through `context.toolNameMap`. Custom (freeform) tool
+ *   calls (`custom_tool_call`) are sent the same way, their `input` as `function.arguments`.
+ * - `context.stop`: the text ends before the first match of a stop sequence (a tail that could
+ *   start one is held back, so a match split across deltas is caught); then the final chunk
+ *   (`finish_reason: "stop"`), an estimated usage chunk with `context.includeUsage`, `done`, and
+ *   the translator's `stopSequence` is set: abort the upstream request.
  * - Exactly one chunk has a `finish_reason`: `tool_calls` / `stop` on `response.completed`,
  *   `length` (or `content_filter`) on `response.incomplete`; then, with
  *   `context.includeUsage`, a usage chunk (`choices: []`); then a `done` item.
@@ -353,7 +447,8 @@ export function chatChunks(
  * `choices[0].text` (message items separated by a blank line), one terminal chunk with text
  * "" and `finish_reason` `stop` (or `length` / `content_filter` for an incomplete response),
  * a usage chunk (`choices: []`) when `context.includeUsage`, then `done`. Failures end with one
- * `error` item exactly as in {@link chatChunks}. Ids default to `cmpl-<hex>`.
+ * `error` item exactly as in {@link chatChunks}. Ids are `cmpl-` + the upstream id without
+ * `resp_` (default `cmpl-<hex>`); `context.stop` is honoured as in {@link chatChunks}.
  * {@link completionStreamTranslator} is the same translation, push-based and synchronous.
  */
 export function completionChunks(

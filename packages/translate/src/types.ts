@@ -167,6 +167,26 @@ export interface TranslationContext {
   now?: () => number
   /** Source of default ids (the part after `chatcmpl-` / `cmpl-`). @default 24 random hex chars */
   newId?: () => string
+  /**
+   * Stop sequences (chat / completions `stop`), honoured locally on the output text: it ends
+   * before the first match with `finish_reason: "stop"`. @default []
+   */
+  stop?: string[]
+  /**
+   * The prompt-token estimate reported in the usage chunk of a stream that ended at a local stop
+   * match (the upstream's own usage has not arrived then). @default 0
+   */
+  inputTokens?: number
+  /**
+   * `previous_response_id` of a Responses request: removed from the upstream request (the backend
+   * stores nothing); the caller expands it from the responses it kept, or answers 404.
+   */
+  previousResponseId?: string
+  /**
+   * `false` when a Responses request said `store: false`: like on the OpenAI API, its answer is not
+   * to be kept for a later `previous_response_id`. Absent otherwise.
+   */
+  store?: false
 }
 
 /** A successful request translation. */

@@ -23,6 +23,8 @@ export type RelayErrorCode =
   | 'model_not_found'
   | 'account_not_found'
   | 'conversation_not_found'
+  | 'response_not_found'
+  | 'previous_response_not_found'
   | 'provider_disabled'
   | 'unsupported_provider'
   | 'unsupported_route'

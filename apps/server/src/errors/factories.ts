@@ -200,6 +200,31 @@ export function conversationNotFound(id: string): RelayError {
   })
 }
 
+/** 404 `response_not_found`: `GET /v1/responses/{id}` of a response the relay does not keep. */
+export function responseNotFound(id: string): RelayError {
+  return relayError({
+    status: 404,
+    type: 'invalid_request_error',
+    code: 'response_not_found',
+    param: 'response_id',
+    message: `Response with id '${quoted(id)}' not found.`,
+  })
+}
+
+/**
+ * 404 `previous_response_not_found`: a `previous_response_id` the relay does not keep (unknown,
+ * deleted or expired). Never dropped silently: the earlier context would be lost.
+ */
+export function previousResponseNotFound(id: string): RelayError {
+  return relayError({
+    status: 404,
+    type: 'invalid_request_error',
+    code: 'previous_response_not_found',
+    param: 'previous_response_id',
+    message: `Previous response with id '${quoted(id)}' not found.`,
+  })
+}
+
 /** 501 `unsupported_error` (a route or provider the relay does not serve). */
 export function notImplemented(
   code: 'provider_disabled' | 'unsupported_provider',

@@ -6,7 +6,7 @@ import {
   type TranslationContext,
 } from '@airelays/translate'
 import type { ResponsesEvent } from '@airelays/upstream-client'
-import { providerDisabled, translationRejected } from '../errors/factories'
+import { previousResponseNotFound, providerDisabled, translationRejected } from '../errors/factories'
 import { inBandEnvelope } from '../errors/to-relay-error'
 import type { RelayRequest } from '../request/relay-request'
 import type { RelayRuntime } from '../runtime'
@@ -49,7 +49,7 @@ export function createGeneration(rt: RelayRuntime, format: WireFormat): Generate
     const { request, context, sessionId, conversation } = prepared
     const events = await rt.upstream.responses(request, { signal: req.signal, sessionId, requestId: req.id })
     const tap = new StreamTap(req, logLines)
-    const remember = (): Promise<void> => recordOutcome(rt, req, { tap, context, conversation })
+    const remember = (): Promise<void> => recordOutcome(rt, req, { tap, context, conversation, request })
     if (!context.stream) {
       const response = await aggregateResponse(tap.wrap(events))
       tap.response ??= response
@@ -92,6 +92,12 @@ async function prepare(
   const translated = format.translate(body, options)
   if (!translated.ok) throw translationRejected(translated.error)
   const { request, context, sessionId } = translated
+  if (context.previousResponseId !== undefined) {
+    // The backend keeps nothing (`store: false`): the relay continues from the response it kept.
+    const earlier = await rt.responses.continuation(context.previousResponseId)
+    if (earlier === null) throw previousResponseNotFound(context.previousResponseId)
+    request.input = [...(earlier as typeof request.input), ...request.input]
+  }
   if (translated.ignoredParameters.length > 0) {
     req.setHeader('x-airelays-ignored-parameters', translated.ignoredParameters.join(','))
   }
@@ -119,6 +125,8 @@ class StreamTap {
   response: ResponsesObject | null = null
   readonly #req: RelayRequest
   readonly #logLines: boolean
+  /** `output_item.done` items by output index (only kept until the terminal event). */
+  readonly #done = new Map<number, unknown>()
 
   constructor(req: RelayRequest, logLines: boolean) {
     this.#req = req
@@ -135,13 +143,26 @@ class StreamTap {
 
   observe(event: ResponsesEvent): void {
     if (this.#logLines) this.#req.record('upstream_stream_line', { event })
-    if (
+    if (event.type === 'response.output_item.done' && typeof event.item === 'object' && event.item !== null) {
+      const index = typeof event.output_index === 'number' ? event.output_index : this.#done.size + 1_000_000
+      this.#done.set(index, event.item)
+    } else if (
       (event.type === 'response.completed' || event.type === 'response.incomplete') &&
       typeof event.response === 'object' &&
       event.response !== null
     ) {
-      this.response = event.response as ResponsesObject
+      const response = event.response as ResponsesObject
+      // The backend may send the terminal response without its output: rebuild it from the items.
+      const output = Array.isArray(response.output) && response.output.length > 0 ? null : this.#items()
+      this.response = output === null || output.length === 0 ? response : { ...response, output }
     }
+  }
+
+  /** The `output_item.done` items, in output order. */
+  #items(): ResponsesObject['output'] {
+    return [...this.#done.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, item]) => item) as ResponsesObject['output']
   }
 }
 
@@ -150,6 +171,8 @@ interface OutcomeSources {
   tap: StreamTap
   context: TranslationContext
   conversation: Conversation | null
+  /** The request the upstream got (its input is kept with a `/v1/responses` answer). */
+  request: ResponsesRequest
 }
 
 /**
@@ -162,6 +185,17 @@ async function recordOutcome(rt: RelayRuntime, req: RelayRequest, sources: Outco
   const model = response.model ?? sources.context.model
   req.note({ id: response.id, model, usage: response.usage ?? null })
   if (response.usage) req.record('outbound_usage', { model, usage: response.usage })
+  const keep = sources.context.route === 'responses' && sources.context.store !== false
+  if (keep && typeof response.id === 'string' && response.id !== '') {
+    // Kept so a later `previous_response_id` (or `GET /v1/responses/{id}`) can find it; not with
+    // `store: false` (as on the OpenAI API; Codex sends it and never chains by id).
+    const kept = sources.context.previousResponseId
+      ? { ...response, previous_response_id: sources.context.previousResponseId }
+      : response
+    await rt.responses.put(response.id, sources.request.input, kept).catch((error: unknown) => {
+      rt.logger.warn(`AIRelays could not keep response ${response.id}: ${String(error)}`)
+    })
+  }
   const { conversation } = sources
   if (conversation && typeof response.id === 'string') {
     await rt.conversations.setLatestResponse(conversation.id, response.id).catch((error: unknown) => {

@@ -100,12 +100,24 @@ export function relayCore(rt: RelayRuntime): RelayMiddleware {
       if (admitted) req.logInbound(null)
       response = req.fail(error)
     }
+    if (req.method === 'HEAD') response = withoutBody(response)
     const headers = response.headers
     for (const [name, value] of Object.entries(req.responseHeaders())) headers.set(name, value)
     stopWatching()
     req.answered(response.status)
     return response
   }
+}
+
+/** The answer to a `HEAD` request: the `GET` answer's status and headers, without its body. */
+function withoutBody(response: Response): Response {
+  if (response.body === null) return response
+  void response.body.cancel().catch(() => {})
+  return new Response(null, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  })
 }
 
 // ---- what the request looks like on the wire (Node adapter or Web Request)

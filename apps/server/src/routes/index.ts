@@ -1,4 +1,4 @@
-import type { H3 } from 'h3'
+import type { H3, H3Event } from 'h3'
 import { methodNotAllowed, notFound } from '../errors/factories'
 import { relayPathOf, requestOf } from '../request/core'
 import type { RelayRuntime } from '../runtime'
@@ -8,17 +8,22 @@ import { conversationRoutes } from './conversations'
 import { fileRoutes } from './files'
 import type { RelayHandler } from './handler'
 import { modelRoute, modelsRoute } from './models'
-import { responsesRoute } from './responses'
+import { keptResponseRoutes, responsesRoute } from './responses'
 import { healthz, indexPage, relayStatus, subscriptionStatus } from './status'
 import { RouteTable } from './table'
 import { unsupportedRoute } from './unsupported'
 
 type Method = 'GET' | 'POST' | 'DELETE'
 
-/** Register `method path` on the app (the handler gets the request the core opened) and in the table. */
+/**
+ * Register `method path` on the app (the handler gets the request the core opened) and in the
+ * table. A `GET` route answers `HEAD` too (the core drops the body).
+ */
 function add(app: H3, routes: RouteTable, method: Method, path: string): (handler: RelayHandler) => void {
   return (handler) => {
-    app.on(method, path, (event) => handler(requestOf(event)))
+    const run = (event: H3Event): Promise<Response> | Response => handler(requestOf(event))
+    app.on(method, path, run)
+    if (method === 'GET') app.on('HEAD', path, run)
     routes.add(method, path)
   }
 }
@@ -46,6 +51,9 @@ function registerApiRoutes(
   r('POST', '/chat/completions', chatRoute(rt, { noTools }))
   r('POST', '/completions', completionsRoute(rt))
   r('POST', '/responses', responsesRoute(rt, { noTools }))
+  const kept = keptResponseRoutes(rt)
+  r('GET', '/responses/:response_id', kept.get)
+  r('DELETE', '/responses/:response_id', kept.remove)
 
   const files = fileRoutes(rt)
   r('POST', '/files', files.upload)

@@ -1,5 +1,5 @@
-import { securitySettings, settingsSummary } from '@airelays/config'
 import { tokenFingerprint } from '@airelays/auth-store'
+import { securitySettings, settingsSummary } from '@airelays/config'
 import { getQuery } from 'h3'
 import { accountNotFound, notImplemented } from '../errors/factories'
 import { renderStatusPage } from '../pages/status-page'
@@ -12,6 +12,7 @@ export const SUPPORTED_ROUTES: readonly string[] = [
   '/v1/chat/completions',
   '/v1/completions',
   '/v1/responses',
+  '/v1/responses/{response_id}',
   '/v1/files',
   '/v1/files/{file_id}',
   '/v1/files/{file_id}/content',

@@ -2,28 +2,61 @@ import { isUpstreamError, type ResponsesEvent } from '@airelays/upstream-client'
 import type { ErrorEnvelope } from '../errors/relay-error'
 import { eventFrame, type FrameWriter, type FrameWriterContext } from './frame-writer'
 
-/** The Responses API's `error` event for an envelope. */
-function errorEvent(envelope: ErrorEnvelope): string {
-  return eventFrame('error', { ...envelope.error, type: 'error', error: envelope.error })
+/**
+ * The Responses API's `error` event for an envelope, numbered after the last event the client got
+ * (SDKs such as the AI SDK validate `sequence_number` on every event, the error event included).
+ */
+function errorEvent(envelope: ErrorEnvelope, sequenceNumber: number): string {
+  return eventFrame('error', {
+    ...envelope.error,
+    type: 'error',
+    error: envelope.error,
+    sequence_number: sequenceNumber,
+  })
 }
 
-/** `/v1/responses` streams: every upstream event re-emitted as `event:`/`data:`; a failure as an `error` event. */
-export function responsesFrames(ctx: FrameWriterContext): FrameWriter<ResponsesEvent> {
+/** `event` with `response.previous_response_id` set (a chained request; the backend saw none). */
+function withPrevious(event: ResponsesEvent, previousResponseId: string): ResponsesEvent {
+  const response = event.response
+  if (typeof response !== 'object' || response === null || Array.isArray(response)) return event
+  return { ...event, response: { ...response, previous_response_id: previousResponseId } }
+}
+
+/**
+ * `/v1/responses` streams: every upstream event re-emitted as `event:`/`data:`; a failure as an
+ * `error` event that continues the stream's `sequence_number`s. With `previousResponseId` (a
+ * request the relay expanded) the `response` objects of the events name it.
+ */
+export function responsesFrames(
+  ctx: FrameWriterContext,
+  previousResponseId?: string,
+): FrameWriter<ResponsesEvent> {
+  let next = 0
+  const number = (event: object): void => {
+    const seq = (event as { sequence_number?: unknown }).sequence_number
+    if (typeof seq === 'number' && seq >= next) next = seq + 1
+  }
   return {
     push(event, out) {
-      out.push(eventFrame(event.type, event))
+      number(event)
+      out.push(eventFrame(event.type, previousResponseId ? withPrevious(event, previousResponseId) : event))
       return event.type === 'response.completed' || event.type === 'response.incomplete' ? 'completed' : null
     },
     fail(error, out) {
       const failureEvent = isUpstreamError(error) ? error.event : undefined
       if (failureEvent && typeof failureEvent.type === 'string') {
-        out.push(ctx.scrub(eventFrame(failureEvent.type, failureEvent)))
+        const numbered =
+          typeof (failureEvent as { sequence_number?: unknown }).sequence_number === 'number'
+            ? failureEvent
+            : { ...failureEvent, sequence_number: next }
+        number(numbered)
+        out.push(ctx.scrub(eventFrame(failureEvent.type, numbered)))
       } else {
-        out.push(ctx.scrub(errorEvent(ctx.envelope(error))))
+        out.push(ctx.scrub(errorEvent(ctx.envelope(error), next++)))
       }
       return 'failed'
     },
     end: () => 'completed',
-    abortFrame: (error) => ctx.scrub(errorEvent(ctx.envelope(error))),
+    abortFrame: (error) => ctx.scrub(errorEvent(ctx.envelope(error), next++)),
   }
 }

@@ -1,8 +1,8 @@
 // Chat Completions message content: the readers of one message's parts and tool calls.
 
+import type { FileReference, JsonObject, ResponsesContentPart } from '../types'
 import { isUnset } from './parameters'
 import { cloneJson, invalid, isObject } from './util'
-import type { FileReference, JsonObject, ResponsesContentPart } from '../types'
 
 export function describe(value: unknown): string {
   return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))
@@ -158,7 +158,30 @@ export function assistantParts(message: JsonObject, param: string): ResponsesCon
 export interface ClientCall {
   callId: string
   name: string
+  /** Function arguments (JSON text), or the input of a custom tool call. */
   arguments: string
+  /** True for a `{type: "custom", custom: {name, input}}` call. */
+  custom: boolean
+}
+
+function customCall(call: JsonObject, callParam: string, nextId: () => string): ClientCall {
+  const custom = call.custom
+  if (!isObject(custom))
+    invalid(`\`${callParam}.custom\` must be an object.`, `${callParam}.custom`, 'invalid_type')
+  if (typeof custom.name !== 'string' || custom.name === '') {
+    invalid(
+      `\`${callParam}.custom.name\` must be a non-empty string.`,
+      `${callParam}.custom.name`,
+      'invalid_type',
+    )
+  }
+  const input = custom.input ?? ''
+  if (typeof input !== 'string') {
+    invalid(`\`${callParam}.custom.input\` must be a string.`, `${callParam}.custom.input`, 'invalid_type')
+  }
+  const givenId = call.id
+  const callId = typeof givenId === 'string' && givenId !== '' ? givenId : nextId()
+  return { callId, name: custom.name, arguments: input, custom: true }
 }
 
 export function assistantCalls(message: JsonObject, param: string, nextId: () => string): ClientCall[] {
@@ -176,9 +199,10 @@ export function assistantCalls(message: JsonObject, param: string, nextId: () =>
   return calls.map((call, k) => {
     const callParam = `${param}.tool_calls[${k}]`
     if (!isObject(call)) invalid(`\`${callParam}\` must be an object.`, callParam, 'invalid_type')
+    if (call.type === 'custom') return customCall(call, callParam, nextId)
     if (call.type !== undefined && call.type !== 'function') {
       invalid(
-        `Unsupported tool call type \`${describe(call.type)}\`. Only \`function\` calls are supported.`,
+        `Unsupported tool call type \`${describe(call.type)}\`. Only \`function\` and \`custom\` calls are supported.`,
         `${callParam}.type`,
         'unsupported_value',
       )
@@ -208,6 +232,6 @@ export function assistantCalls(message: JsonObject, param: string, nextId: () =>
     if (givenId === undefined || givenId === null || givenId === '') callId = nextId()
     else if (typeof givenId === 'string') callId = givenId
     else callId = invalid(`\`${callParam}.id\` must be a string.`, `${callParam}.id`, 'invalid_type')
-    return { callId, name: fn.name, arguments: args as string }
+    return { callId, name: fn.name, arguments: args as string, custom: false }
   })
 }

@@ -12,9 +12,18 @@ import {
 } from './chat-content'
 import { invalid, isObject } from './util'
 
+/** A Responses `custom_tool_call` input item (an earlier call of a custom tool). */
+export interface CustomToolCallItem {
+  type: 'custom_tool_call'
+  call_id: string
+  name: string
+  input: string
+  [key: string]: unknown
+}
+
 /** A function call of the history, with the client's name (shortened later). */
 export interface HistoryCall {
-  item: ResponsesFunctionCallItem
+  item: ResponsesFunctionCallItem | CustomToolCallItem
   client: string
 }
 
@@ -49,10 +58,13 @@ function callIdSource(messages: unknown[]): () => string {
 /** Walks the chat messages in order; see {@link ChatHistory}. */
 class MessageWalk {
   readonly history: ChatHistory
-  readonly #knownCallIds = new Set<string>()
+  /** Call id -> whether it was a custom tool call. */
+  readonly #knownCalls = new Map<string, boolean>()
   readonly #nextCallId: () => string
+  readonly #customTools: ReadonlySet<string>
 
-  constructor(messages: unknown[], topInstructions: string | null) {
+  constructor(messages: unknown[], topInstructions: string | null, customTools: ReadonlySet<string>) {
+    this.#customTools = customTools
     this.history = {
       instructionParts: topInstructions === null ? [] : [topInstructions],
       input: [],
@@ -108,13 +120,11 @@ class MessageWalk {
     const content = assistantParts(message, param)
     if (content.length > 0) history.input.push({ type: 'message', role: 'assistant', content })
     for (const call of assistantCalls(message, param, this.#nextCallId)) {
-      this.#knownCallIds.add(call.callId)
-      const item: ResponsesFunctionCallItem = {
-        type: 'function_call',
-        call_id: call.callId,
-        name: call.name,
-        arguments: call.arguments,
-      }
+      const custom = call.custom || this.#customTools.has(call.name)
+      this.#knownCalls.set(call.callId, custom)
+      const item: ResponsesFunctionCallItem | CustomToolCallItem = custom
+        ? { type: 'custom_tool_call', call_id: call.callId, name: call.name, input: call.arguments }
+        : { type: 'function_call', call_id: call.callId, name: call.name, arguments: call.arguments }
       history.historyCalls.push({ item, client: call.name })
       history.input.push(item)
     }
@@ -129,7 +139,8 @@ class MessageWalk {
         'missing_required_parameter',
       )
     }
-    if (!this.#knownCallIds.has(callId)) {
+    const custom = this.#knownCalls.get(callId)
+    if (custom === undefined) {
       invalid(
         `No tool call found for tool message with tool_call_id \`${callId}\`; ` +
           'the assistant message with that call must come before it.',
@@ -138,7 +149,7 @@ class MessageWalk {
       )
     }
     this.history.input.push({
-      type: 'function_call_output',
+      type: custom ? 'custom_tool_call_output' : 'function_call_output',
       call_id: callId,
       output: toolOutput(message.content, `${param}.content`),
     })
@@ -148,11 +159,17 @@ class MessageWalk {
 /**
  * Reads chat `messages`: system/developer content becomes instruction pieces, user parts
  * `input_text` / `input_image` (file parts kept and listed as file references), assistant text,
- * refusals and tool calls `output_text` / `refusal` / `function_call` items, tool messages
- * `function_call_output` items (their `tool_call_id` must match an earlier call).
+ * refusals and tool calls `output_text` / `refusal` / `function_call` items (`custom_tool_call`
+ * for calls of a custom tool, named in `customTools` or sent as `type: "custom"`), tool messages
+ * `function_call_output` (or `custom_tool_call_output`) items; a tool message whose
+ * `tool_call_id` matches no earlier call is refused.
  */
-export function readChatMessages(messages: unknown[], topInstructions: string | null): ChatHistory {
-  const walk = new MessageWalk(messages, topInstructions)
+export function readChatMessages(
+  messages: unknown[],
+  topInstructions: string | null,
+  customTools: ReadonlySet<string> = new Set(),
+): ChatHistory {
+  const walk = new MessageWalk(messages, topInstructions, customTools)
   messages.forEach((message, i) => {
     walk.message(message, i)
   })

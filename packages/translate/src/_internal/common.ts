@@ -68,6 +68,15 @@ export function jsonSchemaFormat(source: JsonObject, param: string): ResponsesTe
   return format
 }
 
+/**
+ * JSON mode (`response_format` / `text.format` `{type: "json_object"}`), as the backend takes it:
+ * a non-strict `json_schema` format whose schema is any JSON object (the backend's structured
+ * output is `json_schema`; a bare object schema cannot be strict).
+ */
+export function jsonObjectFormat(): ResponsesTextFormat {
+  return { type: 'json_schema', name: 'json_object', schema: { type: 'object' }, strict: false }
+}
+
 /** Fixed key order for translated requests (stable snapshots, readable logs). */
 const KEY_ORDER = [
   'model',

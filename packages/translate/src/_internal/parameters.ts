@@ -27,7 +27,6 @@ export const STRIPPED: ReadonlySet<string> = new Set([
   'prompt_cache_retention',
   'safety_identifier',
   'seed',
-  'stop',
   'user',
 ])
 

@@ -2,14 +2,24 @@ import type { ResponsesEvent, TranslationContext } from '../types'
 import { messageTexts, reasoningSummary, responseOf } from './events'
 import { isObject, randomHex } from './util'
 
+/**
+ * The client-facing id for an upstream response id: `chatcmpl-` / `cmpl-` + the upstream id
+ * without its `resp_` prefix (so logs can still pair the two).
+ */
+export function clientId(prefix: string, responseId: string): string {
+  return `${prefix}${responseId.replace(/^resp_/, '')}`
+}
+
 /** Identity of the chunks of one stream: defaults until `response.created` arrives. */
 export class StreamIdentity {
   id: string
   created: number
   model: string
   #locked = false
+  readonly #prefix: string
 
   constructor(context: TranslationContext, prefix: string) {
+    this.#prefix = prefix
     this.id = `${prefix}${(context.newId ?? (() => randomHex(24)))()}`
     this.created = Math.floor((context.now ?? Date.now)() / 1000)
     this.model = context.model
@@ -20,7 +30,7 @@ export class StreamIdentity {
     if (this.#locked || (event.type !== 'response.created' && event.type !== 'response.in_progress')) return
     const response = responseOf(event)
     if (response === null) return
-    if (typeof response.id === 'string' && response.id !== '') this.id = response.id
+    if (typeof response.id === 'string' && response.id !== '') this.id = clientId(this.#prefix, response.id)
     if (typeof response.created_at === 'number') this.created = response.created_at
     if (typeof response.model === 'string' && response.model !== '') this.model = response.model
     this.#locked = true

@@ -59,6 +59,33 @@ export interface FunctionDefinition {
   description?: string
   parameters: JsonObject
   strict?: boolean
+  /** A custom (freeform) tool: sent as `{type: "custom", name, description, format}`. */
+  custom?: { format?: JsonObject }
+}
+
+/** A custom tool: flat (`{type: "custom", name, …}`, Cursor) or nested (`{type: "custom", custom: {…}}`). */
+function readCustomDefinition(tool: JsonObject, param: string): FunctionDefinition {
+  const nested = isObject(tool.custom)
+  const source = nested ? (tool.custom as JsonObject) : tool
+  const at = nested ? `${param}.custom` : param
+  const name = source.name
+  if (typeof name !== 'string' || name === '') {
+    invalid(`\`${at}.name\` must be a non-empty string.`, `${at}.name`, 'invalid_type')
+  }
+  const definition: FunctionDefinition = { name, parameters: {}, custom: {} }
+  const description = source.description
+  if (description !== undefined && description !== null) {
+    if (typeof description !== 'string') {
+      invalid(`\`${at}.description\` must be a string.`, `${at}.description`, 'invalid_type')
+    }
+    definition.description = description
+  }
+  const format = source.format
+  if (format !== undefined && format !== null) {
+    if (!isObject(format)) invalid(`\`${at}.format\` must be an object.`, `${at}.format`, 'invalid_type')
+    definition.custom = { format: cloneJson(format) }
+  }
+  return definition
 }
 
 function readDefinition(source: JsonObject, param: string): FunctionDefinition {
@@ -101,10 +128,11 @@ export function readChatTools(value: unknown): FunctionDefinition[] {
   return value.map((tool, i) => {
     const param = `tools[${i}]`
     if (!isObject(tool)) invalid(`\`${param}\` must be an object.`, param, 'invalid_type')
+    if (tool.type === 'custom') return readCustomDefinition(tool, param)
     if (tool.type !== 'function') {
       const shown = typeof tool.type === 'string' ? tool.type : typeName(tool.type)
       invalid(
-        `Unsupported tool type \`${shown}\`. Only \`function\` tools are supported.`,
+        `Unsupported tool type \`${shown}\`. Only \`function\` and \`custom\` tools are supported.`,
         `${param}.type`,
         'unsupported_value',
       )
@@ -131,8 +159,17 @@ export function readLegacyFunctions(value: unknown): FunctionDefinition[] {
 }
 
 /** Flat Responses tools with upstream names. */
-export function flattenTools(definitions: FunctionDefinition[], names: ToolNames): ResponsesFunctionTool[] {
+export function flattenTools(
+  definitions: FunctionDefinition[],
+  names: ToolNames,
+): (ResponsesFunctionTool | JsonObject)[] {
   return definitions.map((definition) => {
+    if (definition.custom !== undefined) {
+      const tool: JsonObject = { type: 'custom', name: names.upstream(definition.name) }
+      if (definition.description !== undefined) tool.description = definition.description
+      if (definition.custom.format !== undefined) tool.format = definition.custom.format
+      return tool
+    }
     const tool: ResponsesFunctionTool = {
       type: 'function',
       name: names.upstream(definition.name),
@@ -152,8 +189,9 @@ export type ClientToolChoice = 'auto' | 'none' | 'required' | { name: string }
 export function readToolChoice(value: unknown): ClientToolChoice | null {
   if (value === undefined || value === null) return null
   if (value === 'auto' || value === 'none' || value === 'required') return value
-  if (isObject(value) && (value.type === 'function' || value.type === undefined)) {
-    const name = isObject(value.function) ? value.function.name : value.name
+  if (isObject(value) && (value.type === 'function' || value.type === 'custom' || value.type === undefined)) {
+    const nested = value.type === 'custom' ? value.custom : value.function
+    const name = isObject(nested) ? nested.name : value.name
     if (typeof name === 'string' && name !== '') return { name }
   }
   return invalid(
@@ -171,13 +209,14 @@ export function readFunctionCall(value: unknown): ClientToolChoice | null {
   return invalid('`function_call` must be "auto", "none" or {"name": …}.', 'function_call', 'invalid_value')
 }
 
-/** The upstream `tool_choice` for a client choice. */
+/** The upstream `tool_choice` for a client choice (`custom` names the custom tools). */
 export function upstreamToolChoice(
   choice: ClientToolChoice,
   defined: ReadonlySet<string>,
   names: ToolNames,
   param: string,
-): ResponsesToolChoice {
+  custom: ReadonlySet<string> = new Set(),
+): ResponsesToolChoice | JsonObject {
   if (typeof choice === 'string') {
     if (choice === 'required' && defined.size === 0) {
       invalid(`\`${param}\` is "required" but no tools are defined.`, param, 'invalid_value')
@@ -191,5 +230,5 @@ export function upstreamToolChoice(
       'invalid_value',
     )
   }
-  return { type: 'function', name: names.upstream(choice.name) }
+  return { type: custom.has(choice.name) ? 'custom' : 'function', name: names.upstream(choice.name) }
 }

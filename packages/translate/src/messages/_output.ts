@@ -1,5 +1,7 @@
 // Shared by the Messages stream translator and the non-stream converter.
 
+export { StopScanner } from '../_internal/stop'
+
 import { randomHex } from '../_internal/util'
 import type { ResponsesObject, ResponsesUsage } from '../types'
 import type { AnthropicStopReason, AnthropicUsage, MessagesContext } from './types'
@@ -45,50 +47,4 @@ export function stopReasonOf(outcome: Outcome): AnthropicStopReason {
   }
   if (outcome.toolUse) return 'tool_use'
   return outcome.refusal ? 'refusal' : 'end_turn'
-}
-
-/**
- * Finds the client's stop sequences in streamed text. `push` returns the text that can be sent
- * now (holding back a tail that may start a stop sequence) and the matched sequence, if any;
- * `flush` returns the held tail once the text ended.
- */
-export class StopScanner {
-  #held = ''
-
-  constructor(readonly sequences: readonly string[]) {}
-
-  push(text: string): { text: string; match: string | null } {
-    const buffer = this.#held + text
-    if (this.sequences.length === 0) return { text: buffer, match: null }
-    let at = -1
-    let match: string | null = null
-    for (const sequence of this.sequences) {
-      const i = buffer.indexOf(sequence)
-      if (i >= 0 && (at < 0 || i < at)) {
-        at = i
-        match = sequence
-      }
-    }
-    if (match !== null) {
-      this.#held = ''
-      return { text: buffer.slice(0, at), match }
-    }
-    let keep = 0
-    for (const sequence of this.sequences) {
-      for (let n = Math.min(sequence.length - 1, buffer.length); n > keep; n -= 1) {
-        if (buffer.endsWith(sequence.slice(0, n))) {
-          keep = n
-          break
-        }
-      }
-    }
-    this.#held = buffer.slice(buffer.length - keep)
-    return { text: buffer.slice(0, buffer.length - keep), match: null }
-  }
-
-  flush(): string {
-    const held = this.#held
-    this.#held = ''
-    return held
-  }
 }
