@@ -13,3 +13,23 @@ import { isLoopbackAddress } from './address'
 export function isLoopback(ip: string): boolean {
   return isLoopbackAddress(ip)
 }
+
+/**
+ * True when `host` (a host name or address, as in a `Host` header without its port, a URL host
+ * name or a listen address such as `config.server.host`) names this machine's loopback interface:
+ * `localhost`, `*.localhost`, or any address {@link isLoopback} accepts, including the IPv4-mapped
+ * forms `::ffff:127.0.0.1` and `::ffff:7f00:1` and the numeric forms `127.1` and `0x7f000001`, bare
+ * or in brackets. Case, surrounding whitespace and one trailing dot (`localhost.`) are ignored.
+ * Wildcards (`0.0.0.0`, `::`), LAN addresses and other names are not loopback (a name that
+ * resolves to loopback must be resolved by the caller). Never throws.
+ *
+ * The one loopback check of AIRelays: the relay's DNS-rebinding guard and the CLI's `serve`
+ * warning both use it.
+ */
+export function isLoopbackHost(host: string): boolean {
+  if (typeof host !== 'string') return false
+  let name = host.trim().toLowerCase()
+  if (name.endsWith('.')) name = name.slice(0, -1)
+  if (name === 'localhost' || name.endsWith('.localhost')) return true
+  return isLoopback(name)
+}

@@ -15,6 +15,7 @@ describe('@airelays/ratelimit export surface', () => {
         "forwardedClientAddress",
         "isLoopback",
         "isLoopbackAddress",
+        "isLoopbackHost",
         "isRateLimiterError",
       ]
     `)

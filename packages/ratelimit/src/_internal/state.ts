@@ -1,6 +1,7 @@
 import { clientKey } from '../address'
 import type { RateLimitClientState, RateLimitStore } from '../store'
-import type { Clock, RateLimiterSettings } from '../types'
+import type { RateLimiterSettings } from '../types'
+import type { TimeSource } from './options'
 import type { ResolvedOptions } from './options'
 
 /**
@@ -10,7 +11,7 @@ import type { ResolvedOptions } from './options'
  */
 export interface LimiterState {
   readonly settings: RateLimiterSettings
-  readonly clock: Clock
+  readonly clock: TimeSource
   readonly store: RateLimitStore
   readonly perMinute: number
   readonly burst: number
