@@ -357,7 +357,7 @@ export const configKeys: readonly ConfigKeyDefinition[] = [
     type: positiveInt,
     default: value(1_048_576),
     description:
-      'Most bytes the traffic log keeps of one request and its answer (1 MiB); longer bodies are cut and marked truncated. A refused request without a valid token is logged in at most 2 KiB.',
+      'Most bytes of one traffic log record, a request or its answer (1 MiB); longer bodies are cut and marked truncated. A request refused for a missing or wrong token is logged in at most 2 KiB.',
     env: ['AIRELAYS_LOG_MAX_REQUEST_BYTES'],
   }),
   define('logging', 'max_total_bytes', {

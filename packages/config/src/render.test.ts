@@ -115,7 +115,7 @@ describe('renderConfig', () => {
       stream_lines = false
       # Delete traffic logs older than this many days; 0 keeps them forever. Logs already older than this when retention first applies to a logs dir (e.g. from the Python relay) are kept.
       retention_days = 30
-      # Most bytes the traffic log keeps of one request and its answer (1 MiB); longer bodies are cut and marked truncated. A refused request without a valid token is logged in at most 2 KiB.
+      # Most bytes of one traffic log record, a request or its answer (1 MiB); longer bodies are cut and marked truncated. A request refused for a missing or wrong token is logged in at most 2 KiB.
       max_request_log_bytes = 1048576
       # Most bytes all traffic logs may take (1 GiB); past it the oldest hour files are deleted, and writing pauses while the current hour alone is over. 0 means no limit.
       max_total_bytes = 1073741824

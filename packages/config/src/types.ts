@@ -157,7 +157,7 @@ export interface WrittenConfig {
     stream_lines?: boolean
     /** Delete traffic logs older than this many days; 0 keeps them forever (logs already older when retention first applies are kept). @default 30 */
     retention_days?: number
-    /** Most bytes the traffic log keeps of one request and its answer. @default 1048576 (1 MiB) */
+    /** Most bytes of one traffic log record (a request, or its answer). @default 1048576 (1 MiB) */
     max_request_log_bytes?: number
     /** Most bytes all traffic logs may take; 0 means no limit. @default 1073741824 (1 GiB) */
     max_total_bytes?: number
