@@ -23,6 +23,7 @@ export type RelayErrorCode =
   | 'model_not_found'
   | 'account_not_found'
   | 'conversation_not_found'
+  | 'conversation_storage_full'
   | 'provider_disabled'
   | 'unsupported_provider'
   | 'unsupported_route'
@@ -32,6 +33,7 @@ export type RelayErrorCode =
   | 'missing_file'
   | 'multipart_limit'
   | 'upload_too_large'
+  | 'tool_schema_too_deep'
   // upstream
   | 'upstream_auth_missing'
   | 'upstream_auth_refresh_failed'
