@@ -43,27 +43,34 @@ const DEFAULT_MAX_CONNECTIONS = 512
 const UNREAD_BODY_DISCARD_BYTES = 8 * 1024 * 1024
 const UNREAD_BODY_DISCARD_MS = 5_000
 
+/** How often the discard of an unread body is checked, in ms. */
+const UNREAD_BODY_CHECK_MS = 5
+
 /**
  * Bounds the discard of a request body left unread when its response finished (issue 26, item 6):
- * Node dumps the rest to keep the connection alive; past {@link UNREAD_BODY_DISCARD_BYTES} bytes or
- * {@link UNREAD_BODY_DISCARD_MS} the socket is destroyed instead. Reading a little first lets the
- * client receive the answer before the connection goes (an early reset can lose it).
+ * Node dumps the rest to keep the connection alive, for as long as the client sends. Here the
+ * socket's received bytes are watched instead (the dumped bytes never reach JavaScript): past
+ * {@link UNREAD_BODY_DISCARD_BYTES} or {@link UNREAD_BODY_DISCARD_MS} the socket is destroyed.
+ * Reading a little first lets the client receive the answer before the connection goes (closing
+ * with unread data makes the kernel reset it, which can lose the answer).
  */
 function boundUnreadBody(req: IncomingMessage): void {
-  if (req.complete || req.destroyed) return
-  let seen = 0
-  const cut = (): void => {
-    clearTimeout(timer)
-    req.socket?.destroy()
-  }
-  const timer = setTimeout(cut, UNREAD_BODY_DISCARD_MS)
+  const socket = req.socket
+  if (req.complete || req.destroyed || !socket || socket.destroyed) return
+  const start = socket.bytesRead
+  const deadline = Date.now() + UNREAD_BODY_DISCARD_MS
+  const timer = setInterval(() => {
+    if (req.complete) {
+      clearInterval(timer)
+      return
+    }
+    if (socket.bytesRead - start > UNREAD_BODY_DISCARD_BYTES || Date.now() > deadline) {
+      clearInterval(timer)
+      socket.destroy()
+    }
+  }, UNREAD_BODY_CHECK_MS)
   timer.unref()
-  req.on('data', (chunk: Buffer) => {
-    seen += chunk.length
-    if (seen > UNREAD_BODY_DISCARD_BYTES) cut()
-  })
-  req.once('end', () => clearTimeout(timer))
-  req.once('close', () => clearTimeout(timer))
+  socket.once('close', () => clearInterval(timer))
 }
 
 /**

@@ -73,7 +73,7 @@ async function closedLogBytes(h: RelayHarness): Promise<{ bytes: number; lines: 
 describe('H1 disk fill without a token (item 1)', () => {
   it('requests without a token to paths outside /v1 go through the gate and log at most 2 KiB each', async () => {
     const h = await startRelay()
-    const pad = 'a'.repeat(7_000)
+    const pad = 'a'.repeat(5_000)
     const paths = ['/nope', '/admin/../x', '/favicon.ico', `/${'p'.repeat(2_000)}`, '/v2/chat', '/healthz/x']
     const n = 120
     const statuses = new Map<number, number>()
@@ -88,7 +88,7 @@ describe('H1 disk fill without a token (item 1)', () => {
       expect(isEnvelope(res.body), path).toBe(true)
     }
     // The same gate as /v1: 401 until the address is blocked, then 429 — never a route's 404.
-    expect([...statuses.keys()].every((s) => s === 401 || s === 429)).toBe(true)
+    expect([...statuses.keys()].filter((s) => s !== 401 && s !== 429)).toEqual([])
     const { bytes, lines } = await closedLogBytes(h)
     expect(bytes / n).toBeLessThanOrEqual(2_048)
     for (const line of lines) expect(Buffer.byteLength(line)).toBeLessThanOrEqual(2_048 + 512)
@@ -102,7 +102,11 @@ describe('H1 disk fill without a token (item 1)', () => {
 
   it('the log keeps at most max_request_log_bytes of a record and max_total_bytes in all', async () => {
     const h = await startRelay({
-      env: { AIRELAYS_LOG_MAX_REQUEST_BYTES: '8192', AIRELAYS_LOG_MAX_TOTAL_BYTES: '200000' },
+      env: {
+        AIRELAYS_LOG_MAX_REQUEST_BYTES: '8192',
+        AIRELAYS_LOG_MAX_TOTAL_BYTES: '200000',
+        AIRELAYS_RATE_LIMIT_BURST: '1000',
+      },
     })
     const n = 60
     for (let i = 0; i < n; i++) {
@@ -123,14 +127,14 @@ describe('H1 disk fill without a token (item 1)', () => {
 })
 
 describe('H2 brute force from a blocked loopback address (item 2)', () => {
-  it('a blocked address gets at most the bucket of answers: 2,000 guesses, 32 answered, then 2 per second', async () => {
+  it('a blocked address gets at most the bucket of answers: 1,000 guesses, 32 answered, then 2 per second', async () => {
     const clock = fakeClock()
     const h = await startRelay({ relay: { clock: clock.now } })
     for (let i = 0; i < 8; i++)
       expect((await call(h, '/v1/models', { headers: bearer(`bad-${i}`) })).status).toBe(401)
     let answered = 0
     let throttled = 0
-    for (let i = 0; i < 2_000; i++) {
+    for (let i = 0; i < 1_000; i++) {
       const res = await call(h, '/v1/models', { headers: bearer(`guess-${i}`) })
       expect(res.status).toBe(429)
       if (codeOf(res.body) === 'rate_limit_exceeded') throttled++
@@ -138,7 +142,7 @@ describe('H2 brute force from a blocked loopback address (item 2)', () => {
     }
     // Burst 40, 8 spent on the failures that caused the block.
     expect(answered).toBe(32)
-    expect(throttled).toBe(2_000 - 32)
+    expect(throttled).toBe(1_000 - 32)
     // The right token gets the very same answer as a wrong one while the bucket is empty.
     const right = await call(h, '/v1/models', { headers: bearer(h.token) })
     expect([right.status, codeOf(right.body)]).toEqual([429, 'rate_limit_exceeded'])
@@ -305,7 +309,18 @@ describe('H6 connections (item 6)', () => {
     await sleep(100)
     expect(64 - closed.size).toBeLessThanOrEqual(16)
     for (const socket of sockets) socket.destroy()
-    await eventually(async () => (await call(h, '/healthz', { dispatcher: new Agent() })).status === 200)
+    const fresh = new Agent()
+    try {
+      await eventually(async () => {
+        try {
+          return (await call(h, '/v1/models', { headers: bearer(h.token), dispatcher: fresh })).status === 200
+        } catch {
+          return false
+        }
+      })
+    } finally {
+      await fresh.close()
+    }
   })
 
   it('a refused request does not get its unread body drained: the connection closes after a bounded discard', async () => {
@@ -340,12 +355,21 @@ describe('H6 connections (item 6)', () => {
 
 describe('H7 the log scrubber (item 7)', () => {
   it('after 40 upstream refreshes a prompt quoting the relay token is still scrubbed', async () => {
-    const h = await startRelay()
-    for (let i = 0; i < 40; i++) h.emu.script({ kind: 'expired_token' })
+    const h = await startRelay({ env: { AIRELAYS_RATE_LIMIT_BURST: '1000' } })
+    // Each request meets an expired access token upstream: the relay refreshes (3 new upstream
+    // secrets each time) and retries.
     for (let i = 0; i < 40; i++) {
-      const res = await call(h, '/v1/models', { headers: bearer(h.token) })
-      expect(res.status).toBe(200)
+      h.emu.script({ kind: 'expired_token' })
+      const res = await call(h, '/v1/chat/completions', {
+        method: 'POST',
+        headers: { ...JSON_HEADERS, ...bearer(h.token) },
+        body: JSON.stringify({ model: 'gpt-5.5', messages: [{ role: 'user', content: `refresh ${i}` }] }),
+      })
+      expect(res.status, `request ${i}`).toBe(200)
     }
+    expect(
+      h.emu.requests.filter((r) => (r as { route?: string }).route === 'token').length,
+    ).toBeGreaterThanOrEqual(40)
     const res = await call(h, '/v1/chat/completions', {
       method: 'POST',
       headers: { ...JSON_HEADERS, ...bearer(h.token) },
@@ -525,7 +549,7 @@ describe('H9 smaller findings (item 9)', () => {
       for (const frame of frames) {
         const events = frame.text.split('\n').filter((l) => l.startsWith('event:'))
         expect(events.length).toBeLessThanOrEqual(1)
-        for (const line of events) expect(line).toMatch(/^event: [A-Za-z0-9._-]+$/)
+        for (const line of events) expect(line).toMatch(/^event: [A-Za-z0-9._:-]+$/)
       }
     } finally {
       await raw.close()
