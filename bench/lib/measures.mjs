@@ -1,101 +1,8 @@
 // The measurements. Each one interleaves the two arms round by round (one warm-up round per arm,
 // then direct/relay, relay/direct, …) and returns raw per-round numbers plus derived figures.
 
-import { cpuMs, emulatorControl, runNode } from './processes.mjs'
+import { addedMedian, ARMS, interleaved, pace, range, summarize, targets, withCpu } from './arms.mjs'
 import { max, median, percentile, round, spread } from './stats.mjs'
-
-const ARMS = ['direct', 'relay']
-
-/** CPU ms the serving process of `arm` (relay, or the emulator for the direct arm) spends in `fn`. */
-async function withCpu(ctx, arm, fn) {
-  const pid = arm === 'relay' ? ctx.relay.pid : ctx.emulator.pid
-  const before = cpuMs(pid)
-  const value = await fn()
-  const after = cpuMs(pid)
-  return { value, cpuMs: before === null || after === null ? null : after - before }
-}
-
-/** Run `runArm(arm, round)` for a warm-up round per arm, then `rounds` interleaved measured rounds. */
-async function interleaved(rounds, runArm, { warmup = true } = {}) {
-  if (warmup) for (const arm of ARMS) await runArm(arm, -1)
-  const out = { direct: [], relay: [] }
-  for (let r = 0; r < rounds; r++) {
-    const order = r % 2 === 0 ? ARMS : [...ARMS].reverse()
-    for (const arm of order) out[arm].push(await runArm(arm, r))
-  }
-  return out
-}
-
-/** Reset the emulator (forget recordings and queued behaviours) and queue `count` pace behaviours. */
-export async function pace(ctx, count, pacing) {
-  await emulatorControl(ctx.emulator, 'POST', 'reset')
-  if (!pacing || count === 0) return
-  const list = Array.from({ length: count }, () => ({ kind: 'pace', ...pacing }))
-  // Chunks keep each control request small.
-  for (let i = 0; i < list.length; i += 5000)
-    await emulatorControl(ctx.emulator, 'POST', 'script', list.slice(i, i + 5000))
-}
-
-const HOP_BY_HOP = new Set([
-  'host',
-  'content-length',
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'expect',
-])
-
-/**
- * The two request targets of a workload. The relay arm is POST /v1/chat/completions; the direct arm
- * replays, straight to the emulator's /responses, the exact upstream request the relay sent for the
- * same chat request (body and headers captured from the emulator's recording), so both arms ask
- * the upstream for the same thing.
- */
-export async function targets(ctx, { stream, pacing }) {
-  const chat = {
-    model: 'gpt-5.5',
-    messages: [{ role: 'user', content: 'Say hello to the benchmark.' }],
-    stream,
-  }
-  const relay = {
-    kind: 'relay',
-    url: `${ctx.relay.url}/v1/chat/completions`,
-    headers: { authorization: `Bearer ${ctx.home.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(chat),
-  }
-  await pace(ctx, 1, pacing ? { ...pacing, gapMs: 0 } : null)
-  const probe = stream ? await ctx.client.stream(relay) : await ctx.client.complete(relay)
-  if (!probe.ok) throw new Error(`relay calibration request failed: ${probe.status} ${probe.error ?? ''}`)
-  const recorded = await emulatorControl(ctx.emulator, 'GET', 'requests')
-  const upstream = recorded.filter((r) => r.route === 'responses').at(-1)
-  if (!upstream) throw new Error('the relay did not call the emulator /responses endpoint')
-  const headers = {}
-  for (const [name, value] of Object.entries(upstream.headers))
-    if (!HOP_BY_HOP.has(name)) headers[name] = value
-  const direct = {
-    kind: 'direct',
-    url: `${ctx.emulator.backendUrl}/responses`,
-    headers,
-    body: typeof upstream.body === 'string' ? upstream.body : JSON.stringify(upstream.body),
-  }
-  return { direct, relay }
-}
-
-/** max − min of round values (ms), null when one is missing. */
-function range(values) {
-  if (values.some((v) => v === null || !Number.isFinite(v))) return null
-  return round(Math.max(...values) - Math.min(...values))
-}
-
-function summarize(values) {
-  return { p50: round(percentile(values, 50)), p99: round(percentile(values, 99)), n: values.length }
-}
-
-/** Median of per-round differences relay − direct of a per-round figure. */
-function addedMedian(rounds, pick) {
-  const diffs = rounds.relay.map((r, i) => pick(r) - pick(rounds.direct[i]))
-  return round(median(diffs))
-}
 
 // ----------------------------------------------------------------------------------------- M1
 
@@ -417,51 +324,6 @@ export async function measureM7(ctx, { n: measured, warmup = measured, rounds, c
     lost: all.reduce((s, r) => s + r.lost, 0),
     firstError: all.find((r) => r.firstError)?.firstError,
   }
-}
-
-// ------------------------------------------------------------------------------------ start-up
-
-/** Start-up time of `airelays --version` and `airelays status`: one warm-up spawn, then `n` timed. */
-export async function measureStartup(ctx, { n, cliBin, env }) {
-  const out = {}
-  for (const [name, args] of [
-    ['version', ['--version']],
-    ['status', ['status']],
-  ]) {
-    const runs = []
-    let failure
-    await runNode([cliBin, ...args], { env, cwd: ctx.home.dir, timeoutMs: 30_000 })
-    for (let i = 0; i < n; i++) {
-      const res = await runNode([cliBin, ...args], { env, cwd: ctx.home.dir, timeoutMs: 30_000 })
-      runs.push(round(res.ms, 1))
-      if (res.code !== 0) failure ??= `exit ${res.code}: ${(res.stderr || res.stdout).trim().slice(0, 300)}`
-    }
-    out[name] = { ms: round(median(runs), 1), runs, failure, spread: round(spread(runs)) }
-    ctx.log(
-      `    start-up airelays ${args.join(' ')}: median ${out[name].ms} ms${failure ? ` (${failure})` : ''}`,
-    )
-  }
-  return out
-}
-
-// ----------------------------------------------------------------------------------- ratelimit
-
-/** Runs bench/ratelimit.bench.mjs --json (the ratelimit engineer's microbenchmark) and returns its result. */
-export async function measureRatelimit(ctx, { script, iterations }) {
-  const args = [script, '--json']
-  if (iterations) args.push(`--iterations=${iterations}`)
-  const res = await runNode(args, { cwd: ctx.root, timeoutMs: 300_000 })
-  if (res.code !== 0)
-    throw new Error(`ratelimit benchmark failed (exit ${res.code}): ${res.stderr.slice(0, 400)}`)
-  const line = res.stdout
-    .trim()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .at(-1)
-  if (!line) throw new Error(`ratelimit benchmark printed no JSON: ${res.stdout.slice(0, 300)}`)
-  const parsed = JSON.parse(line)
-  ctx.log(`    ratelimit: ${parsed.nsPerOp} ns per take+acquire+release (cpu ${parsed.cpuNsPerOp} ns)`)
-  return { ...parsed, seconds: round(res.ms / 1000, 1) }
 }
 
 function fmt(v) {

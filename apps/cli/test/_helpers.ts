@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { makeTempDir } from '@airelays/test-utils'
 import type { UpstreamEmulator } from '@airelays/upstream-emulator'
 
 /** apps/cli */
@@ -23,7 +22,7 @@ export interface Sandbox {
 }
 
 export async function createSandbox(emulator?: UpstreamEmulator): Promise<Sandbox> {
-  const dir = await mkdtemp(join(tmpdir(), 'airelays-cli-test-'))
+  const { dir, cleanup } = await makeTempDir('airelays-cli-test-')
   const home = join(dir, 'home')
   const dataDir = join(dir, 'data')
   const configHome = join(home, '.config')
@@ -51,7 +50,7 @@ export async function createSandbox(emulator?: UpstreamEmulator): Promise<Sandbo
         Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
       )
     },
-    cleanup: () => rm(dir, { recursive: true, force: true }),
+    cleanup,
   }
 }
 
@@ -198,18 +197,4 @@ export function bindOnce(port: number): Promise<void> {
     server.once('error', reject)
     server.listen(port, '127.0.0.1', () => server.close(() => resolve()))
   })
-}
-
-/** Polls `check` every `intervalMs` until it returns true, at most `timeoutMs`. */
-export async function eventually(
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 10_000,
-  intervalMs = 100,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((resolve) => setTimeout(resolve, intervalMs))
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`)
 }

@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net'
 import { H3, toNodeHandler } from 'h3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createRelayApp, serveRelay } from '../src/index'
-import { eventually, type RelayHarness, type RelayHarnessOptions, startRelay } from './_setup'
+import { eventually } from '@airelays/test-utils'
+import { type RelayHarness, type RelayHarnessOptions, startRelay } from './_setup'
 
 const harnesses: RelayHarness[] = []
 const cleanups: (() => Promise<void>)[] = []

@@ -1,6 +1,7 @@
 import { createAuthStore, credentialStoreFor } from '@airelays/auth-store'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type RelayHarness, readFrames, startRelay } from './_setup'
+import { readFrames } from '@airelays/test-utils'
+import { type RelayHarness, startRelay } from './_setup'
 
 let h: RelayHarness
 beforeAll(async () => {

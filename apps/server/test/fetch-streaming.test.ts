@@ -10,7 +10,8 @@ import {
 } from '@airelays/upstream-client'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createRelayApp } from '../src/index'
-import { eventually, type RelayHarness, startRelay } from './_setup'
+import { eventually } from '@airelays/test-utils'
+import { type RelayHarness, startRelay } from './_setup'
 
 const EVENTS = 400
 /** The answer the emulator streams back, in EVENTS deltas. */
@@ -101,9 +102,15 @@ describe('streaming through app.fetch', () => {
     const decoder = new TextDecoder()
     let text = decoder.decode((await reader.read()).value, { stream: true })
 
-    // Nobody reads: the relay stops pulling upstream events after at most a frame or two.
-    await sleep(200)
-    const paused = seen.pulled
+    // Nobody reads: the relay stops pulling upstream events after at most a frame or two. Wait
+    // until the count stands still (however slow the machine), then check where it stopped.
+    let paused = -1
+    await eventually(async () => {
+      const before = seen.pulled
+      await sleep(200)
+      paused = seen.pulled
+      return paused === before
+    }, 20_000)
     await sleep(300)
     expect(seen.pulled).toBe(paused)
     expect(paused).toBeLessThan(20)
@@ -128,7 +135,7 @@ describe('streaming through app.fetch', () => {
     const reader = (res.body as ReadableStream<Uint8Array>).getReader()
     await reader.read()
     await reader.cancel()
-    await eventually(() => seen.cancelled > 0, 2000)
+    await eventually(() => seen.cancelled > 0, 10_000)
     const pulled = seen.pulled
     await sleep(100)
     expect(seen.pulled).toBe(pulled)

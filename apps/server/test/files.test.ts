@@ -2,7 +2,8 @@ import { readdir } from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { eventually, type RelayHarness, startRelay } from './_setup'
+import { eventually } from '@airelays/test-utils'
+import { type RelayHarness, startRelay } from './_setup'
 
 let h: RelayHarness
 beforeAll(async () => {

@@ -6,7 +6,8 @@ import { loadConfig, type ResolvedConfig } from '@airelays/config'
 import { toFile } from 'openai'
 import { afterEach, describe, expect, it } from 'vitest'
 import { serveRelay } from '../src/index'
-import { eventually, type RelayHarness, type RelayHarnessOptions, startRelay } from './_setup'
+import { eventually } from '@airelays/test-utils'
+import { type RelayHarness, type RelayHarnessOptions, startRelay } from './_setup'
 
 let h: RelayHarness | null = null
 afterEach(async () => {

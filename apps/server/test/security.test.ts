@@ -1,6 +1,7 @@
 import { generateRelayToken, rotateRelayToken } from '@airelays/auth-store'
 import { afterEach, describe, expect, it } from 'vitest'
-import { eventually, type RelayHarness, type RelayHarnessOptions, startRelay } from './_setup'
+import { eventually } from '@airelays/test-utils'
+import { type RelayHarness, type RelayHarnessOptions, startRelay } from './_setup'
 
 let h: RelayHarness | null = null
 afterEach(async () => {

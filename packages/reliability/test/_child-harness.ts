@@ -15,7 +15,8 @@ import {
 import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
 import { build } from 'tsup'
 import { expect } from 'vitest'
-import { JSON_HEADERS, relayConfig, walkFiles } from './_harness'
+import { relayConfig, walkFiles } from '@airelays/test-utils'
+import { JSON_HEADERS } from './_harness'
 
 const childSource = fileURLToPath(new URL('./_child/relay-child.ts', import.meta.url))
 let buildDir = ''

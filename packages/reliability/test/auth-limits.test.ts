@@ -9,19 +9,8 @@ import { createRelayApp } from '@airelays/server'
 import { createUpstreamEmulator } from '@airelays/upstream-emulator'
 import { Agent, request } from 'undici'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import {
-  chatBody,
-  closeAll,
-  eventually,
-  fakeClock,
-  isEnvelope,
-  JSON_HEADERS,
-  type RelayHarness,
-  relayConfig,
-  sleep,
-  startRelay,
-  upstreamCalls,
-} from './_harness'
+import { closeAll, eventually, fakeClock, relayConfig, sleep } from '@airelays/test-utils'
+import { chatBody, isEnvelope, JSON_HEADERS, type RelayHarness, startRelay, upstreamCalls } from './_harness'
 
 afterEach(closeAll)
 
@@ -143,50 +132,32 @@ describe('A — relay token and brute force', () => {
     expect(h.logger.errors).toEqual([])
   })
 
-  it('A3 comparison timing: a wrong first byte and a wrong last byte are indistinguishable', async () => {
+  // The constant-time property itself (one SHA-256 per side and one timingSafeEqual over 32-byte
+  // digests for every presented value, whatever its length or first differing byte) is proven
+  // step by step in apps/server/test/bearer.test.ts; the timing figure is in `pnpm bench` (A3).
+  it('A3 comparison: missing, wrong-length, wrong-first and wrong-last tokens are rejected alike', async () => {
     const emu = await createUpstreamEmulator()
     const dataDir = await mkdtemp(join(tmpdir(), 'airelays-b11-a3-'))
     try {
-      const config = await relayConfig(dataDir, emu, {
-        AIRELAYS_RATE_LIMIT_BURST: '100000000',
-        AIRELAYS_RATE_LIMIT_PER_MINUTE: '100000000',
-        AIRELAYS_FAILED_AUTH_MAX_ATTEMPTS: '100000000',
-      })
+      const config = await relayConfig(dataDir, emu, { AIRELAYS_FAILED_AUTH_MAX_ATTEMPTS: '1000' })
       const token = generateRelayToken()
       const app = createRelayApp({ config, relayToken: token, trafficLog: false })
-      const arms = [flip(token, 0), flip(token, token.length - 1)]
-      const headers = arms.map((t) => ({ authorization: `Bearer ${t}` }))
-      const once = async (arm: number): Promise<number> => {
-        const started = process.hrtime.bigint()
-        const res = await app.fetch(
-          new Request('http://127.0.0.1/v1/models', { headers: headers[arm] as Record<string, string> }),
-        )
-        await res.arrayBuffer()
-        const elapsed = Number(process.hrtime.bigint() - started)
-        if (res.status !== 401) throw new Error(`expected 401, got ${res.status}`)
-        return elapsed
+      const ask = async (
+        presented: string | null,
+      ): Promise<{ status: number; headers: string; body: string }> => {
+        const headers: Record<string, string> =
+          presented === null ? {} : { authorization: `Bearer ${presented}` }
+        const res = await app.fetch(new Request('http://127.0.0.1/v1/models', { headers }))
+        const shown = [...res.headers].filter(([name]) => name !== 'x-request-id' && name !== 'date')
+        return { status: res.status, headers: JSON.stringify(shown.sort()), body: await res.text() }
       }
-      for (let i = 0; i < 3000; i++) await once(i % 2)
-      const samples: [number[], number[]] = [[], []]
-      // 20k requests in random A/B order (seeded), so drift hits both arms alike.
-      let seed = 0x5eed
-      for (let i = 0; i < 10_000; i++) {
-        seed = (seed * 1103515245 + 12345) & 0x7fffffff
-        const firstArm = seed & 1
-        samples[firstArm]?.push(await once(firstArm))
-        samples[1 - firstArm]?.push(await once(1 - firstArm))
-      }
-      const [a, b] = samples
-      const medA = median(a)
-      const medB = median(b)
-      const delta = Math.abs(medA - medB) / Math.min(medA, medB)
-      const p = mannWhitneyP(a, b)
-      console.info(
-        `A3 median wrong-first ${(medA / 1000).toFixed(1)} µs, wrong-last ${(medB / 1000).toFixed(1)} µs, Δ ${(delta * 100).toFixed(2)} %, Mann-Whitney p = ${p.toFixed(4)}`,
-      )
-      expect(delta).toBeLessThan(0.02)
-      // α = 0.001: a constant-time comparison fails this one run in a thousand.
-      expect(p).toBeGreaterThan(0.001)
+      const wrong = [null, token.slice(0, 10), `${token}A`, flip(token, 0), flip(token, token.length - 1)]
+      const answers = []
+      for (const presented of wrong) answers.push(await ask(presented))
+      expect(answers[0]?.status).toBe(401)
+      for (const answer of answers) expect(answer).toEqual(answers[0])
+      // The right token passes the gate (no upstream login here, so the route answers 503).
+      expect((await ask(token)).status).toBe(503)
     } finally {
       await emu.close()
       await rm(dataDir, { recursive: true, force: true })
@@ -434,7 +405,7 @@ describe('R — rate limits and concurrency', () => {
     expect(extra.headers['retry-after']).toBe('1')
     ac.abort()
     await Promise.all(slow)
-    await eventually(async () => (await get(h, '/v1/models', bearer(h.token))).status === 200, 3000)
+    await eventually(async () => (await get(h, '/v1/models', bearer(h.token))).status === 200, 10_000)
     const status = await get(h, '/v1/relay/status', bearer(h.token))
     const client = (status.body as { security: { client: { active_requests: number } } }).security.client
     expect(client.active_requests).toBe(1)
@@ -492,16 +463,16 @@ describe('R — rate limits and concurrency', () => {
     const aborted = accepted.slice(0, 25)
     const finished = accepted.slice(25)
     for (const x of aborted) x.ac.abort()
-    await eventually(async () => (await active()) === 25, 3000, 20, '25 slots after 25 aborts')
+    await eventually(async () => (await active()) === 25, 10_000, 20, '25 slots after 25 aborts')
     await Promise.all(finished.map((x) => x.res.text()))
-    await eventually(async () => (await active()) === 0, 3000, 20, '0 slots after all ended')
+    await eventually(async () => (await active()) === 0, 10_000, 20, '0 slots after all ended')
     // No leak and no negative count: exactly 50 fit again.
     const again = await open(51)
     const ok = again.filter((r) => r.status === 200)
     expect(ok).toHaveLength(50)
     expect(again.filter((r) => r.status === 429)).toHaveLength(1)
     await Promise.all(again.map((r) => r.body?.cancel().catch(() => {})))
-    await eventually(async () => (await active()) === 0, 3000, 20, '0 slots after cancel')
+    await eventually(async () => (await active()) === 0, 10_000, 20, '0 slots after cancel')
   })
 
   it('R5 limiter memory: 100k distinct clients are tracked within the cap and evicted after max(window, block, 3600) s', () => {
@@ -564,51 +535,3 @@ describe('R — rate limits and concurrency', () => {
     expect(upstreamCalls(h.emu, 'models')).toBeGreaterThanOrEqual(1)
   })
 })
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y)
-  const mid = sorted.length >> 1
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
-}
-
-/** Two-sided Mann-Whitney U test, normal approximation with tie correction. */
-function mannWhitneyP(a: number[], b: number[]): number {
-  const all = [...a.map((v) => ({ v, g: 0 })), ...b.map((v) => ({ v, g: 1 }))].sort((x, y) => x.v - y.v)
-  const ranks = new Array<number>(all.length)
-  let tieTerm = 0
-  for (let i = 0; i < all.length; ) {
-    let j = i
-    while (j + 1 < all.length && (all[j + 1] as { v: number }).v === (all[i] as { v: number }).v) j++
-    const rank = (i + j) / 2 + 1
-    for (let k = i; k <= j; k++) ranks[k] = rank
-    const t = j - i + 1
-    tieTerm += t * t * t - t
-    i = j + 1
-  }
-  let rankSumA = 0
-  all.forEach((x, i) => {
-    if (x.g === 0) rankSumA += ranks[i] as number
-  })
-  const n1 = a.length
-  const n2 = b.length
-  const u = rankSumA - (n1 * (n1 + 1)) / 2
-  const mean = (n1 * n2) / 2
-  const n = n1 + n2
-  const sd = Math.sqrt(((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1))))
-  const z = Math.abs(u - mean) / sd
-  return 2 * (1 - normalCdf(z))
-}
-
-function normalCdf(z: number): number {
-  // Abramowitz-Stegun 7.1.26 for erf.
-  const x = z / Math.SQRT2
-  const t = 1 / (1 + 0.3275911 * x)
-  const y =
-    1 -
-    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
-      t *
-      Math.exp(-x * x)
-  return 0.5 * (1 + y)
-}

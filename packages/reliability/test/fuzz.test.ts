@@ -4,15 +4,8 @@
 // x-request-id on every answer, and a healthy relay afterwards.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { buildChild, removeChildBuild, startChild, stopChildren } from './_child-harness'
-import {
-  chatBody,
-  closeAll,
-  isEnvelope,
-  JSON_HEADERS,
-  type RelayHarness,
-  sleep,
-  startRelay,
-} from './_harness'
+import { closeAll, sleep } from '@airelays/test-utils'
+import { chatBody, isEnvelope, JSON_HEADERS, type RelayHarness, startRelay } from './_harness'
 import { frameRequest, type RawResponse, rawRequest } from './_raw-http'
 
 const SEED = Number(process.env.AIRELAYS_FUZZ_SEED ?? 0xb11f022)

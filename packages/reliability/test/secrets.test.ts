@@ -12,7 +12,8 @@ import {
 import { loadConfig, writeConfig } from '@airelays/config'
 import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterEach, describe, expect, it } from 'vitest'
-import { chatBody, closeAll, eventually, JSON_HEADERS, startRelay, walkFiles } from './_harness'
+import { closeAll, eventually, walkFiles } from '@airelays/test-utils'
+import { chatBody, JSON_HEADERS, startRelay } from './_harness'
 import { frame, responseEvents, startRawUpstream, writeChunks } from './_raw-upstream'
 
 afterEach(closeAll)

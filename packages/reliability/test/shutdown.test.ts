@@ -12,7 +12,8 @@ import {
   stopChildren,
   upstream,
 } from './_child-harness'
-import { chatBody, eventually, frameData, readSse, sleep } from './_harness'
+import { eventually, frameData, readSse, sleep } from '@airelays/test-utils'
+import { chatBody } from './_harness'
 
 beforeAll(buildChild, 120_000)
 afterAll(removeChildBuild)
@@ -70,16 +71,18 @@ describe('D — shutdown', () => {
       const last = frames.at(-1) as { text: string; at: number }
       const data = frameData(last.text) as { error?: { code?: string; type?: string } } | null
       expect(data?.error?.code).toBe('server_shutting_down')
+      // The grace deadline is the behaviour: never before it, and long before the 10 s streams
+      // would have ended by themselves (the margin is over 10× the typical overshoot).
       expect(last.at - signalledAt).toBeGreaterThanOrEqual(graceMs - 50)
-      expect(last.at - signalledAt).toBeLessThan(graceMs + 1500)
+      expect(last.at - signalledAt).toBeLessThan(graceMs + 5000)
     }
     await eventually(
       () => e.requests.filter((r) => r.route === 'responses' && r.abortedAt).length === 10,
-      3000,
+      10_000,
     )
     const exit = await child.exited
     expect(exit.code).toBe(0)
-    expect(exit.at - signalledAt).toBeLessThan(graceMs + 2000)
+    expect(exit.at - signalledAt).toBeLessThan(graceMs + 8000)
     expect(child.stderr()).not.toMatch(/UNHANDLED|UNCAUGHT/)
     // B11 G6: the last line of the hour file is complete JSON.
     const lines = await logLinesOf(child)
@@ -107,15 +110,16 @@ describe('D — shutdown', () => {
       expect((frameData(last.text) as { error?: { code?: string } } | null)?.error?.code).toBe(
         'server_shutting_down',
       )
-      expect(last.at - forcedAt).toBeLessThan(1500)
+      // Skipping a 30 s grace period for 20 s streams: a 5 s bound is > 10× the typical value.
+      expect(last.at - forcedAt).toBeLessThan(5000)
     }
     const exit = await child.exited
     expect(exit.code).toBe(0)
-    expect(exit.at - forcedAt).toBeLessThan(3000)
+    expect(exit.at - forcedAt).toBeLessThan(8000)
     expect(child.stderr()).not.toMatch(/UNHANDLED|UNCAUGHT/)
     await eventually(
       () => e.requests.filter((r) => r.route === 'responses' && r.abortedAt).length === 5,
-      3000,
+      10_000,
     )
   })
 

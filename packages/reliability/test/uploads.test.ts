@@ -6,16 +6,8 @@ import type { Socket } from 'node:net'
 import { dirname, join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  closeAll,
-  eventually,
-  isEnvelope,
-  JSON_HEADERS,
-  type RelayHarness,
-  sleep,
-  startRelay,
-  walkFiles,
-} from './_harness'
+import { closeAll, eventually, sleep, walkFiles } from '@airelays/test-utils'
+import { isEnvelope, JSON_HEADERS, type RelayHarness, startRelay } from './_harness'
 import { frameRequest, openSocket, parseResponse, rawRequest } from './_raw-http'
 
 afterEach(closeAll)
@@ -153,7 +145,7 @@ describe('U — uploads', () => {
       )
       expect(result.relayBytesRead).toBeLessThanOrEqual(2 * MiB + 64 * 1024)
       expect(result.clientBytesSent).toBeLessThan(64 * MiB)
-      await eventually(async () => (await leftovers(h)).length === 0, 2000)
+      await eventually(async () => (await leftovers(h)).length === 0, 10_000)
       const status = await h.status()
       expect(status.storage).toMatchObject({ file_count: 0, total_bytes: 0 })
       await sleep(200)
@@ -492,7 +484,7 @@ describe('U — uploads', () => {
       )
       await sleep(300)
       socket.destroy()
-      await eventually(async () => (await leftovers(h)).length === 0, 2000, 20, 'temp files removed')
+      await eventually(async () => (await leftovers(h)).length === 0, 10_000, 20, 'temp files removed')
     }
     const status = await h.status()
     expect(status.storage).toMatchObject({ file_count: 0, total_bytes: 0 })

@@ -1,0 +1,362 @@
+// The report rows of each metric (figure, value, budget, verdict input). report.mjs judges and
+// prints them; the budgets are design.md §4, everything else is reported as information.
+
+export const BUDGETS = {
+  m1AddedP50Ms: 1.5,
+  m3AddedTtftP50Ms: 2,
+  m4Streams: 1000,
+  m5PerExtra100MB: 8,
+  versionMs: 150,
+  ratelimitNs: 2000,
+}
+
+/** Largest direct-arm spread across rounds (max − min over median) accepted before a metric is inconclusive. */
+export const MAX_SPREAD = 0.15
+
+export function fmtNum(v, digits = 2) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—'
+  return v.toFixed(digits)
+}
+
+/** The M1 rows. */
+export function m1Rows(m, judge) {
+  const rows = []
+  if (m.M1) {
+    const x = m.M1
+    const errs = x.errors ? `; ${x.errors} failed requests (${x.firstError})` : ''
+    rows.push(
+      judge(
+        {
+          id: 'm1.added_p50',
+          metric: 'M1',
+          label: 'M1 added p50 latency, non-stream, c=1',
+          value: x.errors ? null : x.addedP50,
+          display: `${fmtNum(x.addedP50)} ms`,
+          budget: `≤ ${BUDGETS.m1AddedP50Ms} ms`,
+          detail: `direct ${fmtNum(x.direct.p50)} ms, relay ${fmtNum(x.relay.p50)} ms${errs}`,
+          reason: x.errors ? `failed requests: ${x.firstError}` : undefined,
+        },
+        {
+          metric: 'M1',
+          stability: x.spreadP50,
+          rangeMs: x.rangeP50Ms,
+          pass: x.addedP50 <= BUDGETS.m1AddedP50Ms,
+        },
+      ),
+      judge(
+        {
+          id: 'm1.added_p99',
+          metric: 'M1',
+          label: 'M1 added p99 latency, non-stream, c=1',
+          value: x.errors ? null : x.addedP99,
+          display: `${fmtNum(x.addedP99)} ms`,
+          budget: '—',
+          detail: `direct ${fmtNum(x.direct.p99)} ms, relay ${fmtNum(x.relay.p99)} ms`,
+        },
+        { metric: 'M1', stability: x.spreadP99, rangeMs: x.rangeP99Ms },
+      ),
+      judge(
+        {
+          id: 'm1.relay_cpu',
+          metric: 'M1',
+          label: 'M1 relay CPU time per non-stream request',
+          value: x.relay.relayCpuMsPerRequest,
+          display: `${fmtNum(x.relay.relayCpuMsPerRequest, 3)} ms`,
+          budget: '—',
+          detail: `the emulator spends ${fmtNum(x.direct.emulatorCpuMsPerRequest, 3)} ms per request; /proc CPU ticks of the serving process over a round`,
+        },
+        { metric: 'M1' },
+      ),
+    )
+  }
+  return rows
+}
+
+/** The M3 rows. */
+export function m3Rows(m, judge) {
+  const rows = []
+  if (m.M3) {
+    const x = m.M3
+    const broken = x.failed || x.lost
+    const why = broken
+      ? `${x.failed} failed streams, ${x.lost} lost frames (${x.firstError ?? ''})`
+      : undefined
+    rows.push(
+      judge(
+        {
+          id: 'm3.added_ttft_p50',
+          metric: 'M3',
+          label: `M3 added time to first token p50, stream (${x.events} events at ${x.gapMs} ms)`,
+          value: broken ? null : x.addedTtftP50,
+          display: `${fmtNum(x.addedTtftP50)} ms`,
+          budget: `≤ ${BUDGETS.m3AddedTtftP50Ms} ms`,
+          detail: `direct ${fmtNum(x.direct.ttftP50)} ms, relay ${fmtNum(x.relay.ttftP50)} ms`,
+          reason: why,
+        },
+        {
+          metric: 'M3',
+          stability: x.spreadTtftP50,
+          rangeMs: x.rangeTtftP50Ms,
+          pass: x.addedTtftP50 <= BUDGETS.m3AddedTtftP50Ms,
+        },
+      ),
+      judge(
+        {
+          id: 'm3.added_ttft_p99',
+          metric: 'M3',
+          label: 'M3 added time to first token p99',
+          value: broken ? null : x.addedTtftP99,
+          display: `${fmtNum(x.addedTtftP99)} ms`,
+          budget: '—',
+          detail: `direct ${fmtNum(x.direct.ttftP99)} ms, relay ${fmtNum(x.relay.ttftP99)} ms`,
+          reason: why,
+        },
+        { metric: 'M3' },
+      ),
+      judge(
+        {
+          id: 'm3.added_gap_p50',
+          metric: 'M3',
+          label: 'M3 added inter-event gap p50',
+          value: broken ? null : x.addedGapP50,
+          display: `${fmtNum(x.addedGapP50, 3)} ms`,
+          budget: '—',
+          detail: `direct ${fmtNum(x.direct.gapP50)} ms, relay ${fmtNum(x.relay.gapP50)} ms`,
+          reason: why,
+        },
+        { metric: 'M3' },
+      ),
+      judge(
+        {
+          id: 'm3.added_gap_p99',
+          metric: 'M3',
+          label: 'M3 added inter-event gap p99',
+          value: broken ? null : x.addedGapP99,
+          display: `${fmtNum(x.addedGapP99)} ms`,
+          budget: '—',
+          detail: `direct ${fmtNum(x.direct.gapP99)} ms, relay ${fmtNum(x.relay.gapP99)} ms`,
+          reason: why,
+        },
+        { metric: 'M3', stability: x.spreadGapP99, rangeMs: x.rangeGapP99Ms },
+      ),
+    )
+  }
+  return rows
+}
+
+/** The M4 rows. */
+export function m4m5Rows(m, judge) {
+  const rows = []
+  if (m.M4) {
+    const x = m.M4
+    for (const row of x.perLevel) {
+      const top = row.level === x.top
+      const rounds = row.rounds.relay.length
+      const held = row.relay.lost === 0 && row.relay.failed === 0
+      const directBroken = row.direct.lost > 0 || row.direct.failed > 0
+      rows.push(
+        judge(
+          {
+            id: `m4.streams_${row.level}`,
+            metric: 'M4',
+            label: `M4 ${row.level} concurrent streams (${x.events} events at ${x.gapMs} ms): frames lost`,
+            value: row.relay.lost + row.relay.failed,
+            display: `${row.relay.lost} lost, ${row.relay.failed} failed of ${rounds}×${row.level}`,
+            budget: top && row.level >= BUDGETS.m4Streams ? '0 lost at 1,000' : '—',
+            detail: `largest gap ${fmtNum(row.relay.largestGapMs, 0)} ms (direct ${fmtNum(row.direct.largestGapMs, 0)}), gap p99 ${fmtNum(row.relay.gapP99, 1)} ms, wall ×${fmtNum(row.relay.wallRatio)} of one stream (direct ×${fmtNum(row.direct.wallRatio)})${row.relay.firstError ? `; ${row.relay.firstError}` : ''}`,
+          },
+          {
+            metric: 'M4',
+            rigBound:
+              top && directBroken
+                ? `rig-bound: the direct arm lost ${row.direct.lost} frames / ${row.direct.failed} streams too`
+                : undefined,
+            pass: top && row.level >= BUDGETS.m4Streams ? held : undefined,
+          },
+        ),
+      )
+    }
+    const r = x.rss
+    rows.push(
+      judge(
+        {
+          id: 'm5.per_extra_100',
+          metric: 'M4',
+          label: `M5 relay RSS per extra 100 streams ((peak${r.perExtra100Between[1]} − peak${r.perExtra100Between[0]}) / ${((r.perExtra100Between[1] - r.perExtra100Between[0]) / 100).toFixed(r.perExtra100Between[1] - r.perExtra100Between[0] >= 100 ? 0 : 2)})`,
+          value: r.perExtra100MB,
+          display: `${fmtNum(r.perExtra100MB)} MB`,
+          budget: `≤ ${BUDGETS.m5PerExtra100MB} MB`,
+          detail: `cold idle ${fmtNum(r.coldIdleMB, 1)} MB, warm idle ${fmtNum(r.warmIdleMB, 1)} MB, peak ${Object.entries(
+            r.peakMB,
+          )
+            .map(([k, v]) => `${k}: ${fmtNum(v, 1)}`)
+            .join(', ')} MB, after ${fmtNum(r.afterMB, 1)} MB`,
+        },
+        {
+          metric: 'M4',
+          pass: r.perExtra100Between[1] >= 1000 ? r.perExtra100MB <= BUDGETS.m5PerExtra100MB : undefined,
+        },
+      ),
+      judge(
+        {
+          id: 'm5.idle',
+          metric: 'M4',
+          label: 'M5 relay RSS idle (cold, before any request)',
+          value: r.coldIdleMB,
+          display: `${fmtNum(r.coldIdleMB, 1)} MB`,
+          budget: '—',
+        },
+        { metric: 'M4' },
+      ),
+      judge(
+        {
+          id: 'm5.peak',
+          metric: 'M4',
+          label: `M5 relay RSS peak at ${x.top} streams`,
+          value: r.peakMB[x.top],
+          display: `${fmtNum(r.peakMB[x.top], 1)} MB`,
+          budget: '—',
+        },
+        { metric: 'M4' },
+      ),
+      judge(
+        {
+          id: 'm5.after',
+          metric: 'M4',
+          label: `M5 relay RSS after the load (${(r.afterSettleMs / 1000).toFixed(0)} s later)`,
+          value: r.afterMB,
+          display: `${fmtNum(r.afterMB, 1)} MB`,
+          budget: '—',
+          detail: r.warmIdleMB
+            ? `${fmtNum(((r.afterMB - r.warmIdleMB) / r.warmIdleMB) * 100, 0)}% above warm idle`
+            : undefined,
+        },
+        { metric: 'M4' },
+      ),
+    )
+  }
+  return rows
+}
+
+/** The M7 rows. */
+export function m7Rows(m, judge, result) {
+  const rows = []
+  if (m.M7) {
+    const x = m.M7
+    const base = result.baseline?.m7Ratio
+    rows.push(
+      judge(
+        {
+          id: 'm7.ratio',
+          metric: 'M7',
+          label: `M7 streams/s at ${x.connections} connections (${x.events} events, gap 0), relay/direct`,
+          value: x.failed || x.lost ? null : x.ratio,
+          display: `${fmtNum(x.ratio, 3)}`,
+          budget: base ? `baseline ${fmtNum(base, 3)}` : '—',
+          detail: `direct ${fmtNum(x.direct, 0)}/s, relay ${fmtNum(x.relay, 0)}/s${x.failed ? `; ${x.failed} failed (${x.firstError})` : ''}`,
+          reason:
+            x.failed || x.lost
+              ? `${x.failed} failed streams, ${x.lost} lost frames: ${x.firstError}`
+              : undefined,
+        },
+        { metric: 'M7', stability: x.spread, pass: base ? x.ratio >= base * 0.9 : undefined },
+      ),
+      judge(
+        {
+          id: 'm7.relay_cpu',
+          metric: 'M7',
+          label: `M7 relay CPU time per stream (${x.events} events)`,
+          value: x.relayCpuMsPerStream,
+          display: `${fmtNum(x.relayCpuMsPerStream, 3)} ms`,
+          budget: '—',
+          detail: `the emulator spends ${fmtNum(x.emulatorCpuMsPerStream, 3)} ms per stream`,
+        },
+        { metric: 'M7' },
+      ),
+    )
+  }
+  return rows
+}
+
+/** The startup rows. */
+export function startupRows(m, judge) {
+  const rows = []
+  if (m.startup !== undefined) {
+    const x = m.startup
+    const na = x?.unavailable
+    rows.push(
+      judge(
+        {
+          id: 'startup.version',
+          metric: 'startup',
+          label: '`airelays --version` start-up (median)',
+          value: na || x.version.failure ? null : x.version.ms,
+          display: `${fmtNum(x?.version?.ms, 0)} ms`,
+          budget: `< ${BUDGETS.versionMs} ms`,
+          reason: na ? x.unavailable : x.version.failure,
+        },
+        { metric: 'startup', pass: x?.version?.ms < BUDGETS.versionMs },
+      ),
+      judge(
+        {
+          id: 'startup.status',
+          metric: 'startup',
+          label: '`airelays status` start-up (median)',
+          value: na || x.status.failure ? null : x.status.ms,
+          display: `${fmtNum(x?.status?.ms, 0)} ms`,
+          budget: '—',
+          reason: na ? x.unavailable : x.status.failure,
+        },
+        { metric: 'startup' },
+      ),
+    )
+  }
+  return rows
+}
+
+/** The ratelimit rows. */
+export function ratelimitRows(m, judge) {
+  const rows = []
+  if (m.ratelimit !== undefined) {
+    const x = m.ratelimit
+    rows.push(
+      judge(
+        {
+          id: 'ratelimit.ns',
+          metric: 'ratelimit',
+          label: 'ratelimit take+acquire+release (worst scenario, wall)',
+          value: x?.error ? null : x.nsPerOp,
+          display: `${fmtNum(x?.nsPerOp, 0)} ns`,
+          budget: `< ${BUDGETS.ratelimitNs} ns`,
+          detail: x?.error ? undefined : `cpu ${fmtNum(x.cpuNsPerOp, 0)} ns`,
+          reason: x?.error,
+        },
+        { metric: 'ratelimit', pass: x?.nsPerOp < BUDGETS.ratelimitNs },
+      ),
+    )
+  }
+  return rows
+}
+
+/** The bearer-compare timing figure (B11 A3): information only, never a budget or a gate. */
+export function tokenCompareRows(m, judge) {
+  if (m.tokenCompare === undefined) return []
+  const x = m.tokenCompare
+  return [
+    judge(
+      {
+        id: 'a3.token_compare_delta',
+        metric: 'tokenCompare',
+        label: 'A3 bearer compare: Δ of medians, wrong first vs last byte',
+        value: x?.error ? null : x.deltaPct,
+        display: `${fmtNum(x?.deltaPct, 2)} % (spread ${fmtNum(x?.deltaSpreadPct, 2)} pts)`,
+        budget: '—',
+        detail: x?.error
+          ? undefined
+          : `medians ${fmtNum(x.medianFirstUs)} / ${fmtNum(x.medianLastUs)} µs over ${x.rounds} × ${x.pairs} pairs; the constant-time property is proven by apps/server/test/bearer.test.ts`,
+        reason: x?.error,
+      },
+      { metric: 'tokenCompare' },
+    ),
+  ]
+}
