@@ -5,21 +5,11 @@ import { readFileSync } from 'node:fs'
 import { chmod, mkdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeRelayToken } from '@airelays/auth-store'
+import { closeAll, eventually, fakeClock, readSse, sleep, walkFiles } from '@airelays/test-utils'
 import { Agent, request } from 'undici'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { buildChild, removeChildBuild, startChild, stopChildren } from './_child-harness'
-import {
-  closeAll,
-  eventually,
-  fakeClock,
-  isEnvelope,
-  JSON_HEADERS,
-  type RelayHarness,
-  readSse,
-  sleep,
-  startRelay,
-  walkFiles,
-} from './_harness'
+import { isEnvelope, JSON_HEADERS, type RelayHarness, startRelay } from './_harness'
 import { openSocket, rawRequest } from './_raw-http'
 import { startRawUpstream, writeChunks } from './_raw-upstream'
 
