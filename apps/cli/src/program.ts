@@ -159,6 +159,7 @@ function declareServe(cli: CAC, { argv, term, done }: ProgramContext): void {
     .command('serve', 'Run the relay')
     .option('--host <host>', 'Listen address (default 127.0.0.1)')
     .option('--port <port>', 'Listen port (default 8080)')
+    .option('--allow-weak-token', 'Start even with a relay token under 128 bits')
   negatedOption(serve, '--no-auth', 'Serve without the relay token (open mode)').action(
     async (options: Options) => {
       const { runServe } = await import('./commands/serve')
@@ -172,6 +173,7 @@ function declareServe(cli: CAC, { argv, term, done }: ProgramContext): void {
             ...(host === undefined ? {} : { host }),
             ...(port === undefined ? {} : { port }),
             ...(options.auth === false ? { noAuth: true } : {}),
+            ...(options.allowWeakToken === true ? { allowWeakToken: true } : {}),
           },
         }),
       )

@@ -279,11 +279,22 @@ describe('serve options', () => {
     expect((await child.exited).code).toBe(0)
   })
 
-  it('warns about a weak token and a non-loopback host; a foreign address fails in one line', async () => {
+  it('refuses a weak token unless --allow-weak-token is given (issue 26)', async () => {
+    const refused = await runCli(
+      ['serve', '--port', String(await freePort())],
+      local.env({ AIRELAYS_BEARER_TOKEN: '1234' }),
+    )
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toBe(
+      'Error: The relay token (from AIRELAYS_BEARER_TOKEN) is weak (under 128 bits), so the relay does not start. Run `airelays token rotate` for a strong one and unset AIRELAYS_BEARER_TOKEN, or pass --allow-weak-token (allow_weak_bearer_token = true) to accept the risk.\n',
+    )
+  })
+
+  it('warns about a weak token (opted in) and a non-loopback host; a foreign address fails in one line', async () => {
     // 192.0.2.1 (TEST-NET-1) is never an address of this machine: the warnings print, then the
     // bind fails, so nothing ever listens beyond loopback.
     const result = await runCli(
-      ['serve', '--host', '192.0.2.1', '--port', String(await freePort())],
+      ['serve', '--allow-weak-token', '--host', '192.0.2.1', '--port', String(await freePort())],
       local.env({ AIRELAYS_BEARER_TOKEN: 'hunter2hunter2' }),
     )
     expect(result.code).toBe(1)

@@ -1,7 +1,13 @@
+import { chmodSync, statSync } from 'node:fs'
 import { createAuthStore, credentialStoreFor, tokenFingerprint } from '@airelays/auth-store'
 import { type ResolvedConfig, securitySettings } from '@airelays/config'
 import { createFileStore, type FileStore } from '@airelays/file-inliner'
-import { createRateLimiter, type RateLimiter } from '@airelays/ratelimit'
+import {
+  createAddressMatcher,
+  createRateLimiter,
+  type ForwardedForOptions,
+  type RateLimiter,
+} from '@airelays/ratelimit'
 import { type CredentialStore, createUpstreamClient, type UpstreamClient } from '@airelays/upstream-client'
 import { H3 } from 'h3'
 import { shuttingDown } from './errors/factories'
@@ -34,6 +40,9 @@ export interface BuildRelayInternals {
 }
 
 const DEFAULT_MAX_JSON_BYTES = 16 * 1024 * 1024
+const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024
+const DEFAULT_MAX_LOG_BYTES = 1024 * 1024 * 1024
+const DEFAULT_MAX_CONVERSATION_BYTES = 64 * 1024 * 1024
 const DEFAULT_KEEP_ALIVE_MS = 15_000
 /** How long the traffic log waits at most for the first credentials read before writing. */
 const SECRETS_READY_MAX_MS = 5000
@@ -56,6 +65,35 @@ function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
   })
 }
 
+/**
+ * Narrows the relay's own directories (data, logs, uploads, staging) to 0700 when they already
+ * exist with a wider mode (created by hand, an older release or another tool: issue 26, item 9).
+ * Only directories owned by this user are touched; failures are ignored.
+ */
+function narrowPrivateDirs(config: ResolvedConfig): void {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : -1
+  const { data_dir, logs_dir, uploads_dir, tmp_dir } = config.paths
+  for (const dir of [data_dir, logs_dir, uploads_dir, tmp_dir]) {
+    try {
+      const info = statSync(dir)
+      if (info.isDirectory() && (info.mode & 0o077) !== 0 && (uid === -1 || info.uid === uid))
+        chmodSync(dir, 0o700)
+    } catch {
+      // missing (created 0700 later) or not ours
+    }
+  }
+}
+
+/** How the client address is read from X-Forwarded-For, or null when the header is not trusted. */
+function forwardedForOptions(config: ResolvedConfig): ForwardedForOptions | null {
+  const security = config.security
+  if (!security.trust_x_forwarded_for) return null
+  const proxies = security.trusted_proxies ?? []
+  return proxies.length > 0
+    ? { trustedProxies: createAddressMatcher(proxies) }
+    : { trustedProxyCount: security.trusted_proxy_count ?? 1 }
+}
+
 /** The logging side: the scrubber, the credentials it learns from, the traffic log, the relay token. */
 function buildLogging(
   options: RelayOptions,
@@ -76,6 +114,8 @@ function buildLogging(
   const log = new TrafficLog({
     dir: logsDir,
     retentionDays: config.logging.retention_days,
+    maxRecordBytes: config.logging.max_request_log_bytes ?? DEFAULT_MAX_RECORD_BYTES,
+    maxTotalBytes: config.logging.max_total_bytes ?? DEFAULT_MAX_LOG_BYTES,
     secrets,
     now,
     logger,
@@ -86,7 +126,7 @@ function buildLogging(
     inline: options.relayToken ?? config.security.bearer_token ?? null,
     inlineSource: options.relayToken ? 'memory' : 'env',
     file: config.security.bearer_token_file,
-    onToken: (token) => secrets.add(token),
+    onToken: (token) => secrets.add(token, 'relay'),
     onError: (error) =>
       logger.warn(
         `AIRelays cannot read the relay token file ${config.security.bearer_token_file} (${error instanceof Error ? error.message : String(error)}); every /v1 request gets 401 until it is readable.`,
@@ -168,6 +208,7 @@ export function buildRelay(options: RelayOptions, internals: BuildRelayInternals
   }
   const now = options.clock ?? Date.now
   const logger = options.logger ?? consoleLogger
+  narrowPrivateDirs(config)
   const { secrets, credentials, log, tokens } = buildLogging(options, { now, logger })
   const modelsWaiters: string[] = []
   const { upstream, files, limiter } = buildCollaborators(options, { now, credentials, log, modelsWaiters })
@@ -187,8 +228,13 @@ export function buildRelay(options: RelayOptions, internals: BuildRelayInternals
     limiter,
     upstream,
     files,
-    conversations: new ConversationStore(config.paths.data_dir, () => Math.floor(now() / 1000)),
+    conversations: new ConversationStore(
+      config.paths.data_dir,
+      () => Math.floor(now() / 1000),
+      config.uploads.max_conversation_bytes ?? DEFAULT_MAX_CONVERSATION_BYTES,
+    ),
     responses: new ResponseStore(config.paths.data_dir, () => Math.floor(now() / 1000)),
+    forwardedFor: forwardedForOptions(config),
     lifecycle: new Lifecycle(),
     modelsWaiters,
     requestsTotal: 0,

@@ -1,6 +1,8 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { lookup } from 'node:dns/promises'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { type AddressInfo, isIP } from 'node:net'
 import type { Duplex } from 'node:stream'
+import { isLoopback, isLoopbackHost } from '@airelays/ratelimit'
 import { toNodeHandler } from 'h3'
 import { type BuiltRelay, buildRelay } from './app'
 import { shuttingDown } from './errors/factories'
@@ -31,6 +33,62 @@ const MAX_CHECK_INTERVAL_MS = 1_000
 const MIN_CHECK_INTERVAL_MS = 10
 /** After the deadline, how long aborted streams get to write their error event before sockets are cut. */
 const FINAL_FLUSH_MS = 1_000
+/** Default of `[server] max_connections`. */
+const DEFAULT_MAX_CONNECTIONS = 512
+/**
+ * What is still read of a body nobody wanted once its answer has gone (a 401, 404 or 413 sent
+ * before the body): at most this many bytes and this long, then the connection is closed. Node
+ * itself would drain it for as long as the client sends (up to the 300 s request timeout).
+ */
+const UNREAD_BODY_DISCARD_BYTES = 8 * 1024 * 1024
+const UNREAD_BODY_DISCARD_MS = 5_000
+
+/** How often the discard of an unread body is checked, in ms. */
+const UNREAD_BODY_CHECK_MS = 5
+
+/**
+ * Bounds the discard of a request body left unread when its response finished (issue 26, item 6):
+ * Node dumps the rest to keep the connection alive, for as long as the client sends. Here the
+ * socket's received bytes are watched instead (the dumped bytes never reach JavaScript): past
+ * {@link UNREAD_BODY_DISCARD_BYTES} or {@link UNREAD_BODY_DISCARD_MS} the socket is destroyed.
+ * Reading a little first lets the client receive the answer before the connection goes (closing
+ * with unread data makes the kernel reset it, which can lose the answer).
+ */
+function boundUnreadBody(req: IncomingMessage): void {
+  const socket = req.socket
+  if (req.complete || req.destroyed || !socket || socket.destroyed) return
+  const start = socket.bytesRead
+  const deadline = Date.now() + UNREAD_BODY_DISCARD_MS
+  const timer = setInterval(() => {
+    if (req.complete) {
+      clearInterval(timer)
+      return
+    }
+    if (socket.bytesRead - start > UNREAD_BODY_DISCARD_BYTES || Date.now() > deadline) {
+      clearInterval(timer)
+      socket.destroy()
+    }
+  }, UNREAD_BODY_CHECK_MS)
+  timer.unref()
+  socket.once('close', () => clearInterval(timer))
+}
+
+/**
+ * The address to listen on for `host`: a host name that resolves to loopback addresses only is
+ * replaced by the first of them, so the relay knows it listens on loopback and keeps its
+ * DNS-rebinding Host check on (issue 26, item 8). Numeric spellings (`127.1`, `0x7f000001`) are
+ * recognised by parsing; anything else is returned unchanged (listen reports what it cannot use).
+ */
+async function listenHost(host: string): Promise<string> {
+  if (isIP(host) !== 0 || isLoopbackHost(host)) return host
+  try {
+    const addresses = await lookup(host, { all: true })
+    if (addresses.length > 0 && addresses.every((a) => isLoopback(a.address))) return addresses[0]!.address
+  } catch {
+    // unresolvable: listen() reports it
+  }
+  return host
+}
 
 /**
  * Requests Node's HTTP parser refuses (not HTTP, bad headers, too large headers) never reach the
@@ -129,7 +187,7 @@ function formatUrl(address: AddressInfo): string {
  */
 export async function serveRelay(options: ServeRelayOptions): Promise<RelayServer> {
   const timers = requestTimers(options)
-  const host = options.host ?? options.config.server.host
+  const host = await listenHost(options.host ?? options.config.server.host)
   const port = options.port ?? options.config.server.port
   // The relay's Host check follows the address it really listens on.
   const config =
@@ -140,7 +198,13 @@ export async function serveRelay(options: ServeRelayOptions): Promise<RelayServe
   const { runtime } = built
   const graceMs = options.shutdownGraceMs ?? DEFAULT_GRACE_MS
   // requireHostHeader is checked by the relay itself, so that answer carries the envelope too.
-  const server = createServer({ ...timers, requireHostHeader: false }, toNodeHandler(built.app))
+  const handler = toNodeHandler(built.app)
+  const server = createServer({ ...timers, requireHostHeader: false }, (req, res) => {
+    res.once('finish', () => boundUnreadBody(req))
+    return handler(req, res)
+  })
+  // Connections beyond the cap are closed as soon as they open (issue 26, item 6).
+  server.maxConnections = options.config.server.max_connections ?? DEFAULT_MAX_CONNECTIONS
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
     answerClientError(runtime, error, socket),
   )

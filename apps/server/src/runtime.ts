@@ -1,6 +1,6 @@
 import type { ResolvedConfig } from '@airelays/config'
 import type { FileStore } from '@airelays/file-inliner'
-import type { RateLimiter } from '@airelays/ratelimit'
+import type { ForwardedForOptions, RateLimiter } from '@airelays/ratelimit'
 import type { UpstreamClient } from '@airelays/upstream-client'
 import type { SecretSet } from './logging/redact'
 import type { TrafficLog } from './logging/traffic-log'
@@ -37,6 +37,8 @@ export interface RelayRuntime {
   readonly conversations: ConversationStore
   /** The relay's recent `/v1/responses` answers (`previous_response_id`, `GET /v1/responses/{id}`). */
   readonly responses: ResponseStore
+  /** How the client address is read from X-Forwarded-For; null when the header is not trusted. */
+  readonly forwardedFor: ForwardedForOptions | null
   readonly lifecycle: Lifecycle
   /** Ids of logged requests waiting for the models catalog (upstream records are attributed to the first). */
   readonly modelsWaiters: string[]

@@ -31,9 +31,13 @@ describe('one envelope everywhere', () => {
   it('404 under /v1, under /no-tools/v1 and outside', async () => {
     expect(await envelope(await h.fetch('/v1/nope'), 404)).toMatchObject({ code: 'not_found' })
     expect(await envelope(await h.fetch('/no-tools/v1/models/x/y'), 404)).toMatchObject({ code: 'not_found' })
-    expect(await envelope(await h.fetch('/favicon.ico', { auth: false }), 404)).toMatchObject({
+    expect(await envelope(await h.fetch('/favicon.ico'), 404)).toMatchObject({
       code: 'not_found',
       type: 'invalid_request_error',
+    })
+    // Outside /v1 the same gate applies first (issue 26): no token, no 404.
+    expect(await envelope(await h.fetch('/favicon.ico', { auth: false }), 401)).toMatchObject({
+      code: 'invalid_api_key',
     })
   })
 

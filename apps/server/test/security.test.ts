@@ -194,18 +194,26 @@ describe('rate limit and order of checks', () => {
     expect((await envelope(third)).code).toBe('rate_limit_exceeded')
   })
 
-  it('an active block is reported before the rate limit', async () => {
+  it('a blocked address pays a token before the block check: blocked while tokens last, then rate-limited', async () => {
     const r = await relay({
       env: {
-        AIRELAYS_RATE_LIMIT_BURST: '2',
+        AIRELAYS_RATE_LIMIT_BURST: '4',
         AIRELAYS_RATE_LIMIT_PER_MINUTE: '1',
         AIRELAYS_FAILED_AUTH_MAX_ATTEMPTS: '2',
       },
     })
     await r.fetch('/v1/models', { headers: bearer('bad'), auth: false })
     await r.fetch('/v1/models', { headers: bearer('bad'), auth: false })
-    const res = await r.fetch('/v1/models', { headers: bearer('bad'), auth: false })
-    expect((await envelope(res)).code).toBe('ip_temporarily_blocked')
+    const codes: (string | null)[] = []
+    for (let i = 0; i < 4; i++) {
+      codes.push((await envelope(await r.fetch('/v1/models', { headers: bearer('bad'), auth: false }))).code)
+    }
+    expect(codes).toEqual([
+      'ip_temporarily_blocked',
+      'ip_temporarily_blocked',
+      'rate_limit_exceeded',
+      'rate_limit_exceeded',
+    ])
   })
 
   it('X-Forwarded-For is ignored unless trusted', async () => {
@@ -217,7 +225,7 @@ describe('rate limit and order of checks', () => {
     expect(statuses).toEqual([200, 200, 429])
   })
 
-  it('trusted X-Forwarded-For keys limits on the first entry', async () => {
+  it('trusted X-Forwarded-For keys limits on the entry read from the right, past the proxy', async () => {
     const r = await relay({
       env: {
         AIRELAYS_RATE_LIMIT_BURST: '1',
@@ -226,7 +234,12 @@ describe('rate limit and order of checks', () => {
       },
     })
     const statuses: number[] = []
-    for (const ip of ['198.51.100.1, 10.0.0.1', '198.51.100.2, 10.0.0.1', '198.51.100.1']) {
+    // An appending proxy: whatever the client wrote on the left, then the address it saw.
+    for (const ip of [
+      '203.0.113.1, 198.51.100.1',
+      '203.0.113.2, 198.51.100.2',
+      '203.0.113.3, 198.51.100.1',
+    ]) {
       statuses.push((await r.fetch('/v1/models', { headers: { 'x-forwarded-for': ip } })).status)
     }
     expect(statuses).toEqual([200, 200, 429])

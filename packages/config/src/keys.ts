@@ -89,7 +89,7 @@ export const configSectionDescriptions: Readonly<Record<ConfigSection, string>> 
   auth: 'How `airelays login` runs and where upstream credentials are stored.',
   upstream: 'The ChatGPT (Codex backend) and OAuth issuer endpoints.',
   security: 'Relay token, per-IP rate limits and bad-token blocking.',
-  uploads: 'Limits of the /v1/files store.',
+  uploads: 'Limits of the /v1/files store, of file references and of stored conversations.',
   logging: 'Traffic logs.',
   'providers.openai': 'The OpenAI runtime backed by the ChatGPT subscription login.',
   'providers.claude':
@@ -150,6 +150,13 @@ export const configKeys: readonly ConfigKeyDefinition[] = [
     description: 'Port the relay listens on.',
     ...names('PORT', true),
     flag: { option: 'port', name: '--port' },
+  }),
+  define('server', 'max_connections', {
+    type: positiveInt,
+    default: value(512),
+    description:
+      'Open client connections at once (idle keep-alive ones included); further connections are closed at once, so a flood of half-open sockets cannot use up the file descriptors.',
+    env: ['AIRELAYS_MAX_CONNECTIONS'],
   }),
   define('paths', 'data_dir', {
     type: { kind: 'path' },
@@ -278,11 +285,34 @@ export const configKeys: readonly ConfigKeyDefinition[] = [
     description: 'How long a blocked client IP stays blocked, in seconds.',
     ...names('FAILED_AUTH_BLOCK_SECONDS', false),
   }),
+  define('security', 'allow_weak_bearer_token', {
+    type: bool,
+    default: value(false),
+    description:
+      'Let `airelays serve` start with a relay token of under 128 bits (a hand-set token such as `1234`); without it such a token is refused.',
+    env: ['AIRELAYS_ALLOW_WEAK_BEARER_TOKEN'],
+    flag: { option: 'allowWeakToken', name: '--allow-weak-token', value: true },
+  }),
   define('security', 'trust_x_forwarded_for', {
     type: bool,
     default: value(false),
-    description: 'Take the client IP from the first X-Forwarded-For entry (only behind a trusted proxy).',
+    description:
+      'Take the client IP from X-Forwarded-For (only behind a proxy that appends to it): the rightmost entry that is not a trusted proxy.',
     ...names('TRUST_X_FORWARDED_FOR', false),
+  }),
+  define('security', 'trusted_proxies', {
+    type: { kind: 'string-list' },
+    default: value([]),
+    description:
+      'Addresses or CIDR ranges of your proxies (e.g. 127.0.0.1, 10.0.0.0/8). With trust_x_forwarded_for, X-Forwarded-For is read from the right, skipping these; empty means trusted_proxy_count decides.',
+    env: ['AIRELAYS_TRUSTED_PROXIES'],
+  }),
+  define('security', 'trusted_proxy_count', {
+    type: positiveInt,
+    default: value(1),
+    description:
+      'When trusted_proxies is empty: how many proxies stand in front of the relay; the client IP is the X-Forwarded-For entry that many hops from the socket.',
+    env: ['AIRELAYS_TRUSTED_PROXY_COUNT'],
   }),
   define('uploads', 'max_upload_bytes', {
     type: positiveInt,
@@ -296,6 +326,20 @@ export const configKeys: readonly ConfigKeyDefinition[] = [
     description: 'Total size of all stored uploads, in bytes (256 MiB).',
     ...names('MAX_TOTAL_UPLOAD_BYTES', false),
   }),
+  define('uploads', 'max_expanded_bytes_per_request', {
+    type: positiveInt,
+    default: value(67_108_864),
+    description:
+      'Most file bytes one request may inline through file references, counting every reference (64 MiB); more is refused with 413 before anything is read.',
+    env: ['AIRELAYS_MAX_EXPANDED_BYTES_PER_REQUEST'],
+  }),
+  define('uploads', 'max_conversation_bytes', {
+    type: positiveInt,
+    default: value(67_108_864),
+    description:
+      'Largest size of the stored conversations (conversations.json), in bytes (64 MiB); a write that would pass it is refused with 507.',
+    env: ['AIRELAYS_MAX_CONVERSATION_BYTES'],
+  }),
   define('logging', 'stream_lines', {
     type: bool,
     default: value(false),
@@ -308,6 +352,20 @@ export const configKeys: readonly ConfigKeyDefinition[] = [
     description:
       'Delete traffic logs older than this many days; 0 keeps them forever. Logs already older than this when retention first applies to a logs dir (e.g. from the Python relay) are kept.',
     env: ['AIRELAYS_LOG_RETENTION_DAYS'],
+  }),
+  define('logging', 'max_request_log_bytes', {
+    type: positiveInt,
+    default: value(1_048_576),
+    description:
+      'Most bytes of one traffic log record, a request or its answer (1 MiB); longer bodies are cut and marked truncated. A request refused for a missing or wrong token is logged in at most 2 KiB.',
+    env: ['AIRELAYS_LOG_MAX_REQUEST_BYTES'],
+  }),
+  define('logging', 'max_total_bytes', {
+    type: nonNegativeInt,
+    default: value(1_073_741_824),
+    description:
+      'Most bytes all traffic logs may take (1 GiB); past it the oldest hour files are deleted, and writing pauses while the current hour alone is over. 0 means no limit.',
+    env: ['AIRELAYS_LOG_MAX_TOTAL_BYTES'],
   }),
   define('providers.openai', 'enabled', {
     type: bool,

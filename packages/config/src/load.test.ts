@@ -46,6 +46,8 @@ describe('defaults', () => {
           },
         },
         "logging": {
+          "max_request_log_bytes": 1048576,
+          "max_total_bytes": 1073741824,
           "retention_days": 30,
           "stream_lines": false,
         },
@@ -90,6 +92,7 @@ describe('defaults', () => {
           },
         },
         "security": {
+          "allow_weak_bearer_token": false,
           "auto_generate_bearer_token": false,
           "bearer_token": null,
           "bearer_token_file": "<home>/.airelays/relay-token",
@@ -101,12 +104,17 @@ describe('defaults', () => {
           "rate_limit_per_minute": 120,
           "require_bearer_auth": true,
           "trust_x_forwarded_for": false,
+          "trusted_proxies": [],
+          "trusted_proxy_count": 1,
         },
         "server": {
           "host": "127.0.0.1",
+          "max_connections": 512,
           "port": 8080,
         },
         "uploads": {
+          "max_conversation_bytes": 67108864,
+          "max_expanded_bytes_per_request": 67108864,
           "max_total_upload_bytes": 268435456,
           "max_upload_bytes": 33554432,
         },
@@ -412,7 +420,7 @@ describe('precedence: flag > AIRELAYS_* env > legacy env > config.toml > default
       env: { AIRELAYS_PORT: '', AIRELAY_PORT: '   ', OPENAI_ENDPOINT_PORT: '7000', AIRELAYS_HOST: '' },
     })
     expect(result.errors).toEqual([])
-    expect(result.config.server).toEqual({ host: '0.0.0.0', port: 7000 })
+    expect(result.config.server).toEqual({ host: '0.0.0.0', port: 7000, max_connections: 512 })
     expect(result.sources['server.port']).toEqual({ kind: 'legacy-env', name: 'OPENAI_ENDPOINT_PORT' })
   })
 
@@ -445,7 +453,7 @@ describe('precedence: flag > AIRELAYS_* env > legacy env > config.toml > default
 
   it('validates flags like environment values and names the flag', async () => {
     const result = await load({ flags: { port: '0', host: '', authStorage: 'vault', logsDir: ' ' } })
-    expect(result.config.server).toEqual({ host: '127.0.0.1', port: 8080 })
+    expect(result.config.server).toEqual({ host: '127.0.0.1', port: 8080, max_connections: 512 })
     expect(result.config.auth.storage).toBe('auto')
     expect(result.errors.map((e) => [e.key, e.source, e.message])).toEqual([
       [
@@ -666,7 +674,7 @@ describe('config file problems', () => {
     const file = await home.write(CONFIG_RELATIVE, '[server]\nport = 9000\nhost = \n')
     const result = await load({ env: { AIRELAYS_HOST: '127.0.0.2' } })
     expect(result.config.config_file.exists).toBe(true)
-    expect(result.config.server).toEqual({ host: '127.0.0.2', port: 8080 })
+    expect(result.config.server).toEqual({ host: '127.0.0.2', port: 8080, max_connections: 512 })
     expect(result.errors).toEqual([
       {
         code: 'config_parse_error',
@@ -940,5 +948,44 @@ describe('--data-dir retargeting', () => {
       env: { AIRELAYS_LOGS_DIR: join(home.dir, '.airelays/logs') },
     })
     expect(envLogs.config.paths.logs_dir).toBe(join(home.dir, '.airelays/logs'))
+  })
+})
+
+describe('hardening limits (issue 26)', () => {
+  it('reads the proxy list, the limits and the weak-token opt-in from file, env and flag', async () => {
+    await home.write(
+      CONFIG_RELATIVE,
+      '[server]\nmax_connections = 64\n[security]\ntrust_x_forwarded_for = true\ntrusted_proxies = ["10.0.0.0/8", "127.0.0.1"]\n[uploads]\nmax_expanded_bytes_per_request = 1000\nmax_conversation_bytes = 2000\n[logging]\nmax_request_log_bytes = 4096\nmax_total_bytes = 0\n',
+    )
+    const result = await load({ env: { AIRELAYS_TRUSTED_PROXY_COUNT: '2' } })
+    expect(result.errors).toEqual([])
+    expect(result.config.server.max_connections).toBe(64)
+    expect(result.config.security.trusted_proxies).toEqual(['10.0.0.0/8', '127.0.0.1'])
+    expect(result.config.security.trusted_proxy_count).toBe(2)
+    expect(result.config.uploads).toMatchObject({
+      max_expanded_bytes_per_request: 1000,
+      max_conversation_bytes: 2000,
+    })
+    expect(result.config.logging).toMatchObject({ max_request_log_bytes: 4096, max_total_bytes: 0 })
+    expect(result.config.security.allow_weak_bearer_token).toBe(false)
+
+    const optedIn = await load({ flags: { allowWeakToken: true } })
+    expect(optedIn.config.security.allow_weak_bearer_token).toBe(true)
+    expect(optedIn.sources['security.allow_weak_bearer_token']).toEqual({
+      kind: 'flag',
+      name: '--allow-weak-token',
+    })
+    const fromEnv = await load({ env: { AIRELAYS_ALLOW_WEAK_BEARER_TOKEN: 'yes' } })
+    expect(fromEnv.config.security.allow_weak_bearer_token).toBe(true)
+  })
+
+  it('refuses a zero connection cap and a zero per-request log cap, keeping the safe defaults', async () => {
+    const result = await load({ env: { AIRELAYS_MAX_CONNECTIONS: '0', AIRELAYS_LOG_MAX_REQUEST_BYTES: '0' } })
+    expect(result.errors.map((e) => e.key).sort()).toEqual([
+      'logging.max_request_log_bytes',
+      'server.max_connections',
+    ])
+    expect(result.config.server.max_connections).toBe(512)
+    expect(result.config.logging.max_request_log_bytes).toBe(1_048_576)
   })
 })

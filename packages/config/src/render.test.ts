@@ -43,6 +43,8 @@ describe('renderConfig', () => {
       host = "127.0.0.1"
       # Port the relay listens on.
       port = 8080
+      # Open client connections at once (idle keep-alive ones included); further connections are closed at once, so a flood of half-open sockets cannot use up the file descriptors.
+      max_connections = 512
 
       [paths]
       # Directory for credentials, the relay token, uploads and state.
@@ -89,20 +91,34 @@ describe('renderConfig', () => {
       failed_auth_max_attempts = 8
       # How long a blocked client IP stays blocked, in seconds.
       failed_auth_block_seconds = 900
-      # Take the client IP from the first X-Forwarded-For entry (only behind a trusted proxy).
+      # Let \`airelays serve\` start with a relay token of under 128 bits (a hand-set token such as \`1234\`); without it such a token is refused.
+      allow_weak_bearer_token = false
+      # Take the client IP from X-Forwarded-For (only behind a proxy that appends to it): the rightmost entry that is not a trusted proxy.
       trust_x_forwarded_for = false
+      # Addresses or CIDR ranges of your proxies (e.g. 127.0.0.1, 10.0.0.0/8). With trust_x_forwarded_for, X-Forwarded-For is read from the right, skipping these; empty means trusted_proxy_count decides.
+      trusted_proxies = []
+      # When trusted_proxies is empty: how many proxies stand in front of the relay; the client IP is the X-Forwarded-For entry that many hops from the socket.
+      trusted_proxy_count = 1
 
       [uploads]
       # Largest single upload, in bytes (32 MiB).
       max_upload_bytes = 33554432
       # Total size of all stored uploads, in bytes (256 MiB).
       max_total_upload_bytes = 268435456
+      # Most file bytes one request may inline through file references, counting every reference (64 MiB); more is refused with 413 before anything is read.
+      max_expanded_bytes_per_request = 67108864
+      # Largest size of the stored conversations (conversations.json), in bytes (64 MiB); a write that would pass it is refused with 507.
+      max_conversation_bytes = 67108864
 
       [logging]
       # Log every upstream stream line (large logs).
       stream_lines = false
       # Delete traffic logs older than this many days; 0 keeps them forever. Logs already older than this when retention first applies to a logs dir (e.g. from the Python relay) are kept.
       retention_days = 30
+      # Most bytes of one traffic log record, a request or its answer (1 MiB); longer bodies are cut and marked truncated. A request refused for a missing or wrong token is logged in at most 2 KiB.
+      max_request_log_bytes = 1048576
+      # Most bytes all traffic logs may take (1 GiB); past it the oldest hour files are deleted, and writing pauses while the current hour alone is over. 0 means no limit.
+      max_total_bytes = 1073741824
 
       [providers.openai]
       # Serve OpenAI models through the ChatGPT subscription login.

@@ -69,6 +69,8 @@ export interface ConfigFlags {
   port?: string | number
   /** `--no-auth` (init, serve): when true, `require_bearer_auth = false` and `auto_generate_bearer_token = false`. */
   noAuth?: boolean
+  /** `--allow-weak-token` (serve): when true, `allow_weak_bearer_token = true`. */
+  allowWeakToken?: boolean
 }
 
 /**
@@ -81,6 +83,8 @@ export interface WrittenConfig {
     host?: string
     /** Listen port, 1–65535. @default 8080 */
     port?: number
+    /** Open client connections at once. @default 512 */
+    max_connections?: number
   }
   paths?: {
     /** State directory. @default "~/.airelays" (the legacy "~/.airelay" when only that exists) */
@@ -129,20 +133,34 @@ export interface WrittenConfig {
     failed_auth_max_attempts?: number
     /** How long a blocked IP stays blocked, in seconds. @default 900 */
     failed_auth_block_seconds?: number
-    /** Take the client IP from the first X-Forwarded-For entry. @default false */
+    /** Let `serve` start with a relay token of under 128 bits. @default false */
+    allow_weak_bearer_token?: boolean
+    /** Take the client IP from X-Forwarded-For, read from the right past trusted proxies. @default false */
     trust_x_forwarded_for?: boolean
+    /** Proxy addresses or CIDR ranges skipped when reading X-Forwarded-For from the right. @default [] */
+    trusted_proxies?: string[] | string
+    /** Number of proxies in front of the relay, when trusted_proxies is empty. @default 1 */
+    trusted_proxy_count?: number
   }
   uploads?: {
     /** Largest single upload, in bytes. @default 33554432 (32 MiB) */
     max_upload_bytes?: number
     /** Total size of all stored uploads, in bytes. @default 268435456 (256 MiB) */
     max_total_upload_bytes?: number
+    /** Most file bytes one request may inline through file references. @default 67108864 (64 MiB) */
+    max_expanded_bytes_per_request?: number
+    /** Largest size of the stored conversations, in bytes. @default 67108864 (64 MiB) */
+    max_conversation_bytes?: number
   }
   logging?: {
     /** Log every upstream stream line. @default false */
     stream_lines?: boolean
     /** Delete traffic logs older than this many days; 0 keeps them forever (logs already older when retention first applies are kept). @default 30 */
     retention_days?: number
+    /** Most bytes of one traffic log record (a request, or its answer). @default 1048576 (1 MiB) */
+    max_request_log_bytes?: number
+    /** Most bytes all traffic logs may take; 0 means no limit. @default 1073741824 (1 GiB) */
+    max_total_bytes?: number
   }
   providers?: {
     openai?: {
@@ -184,7 +202,7 @@ export interface WrittenConfig {
 export interface ResolvedConfig {
   /** The config file that was (or would be) read, whether it exists, and why this path was chosen. */
   config_file: { path: string; exists: boolean; source: ConfigValueSource }
-  server: { host: string; port: number }
+  server: { host: string; port: number; max_connections: number }
   paths: {
     data_dir: string
     logs_dir: string
@@ -217,10 +235,23 @@ export interface ResolvedConfig {
     failed_auth_window_seconds: number
     failed_auth_max_attempts: number
     failed_auth_block_seconds: number
+    allow_weak_bearer_token: boolean
     trust_x_forwarded_for: boolean
+    trusted_proxies: string[]
+    trusted_proxy_count: number
   }
-  uploads: { max_upload_bytes: number; max_total_upload_bytes: number }
-  logging: { stream_lines: boolean; retention_days: number }
+  uploads: {
+    max_upload_bytes: number
+    max_total_upload_bytes: number
+    max_expanded_bytes_per_request: number
+    max_conversation_bytes: number
+  }
+  logging: {
+    stream_lines: boolean
+    retention_days: number
+    max_request_log_bytes: number
+    max_total_bytes: number
+  }
   providers: {
     openai: {
       enabled: boolean

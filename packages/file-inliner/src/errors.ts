@@ -9,6 +9,7 @@ const kBrand: unique symbol = Symbol.for('@airelays/file-inliner.error')
  * | `upload_quota_exceeded` | 413 | stored + in-flight bytes would cross `maxTotalUploadBytes` |
  * | `upload_aborted` | 499 | the caller's `signal` aborted the upload (client closed the request) |
  * | `upload_source_error` | 400 | the upload source threw or emitted an error before it ended |
+ * | `expansion_too_large` | 413 | the files one request references add up to more than `maxExpandedBytes` |
  * | `file_not_found` | 404 | unknown or malformed file id in a store operation |
  * | `file_unknown` | 422 | a request references a file id the store does not know |
  * | `file_not_image` | 422 | an image part references a file that is not a PNG/JPEG/GIF/WebP image |
@@ -24,6 +25,7 @@ export type FileInlinerErrorCode =
   | 'upload_quota_exceeded'
   | 'upload_aborted'
   | 'upload_source_error'
+  | 'expansion_too_large'
   | 'file_not_found'
   | 'file_unknown'
   | 'file_not_image'

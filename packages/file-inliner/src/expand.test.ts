@@ -369,3 +369,51 @@ describe('expandFileReferences: inline file_data', () => {
     expect(out[1]).toBe(withUrl)
   })
 })
+
+describe('expandFileReferences: expansion budget (issue 26, item 4)', () => {
+  it('refuses a small request referencing one upload thousands of times with 413 before reading it', async () => {
+    let opened = 0
+    const counting: FileContentReader = {
+      get: (id) => store.get(id),
+      openContent: (id) => {
+        opened++
+        return store.openContent(id)
+      },
+    }
+    // edge.txt is 1,000,000 bytes; 3,000 references would inline 3 GB.
+    const ref = { type: 'input_file', file_id: files.edge!.id }
+    const request = [user(...Array.from({ length: 3000 }, () => ref))]
+    expect(JSON.stringify(request).length).toBeLessThan(250_000)
+    const error = await expandFileReferences(request, counting, { maxExpandedBytes: 67_108_864 }).catch(
+      (e: unknown) => e,
+    )
+    expect(error).toMatchObject({ code: 'expansion_too_large', status: 413, param: 'input[0].content[67]' })
+    // 67 references fit under 64 MiB: the one file was read once, nothing was built for the 68th.
+    expect(opened).toBe(1)
+  })
+
+  it('the default budget is 64 MiB and counts every reference, inline file_data included', async () => {
+    const ref = { type: 'input_file', file_id: files.edge!.id }
+    await expect(
+      expandFileReferences([user(...Array.from({ length: 67 }, () => ref))], store),
+    ).resolves.toHaveLength(1)
+    await expect(
+      expandFileReferences([user(...Array.from({ length: 68 }, () => ref))], store),
+    ).rejects.toMatchObject({
+      code: 'expansion_too_large',
+    })
+    const inline = { type: 'input_file', filename: 'a.txt', file_data: b64('x'.repeat(10)) }
+    await expect(
+      expandFileReferences([user(inline, inline, inline)], store, { maxExpandedBytes: 29 }),
+    ).rejects.toMatchObject({ code: 'expansion_too_large', param: 'input[0].content[2]' })
+    await expect(
+      expandFileReferences([user(inline, inline, inline)], store, { maxExpandedBytes: 30 }),
+    ).resolves.toHaveLength(1)
+  })
+
+  it('refuses a bad maxExpandedBytes with invalid_option', async () => {
+    await expect(expandFileReferences([], store, { maxExpandedBytes: 0 })).rejects.toMatchObject({
+      code: 'invalid_option',
+    })
+  })
+})

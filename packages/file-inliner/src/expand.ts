@@ -1,5 +1,6 @@
 import { expandInline } from './_internal/expand/inline'
-import { isObject } from './_internal/expand/parts'
+import { createExpansionBudget, DEFAULT_MAX_EXPANDED_BYTES, isObject } from './_internal/expand/parts'
+import { FileInlinerError } from './errors'
 import { createStoredFiles, expandReference, referenceOf, type StoredFiles } from './_internal/expand/stored'
 import type { FileStore } from './types'
 
@@ -14,6 +15,16 @@ export interface ExpandOptions {
    * passed in. @default 'responses'
    */
   route?: 'responses' | 'chat'
+  /**
+   * Most file bytes one call may inline, in bytes, counting **every** reference (a file
+   * referenced 3,000 times counts 3,000 times: each reference becomes its own copy upstream) and
+   * inline `file_data` too. Checked from the stored size before any byte is read, so a small
+   * request that references one upload thousands of times is refused with the 413
+   * `expansion_too_large` before memory grows. Whole number ≥ 1.
+   * Config `[uploads] max_expanded_bytes_per_request`, env `AIRELAYS_MAX_EXPANDED_BYTES_PER_REQUEST`.
+   * @default 67108864 (64 MiB)
+   */
+  maxExpandedBytes?: number
 }
 
 /**
@@ -31,7 +42,8 @@ export interface ExpandOptions {
  * `input_image` data URLs (`detail` kept, default `auto`); anything else is a 422
  * {@link FileInlinerError}. Everything else is returned unchanged; the input is not mutated.
  *
- * @throws FileInlinerError (422) `file_unknown`, `file_not_image`, `file_too_large_to_inline`,
+ * @throws FileInlinerError (413) `expansion_too_large` past `maxExpandedBytes`; (500)
+ *   `invalid_option` for a bad `maxExpandedBytes`; (422) `file_unknown`, `file_not_image`, `file_too_large_to_inline`,
  *   `file_type_unsupported`, `file_not_utf8`, `file_data_invalid`, with `param` naming the part.
  */
 export function expandFileReferences(
@@ -51,7 +63,15 @@ export async function expandFileReferences(
 ): Promise<string | unknown[]> {
   if (!Array.isArray(input)) return input as string
   const root = options.route === 'chat' ? 'messages' : 'input'
-  const files = createStoredFiles(store)
+  const limit = options.maxExpandedBytes ?? DEFAULT_MAX_EXPANDED_BYTES
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new FileInlinerError({
+      code: 'invalid_option',
+      status: 500,
+      message: `maxExpandedBytes must be a whole number of 1 or more (got ${String(limit)}).`,
+    })
+  }
+  const files = createStoredFiles(store, createExpansionBudget(limit))
   const out: unknown[] = []
   for (let i = 0; i < input.length; i++) out.push(await expandElement(files, input[i], `${root}[${i}]`))
   return out
@@ -92,7 +112,7 @@ async function expandPart(files: StoredFiles, part: unknown, path: string): Prom
   const reference = referenceOf(part)
   if (reference !== null) return expandReference(files, part, reference, path)
   if (part.type === 'input_file' && part.file_data !== undefined && part.file_data !== null) {
-    return expandInline(part, part, path)
+    return expandInline(part, part, path, files.budget)
   }
   if (
     part.type === 'file' &&
@@ -100,7 +120,7 @@ async function expandPart(files: StoredFiles, part: unknown, path: string): Prom
     part.file.file_data !== undefined &&
     part.file.file_data !== null
   ) {
-    return expandInline(part, part.file, path)
+    return expandInline(part, part.file, path, files.budget)
   }
   return part
 }

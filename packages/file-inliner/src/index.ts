@@ -11,6 +11,7 @@ export type {
   FileStoreOpenReport,
   FileStoreOptions,
   FileStoreUsage,
+  UploadReservation,
   UploadSource,
 } from './types'
 

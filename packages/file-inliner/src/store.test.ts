@@ -481,3 +481,27 @@ describe('createFileStore: aborts and source failures', () => {
     expect(await listTree(join(dataDir, 'tmp'))).toEqual([])
   })
 })
+
+describe('createFileStore: reserve() for bytes staged outside the store (issue 26, item 9)', () => {
+  it('staged bytes count against the per-file limit and the total quota, and come back on release', async () => {
+    const { root, cleanup } = await makeTempDir()
+    try {
+      const store = createFileStore({ dataDir: root, maxUploadBytes: 100, maxTotalUploadBytes: 150 })
+      const spool = await store.reserve()
+      spool.grow(60)
+      spool.grow(40)
+      expect(spool.bytes).toBe(100)
+      expect(() => spool.grow(1)).toThrow(expect.objectContaining({ code: 'upload_too_large', status: 413 }))
+      // 100 staged bytes leave 50 of the quota for everyone else.
+      await expect(store.create(Buffer.alloc(51))).rejects.toMatchObject({ code: 'upload_quota_exceeded' })
+      const other = await store.reserve()
+      expect(() => other.grow(51)).toThrow(expect.objectContaining({ code: 'upload_quota_exceeded' }))
+      spool.release()
+      spool.release()
+      expect(spool.bytes).toBe(0)
+      await expect(store.create(Buffer.alloc(100))).resolves.toMatchObject({ bytes: 100 })
+    } finally {
+      await cleanup()
+    }
+  })
+})

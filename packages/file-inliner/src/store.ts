@@ -1,5 +1,5 @@
 import { deleteFile, getFile, listFiles, openFileContent } from './_internal/store/catalog'
-import { usageOf } from './_internal/store/quota'
+import { reserveUpload, usageOf } from './_internal/store/quota'
 import { ready } from './_internal/store/recovery'
 import { createStoreState } from './_internal/store/state'
 import { createUpload } from './_internal/store/upload'
@@ -28,6 +28,17 @@ export function createFileStore(options: FileStoreOptions): FileStore {
     maxTotalUploadBytes: state.maxTotalUploadBytes,
     open: () => ready(state),
     create: (source, createOptions) => createUpload(state, source, createOptions),
+    async reserve() {
+      await ready(state)
+      const reservation = reserveUpload(state)
+      return {
+        get bytes(): number {
+          return reservation.bytes
+        },
+        grow: (size: number) => reservation.grow(size),
+        release: () => reservation.release(),
+      }
+    },
     list: () => listFiles(state),
     get: (id) => getFile(state, id),
     openContent: (id) => openFileContent(state, id),

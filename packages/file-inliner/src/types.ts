@@ -106,6 +106,23 @@ export interface FileStoreOpenReport {
   tmpRemoved: number
 }
 
+/**
+ * Quota held outside the store for bytes on their way in (see {@link FileStore.reserve}). Bytes
+ * are reserved as they arrive; `release` gives them back (idempotent).
+ */
+export interface UploadReservation {
+  /** Bytes reserved so far. */
+  readonly bytes: number
+  /**
+   * Reserves `size` more bytes, or throws `upload_too_large` (past `maxUploadBytes`) /
+   * `upload_quota_exceeded` (stored + in flight past `maxTotalUploadBytes`). Synchronous, so
+   * concurrent reservations and uploads can never together pass the quota.
+   */
+  grow(size: number): void
+  /** Gives every reserved byte back. Idempotent. */
+  release(): void
+}
+
 /** The upload store. Use one instance per data directory and process. */
 export interface FileStore {
   /** The resolved data directory. */
@@ -128,6 +145,13 @@ export interface FileStore {
    *   `upload_source_error` | `storage_error`
    */
   create(source: UploadSource, options?: CreateFileOptions): Promise<FileObject>
+  /**
+   * Quota for bytes a caller stages itself before {@link FileStore.create} (the relay spools a
+   * multipart file that arrives before its `purpose` field): every staged byte counts against
+   * `maxUploadBytes` and `maxTotalUploadBytes` like an upload in flight, so spool files cannot
+   * fill the disk past the quota. Release it just before handing the staged bytes to `create`.
+   */
+  reserve(): Promise<UploadReservation>
   /** Every stored file, newest first. */
   list(): Promise<FileObject[]>
   /** @throws FileInlinerError `file_not_found` (404) for unknown or malformed ids. */

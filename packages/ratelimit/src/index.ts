@@ -21,6 +21,15 @@ export type { RateLimitRejection, RateLimitRejectionCode, RateLimitRejectionReas
 
 // Client addresses
 export { isLoopback, isLoopbackHost } from './loopback'
+export {
+  canonicalAddress,
+  clientKey,
+  createAddressMatcher,
+  forwardedClientAddress,
+  isLoopbackAddress,
+  LOOPBACK_KEY,
+} from './address'
+export type { AddressMatcher, ForwardedForOptions } from './address'
 
 // State stores
 export { createMemoryStore } from './store'

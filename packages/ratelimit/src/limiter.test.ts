@@ -391,17 +391,62 @@ describe('failed-auth blocking', () => {
     expect(limiter.blockStatus('192.0.2.7')).toEqual({ blocked: true, retryAfterSeconds: 60 })
   })
 
-  it('the block rejects before concurrency and rate checks (reference order)', () => {
+  it('the block rejects before the concurrency check', () => {
     const limiter = createRateLimiter({
       clock: fakeClock(),
-      burst: 1,
+      burst: 2,
       maxConcurrent: 1,
       failedAuthMaxAttempts: 1,
     })
-    const held = limiter.admit('203.0.113.1') // uses the only token and the only slot
+    const held = limiter.admit('203.0.113.1') // uses one token and the only slot
     expect(held.ok).toBe(true)
     limiter.recordFailure('203.0.113.1')
     expect(rejected(limiter, '203.0.113.1').code).toBe('ip_temporarily_blocked')
+  })
+
+  it('issue 26: a blocked address pays a token before the block check, so its answers are throttled', () => {
+    const clock = fakeClock()
+    const limiter = createRateLimiter({ clock, failedAuthMaxAttempts: 8 })
+    const ip = '127.0.0.1'
+    for (let i = 0; i < 8; i++) expect(request(limiter, ip, 'bad').status).toBe(401)
+    // 32 tokens are left of the burst of 40. A brute-forcer sends 10,000 guesses in one instant:
+    // each is answered (429 ip_temporarily_blocked for a wrong one, 200 for the right one on
+    // loopback) only while tokens last; the rest get rate_limit_exceeded whatever the guess.
+    let answered = 0
+    for (let i = 0; i < 10_000; i++) {
+      const outcome = request(limiter, ip, i === 9_999 ? 'good' : 'bad')
+      if (outcome.status === 429 && outcome.code === 'rate_limit_exceeded') continue
+      answered++
+    }
+    expect(answered).toBe(32)
+    // The right token, once the bucket is empty, gets the same answer as a wrong one.
+    expect(request(limiter, ip, 'good')).toEqual({ status: 429, code: 'rate_limit_exceeded', retryAfter: 1 })
+    // Over the next 60 s, at most 2 answers per second (120 per minute).
+    let later = 0
+    for (let second = 0; second < 60; second++) {
+      clock.advance(1000)
+      for (let i = 0; i < 100; i++) {
+        const outcome = request(limiter, ip, 'bad')
+        if (!(outcome.status === 429 && outcome.code === 'rate_limit_exceeded')) later++
+      }
+    }
+    expect(later).toBe(120)
+    // A valid local client still gets through once a token is back.
+    clock.advance(500)
+    expect(request(limiter, ip, 'good')).toEqual({ status: 200 })
+  })
+
+  it('issue 26: every 127.x.y.z and ::1 is one client (bucket, failures and block shared)', () => {
+    const limiter = createRateLimiter({ clock: fakeClock(), burst: 5, failedAuthMaxAttempts: 3 })
+    const spellings = ['127.0.0.1', '127.0.0.2', '127.200.1.9', '::1', '::ffff:127.3.3.3']
+    for (const ip of spellings.slice(0, 3)) expect(request(limiter, ip, 'bad').status).toBe(401)
+    for (const ip of spellings) expect(limiter.blockStatus(ip).blocked).toBe(true)
+    expect(request(limiter, '127.44.0.1', 'good')).toEqual({ status: 200 })
+    expect(request(limiter, '::1', 'good')).toEqual({ status: 200 })
+    // 5 tokens in all: the sixth request from any loopback spelling is throttled.
+    expect(request(limiter, '127.9.9.9', 'good')).toMatchObject({ status: 429, code: 'rate_limit_exceeded' })
+    expect(limiter.snapshot().tracked_clients).toBe(1)
+    expect(limiter.snapshot('127.5.5.5').client?.ip).toBe('127.0.0.1')
   })
 
   it('concurrency is checked before the rate limit', () => {
@@ -449,8 +494,8 @@ describe('failed-auth blocking', () => {
 
   it('A5: ::ffff:127.0.0.1 and ::1 count as loopback', () => {
     const limiter = createRateLimiter({ clock: fakeClock(), failedAuthMaxAttempts: 1 })
+    expect(request(limiter, '::ffff:127.0.0.1', 'bad').status).toBe(401)
     for (const ip of ['::ffff:127.0.0.1', '::1', '127.8.9.10']) {
-      expect(request(limiter, ip, 'bad').status).toBe(401)
       expect(request(limiter, ip, 'none').status).toBe(429)
       expect(request(limiter, ip, 'good').status).toBe(200)
     }

@@ -6,6 +6,7 @@ import { CONCURRENCY_REJECTION, RATE_REJECTION_1S, rateRejection } from './_inte
 import { snapshot } from './_internal/snapshot'
 import { acquire, holdSlot, isFull, releaser } from './_internal/slots'
 import { createLimiterState, keyOf, type LimiterState, tick } from './_internal/state'
+import type { RateLimitClientState } from './store'
 import type { AdmitOptions, Admission, RateLimiter, RateLimiterOptions } from './types'
 
 // One LimiterState (`_internal/state.ts`) shared by:
@@ -40,24 +41,41 @@ export function createRateLimiter(options?: RateLimiterOptions): RateLimiter {
   }
 }
 
-/** {@link RateLimiter.admit}: block, then concurrency, then rate; on success a token and a slot. */
+function rateDenied(state: LimiterState, s: RateLimitClientState): Admission {
+  const retryAfterSeconds = retryAfterForToken(state, s)
+  return retryAfterSeconds === 1
+    ? ADMIT_RATE_DENIED_1S
+    : { ok: false, rejection: rateRejection(retryAfterSeconds) }
+}
+
+/**
+ * {@link RateLimiter.admit}. A blocked client pays a token **before** the block check, whatever
+ * its credential, and gets `rate_limit_exceeded` once its bucket is empty: every answer from a
+ * blocked address (200 for the valid token on loopback, 429 for a wrong one) is throttled to the
+ * bucket's rate, so a block cannot be used as a fast guessing oracle (issue 26, item 2). A client
+ * that is not blocked goes through concurrency, then rate; on success a token and a slot.
+ */
 function admit(state: LimiterState, ip: string, options: AdmitOptions | undefined): Admission {
   const key = keyOf(ip)
   const now = tick(state)
   const s = touch(state, key, now)
+  let charged = false
+  if (s.blockedUntil !== 0 && now < s.blockedUntil) {
+    refill(state, s, now)
+    if (isEmpty(s)) return rateDenied(state, s)
+    s.tokens -= 1
+    charged = true
+  }
   if (s.blockedUntil !== 0) {
     const rejection = blockRejection(state, s, now, { key, credentialValid: options?.credentialValid })
     if (rejection !== null) return { ok: false, rejection }
   }
   if (isFull(state, s)) return ADMIT_CONCURRENCY_DENIED
-  refill(state, s, now)
-  if (isEmpty(s)) {
-    const retryAfterSeconds = retryAfterForToken(state, s)
-    return retryAfterSeconds === 1
-      ? ADMIT_RATE_DENIED_1S
-      : { ok: false, rejection: rateRejection(retryAfterSeconds) }
+  if (!charged) {
+    refill(state, s, now)
+    if (isEmpty(s)) return rateDenied(state, s)
+    s.tokens -= 1
   }
-  s.tokens -= 1
   holdSlot(state, s)
   return { ok: true, release: releaser(state, key, s), remaining: remainingOf(s) }
 }

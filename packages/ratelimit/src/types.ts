@@ -168,18 +168,22 @@ export interface RateLimitSnapshot {
  * Per-client token buckets, concurrency slots and failed-auth blocking. Every method is
  * synchronous, O(1) amortised (except `snapshot` and `sweep`), and never throws.
  *
- * Keys are used verbatim (no trimming or address normalisation); an empty or non-string key is
- * tracked as `"unknown"`, and keys longer than 256 characters are cut to 256.
+ * Keys are client addresses: every loopback address (`127.0.0.0/8`, `::1`, mapped and numeric
+ * spellings) is tracked as the one client `127.0.0.1`, other addresses by their canonical text
+ * (`::ffff:192.0.2.1` is `192.0.2.1`); other text is used verbatim (no trimming). An empty or
+ * non-string key is tracked as `"unknown"`, and keys longer than 256 characters are cut to 256.
  */
 export interface RateLimiter {
   /** The resolved settings. */
   readonly settings: RateLimiterSettings
   /**
-   * The whole security gate of the reference, in its order: (1) active IP block → 429
+   * The whole security gate: (1) while the IP is blocked, one token is taken first, whatever the
+   * credential (an empty bucket → 429 `rate_limit_exceeded`), then the block answers 429
    * `ip_temporarily_blocked` (unless loopback with a valid credential, see
-   * `exemptLoopbackWithValidCredential`); (2) concurrency → 429 `too_many_concurrent_requests`;
-   * (3) token bucket → 429 `rate_limit_exceeded`; (4) on admission one token is taken and one slot
-   * held. The caller then checks the bearer token (step 5); on failure it calls `release()` at once
+   * `exemptLoopbackWithValidCredential`) — so answers to a blocked address are throttled to the
+   * bucket's rate; (2) concurrency → 429 `too_many_concurrent_requests`; (3) token bucket → 429
+   * `rate_limit_exceeded` (for a client that is not blocked); (4) on admission one token is taken
+   * and one slot held. The caller then checks the bearer token (step 5); on failure it calls `release()` at once
    * and {@link RateLimiter.recordFailure}, and answers 401.
    */
   admit(ip: string, options?: AdmitOptions): Admission

@@ -164,8 +164,9 @@ describe('A — relay token and brute force', () => {
     }
   })
 
-  it('A4 invalid-token flood of 5,000: block after 8 failures, 0 upstream calls', async () => {
-    const h = await startRelay()
+  it('A4 invalid-token flood of 5,000: block after 8 failures, every answer after it throttled, 0 upstream calls', async () => {
+    const clock = fakeClock()
+    const h = await startRelay({ relay: { clock: clock.now } })
     const statuses: number[] = []
     for (let i = 0; i < 10; i++) statuses.push((await get(h, '/v1/models', bearer(`wrong-${i}`))).status)
     expect(statuses).toEqual([401, 401, 401, 401, 401, 401, 401, 401, 429, 429])
@@ -180,7 +181,12 @@ describe('A — relay token and brute force', () => {
       }
     }
     await Promise.all(Array.from({ length: 16 }, worker))
-    expect(Object.fromEntries(counts)).toEqual({ '429 ip_temporarily_blocked': 4990 })
+    // A blocked address pays a token for every answer (issue 26): the 30 tokens left of the burst
+    // of 40 buy 30 block answers, everything else is rate-limited (the clock does not move).
+    expect(Object.fromEntries(counts)).toEqual({
+      '429 ip_temporarily_blocked': 30,
+      '429 rate_limit_exceeded': 4960,
+    })
     expect(h.emu.requests).toHaveLength(0)
   })
 
@@ -268,14 +274,15 @@ describe('A — relay token and brute force', () => {
       .security
     expect(security.client.ip).toBe('127.0.0.1')
     expect(security.tracked_clients).toBe(1)
-    // One token bucket (burst 12) whatever the header says: 8 failures + the status call took 9.
+    // One token bucket (burst 12) whatever the header says: 8 failures, the blocked request and
+    // the status call took 10 (a blocked address pays for every answer, issue 26).
     const statuses: number[] = []
     for (let i = 0; i < 4; i++) {
       const res = await get(h, '/v1/models', { ...xff(60 + i), ...bearer(h.token) })
       statuses.push(res.status)
       if (res.status === 429) expect(code(res.body)).toBe('rate_limit_exceeded')
     }
-    expect(statuses).toEqual([200, 200, 200, 429])
+    expect(statuses).toEqual([200, 200, 429, 429])
   })
 })
 

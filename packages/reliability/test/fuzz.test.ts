@@ -11,6 +11,7 @@ import { frameRequest, type RawResponse, rawRequest } from './_raw-http'
 const SEED = Number(process.env.AIRELAYS_FUZZ_SEED ?? 0xb11f022)
 const APP_CASES = 2400
 const PROTOCOL_CASES = 160
+const OUTSIDE_CASES = 600
 const KiB = 1024
 
 /** mulberry32: small, fast, seedable. */
@@ -505,6 +506,69 @@ function generate(r: Rng, token: string, index: number): FuzzRequest {
   return { label: `#${index} ${label}`, method, path, headers, ...(body === undefined ? {} : { body }) }
 }
 
+const OUTSIDE_SEGMENTS = [
+  'admin',
+  'api',
+  'v2',
+  'V1',
+  'v1.0',
+  'no-tools',
+  'healthz',
+  'status',
+  '..',
+  '.',
+  '%2e%2e',
+  '%2F',
+  '%00',
+  '%ZZ',
+  '.env',
+  'favicon.ico',
+  'robots.txt',
+  'auth.json',
+  'relay-token',
+  'logs',
+  'files',
+  'metrics',
+  'debug',
+  'server-status',
+  'wp-login.php',
+  '%F0%9F%8C%8D',
+  '%C3%A9',
+  'a'.repeat(300),
+  '~root',
+  ';',
+  '@',
+]
+
+/** A request to a path outside `/v1` and `/no-tools/v1`, with no token or a wrong one. */
+function outsideRequest(r: Rng, token: string, index: number): FuzzRequest {
+  const depth = 1 + r.int(4)
+  let path = ''
+  for (let i = 0; i < depth; i++) path += `/${r.pick(OUTSIDE_SEGMENTS)}`
+  if (r.chance(0.1)) path = r.pick(['/', '/healthz'])
+  if (/^\/(no-tools\/)?v1(\/|$)/.test(path)) path = `/x${path}`
+  if (r.chance(0.3))
+    path += `?${r.pick(['q=1', `key=${token}`, 'x'.repeat(2000), 'a=%ZZ', `bearer=${token}`])}`
+  const method = r.pick(['GET', 'GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'HEAD', 'PATCH'])
+  const headers: Record<string, string> = { ...extraHeaders(r) }
+  if (headers['x-huge']) headers['x-huge'] = headers['x-huge'].slice(0, 8 * KiB)
+  const auth = r.int(3)
+  if (auth === 1) headers.authorization = `Bearer wrong-${index}`
+  if (auth === 2) headers.authorization = r.pick(['Basic eDp5', 'Bearer', `bearer ${token.slice(1)}`])
+  let body: string | undefined
+  if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
+    body = r.pick(['{}', r.pick(MALFORMED_JSON), 'a=1&b=2', 'x'.repeat(64 * KiB)])
+    headers['content-type'] = r.pick(['application/json', 'application/x-www-form-urlencoded', 'text/plain'])
+  }
+  return {
+    label: `#${index} ${method} outside`,
+    method,
+    path,
+    headers,
+    ...(body === undefined ? {} : { body }),
+  }
+}
+
 interface Outcome {
   request: FuzzRequest
   response: RawResponse | null
@@ -726,6 +790,38 @@ describe('fuzz', () => {
     const unique = [...new Set(failures.map((f) => f.replace(/ \(mutated\)/, '')))]
     expect(unique.slice(0, 20)).toEqual([])
   })
+
+  it(`fuzz: ${OUTSIDE_CASES} requests to paths outside /v1 without a valid token all meet the gate (seed 0x${SEED.toString(16)})`, async () => {
+    // Issue 26, item 1: every path except the public pages (`/`, `/healthz`) goes through the same
+    // gate as /v1 — browser checks, limits, token — so no route (and no 404) answers without it.
+    const unexpectedBefore = unexpected.length
+    const r = prng(SEED ^ 0x0a7e)
+    const upstreamBefore = h.emu.requests.length
+    const failures: string[] = []
+    const statuses = new Map<number, number>()
+    for (let i = 0; i < OUTSIDE_CASES; i++) {
+      const request = outsideRequest(r, h.token, i)
+      const outcome = await send(request)
+      const status = outcome.response?.status ?? 0
+      statuses.set(status, (statuses.get(status) ?? 0) + 1)
+      for (const problem of problemsOf(outcome))
+        failures.push(`${request.label} ${request.path.slice(0, 80)}: ${problem}`)
+      // The relay routes the normalised path (`/admin/..` is `/`), so judge by that.
+      const route = new URL(request.path, 'http://relay.test').pathname
+      const publicPage = route === '/' || route === '/healthz'
+      if (!publicPage && ![400, 401, 403, 429].includes(status))
+        failures.push(
+          `${request.label} ${request.path.slice(0, 80)}: answered ${status} without a valid token`,
+        )
+    }
+    console.info(
+      `fuzz outside-/v1 statuses: ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`,
+    )
+    expect(failures.slice(0, 30)).toEqual([])
+    expect(h.emu.requests.length).toBe(upstreamBefore)
+    expect(unexpected.slice(unexpectedBefore).map(String)).toEqual([])
+    await healthy()
+  }, 240_000)
 
   describe('fuzz regressions in a separate relay process', () => {
     beforeAll(buildChild, 120_000)

@@ -316,16 +316,20 @@ describe('G — logs', () => {
       expect(res.status, path).toBe(200)
       await res.arrayBuffer()
     }
-    // Unauthenticated probes of a monitoring path are not logged either.
+    // A failed token on a monitoring path is the one thing recorded (issue 26): a bounded
+    // endpoint_auth_failed record, and no request record.
     expect((await h.fetch('/v1/relay/status', { auth: false })).status).toBe(401)
     await sleep(300)
-    const records = (await settledLog(h)).map((l) => JSON.parse(l) as { phase: string })
-    expect(records.filter((r) => r.phase !== 'endpoint_security_ready')).toEqual([])
+    const records = (await settledLog(h)).map((l) => JSON.parse(l) as { phase: string; path?: string })
+    expect(
+      records.filter((r) => r.phase !== 'endpoint_security_ready').map((r) => [r.phase, r.path]),
+    ).toEqual([['endpoint_auth_failed', '/v1/relay/status']])
     expect((await h.status()).requests_total).toBe(0)
   })
 
   it('G5 large bodies: binary summarised with bytes and sha256, JSON and text per policy, uploads never copied', async () => {
-    const h = await startRelay()
+    // Bodies are kept whole up to max_request_log_bytes (H1 in hardening.test.ts covers the cut).
+    const h = await startRelay({ env: { AIRELAYS_LOG_MAX_REQUEST_BYTES: String(8 * 1024 * 1024) } })
     const binary = randomBytes(1024 * 1024)
     const sha = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex')
     const send = async (id: string, path: string, init: RequestInit): Promise<void> => {

@@ -30,10 +30,15 @@ export async function runServe(term: Terminal, options: ServeOptions): Promise<n
     tokenGenerated = true
   }
   if (config.security.require_bearer_auth && token.token !== null && isWeakRelayToken(token.token)) {
-    printWarning(
-      term,
-      `The relay token (from ${token.source === 'env' ? 'AIRELAYS_BEARER_TOKEN' : token.file}) looks weak (under 128 bits). Run \`airelays token rotate\` for a strong one${token.source === 'env' ? ' and unset AIRELAYS_BEARER_TOKEN' : ''}.`,
-    )
+    const from = token.source === 'env' ? 'AIRELAYS_BEARER_TOKEN' : token.file
+    const fix = `Run \`airelays token rotate\` for a strong one${token.source === 'env' ? ' and unset AIRELAYS_BEARER_TOKEN' : ''}`
+    if (!config.security.allow_weak_bearer_token) {
+      // A weak token falls to brute force even at the throttled rate (issue 26, item 2).
+      throw new CliError(
+        `The relay token (from ${from}) is weak (under 128 bits), so the relay does not start. ${fix}, or pass --allow-weak-token (allow_weak_bearer_token = true) to accept the risk.`,
+      )
+    }
+    printWarning(term, `The relay token (from ${from}) looks weak (under 128 bits). ${fix}.`)
   }
   if (!isLoopbackHost(host)) {
     printWarning(

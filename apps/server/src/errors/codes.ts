@@ -25,6 +25,7 @@ export type RelayErrorCode =
   | 'conversation_not_found'
   | 'response_not_found'
   | 'previous_response_not_found'
+  | 'conversation_storage_full'
   | 'provider_disabled'
   | 'unsupported_provider'
   | 'unsupported_route'
@@ -34,6 +35,7 @@ export type RelayErrorCode =
   | 'missing_file'
   | 'multipart_limit'
   | 'upload_too_large'
+  | 'tool_schema_too_deep'
   // upstream
   | 'upstream_auth_missing'
   | 'upstream_auth_refresh_failed'

@@ -225,6 +225,26 @@ export function previousResponseNotFound(id: string): RelayError {
   })
 }
 
+/** 400 `tool_schema_too_deep`: a tool's parameter schema nests deeper than the relay accepts. */
+export function toolSchemaTooDeep(param: string, maxDepth: number): RelayError {
+  return invalidRequest(
+    'tool_schema_too_deep',
+    `\`${param}\` is nested more than ${maxDepth} levels deep.`,
+    param,
+  )
+}
+
+/** 507 `conversation_storage_full`: the stored conversations would pass `max_conversation_bytes`. */
+export function conversationStorageFull(maxBytes: number): RelayError {
+  return relayError({
+    status: 507,
+    type: 'server_error',
+    code: 'conversation_storage_full',
+    param: null,
+    message: `Stored conversations would exceed the configured AIRelays limit of ${maxBytes} bytes ([uploads] max_conversation_bytes). Delete conversations you no longer need.`,
+  })
+}
+
 /** 501 `unsupported_error` (a route or provider the relay does not serve). */
 export function notImplemented(
   code: 'provider_disabled' | 'unsupported_provider',

@@ -18,6 +18,39 @@ export function headerRecord(headers: Headers): Record<string, string> {
   return out
 }
 
+/** Longest string kept in the record of a refused request. */
+const CLIP_CHARS = 256
+/** Header bytes kept in the record of a refused request. */
+const REFUSED_HEADER_BYTES = 1024
+
+/** `text` cut to {@link CLIP_CHARS} characters, with a marker when it was cut. */
+export function clip(text: string, max: number = CLIP_CHARS): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…[+${text.length - max} chars]`
+}
+
+/**
+ * The headers of a refused request for its log record, at most about 1 KiB: each value clipped
+ * to 128 characters, and the headers that do not fit counted instead of listed (issue 26, item 1:
+ * a 404 used to log every header up to 16 KB).
+ */
+export function boundedHeaderRecord(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {}
+  let used = 0
+  let left = 0
+  headers.forEach((value, key) => {
+    const name = clip(key, 64)
+    const kept = clip(value, 128)
+    if (used + name.length + kept.length > REFUSED_HEADER_BYTES) {
+      left++
+      return
+    }
+    used += name.length + kept.length
+    out[name] = kept
+  })
+  if (left > 0) out['…'] = `${left} more header(s) not logged`
+  return out
+}
+
 function queryRecord(url: URL): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {}
   for (const [key, value] of url.searchParams) {

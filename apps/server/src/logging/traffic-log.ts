@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import { join } from 'node:path'
 import type { RelayLogger } from '../options'
-import { redact, redactingReplacer, type SecretSet } from './redact'
+import { LogBudget } from './log-budget'
+import { redact, redactingReplacer, redactText, type SecretSet } from './redact'
 import { LogRetention } from './retention'
 
 /** A request or response body captured for the log; summarised lazily, at write time. */
@@ -22,7 +23,7 @@ export class BodySummary {
 const TEXT_TYPES = /json|xml|javascript|x-www-form-urlencoded/i
 const BINARY_NOTE = 'Binary payload omitted by default. This is explicit, not silent truncation.'
 
-function materializeBody(snapshot: BodySnapshot): Record<string, unknown> {
+function materializeBody(snapshot: BodySnapshot, secrets: SecretSet): Record<string, unknown> {
   const { contentType } = snapshot
   const data =
     snapshot.data === null && snapshot.parsed !== undefined ? JSON.stringify(snapshot.parsed) : snapshot.data
@@ -42,7 +43,9 @@ function materializeBody(snapshot: BodySnapshot): Record<string, unknown> {
   try {
     return { kind: 'json', bytes, sha256, json: JSON.parse(text) }
   } catch {
-    return { kind: 'text', bytes, sha256, text }
+    // Not JSON (malformed JSON, a form post, plain text): secret-named values are redacted from
+    // the text itself, since the serialiser only sees one string (issue 26, item 7).
+    return { kind: 'text', bytes, sha256, text: redactText(text, secrets) }
   }
 }
 
@@ -63,6 +66,17 @@ export interface TrafficLogOptions {
   logger: RelayLogger
   /** Records kept in memory while the disk is slow; older ones are dropped beyond it. */
   maxQueue?: number
+  /**
+   * Most bytes of one record (`[logging] max_request_log_bytes`); a longer record has its largest
+   * fields replaced by a cut preview marked `truncated`. @default 1048576
+   */
+  maxRecordBytes?: number
+  /**
+   * Most bytes of all hour files together (`[logging] max_total_bytes`); 0 means no limit. Past it
+   * the oldest hour files are deleted; when the current hour alone is over, records are dropped
+   * and reported. @default 1073741824
+   */
+  maxTotalBytes?: number
   /**
    * Records are serialised (and scrubbed) only once this settles: the first read of the upstream
    * credentials, so their tokens are known to `secrets` before a prompt quoting them is written.
@@ -148,9 +162,11 @@ export class TrafficLog {
   #dropped = 0
   #closed = false
   readonly #retention: LogRetention
+  readonly #budget: LogBudget
 
   constructor(opts: TrafficLogOptions) {
     this.#opts = opts
+    this.#budget = new LogBudget(opts.dir ?? '', opts.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES)
     this.#retention = new LogRetention({
       dir: opts.dir,
       retentionDays: opts.retentionDays,
@@ -215,7 +231,11 @@ export class TrafficLog {
     for (const record of batch) {
       let line: string
       try {
-        line = serialiseRecord(record, this.#opts.secrets)
+        line = serialiseRecord(
+          record,
+          this.#opts.secrets,
+          this.#opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
+        )
       } catch (error) {
         this.#report(`AIRelays could not serialise a traffic log record (${record.phase}).`, error)
         continue
@@ -226,8 +246,17 @@ export class TrafficLog {
       else groups.set(path, [line])
     }
     for (const [path, lines] of groups) {
+      const text = `${lines.join('\n')}\n`
       try {
-        await this.#file.append(path, `${lines.join('\n')}\n`)
+        if (!(await this.#budget.admit(Buffer.byteLength(text), path))) {
+          this.#dropped += lines.length
+          this.#report(
+            `AIRelays stopped writing its traffic log under ${dir}: the logs reached [logging] max_total_bytes (${this.#opts.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES} bytes) within the current hour; requests are still served.`,
+            null,
+          )
+          continue
+        }
+        await this.#file.append(path, text)
       } catch (error) {
         this.#dropped += lines.length
         await this.#file.close()
@@ -272,8 +301,55 @@ export class TrafficLog {
   }
 }
 
-/** One JSONL line: bodies materialised, secrets redacted and scrubbed in the same pass. */
-function serialiseRecord(record: PendingRecord, secrets: SecretSet): string {
+/** Default of {@link TrafficLogOptions.maxRecordBytes}. */
+const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024
+/** Default of {@link TrafficLogOptions.maxTotalBytes}. */
+const DEFAULT_MAX_TOTAL_BYTES = 1024 * 1024 * 1024
+/** The fields every record keeps whole. */
+const RECORD_HEAD = new Set(['logged_at', 'request_id', 'phase'])
+
+function stringify(value: unknown, secrets: SecretSet): string {
+  try {
+    // One pass: redaction and scrubbing happen inside the serialisation, without a deep copy.
+    return JSON.stringify(value, redactingReplacer(secrets)) ?? 'null'
+  } catch {
+    // e.g. nesting too deep for the replacer's recursion: the depth-limited copy never fails.
+    return JSON.stringify(redact(value, secrets)) ?? 'null'
+  }
+}
+
+/**
+ * Cuts a record that serialises to more than `max` bytes: its largest fields, one after the
+ * other, become `{truncated: true, bytes, preview}` where `preview` is the start of the field's
+ * (already redacted) JSON, so nothing unredacted is kept and the line fits.
+ */
+function truncateRecord(
+  body: Record<string, unknown>,
+  line: string,
+  max: number,
+  secrets: SecretSet,
+): string {
+  const sizes = Object.keys(body)
+    .filter((key) => !RECORD_HEAD.has(key))
+    .map((key) => ({ key, json: stringify(body[key], secrets) }))
+    .sort((a, b) => b.json.length - a.json.length)
+  let current = line
+  for (const { key, json } of sizes) {
+    const bytes = Buffer.byteLength(json)
+    let keep = Math.max(0, Math.floor((max - (Buffer.byteLength(current) - bytes) - 256) / 2))
+    for (let attempt = 0; attempt < 8; attempt++) {
+      body[key] = { truncated: true, bytes, preview: json.slice(0, keep) }
+      current = stringify(body, secrets)
+      if (Buffer.byteLength(current) <= max || keep === 0) break
+      keep = Math.floor(keep / 2)
+    }
+    if (Buffer.byteLength(current) <= max) return current
+  }
+  return current
+}
+
+/** One JSONL line: bodies materialised, secrets redacted and scrubbed in the same pass, cut to `max` bytes. */
+function serialiseRecord(record: PendingRecord, secrets: SecretSet, max: number): string {
   const body: Record<string, unknown> = {
     logged_at: new Date(record.at).toISOString(),
     request_id: record.requestId,
@@ -281,18 +357,12 @@ function serialiseRecord(record: PendingRecord, secrets: SecretSet): string {
   }
   const fields = typeof record.fields === 'function' ? record.fields() : record.fields
   for (const [key, value] of Object.entries(fields)) {
-    if (value instanceof BodySnapshot) body[key] = materializeBody(value)
+    if (value instanceof BodySnapshot) body[key] = materializeBody(value, secrets)
     else if (value instanceof BodySummary) body[key] = value.summary
     else body[key] = value
   }
-  let line: string
-  try {
-    // One pass: redaction and scrubbing happen inside the serialisation, without a deep copy.
-    line = JSON.stringify(body, redactingReplacer(secrets))
-  } catch {
-    // e.g. nesting too deep for the replacer's recursion: the depth-limited copy never fails.
-    line = JSON.stringify(redact(body, secrets))
-  }
+  let line = stringify(body, secrets)
+  if (line.length > max / 4 && Buffer.byteLength(line) > max) line = truncateRecord(body, line, max, secrets)
   return line.includes('\u2028') || line.includes('\u2029')
     ? line.replaceAll('\u2028', '\\u2028').replaceAll('\u2029', '\\u2029')
     : line

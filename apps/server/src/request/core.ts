@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { type ForwardedForOptions, forwardedClientAddress } from '@airelays/ratelimit'
 import { type H3Event, toResponse } from 'h3'
 import { malformedPath, missingHost, notFound, shuttingDown } from '../errors/factories'
 import type { RelayRuntime } from '../runtime'
@@ -34,11 +35,8 @@ export function relayPathOf(event: H3Event): string {
   return req?.path ?? event.url.pathname
 }
 
-function isApiPath(path: string): boolean {
-  return (
-    path === '/v1' || path.startsWith('/v1/') || path === '/no-tools/v1' || path.startsWith('/no-tools/v1/')
-  )
-}
+/** The only paths answered without the security gate: the index page and the health check. */
+const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/', '/healthz'])
 
 function trimSlash(path: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path
@@ -59,7 +57,7 @@ function openRequest(rt: RelayRuntime, event: H3Event): RelayRequest {
     id: requestIdFor(event.req.headers.get('x-request-id')),
     path,
     basePath,
-    clientIp: clientIp(event, rt.settings.config.security.trust_x_forwarded_for),
+    clientIp: clientIp(event, rt.forwardedFor),
     logged: !MONITORING_PATHS.has(trimSlash(path)),
   })
   ;(event.context as Record<string, unknown>)[kRequest] = req
@@ -67,12 +65,15 @@ function openRequest(rt: RelayRuntime, event: H3Event): RelayRequest {
   return req
 }
 
-/** The checks before any route: draining, Host, a decodable path, and the `/v1` security gate. */
+/**
+ * The checks before any route: draining, Host, a decodable path, and the security gate — in front
+ * of every path but the public pages, so an unknown path is not a way around it (issue 26, item 1).
+ */
 async function admit(rt: RelayRuntime, gate: SecurityGate, req: RelayRequest): Promise<void> {
   if (rt.lifecycle.draining) throw shuttingDown()
   if (lacksHost(req.event)) throw missingHost()
   if (isMalformed(req.path)) throw malformedPath()
-  if (isApiPath(req.path)) await gate(req)
+  if (!PUBLIC_PATHS.has(trimSlash(req.path))) await gate(req)
 }
 
 /**
@@ -123,10 +124,19 @@ function withoutBody(response: Response): Response {
 // ---- what the request looks like on the wire (Node adapter or Web Request)
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
+/**
+ * Ids the relay writes its own records under (`startup`, `upstream-auth`, …) and the shape of the
+ * ids it makes up: a client's `x-request-id` never takes them (issue 26, item 9).
+ */
+const RESERVED_REQUEST_ID = /^(?:startup|upstream-auth|retention|shutdown|relay|req_.*)$/i
 
-/** The request id: the client's own `x-request-id` when it is short and plain, else `req_<32hex>`. */
+/**
+ * The request id: the client's own `x-request-id` when it is short, plain and not one of the
+ * relay's own, else `req_<32hex>`.
+ */
 function requestIdFor(clientValue: string | null): string {
-  if (clientValue && SANE_REQUEST_ID.test(clientValue)) return clientValue
+  if (clientValue && SANE_REQUEST_ID.test(clientValue) && !RESERVED_REQUEST_ID.test(clientValue))
+    return clientValue
   // randomUUID draws from a pre-filled entropy cache, cheaper than randomBytes on every request;
   // its 32 hex digits (122 random bits) keep the `req_<32 hex>` shape.
   return `req_${randomUUID().replaceAll('-', '')}`
@@ -194,13 +204,13 @@ function isMalformed(path: string): boolean {
   }
 }
 
-/** The socket peer, or the first X-Forwarded-For entry when trusted, else "unknown". */
-function clientIp(event: H3Event, trustForwardedFor: boolean): string {
-  if (trustForwardedFor) {
-    const forwarded = event.req.headers.get('x-forwarded-for')
-    const first = forwarded?.split(',')[0]?.trim()
-    if (first) return first
-  }
-  const ip = (event.req as { ip?: string }).ip
-  return ip && ip.length > 0 ? ip : 'unknown'
+/**
+ * The socket peer, else "unknown"; when X-Forwarded-For is trusted, the entry read from the right
+ * past the trusted proxies (issue 26, item 3: the leftmost entry is whatever the client wrote).
+ */
+function clientIp(event: H3Event, forwardedFor: ForwardedForOptions | null): string {
+  const raw = (event.req as { ip?: string }).ip
+  const ip = raw && raw.length > 0 ? raw : 'unknown'
+  if (forwardedFor === null) return ip
+  return forwardedClientAddress(ip, event.req.headers.get('x-forwarded-for'), forwardedFor)
 }

@@ -34,7 +34,7 @@ interface PendingFile {
   /** Stored object, when the bytes went straight into the store. */
   stored?: Promise<FileObject>
   /** Spool file, when the purpose was not known yet as the file part began. */
-  spool?: Promise<{ path: string }>
+  spool?: Promise<Spooled>
 }
 
 /**
@@ -68,7 +68,13 @@ export async function receiveUpload(
   try {
     // No busboy fileSize limit: the store (or the spool) refuses the upload as soon as it crosses
     // max_upload_bytes and stops reading, so the socket is paused right there.
-    bb = busboy({ headers: { 'content-type': contentType }, limits: MULTIPART_LIMITS })
+    // File names arrive as raw UTF-8 from curl and the openai SDK (issue 26, item 9): busboy's
+    // default would read them as Latin-1 (`résumé.txt` → `rÃ©sumÃ©.txt`).
+    bb = busboy({
+      headers: { 'content-type': contentType },
+      limits: MULTIPART_LIMITS,
+      defParamCharset: 'utf8',
+    })
   } catch {
     throw badUpload('The multipart body could not be parsed (missing or invalid boundary).')
   }
@@ -118,7 +124,7 @@ export async function receiveUpload(
       })
       file.stored.catch((error: unknown) => settle(error))
     } else {
-      file.spool = spool(stream, { dir: options.spoolDir, maxBytes, signal: upload.signal })
+      file.spool = spool(stream, { dir: options.spoolDir, maxBytes, files, signal: upload.signal })
       file.spool.catch((error: unknown) => settle(error))
     }
   })
@@ -140,7 +146,9 @@ export async function receiveUpload(
     const received = file()
     if (!received) throw badUpload('The upload has no `file` field.', 'missing_file')
     if (received.stored) return await received.stored
-    const { path } = await (received.spool as Promise<{ path: string }>)
+    const { path, release } = await (received.spool as Promise<Spooled>)
+    // The staged bytes stop counting now: the store reserves them again as it reads the file.
+    release()
     try {
       return await files.create(createReadStream(path), {
         filename: received.filename ?? null,
@@ -163,8 +171,10 @@ export async function receiveUpload(
     // Let the store / spool remove their partial files before answering; a spool that completed
     // before the failure is removed here.
     const [, spooled] = await Promise.allSettled([received?.stored, received?.spool])
-    if (spooled.status === 'fulfilled' && spooled.value)
+    if (spooled.status === 'fulfilled' && spooled.value) {
+      spooled.value.release()
       await fs.rm(spooled.value.path, { force: true }).catch(() => {})
+    }
     if (req.signal.aborted) throw clientClosed(error)
     throw error
   } finally {
@@ -172,11 +182,24 @@ export async function receiveUpload(
   }
 }
 
+/** A spooled upload: its temp file, and the quota its bytes hold until `release()` (idempotent). */
+interface Spooled {
+  path: string
+  release: () => void
+}
+
+/**
+ * Stage `stream` in a 0600 temp file. Every staged byte is reserved in the upload store's quota
+ * (`FileStore.reserve`), so spooled uploads count against `max_upload_bytes` and
+ * `max_total_upload_bytes` like uploads in flight (issue 26, item 9) and cannot fill the disk.
+ */
 async function spool(
   stream: Readable,
-  options: { dir: string; maxBytes: number; signal: AbortSignal },
-): Promise<{ path: string }> {
-  const { dir, maxBytes, signal } = options
+  options: { dir: string; maxBytes: number; files: FileStore; signal: AbortSignal },
+): Promise<Spooled> {
+  const { dir, maxBytes, files, signal } = options
+  const reservation = typeof files.reserve === 'function' ? await files.reserve() : null
+  const release = (): void => reservation?.release()
   await fs.mkdir(dir, { recursive: true, mode: 0o700 })
   const path = join(dir, `airelays-spool-${randomId('up')}`)
   let bytes = 0
@@ -185,6 +208,12 @@ async function spool(
       bytes += chunk.length
       if (bytes > maxBytes) {
         callback(uploadTooLarge(maxBytes))
+        return
+      }
+      try {
+        reservation?.grow(chunk.length)
+      } catch (error) {
+        callback(error as Error)
         return
       }
       callback(null, chunk)
@@ -196,8 +225,9 @@ async function spool(
   try {
     handle = await fs.open(path, 'wx', 0o600)
     await pipeline(stream, counter, handle.createWriteStream(), { signal })
-    return { path }
+    return { path, release }
   } catch (error) {
+    release()
     stream.resume()
     await handle?.close().catch(() => {})
     await fs.rm(path, { force: true }).catch(() => {})

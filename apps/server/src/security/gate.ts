@@ -1,16 +1,18 @@
 import { tokenFingerprint } from '@airelays/auth-store'
 import { invalidToken, limiterRefusal } from '../errors/factories'
-import { headerRecord } from '../logging/request-records'
+import { boundedHeaderRecord, clip } from '../logging/request-records'
 import type { RelayRequest } from '../request/relay-request'
 import type { RelayRuntime } from '../runtime'
 import { bearerFromHeader, tokensMatch } from './bearer'
 import { checkBrowserHeaders, isLoopbackBind } from './origin-guard'
 
-/** Admits a `/v1` request or throws its 403 / 429 / 401 relay error. */
+/** Admits a request or throws its 403 / 429 / 401 relay error. */
 export type SecurityGate = (req: RelayRequest) => Promise<void>
 
 /**
- * The security gate of `/v1` and `/no-tools/v1`: first the browser checks (`Origin`,
+ * The security gate of every path but the public pages (`/`, `/healthz`): `/v1`, `/no-tools/v1`
+ * and every unknown path alike, so nothing answers (or logs more than a bounded record) without
+ * the token (issue 26, item 1). First the browser checks (`Origin`,
  * `Sec-Fetch-Site`, `Host`; 403), then the reference's order: IP block, concurrency, token bucket
  * (all three in @airelays/ratelimit's `admit`), then the bearer token (constant-time). On success
  * the request holds a concurrency slot until it finishes — streams included.
@@ -27,6 +29,10 @@ export function createSecurityGate(rt: RelayRuntime): SecurityGate {
       presented = bearerFromHeader(req.event.req.headers.get('authorization'))
       const { token } = await rt.tokens.current()
       credentialValid = tokensMatch(presented, token)
+      // Just after `airelays token rotate` the cached token is the old one: look at the file again
+      // before calling the new token a failure (issue 26, item 9).
+      if (!credentialValid && presented !== null)
+        credentialValid = tokensMatch(presented, (await rt.tokens.recheck()).token)
     }
     const admission = rt.limiter.admit(req.clientIp, { credentialValid })
     if (!admission.ok) {
@@ -35,8 +41,8 @@ export function createSecurityGate(rt: RelayRuntime): SecurityGate {
         rt.log.write(req.id, 'endpoint_rejected', {
           reason: rejection.reason,
           code: rejection.code,
-          method: req.method,
-          path: req.fullPath,
+          method: clip(req.method),
+          path: clip(req.fullPath),
           client_ip: req.clientIp,
           retry_after_seconds: rejection.retryAfterSeconds,
         })
@@ -46,18 +52,18 @@ export function createSecurityGate(rt: RelayRuntime): SecurityGate {
     if (requireAuth && !credentialValid) {
       admission.release()
       const failure = rt.limiter.recordFailure(req.clientIp)
-      if (req.logged) {
-        rt.log.write(req.id, 'endpoint_auth_failed', {
-          method: req.method,
-          path: req.fullPath,
-          client_ip: req.clientIp,
-          headers: headerRecord(req.event.req.headers),
-          token_fingerprint: presented === null ? null : tokenFingerprint(presented),
-          failed_attempts: failure.attempts,
-          blocked: failure.blocked,
-          block_seconds: failure.blockSeconds,
-        })
-      }
+      // Recorded on monitoring routes too (they log nothing when answered); bounded to about
+      // 2 KiB whatever the request carries, so refused requests cannot fill the disk.
+      rt.log.write(req.id, 'endpoint_auth_failed', {
+        method: clip(req.method),
+        path: clip(req.fullPath),
+        client_ip: req.clientIp,
+        headers: boundedHeaderRecord(req.event.req.headers),
+        token_fingerprint: presented === null ? null : tokenFingerprint(presented),
+        failed_attempts: failure.attempts,
+        blocked: failure.blocked,
+        block_seconds: failure.blockSeconds,
+      })
       throw invalidToken()
     }
     req.holdSlot(admission.release)
@@ -79,12 +85,12 @@ function browserGate(rt: RelayRuntime, req: RelayRequest, loopbackOnly: boolean)
   if (req.logged) {
     rt.log.write(req.id, 'endpoint_rejected', {
       reason: rejection.reason,
-      method: req.method,
-      path: req.fullPath,
+      method: clip(req.method),
+      path: clip(req.fullPath),
       client_ip: req.clientIp,
-      origin,
-      host,
-      sec_fetch_site: secFetchSite,
+      origin: origin === null ? null : clip(origin),
+      host: host === null ? null : clip(host),
+      sec_fetch_site: secFetchSite === null ? null : clip(secFetchSite),
     })
   }
   throw rejection.error

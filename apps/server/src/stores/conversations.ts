@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { conversationNotFound, invalidValue } from '../errors/factories'
+import { conversationNotFound, conversationStorageFull, invalidValue } from '../errors/factories'
 import { randomId } from '../request/ids'
 
 /** A local conversation: a session id plus seed items plus metadata (never a replayed history). */
@@ -25,20 +25,49 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+/** Bytes of `conversations.json` around the conversations themselves (`{"version":1,…}` and commas). */
+const FILE_OVERHEAD = 64
+
+/** Serialised size of one conversation in the file, in bytes. */
+function sizeOf(conv: Conversation): number {
+  return Buffer.byteLength(JSON.stringify(conv)) + 1
+}
+
 /**
  * Conversations persisted in `<data>/conversations.json` (mode 0600, written via temp file +
- * rename, writes serialised). Loaded lazily on first use.
+ * rename, writes serialised). Loaded lazily on first use. The file is kept under `maxBytes`: the
+ * size of every conversation is tracked, so a write that would pass it is refused with 507
+ * before the store is serialised (issue 26, item 5: at 510 MiB every write answered 500 and
+ * blocked the event loop for seconds).
  */
 export class ConversationStore {
   readonly #path: string
   readonly #nowSeconds: () => number
+  readonly #maxBytes: number
+  readonly #sizes = new Map<string, number>()
+  #total = FILE_OVERHEAD
   #items: Map<string, Conversation> | null = null
   #loading: Promise<Map<string, Conversation>> | null = null
   #writing: Promise<void> = Promise.resolve()
 
-  constructor(dataDir: string, nowSeconds: () => number) {
+  constructor(dataDir: string, nowSeconds: () => number, maxBytes: number = Number.POSITIVE_INFINITY) {
     this.#path = join(dataDir, 'conversations.json')
     this.#nowSeconds = nowSeconds
+    this.#maxBytes = maxBytes
+  }
+
+  /** Record `conv`'s new size, or throw the 507 (changing nothing) when it would pass the quota. */
+  #account(conv: Conversation, options: { force?: boolean } = {}): void {
+    const size = sizeOf(conv)
+    const next = this.#total - (this.#sizes.get(conv.id) ?? 0) + size
+    if (next > this.#maxBytes && !options.force) throw conversationStorageFull(this.#maxBytes)
+    this.#total = next
+    this.#sizes.set(conv.id, size)
+  }
+
+  #forget(id: string): void {
+    this.#total -= this.#sizes.get(id) ?? 0
+    this.#sizes.delete(id)
   }
 
   async #load(): Promise<Map<string, Conversation>> {
@@ -56,6 +85,7 @@ export class ConversationStore {
           await fs.rename(this.#path, `${this.#path}.corrupt-${Date.now()}`).catch(() => {})
         }
       }
+      for (const conv of map.values()) this.#account(conv, { force: true })
       this.#items = map
       return map
     })()
@@ -102,6 +132,7 @@ export class ConversationStore {
       metadata: { ...metadata },
       seed_items: items,
     }
+    this.#account(conv)
     map.set(conv.id, conv)
     await this.#persist(map)
     return conv
@@ -125,8 +156,10 @@ export class ConversationStore {
     const conv = await this.get(id)
     const metadata = body.metadata ?? {}
     if (!isPlainObject(metadata)) throw invalidValue('metadata', '`metadata` must be an object.')
-    conv.metadata = { ...conv.metadata, ...metadata }
-    conv.updated_at = this.#nowSeconds()
+    const next = { ...conv, metadata: { ...conv.metadata, ...metadata }, updated_at: this.#nowSeconds() }
+    this.#account(next)
+    conv.metadata = next.metadata
+    conv.updated_at = next.updated_at
     await this.#persist(await this.#load())
     return conv
   }
@@ -135,6 +168,7 @@ export class ConversationStore {
   async delete(id: string): Promise<{ id: string; object: 'conversation'; deleted: true }> {
     const map = await this.#load()
     if (!ID_PATTERN.test(id) || !map.delete(id)) throw conversationNotFound(id)
+    this.#forget(id)
     await this.#persist(map)
     return { id, object: 'conversation', deleted: true }
   }
@@ -146,6 +180,8 @@ export class ConversationStore {
     if (!conv) return
     conv.latest_response_id = responseId
     conv.updated_at = this.#nowSeconds()
+    // A response id is tiny; it is stored even at the quota (the conversation already counts).
+    this.#account(conv, { force: true })
     await this.#persist(map)
   }
 }

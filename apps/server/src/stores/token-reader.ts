@@ -32,6 +32,12 @@ export interface TokenReaderOptions {
 /** Reads the relay token per request, cheaply: the file is re-read only when its mtime/size changed. */
 export interface TokenReader {
   current(): Promise<RelayTokenState>
+  /**
+   * Look at the file now, whatever the check interval: for a presented token that does not match
+   * the cached one (just after `airelays token rotate`), so the new token is never counted as a
+   * failed attempt (issue 26, item 9). At most one check runs at a time.
+   */
+  recheck(): Promise<RelayTokenState>
 }
 
 export function createTokenReader(opts: TokenReaderOptions): TokenReader {
@@ -39,12 +45,12 @@ export function createTokenReader(opts: TokenReaderOptions): TokenReader {
   if (inline) {
     opts.onToken?.(inline)
     const state: RelayTokenState = { token: inline, source: opts.inlineSource }
-    return { current: () => Promise.resolve(state) }
+    return { current: () => Promise.resolve(state), recheck: () => Promise.resolve(state) }
   }
   const file = opts.file
   if (!file) {
     const none: RelayTokenState = { token: null, source: null }
-    return { current: () => Promise.resolve(none) }
+    return { current: () => Promise.resolve(none), recheck: () => Promise.resolve(none) }
   }
   const interval = opts.checkIntervalMs ?? 1000
   const now = opts.now ?? ((): number => performance.now())
@@ -75,13 +81,18 @@ export function createTokenReader(opts: TokenReaderOptions): TokenReader {
     return state
   }
 
+  const check = (): Promise<RelayTokenState> => {
+    pending ??= refresh().finally(() => {
+      pending = null
+    })
+    return pending
+  }
+
   return {
     current() {
       if (now() - checkedAt < interval) return Promise.resolve(state)
-      pending ??= refresh().finally(() => {
-        pending = null
-      })
-      return pending
+      return check()
     },
+    recheck: check,
   }
 }

@@ -33,9 +33,25 @@ export function dataFrame(payload: unknown): string {
   return `data: ${JSON.stringify(payload)}\n\n`
 }
 
+/** Event names the relay writes as they are (every OpenAI and Codex event type). */
+const PLAIN_EVENT_NAME = /^[A-Za-z0-9._:-]{1,128}$/
+
+/**
+ * An event name safe for an `event:` line: an upstream event `type` is data, and a CR, LF or
+ * other odd character in it could add lines (a forged `data:` or a second event) to the stream
+ * (issue 26, item 9). Such characters become `_`; the name is cut to 128 characters.
+ */
+export function safeEventName(name: string): string {
+  if (PLAIN_EVENT_NAME.test(name)) return name
+  const cleaned = String(name)
+    .replace(/[^A-Za-z0-9._:-]/g, '_')
+    .slice(0, 128)
+  return cleaned === '' ? 'message' : cleaned
+}
+
 /** `event: <name>\ndata: <json>\n\n`. */
 export function eventFrame(name: string, payload: unknown): string {
-  return `event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`
+  return `event: ${safeEventName(name)}\ndata: ${JSON.stringify(payload)}\n\n`
 }
 
 /** The terminal `[DONE]` frame of Chat Completions / Completions streams. */

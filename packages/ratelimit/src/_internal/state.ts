@@ -1,3 +1,4 @@
+import { clientKey } from '../address'
 import type { RateLimitClientState, RateLimitStore } from '../store'
 import type { RateLimiterSettings } from '../types'
 import type { TimeSource } from './options'
@@ -68,10 +69,19 @@ export function tick(state: LimiterState): number {
   return state.lastNow
 }
 
-/** The store key for a client: verbatim, `unknown` when empty, cut to 256 characters. */
+/** A canonical dotted quad outside 127/8: the usual socket address, kept verbatim without parsing. */
+const PLAIN_IPV4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
+
+/**
+ * The store key for a client: every loopback address is the one key `127.0.0.1` (see
+ * {@link clientKey}), other addresses their canonical text, anything else verbatim; `unknown` when
+ * empty; cut to 256 characters.
+ */
 export function keyOf(ip: unknown): string {
   if (typeof ip !== 'string' || ip.length === 0) return 'unknown'
-  return ip.length > MAX_KEY_LENGTH ? ip.slice(0, MAX_KEY_LENGTH) : ip
+  if (PLAIN_IPV4.test(ip) && !ip.startsWith('127.')) return ip
+  const key = clientKey(ip)
+  return key.length > MAX_KEY_LENGTH ? key.slice(0, MAX_KEY_LENGTH) : key
 }
 
 /** Whole seconds for a Retry-After header: ceil, at least 1, tolerant of float noise. */

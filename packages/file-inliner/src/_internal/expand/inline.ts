@@ -2,7 +2,15 @@ import type { FileInlinerError } from '../../errors'
 import { detectKind } from '../../detect'
 import { typeForFilename } from '../media-types'
 import { DEFAULT_FILENAME, normaliseMediaType, sanitizeLabel } from '../text'
-import { detailOf, imagePart, type Json, textPart, unprocessable, unsupported } from './parts'
+import {
+  detailOf,
+  type ExpansionBudget,
+  imagePart,
+  type Json,
+  textPart,
+  unprocessable,
+  unsupported,
+} from './parts'
 
 // Expansion of inline `file_data` (raw base64 with a filename, or a data URL).
 
@@ -32,7 +40,7 @@ interface InlineData {
  * Replaces an `input_file` (or chat `file`) part carrying inline `file_data` in `holder` (the part
  * itself, or its `file` object) with an `input_text` or `input_image` part.
  */
-export function expandInline(part: Json, holder: Json, path: string): Json {
+export function expandInline(part: Json, holder: Json, path: string, budget: ExpansionBudget): Json {
   const site: InlineSite = {
     label: part.type === 'file' ? 'file' : 'input_file',
     fieldPath: part.type === 'file' ? `${path}.file` : path,
@@ -56,6 +64,7 @@ export function expandInline(part: Json, holder: Json, path: string): Json {
   const { bytes, declared } = /^data:/i.test(data)
     ? decodeDataUrl(data, rawName, site)
     : decodeRawBase64(data, rawName, site)
+  budget.charge(bytes.length, path)
   const name = sanitizeLabel(rawName, DEFAULT_FILENAME)
   const detected = detectKind(bytes, declared, name)
   if (detected.kind === 'image') return imagePart(detected.contentType, bytes, detailOf(part))

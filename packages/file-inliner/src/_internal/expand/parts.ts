@@ -78,3 +78,33 @@ export function detailOf(part: Json): unknown {
   if (part.detail !== undefined) return part.detail
   return isObject(part.image_url) ? part.image_url.detail : undefined
 }
+
+/** Default of `ExpandOptions.maxExpandedBytes`: 64 MiB. */
+export const DEFAULT_MAX_EXPANDED_BYTES = 67_108_864
+
+/**
+ * The expansion budget of one request: file bytes inlined so far, every reference counted (a file
+ * referenced 3,000 times counts 3,000 times, since each reference becomes its own copy in the
+ * upstream request).
+ */
+export interface ExpansionBudget {
+  /** Counts `bytes` more, or throws the 413 `expansion_too_large` naming `param`. */
+  charge(bytes: number, param: string): void
+}
+
+export function createExpansionBudget(limit: number): ExpansionBudget {
+  let used = 0
+  return {
+    charge(bytes, param) {
+      if (used + bytes > limit) {
+        throw new FileInlinerError({
+          code: 'expansion_too_large',
+          status: 413,
+          message: `The files this request references add up to more than the configured AIRelays limit of ${limit} bytes per request (each reference counts). Reference each file once, or fewer files.`,
+          param,
+        })
+      }
+      used += bytes
+    },
+  }
+}

@@ -11,6 +11,7 @@ import {
   textPart,
   tooLargeForText,
   unknownFile,
+  type ExpansionBudget,
   unsupported,
 } from './parts'
 
@@ -42,12 +43,18 @@ export interface StoredFiles {
   lookup(id: string): Promise<FileObject | null>
   /** The file's bytes; `param` names the reference in errors. */
   read(id: string, param: string): Promise<Buffer>
+  /** The request's expansion budget (shared with inline `file_data`). */
+  readonly budget: ExpansionBudget
 }
 
-export function createStoredFiles(store: Pick<FileStore, 'get' | 'openContent'>): StoredFiles {
+export function createStoredFiles(
+  store: Pick<FileStore, 'get' | 'openContent'>,
+  budget: ExpansionBudget,
+): StoredFiles {
   const metadata = new Map<string, Promise<FileObject | null>>()
   const contents = new Map<string, Promise<Buffer>>()
   return {
+    budget,
     lookup(id) {
       let pending = metadata.get(id)
       if (pending === undefined) {
@@ -99,6 +106,11 @@ export async function expandReference(
   const wantsImage = part.type === 'input_image' || part.type === 'image_url'
   const storedImage = isVerifiableImageType(file.content_type)
   if (wantsImage && !storedImage) throw notImage(name, path)
+  if (storedImage || isTextLikeType(file.content_type)) {
+    if (!storedImage && file.bytes > MAX_INLINE_TEXT_BYTES) throw tooLargeForText(name, path)
+    // Counted from the metadata, before any byte is read or copied.
+    files.budget.charge(file.bytes, path)
+  }
   if (storedImage) {
     const bytes = await files.read(file.id, idParam)
     const sniffed = sniffImageType(bytes)
