@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
+import { loginHintFor, withHint } from './login-hint'
 import { type Dispatcher, EnvHttpProxyAgent } from 'undici'
 import { UpstreamError, classifyUpstreamError, extractUpstreamError, isRecord } from '../errors'
 import type { ProxySettings } from '../proxy'
@@ -160,6 +161,8 @@ export function errorFromHttpResponse(input: {
   nowMs: number
   secrets: ReadonlyArray<string | null | undefined>
   what: string
+  /** The sentence telling the user to log in (auth_rejected). @default the airelays wording */
+  hint?: string
 }): UpstreamError {
   const payload = parseJsonSafe(input.text)
   const upstreamError = extractUpstreamError(payload)
@@ -183,7 +186,10 @@ export function errorFromHttpResponse(input: {
     case 'auth':
       return new UpstreamError({
         code: 'auth_rejected',
-        message: 'Upstream ChatGPT login is missing or expired. Run `airelays login` first.',
+        message: withHint(
+          'Upstream ChatGPT login is missing or expired.',
+          input.hint ?? loginHintFor(undefined)('first'),
+        ),
         kind,
         ...common,
       })

@@ -197,6 +197,7 @@ async function openStream(ctx: ClientContext, call: ResponsesCall, current: Atte
       nowMs: ctx.clock(),
       secrets: current.secrets,
       what: 'Upstream request',
+      hint: ctx.settings.loginHint('first'),
     })
   }
   const pump = new EventPump(response.body, ctx.settings.streamIdleTimeoutMs, () =>

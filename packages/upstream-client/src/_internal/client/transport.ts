@@ -76,6 +76,7 @@ export function httpFailure(ctx: ClientContext, result: AuthedResult, what: stri
     nowMs: ctx.clock(),
     secrets: secretsOf(result.ready),
     what,
+    hint: ctx.settings.loginHint('first'),
   })
 }
 

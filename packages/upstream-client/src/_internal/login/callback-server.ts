@@ -8,6 +8,7 @@ import {
   createServer,
   get as httpGet,
 } from 'node:http'
+import { withHint } from '../login-hint'
 import { UpstreamError } from '../../errors'
 
 /** Handles every request of the callback server. */
@@ -26,6 +27,8 @@ export interface CallbackBinding {
   /** Tried when `port` stays busy; `null` disables. */
   fallbackPort: number | null
   handler: CallbackHandler
+  /** The sentence naming what to do instead (the login hint). */
+  hint: string
 }
 
 /** A page answering a callback request. */
@@ -39,8 +42,11 @@ export interface CallbackPage {
 const BUSY_RETRIES = 5
 const BUSY_RETRY_DELAY_MS = 200
 
-function portBusyMessage(port: number): string {
-  return `AIRelays could not bind localhost:${port} for browser login. Another login flow may already be using that port. Retry later or use \`airelays login --device\`.`
+function portBusyMessage(port: number, hint: string): string {
+  return withHint(
+    `AIRelays could not bind localhost:${port} for browser login. Another login flow may already be using that port.`,
+    hint,
+  )
 }
 
 function escapeHtml(text: string): string {
@@ -98,7 +104,11 @@ export async function bindCallbackServers(binding: CallbackBinding): Promise<Bou
     bound = await tryBind(fallbackPort, handler)
   }
   if (!bound) {
-    throw new UpstreamError({ code: 'login_port_unavailable', message: portBusyMessage(port), status: 503 })
+    throw new UpstreamError({
+      code: 'login_port_unavailable',
+      message: portBusyMessage(port, binding.hint),
+      status: 503,
+    })
   }
   return bound
 }
