@@ -10,6 +10,7 @@ import { authStoreFor, readLoginState, storageText } from '../_internal/login-st
 import type { Terminal } from '../_internal/output'
 import { startWaitStatus } from '../_internal/wait-status'
 import { CliError } from '../errors'
+import { VERSION } from '../version'
 
 const DEMO_MODEL = 'gpt-5.5'
 const DEMO_ANSWER =
@@ -137,7 +138,7 @@ export async function runDemo(term: Terminal): Promise<number> {
     const token = generateRelayToken()
     await writeRelayToken(config.security.bearer_token_file, token)
     const { serveRelay } = await import('@airelays/server')
-    relay = await serveRelay({ config, host: '127.0.0.1', port: 0 })
+    relay = await serveRelay({ config, host: '127.0.0.1', port: 0, version: VERSION })
     const baseURL = `${relay.url}/v1`
     out.section('Relay')
     out.field('Base URL', baseURL)
