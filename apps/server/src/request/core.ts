@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type H3Event, toResponse } from 'h3'
+import { type H3, type H3Event, toResponse } from 'h3'
 import { malformedPath, missingHost, notFound, shuttingDown } from '../errors/factories'
 import type { RelayRuntime } from '../runtime'
 import { createSecurityGate, type SecurityGate } from '../security/gate'
@@ -19,7 +19,7 @@ const NOT_FOUND = Symbol.for('h3.notFound')
 const kRequest = 'airelays'
 
 /** The relay's middleware: what h3 calls for every request before the routes. */
-export type RelayMiddleware = (event: H3Event, next: () => unknown) => Promise<Response>
+export type RelayMiddleware = (event: H3Event, next: () => unknown) => unknown
 
 /** The {@link RelayRequest} of `event`; throws when the relay core did not run. */
 export function requestOf(event: H3Event): RelayRequest {
@@ -32,6 +32,24 @@ export function requestOf(event: H3Event): RelayRequest {
 export function relayPathOf(event: H3Event): string {
   const req = (event.context as Record<string, unknown>)[kRequest] as RelayRequest | undefined
   return req?.path ?? event.url.pathname
+}
+
+/** Paths the relay serves wherever it is mounted: its page, its health check and the APIs. */
+function isRelayPath(path: string): boolean {
+  return path === '/' || trimSlash(path) === '/healthz' || isApiPath(path)
+}
+
+/**
+ * Whether the relay answers `event` (request id, log, error envelope) or leaves it to a host app.
+ * The relay owns every request when it is the app that received it (`serveRelay`, `app.fetch`,
+ * a Nitro server entry) or when it is mounted under a prefix (the prefix is its own). Mounted at a
+ * host's root (`host.mount('/', relay)`) it owns only its own paths, so the host's routes, 404s,
+ * 405s and errors stay the host's and never reach the relay's log.
+ */
+function ownsRequest(event: H3Event, app: H3): boolean {
+  if (event.app === undefined || event.app === app) return true
+  const path = event.url.pathname
+  return isRelayPath(path) || originalPath(event) !== path
 }
 
 function isApiPath(path: string): boolean {
@@ -53,13 +71,15 @@ function openRequest(rt: RelayRuntime, event: H3Event): RelayRequest {
     : path === '/' && fullPath.startsWith('/')
       ? fullPath
       : ''
+  const id = requestIdFor(event.req.headers.get('x-request-id'))
   const req = new RelayRequest({
     event,
     runtime: rt,
-    id: requestIdFor(event.req.headers.get('x-request-id')),
+    id,
     path,
     basePath,
-    clientIp: clientIp(event, rt.settings.config.security.trust_x_forwarded_for),
+    // An unknown address is this request's own bucket: one client's bad tokens never block others.
+    clientIp: clientIp(event, rt) ?? `unknown:${id}`,
     logged: !MONITORING_PATHS.has(trimSlash(path)),
   })
   ;(event.context as Record<string, unknown>)[kRequest] = req
@@ -81,31 +101,38 @@ async function admit(rt: RelayRuntime, gate: SecurityGate, req: RelayRequest): P
  * envelope, adds `x-request-id` (and the request's own headers) to every response, and tells the
  * request it was answered (it finishes then, or when its streamed body ends).
  */
-export function relayCore(rt: RelayRuntime): RelayMiddleware {
+export function relayCore(rt: RelayRuntime, app: H3): RelayMiddleware {
   const gate = createSecurityGate(rt)
-  return async (event, next) => {
-    const req = openRequest(rt, event)
-    const stopWatching = watchClient(event, req)
-    let admitted = false
-    let response: Response
-    try {
-      await admit(rt, gate, req)
-      admitted = true
-      if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE') req.logInbound(null)
-      const value = await next()
-      if (value === NOT_FOUND || value === undefined) throw notFound(req.method, req.path)
-      if (value instanceof Error) throw value
-      response = value instanceof Response ? value : await toResponse(value, event)
-    } catch (error) {
-      if (admitted) req.logInbound(null)
-      response = req.fail(error)
-    }
-    const headers = response.headers
-    for (const [name, value] of Object.entries(req.responseHeaders())) headers.set(name, value)
-    stopWatching()
-    req.answered(response.status)
-    return response
+  return (event, next) => (ownsRequest(event, app) ? answer(rt, gate, event, next) : next())
+}
+
+async function answer(
+  rt: RelayRuntime,
+  gate: SecurityGate,
+  event: H3Event,
+  next: () => unknown,
+): Promise<Response> {
+  const req = openRequest(rt, event)
+  const stopWatching = watchClient(event, req)
+  let admitted = false
+  let response: Response
+  try {
+    await admit(rt, gate, req)
+    admitted = true
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE') req.logInbound(null)
+    const value = await next()
+    if (value === NOT_FOUND || value === undefined) throw notFound(req.method, req.path)
+    if (value instanceof Error) throw value
+    response = value instanceof Response ? value : await toResponse(value, event)
+  } catch (error) {
+    if (admitted) req.logInbound(null)
+    response = req.fail(error)
   }
+  const headers = response.headers
+  for (const [name, value] of Object.entries(req.responseHeaders())) headers.set(name, value)
+  stopWatching()
+  req.answered(response.status)
+  return response
 }
 
 // ---- what the request looks like on the wire (Node adapter or Web Request)
@@ -182,13 +209,20 @@ function isMalformed(path: string): boolean {
   }
 }
 
-/** The socket peer, or the first X-Forwarded-For entry when trusted, else "unknown". */
-function clientIp(event: H3Event, trustForwardedFor: boolean): string {
-  if (trustForwardedFor) {
+/**
+ * The client address: the host's `clientAddress` option, the first X-Forwarded-For entry when
+ * trusted, srvx's `request.ip` (h3 and Nitro), the Node socket peer; `null` when none knows it.
+ */
+function clientIp(event: H3Event, rt: RelayRuntime): string | null {
+  const custom = rt.settings.clientAddress?.(event)
+  if (custom) return custom
+  if (rt.settings.config.security.trust_x_forwarded_for) {
     const forwarded = event.req.headers.get('x-forwarded-for')
     const first = forwarded?.split(',')[0]?.trim()
     if (first) return first
   }
   const ip = (event.req as { ip?: string }).ip
-  return ip && ip.length > 0 ? ip : 'unknown'
+  if (ip) return ip
+  const socket = (event.runtime?.node?.req as { socket?: { remoteAddress?: string } } | undefined)?.socket
+  return socket?.remoteAddress || null
 }

@@ -1,5 +1,5 @@
-import { INTERNAL_ERROR_MESSAGE } from '../errors/to-relay-error'
 import type { RelayError } from '../errors/relay-error'
+import { INTERNAL_ERROR_MESSAGE } from '../errors/to-relay-error'
 import { BodySnapshot } from '../logging/traffic-log'
 import type { RelayRuntime } from '../runtime'
 import type { RelayRequest } from './relay-request'
