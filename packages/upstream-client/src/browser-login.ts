@@ -12,12 +12,12 @@ import {
   trimBaseUrl,
 } from './_internal/constants'
 import { createDefaultDispatcher, redact, truncate } from './_internal/http'
-import { exchangeCode } from './_internal/oauth'
-import { loginHintFor } from './_internal/login-hint'
-import { type CallbackHandler, bindCallbackServers, sendPage } from './_internal/login/callback-server'
 import { BrowserLoginSession } from './_internal/login/browser-session'
+import { bindCallbackServers, type CallbackHandler, sendPage } from './_internal/login/callback-server'
+import { isCustomHint, loginHintFor } from './_internal/login-hint'
+import { exchangeCode } from './_internal/oauth'
 import { buildAuthorizeUrl, createPkce, createState } from './_internal/pkce'
-import { UpstreamError, isUpstreamError } from './errors'
+import { isUpstreamError, UpstreamError } from './errors'
 import { decodeJwtClaims } from './jwt'
 import type { ProxySettings } from './proxy'
 import type { Clock, StoredAuth } from './types'
@@ -121,7 +121,7 @@ export async function startBrowserLogin(options: BrowserLoginOptions = {}): Prom
     port: options.port ?? BROWSER_LOGIN_PORT,
     fallbackPort: options.fallbackPort === undefined ? BROWSER_LOGIN_FALLBACK_PORT : options.fallbackPort,
     handler: (req, res) => handler(req, res),
-    hint: hints('port_busy'),
+    hint: isCustomHint(hints) ? hints('port_busy') : null,
   })
   const redirectUri = `http://localhost:${servers.port}/auth/callback`
   const authorizeUrl = buildAuthorizeUrl({

@@ -1,6 +1,7 @@
 // The upstream client's public surface: the `UpstreamClient` interface and what its calls take and return.
-import type { UsageSnapshot } from './usage'
+
 import type { ResponsesEvent, StoredAuth } from './types'
+import type { UsageSnapshot } from './usage'
 
 /** Per-call options of `responses()`. */
 export interface ResponsesCallOptions {

@@ -1,8 +1,8 @@
 // `refresh()` (a refresh on demand, observed through `hooks.onRefresh`) and `loginHint` (the sentence
 // errors add when a login is needed), against the emulator's issuer.
-import { type UpstreamEmulator, createUpstreamEmulator } from '@airelays/upstream-emulator'
+import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { NO_ENV_PROXY, codexBody, instantSleep, recordingStore, rejectionOf } from './_test-helpers'
+import { codexBody, instantSleep, NO_ENV_PROXY, recordingStore, rejectionOf } from './_test-helpers'
 import { createUpstreamClient } from './client'
 import type { UpstreamClient } from './client-api'
 import type { UpstreamClientOptions } from './client-options'

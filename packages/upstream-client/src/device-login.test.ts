@@ -1,10 +1,10 @@
 import {
+  createUpstreamEmulator,
   type UpstreamEmulator,
   type UpstreamEmulatorOptions,
-  createUpstreamEmulator,
 } from '@airelays/upstream-emulator'
 import { afterEach, describe, expect, it } from 'vitest'
-import { NO_ENV_PROXY, fakeTime, rejectionOf } from './_test-helpers'
+import { fakeTime, NO_ENV_PROXY, rejectionOf } from './_test-helpers'
 import { type DevicePendingInfo, startDeviceLogin } from './device-login'
 import { isUpstreamError } from './errors'
 import type { Sleep } from './types'

@@ -2,16 +2,16 @@ import type { Dispatcher } from 'undici'
 import {
   type Approval,
   type DeviceSession,
-  type PollProgress,
-  type UserCode,
   openDeviceSession,
+  type PollProgress,
   pollOnce,
   readPoll,
   requestUserCode,
+  type UserCode,
 } from './_internal/login/device-issuer'
-import { type LoginHint, isCustomHint, withHint } from './_internal/login-hint'
+import { isCustomHint, type LoginHint, withHint } from './_internal/login-hint'
 import { exchangeCode } from './_internal/oauth'
-import { UpstreamError, isUpstreamError } from './errors'
+import { isUpstreamError, UpstreamError } from './errors'
 import type { ProxySettings } from './proxy'
 import type { Clock, Sleep, StoredAuth } from './types'
 
@@ -89,12 +89,16 @@ export interface DeviceLogin {
 const SLOW_DOWN_STEP_SECONDS = 5
 
 function timeoutError(timeoutSeconds: number, hint: LoginHint): UpstreamError {
-  const what = `Device-code login was not approved within ${Math.max(1, Math.floor(timeoutSeconds / 60))} minute(s). The code may have expired or the request was denied`
+  const minutes = Math.max(1, Math.floor(timeoutSeconds / 60))
   return new UpstreamError({
     code: 'device_login_timeout',
+    // The airelays wording is kept whole so the message can be found in the source.
     message: isCustomHint(hint)
-      ? withHint(`${what}.`, hint('device_code'))
-      : `${what}; ${hint('device_code')}`,
+      ? withHint(
+          `Device-code login was not approved within ${minutes} minute(s). The code may have expired or the request was denied.`,
+          hint('device_code'),
+        )
+      : `Device-code login was not approved within ${minutes} minute(s). The code may have expired or the request was denied; run \`airelays login --device\` to get a fresh code.`,
     status: 408,
   })
 }

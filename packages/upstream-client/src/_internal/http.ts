@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { UPSTREAM_USAGE_LIMIT_CODES } from '@airelays/translate'
 import { type Dispatcher, EnvHttpProxyAgent } from 'undici'
-import { UpstreamError, classifyUpstreamError, extractUpstreamError, isRecord } from '../errors'
-import { loginHintFor, withHint } from './login-hint'
+import { classifyUpstreamError, extractUpstreamError, isRecord, UpstreamError } from '../errors'
 import type { ProxySettings } from '../proxy'
+import { loginHintFor, withHint } from './login-hint'
 
 /**
  * The default dispatcher: one `EnvHttpProxyAgent` per client, with no per-origin connection

@@ -1,12 +1,12 @@
 import type { Dispatcher } from 'undici'
-import { loginHintFor, withHint } from './login-hint'
 import { request } from 'undici'
 import type { RevokeResult } from '../client-api'
-import { UpstreamError, isRecord } from '../errors'
+import { isRecord, UpstreamError } from '../errors'
 import { decodeJwtClaims } from '../jwt'
 import type { StoredAuth } from '../types'
 import { REFRESH_SCOPE } from './constants'
 import { errorFromTransport, headersToRecord, parseJsonSafe, readBodyText, redact, truncate } from './http'
+import { loginHintFor, withHint } from './login-hint'
 
 export interface PostResult {
   status: number

@@ -8,7 +8,7 @@ import { decodeJwtClaims } from '../../jwt'
 import type { Clock, CredentialStore, StoredAuth } from '../../types'
 import { REVOKE_TIMEOUT_MS } from '../constants'
 import { revokeTokens } from '../oauth'
-import { type ReadyAuth, TokenManager, effectiveAccountId, normalizeStoredAuth } from '../tokens'
+import { effectiveAccountId, normalizeStoredAuth, type ReadyAuth, TokenManager } from '../tokens'
 import { type ClientContext, type ClientSettings, callHook, ensureOpen, identityHeaders } from './context'
 
 /** What a backend call tells the credential source about itself. */

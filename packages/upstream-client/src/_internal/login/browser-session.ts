@@ -1,8 +1,8 @@
 // The lifecycle of one browser login: its result promise, the login timeout, the one-time settlement
 // and the shutdown of everything it opened (callback servers, dispatcher, a running code exchange).
 import { UpstreamError } from '../../errors'
-import { withHint } from '../login-hint'
 import type { StoredAuth } from '../../types'
+import { withHint } from '../login-hint'
 
 /** How a browser login ends. */
 export type BrowserOutcome = { auth: StoredAuth } | { error: UpstreamError }

@@ -2,14 +2,14 @@
 // busy-port dance (ask the previous login to /cancel, retry, fall back to the second port), and the
 // small pages it answers with.
 import {
+  createServer,
+  get as httpGet,
   type IncomingMessage,
   type Server,
   type ServerResponse,
-  createServer,
-  get as httpGet,
 } from 'node:http'
-import { withHint } from '../login-hint'
 import { UpstreamError } from '../../errors'
+import { withHint } from '../login-hint'
 
 /** Handles every request of the callback server. */
 export type CallbackHandler = (req: IncomingMessage, res: ServerResponse) => void
@@ -27,8 +27,8 @@ export interface CallbackBinding {
   /** Tried when `port` stays busy; `null` disables. */
   fallbackPort: number | null
   handler: CallbackHandler
-  /** The sentence naming what to do instead (the login hint). */
-  hint: string
+  /** The caller's login hint; `null` for the airelays wording. */
+  hint: string | null
 }
 
 /** A page answering a callback request. */
@@ -42,7 +42,10 @@ export interface CallbackPage {
 const BUSY_RETRIES = 5
 const BUSY_RETRY_DELAY_MS = 200
 
-function portBusyMessage(port: number, hint: string): string {
+function portBusyMessage(port: number, hint: string | null): string {
+  if (hint === null) {
+    return `AIRelays could not bind localhost:${port} for browser login. Another login flow may already be using that port. Retry later or use \`airelays login --device\`.`
+  }
   return withHint(
     `AIRelays could not bind localhost:${port} for browser login. Another login flow may already be using that port.`,
     hint,

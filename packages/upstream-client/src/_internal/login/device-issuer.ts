@@ -2,7 +2,7 @@
 // session and resources, the user-code request, one poll, and reading a poll's answer.
 import type { Dispatcher } from 'undici'
 import type { DeviceLoginOptions } from '../../device-login'
-import { UpstreamError, isRecord } from '../../errors'
+import { isRecord, UpstreamError } from '../../errors'
 import type { Clock, Sleep } from '../../types'
 import {
   DEFAULT_CLIENT_ID,
@@ -13,8 +13,8 @@ import {
   trimBaseUrl,
 } from '../constants'
 import { createDefaultDispatcher, errorFromTransport, parseJsonSafe } from '../http'
-import { type PostResult, oauthErrorCode, postWithTimeout } from '../oauth'
-import { type LoginHint, loginHintFor, withHint } from '../login-hint'
+import { isCustomHint, type LoginHint, loginHintFor, withHint } from '../login-hint'
+import { oauthErrorCode, type PostResult, postWithTimeout } from '../oauth'
 import { defaultSleep } from '../sleep'
 
 const DEFAULT_INTERVAL_SECONDS = 5
@@ -23,7 +23,9 @@ const MAX_CONSECUTIVE_TRANSPORT_ERRORS = 5
 function failedUpstream(status: number, hint: LoginHint): UpstreamError {
   return new UpstreamError({
     code: 'device_login_failed',
-    message: withHint(`Device-code login failed upstream (status ${status}).`, hint('device_again')),
+    message: isCustomHint(hint)
+      ? withHint(`Device-code login failed upstream (status ${status}).`, hint('device_again'))
+      : `Device-code login failed upstream (status ${status}). Request a fresh code with \`airelays login --device\`.`,
     upstreamStatus: status,
   })
 }
