@@ -23,6 +23,8 @@ if (slow) console.warn('embedding tests skipped: AIRELAYS_DOCS_SKIP_SLOW=1')
 
 const NITRO = 'nitro@3.0.260903-beta'
 const H3 = 'h3@2.0.8'
+/** Loads nitro.config.ts on Node 20 (no native TypeScript). */
+const JITI = 'jiti@2.7.0'
 const TOKEN = 'embedding-test-relay-token-0123456789abcdef'
 const EXAMPLES = join(docsDir, 'examples/embedding')
 
@@ -215,11 +217,15 @@ describe.skipIf(slow)('docs/embedding.md, from the packed packages', () => {
       join(project, 'package.json'),
       `${JSON.stringify({ name: 'host', private: true, type: 'module' })}\n`,
     )
-    await exec('npm', ['install', '--no-audit', '--no-fund', H3, NITRO, ...packed.map((p) => p.tarball)], {
-      cwd: project,
-      env: cleanEnv({ HOME: join(work, 'home') }),
-      timeoutMs: 600_000,
-    })
+    await exec(
+      'npm',
+      ['install', '--no-audit', '--no-fund', H3, NITRO, JITI, ...packed.map((p) => p.tarball)],
+      {
+        cwd: project,
+        env: cleanEnv({ HOME: join(work, 'home') }),
+        timeoutMs: 600_000,
+      },
+    )
     emu = await createUpstreamEmulator()
     await writeFile(join(dataDir, 'auth.json'), JSON.stringify(emu.storedAuth()), { mode: 0o600 })
   }, 1_200_000)
@@ -265,11 +271,13 @@ describe.skipIf(slow)('docs/embedding.md, from the packed packages', () => {
       headers: { 'content-type': 'application/json' },
     })
     expect(await echo.json()).toEqual({ echo: { a: 1 } })
-    for (const [path, method, status] of [
-      ['/host-missing', 'GET', 404],
-      ['/hello', 'POST', 405],
+    // The host's own 404s (h3 answers a wrong method with 404 too) and errors (bad JSON → 500).
+    for (const [path, method, status, body] of [
+      ['/host-missing', 'GET', 404, undefined],
+      ['/hello', 'POST', 404, undefined],
+      ['/echo', 'POST', 500, '{not json'],
     ] as const) {
-      const res = await fetch(`${base}${path}`, { method })
+      const res = await fetch(`${base}${path}`, { method, ...(body ? { body } : {}) })
       expect(res.status, `${method} ${path}`).toBe(status)
       expect(res.headers.get('x-request-id'), `${method} ${path}`).toBeNull()
       expect(await res.text(), `${method} ${path}`).not.toContain('invalid_request_error')

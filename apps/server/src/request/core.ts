@@ -28,6 +28,14 @@ export function requestOf(event: H3Event): RelayRequest {
   return req
 }
 
+/** True when the relay core answers `event` (false for a host's own request, see `ownsRequest`). */
+export function answeredByRelay(event: H3Event): boolean {
+  return (event.context as Record<string, unknown>)[kRequest] !== undefined
+}
+
+/** h3's "no route matched" value: the host answers with its own 404. */
+export const HOST_NOT_FOUND: symbol = NOT_FOUND
+
 /** The relay path of `event` (before any route rewrote it). */
 export function relayPathOf(event: H3Event): string {
   const req = (event.context as Record<string, unknown>)[kRequest] as RelayRequest | undefined
