@@ -182,12 +182,12 @@ async function expectFloodContained(apiBase: string, other: string): Promise<voi
   expect(JSON.parse(valid.body).choices[0].message.content).toBe('still served')
 }
 
-/** Every traffic-log record written so far, as text. */
+/** Every traffic-log record written so far (`<logs>/YYYY/MM/DD-HH.log`), as text. */
 async function trafficLog(): Promise<string> {
   const dir = join(dataDir, 'logs')
-  const names = await readdir(dir).catch(() => [] as string[])
+  const names = await readdir(dir, { recursive: true }).catch(() => [] as string[])
   const texts = await Promise.all(
-    names.filter((n) => n.endsWith('.jsonl')).map((n) => readFile(join(dir, n), 'utf8')),
+    names.filter((name) => name.endsWith('.log')).map((name) => readFile(join(dir, name), 'utf8')),
   )
   return texts.join('')
 }
