@@ -2,6 +2,7 @@ import { type CAC, type Command, cac } from 'cac'
 import { globalFlags, hasFlag, portFlag, stringFlag } from './_internal/argv'
 import type { Terminal } from './_internal/output'
 import { usageError } from './errors'
+import { invokedAs, withCommandPrefix } from './_internal/invocation'
 import { VERSION } from './version'
 
 type Options = Record<string, unknown>
@@ -53,7 +54,7 @@ export async function runProgram(argv: readonly string[], term: Terminal): Promi
       exitCode = code ?? 0
     },
   }
-  declareGlobalOptions(cli)
+  declareGlobalOptions(cli, invokedAs(term.env))
   // Declaration order is the order of `airelays --help`.
   for (const declare of COMMANDS) declare(cli, context)
 
@@ -74,7 +75,7 @@ export async function runProgram(argv: readonly string[], term: Terminal): Promi
   return exitCode
 }
 
-function declareGlobalOptions(cli: CAC): void {
+function declareGlobalOptions(cli: CAC, prefix: string): void {
   cli
     .option('--config <path>', 'Config file (default ~/.config/airelays/config.toml)')
     .option('--data-dir <path>', 'Data directory (default ~/.airelays)')
@@ -85,9 +86,11 @@ function declareGlobalOptions(cli: CAC): void {
     .help((sections: HelpSection[]): HelpSection[] => {
       // A command's screen: its name and description first, and its real usage.
       const command = cli.matchedCommand
-      if (!command) return sections
+      const typed = (list: HelpSection[]): HelpSection[] =>
+        list.map((section) => ({ ...section, body: withCommandPrefix(section.body, prefix) }))
+      if (!command) return typed(sections)
       const usage = USAGE[command.name]
-      return [
+      return typed([
         { body: `airelays ${command.name}` },
         { body: command.description },
         ...sections
@@ -97,7 +100,7 @@ function declareGlobalOptions(cli: CAC): void {
               ? { ...section, body: usage.map((line) => `  $ airelays ${line}`).join('\n') }
               : section,
           ),
-      ]
+      ])
     })
 }
 

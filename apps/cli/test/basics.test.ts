@@ -1,6 +1,6 @@
 import { readFile, stat, writeFile, mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import packageJson from '../package.json'
 import { CliProcess, type Sandbox, createSandbox, freePort, killAll, runCli, runJson } from './_helpers'
 
@@ -396,7 +396,8 @@ describe('status settings', () => {
     expect(settings(changed.stdout)).toBe(
       [
         '\nSettings',
-        `  server.port:      9090 (file ${box.configPath}:${line})`,
+        // Values line up after the longest key.
+        `  server.port:            9090 (file ${box.configPath}:${line})`,
         '  logging.retention_days: 7 (env AIRELAYS_LOG_RETENTION_DAYS)',
         '',
       ].join('\n'),
@@ -478,6 +479,8 @@ describe('token', () => {
     })
     const human = await runCli(['token', 'show'], box.env())
     expect(human.stdout).toContain(`\nRelay token\n  ${rotated.json.relay_token}\n`)
+    // Printed once: the client setup does not repeat it.
+    expect(human.stdout.split(rotated.json.relay_token)).toHaveLength(2)
 
     const rotateHuman = await runCli(['token', 'rotate'], box.env())
     expect(rotateHuman.stdout).toContain(
@@ -558,7 +561,17 @@ describe('status without a login', () => {
 
   it('--json has the documented fields', async () => {
     const { json } = await runJson<Record<string, Record<string, unknown>>>(['status', '--json'], box.env())
-    expect(Object.keys(json)).toEqual(['relay', 'auth', 'providers', 'client', 'config', 'next_steps'])
+    expect(Object.keys(json)).toEqual([
+      'relay',
+      'server',
+      'auth',
+      'providers',
+      'client',
+      'config',
+      'next_steps',
+    ])
+    // No relay answers on the configured port in this sandbox.
+    expect(json.server).toMatchObject({ running: false, version: null })
     expect(json.relay).toMatchObject({
       app_name: 'AIRelays',
       config_exists: false,
@@ -651,5 +664,32 @@ describe('doctor and logout without a login', () => {
     })
     const human = await runCli(['logout'], box.env())
     expect(human.stdout).toContain('  OpenAI session:   already empty')
+  })
+})
+
+describe('hints name the command the user typed', () => {
+  let box: Sandbox
+  beforeAll(async () => {
+    box = await createSandbox()
+  })
+  afterAll(async () => {
+    await box.cleanup()
+  })
+
+  it('prints `npx airelays …` when run through npx, `airelays …` otherwise', async () => {
+    const npx = {
+      npm_lifecycle_event: 'npx',
+      npm_command: 'exec',
+      npm_config_user_agent: 'npm/11.19.1 node/v20',
+    }
+    const viaNpx = await runCli(['token', 'show', '--raw'], box.env(npx))
+    expect(viaNpx.stderr).toContain('Run `npx airelays init` or set AIRELAYS_BEARER_TOKEN.')
+    const status = await runCli(['status'], box.env(npx))
+    expect(status.stdout).toMatch(/^ {2}1\. npx airelays init$/m)
+    expect(status.stdout).toMatch(/^AIRelays \S+ Status$/m)
+    const help = await runCli(['login', '--help'], box.env(npx))
+    expect(help.stdout).toContain('$ npx airelays login')
+    const plain = await runCli(['token', 'show', '--raw'], box.env())
+    expect(plain.stderr).toContain('Run `airelays init` or set AIRELAYS_BEARER_TOKEN.')
   })
 })

@@ -3,7 +3,16 @@ import { join } from 'node:path'
 import { eventually } from '@airelays/test-utils'
 import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CliProcess, type Sandbox, createSandbox, freePort, killAll, runCli, runJson } from './_helpers'
+import { VERSION } from '../src/version'
+import {
+  CliProcess,
+  type Sandbox,
+  createSandbox,
+  freePort,
+  killAll,
+  runCli,
+  runJson,
+} from './_helpers'
 
 // One user's journey against an in-test emulator, in order: init, device login, serve, status,
 // models, token rotate (honoured by the running relay), doctor, logout, shutdown.
@@ -93,6 +102,7 @@ describe.sequential('init -> login -> serve -> status -> token rotate -> doctor 
       relay: Record<string, unknown>
       providers: { openai: { ready: boolean } }
       next_steps: string[]
+      server: { running: boolean; version: string | null }
     }>(['status', '--json'], env)
     expect(result.code).toBe(0)
     expect(json.auth).toMatchObject({
@@ -108,13 +118,25 @@ describe.sequential('init -> login -> serve -> status -> token rotate -> doctor 
     })
     expect(json.relay).toMatchObject({ bearer_token_present: true, bearer_token_source: 'file', port })
     expect(json.providers.openai.ready).toBe(true)
-    expect(json.next_steps).toEqual([`airelays serve --host 127.0.0.1 --port ${port}`])
+    // The relay started above answers on the configured port: no `serve` step while it runs.
+    expect(json.server).toEqual({ url: `http://127.0.0.1:${port}`, running: true, version: VERSION })
+    expect(json.next_steps).toEqual([])
 
     const human = await runCli(['status'], env)
     expect(human.stdout).toContain('  Relay token:      present\n')
     expect(human.stdout).toContain('\nUpstream Session\n')
     expect(human.stdout).toContain('  Ready:            yes\n')
-    expect(human.stdout).toContain(`  server.port:      ${port} (env AIRELAYS_PORT)\n`)
+    expect(human.stdout).toContain(`  Running:          yes (AIRelays ${VERSION})\n`)
+    expect(human.stdout).not.toContain('Next Steps')
+    // Settings: the values start in one column, however long the keys are.
+    const settings = human.stdout.split('\nSettings\n')[1]?.split('\n\n')[0]?.split('\n') ?? []
+    expect(
+      settings.some(
+        (line) => line.startsWith(`  server.port:`) && line.endsWith(`${port} (env AIRELAYS_PORT)`),
+      ),
+    ).toBe(true)
+    const columns = new Set(settings.map((line) => line.search(/(?<=:\s+)\S/)))
+    expect(columns.size).toBe(1)
   })
 
   it('models lists the relay models, grouped, and --json is the raw payload', async () => {
@@ -131,9 +153,14 @@ describe.sequential('init -> login -> serve -> status -> token rotate -> doctor 
     const human = await runCli(['models'], env)
     expect(human.code).toBe(0)
     expect(human.stdout).toMatch(/^AIRelays \S+ Models\n\nOpenAI\n/)
-    expect(human.stdout).toContain(
-      '  gpt-5.5  reasoning: none, low, medium, high, xhigh  structured: json_schema\n',
+    expect(human.stdout).toMatch(
+      /^ {2}gpt-5\.5 +reasoning: none, low, medium, high, xhigh +structured: json_schema$/m,
     )
+    // Aligned columns: every `reasoning:` (and every `structured:`) starts in the same column.
+    const lines = human.stdout.split('\n').filter((line) => line.includes('reasoning:'))
+    expect(new Set(lines.map((line) => line.indexOf('reasoning:'))).size).toBe(1)
+    const structured = lines.filter((line) => line.includes('structured:'))
+    expect(new Set(structured.map((line) => line.indexOf('structured:'))).size).toBeLessThanOrEqual(1)
   })
 
   it('token rotate is honoured by the running relay without a restart', async () => {

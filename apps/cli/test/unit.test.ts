@@ -256,3 +256,29 @@ describe('start-up cost', () => {
     }
   })
 })
+
+describe('how airelays was started', () => {
+  it('reads npx, npm exec, pnpm exec/dlx, a package script and a plain bin from the environment', async () => {
+    const { invokedAs, withCommandPrefix } = await import('../src/_internal/invocation')
+    const npm = 'npm/11.19.1 node/v20.20.2 linux x64 workspaces/false'
+    const pnpm = 'pnpm/10.34.9 npm/? node/v20.20.2 linux x64'
+    expect(invokedAs({ npm_lifecycle_event: 'npx', npm_command: 'exec', npm_config_user_agent: npm })).toBe(
+      'npx airelays',
+    )
+    expect(invokedAs({ npm_command: 'exec', npm_config_user_agent: pnpm })).toBe('pnpm exec airelays')
+    expect(invokedAs({ npm_command: 'dlx', npm_config_user_agent: pnpm })).toBe('pnpm dlx airelays')
+    expect(
+      invokedAs({ npm_lifecycle_event: 'airelays', npm_command: 'run-script', npm_config_user_agent: pnpm }),
+    ).toBe('pnpm airelays')
+    expect(
+      invokedAs({ npm_lifecycle_event: 'airelays', npm_command: 'run', npm_config_user_agent: npm }),
+    ).toBe('npm run airelays --')
+    expect(invokedAs({})).toBe('airelays')
+    expect(withCommandPrefix('Run `airelays login` then airelays serve --port 1.', 'npx airelays')).toBe(
+      'Run `npx airelays login` then npx airelays serve --port 1.',
+    )
+    // Titles and versions are not commands.
+    expect(withCommandPrefix('airelays 1.0.0', 'npx airelays')).toBe('airelays 1.0.0')
+    expect(withCommandPrefix('AIRelays 1.0.0 Status', 'npx airelays')).toBe('AIRelays 1.0.0 Status')
+  })
+})

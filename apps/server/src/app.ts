@@ -216,6 +216,7 @@ export function buildRelay(options: RelayOptions, internals: BuildRelayInternals
     settings: {
       config,
       maxJsonBodyBytes: options.maxJsonBodyBytes ?? DEFAULT_MAX_JSON_BYTES,
+      clientAddress: options.clientAddress,
       keepAliveMs: options.keepAliveIntervalMs ?? DEFAULT_KEEP_ALIVE_MS,
       nodeResponses: internals.nodeResponses === true,
     },
@@ -243,7 +244,7 @@ export function buildRelay(options: RelayOptions, internals: BuildRelayInternals
   logSecurityReady(runtime, config)
 
   const app = new H3({ allowMalformedURL: true })
-  app.use(relayCore(runtime))
+  app.use(relayCore(runtime, app))
   registerRoutes(app, runtime)
 
   const ownsUpstream = !options.upstream

@@ -2,6 +2,7 @@ import type { ResolvedConfig } from '@airelays/config'
 import type { FileStore } from '@airelays/file-inliner'
 import type { RateLimiter } from '@airelays/ratelimit'
 import type { CredentialStore, UpstreamClient } from '@airelays/upstream-client'
+import type { H3Event } from 'h3'
 import type { Dispatcher } from 'undici'
 
 /** Receives operational problems of the relay (log disk failures, unexpected errors). */
@@ -51,6 +52,16 @@ export interface RelayOptions {
   clock?: () => number
   /** Where operational problems (log disk failures, unexpected errors) are reported. @default console */
   logger?: RelayLogger
+  /**
+   * The client address of a request, for the per-client limits and the blocking after repeated bad
+   * tokens. The relay finds it itself in h3 and Nitro hosts (srvx's `request.ip`, else the Node
+   * socket) and, with `security.trust_x_forwarded_for`, in `X-Forwarded-For`; set this when the
+   * host knows better, e.g. behind its own proxy. Return `null`/`undefined` to fall back to the
+   * relay's lookup. A request whose address stays unknown (say, a `Request` you built and passed
+   * to `relay.fetch`) is limited on its own: it never shares a bucket with other requests.
+   * @default undefined (the relay's lookup)
+   */
+  clientAddress?: (event: H3Event) => string | null | undefined
   /** Version shown by `/healthz`, `/` and `/v1/relay/status`. @default this package's version */
   version?: string
   /** Largest JSON request body, in bytes; larger bodies get 413. @default 16777216 (16 MiB) */

@@ -2,6 +2,7 @@ import type { ResolvedConfig } from '@airelays/config'
 import type { FileStore } from '@airelays/file-inliner'
 import type { ForwardedForOptions, RateLimiter } from '@airelays/ratelimit'
 import type { UpstreamClient } from '@airelays/upstream-client'
+import type { H3Event } from 'h3'
 import type { SecretSet } from './logging/redact'
 import type { TrafficLog } from './logging/traffic-log'
 import type { RelayLogger } from './options'
@@ -20,6 +21,8 @@ export interface RelaySettings {
    * the `ServerResponse`. False for `app.fetch` and apps mounted in a host, which get `Response`s.
    */
   readonly nodeResponses: boolean
+  /** The host's own client-address lookup (`RelayOptions.clientAddress`), tried first. */
+  readonly clientAddress: ((event: H3Event) => string | null | undefined) | undefined
 }
 
 /** Everything one relay app shares between requests. Built once by `app.ts`. */

@@ -100,3 +100,69 @@ describe('as a fetch handler (Nitro server entry)', () => {
     expect(denied.headers.get('x-request-id')).toMatch(/^req_/)
   })
 })
+
+describe('mounted at the root of a host h3 app', () => {
+  let rootServer: Server
+  let rootUrl: string
+
+  beforeAll(async () => {
+    const root = new H3()
+    root.get('/hello', () => ({ host: true }))
+    root.post('/echo', async (event) => ({ echo: await event.req.json() }))
+    root.mount('/', createRelayApp({ config: h.config, signal: stop.signal, trafficLog: false }))
+    rootServer = createServer(toNodeHandler(root))
+    await new Promise<void>((resolve) => rootServer.listen(0, '127.0.0.1', resolve))
+    rootUrl = `http://127.0.0.1:${(rootServer.address() as AddressInfo).port}`
+  })
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => rootServer?.close(() => resolve()))
+  })
+
+  it("answers its own paths and leaves the host's routes, 404s and errors to the host", async () => {
+    const hello = await fetch(`${rootUrl}/hello`)
+    expect(await hello.json()).toEqual({ host: true })
+    expect(hello.headers.get('x-request-id')).toBeNull()
+    for (const [path, init, status] of [
+      ['/host-missing', {}, 404],
+      ['/hello', { method: 'POST' }, 404],
+      ['/echo', { method: 'POST', body: '{not json' }, 500],
+    ] as const) {
+      const res = await fetch(`${rootUrl}${path}`, init)
+      expect(res.status, path).toBe(status)
+      expect(res.headers.get('x-request-id'), path).toBeNull()
+      expect(await res.text(), path).not.toContain('invalid_request_error')
+    }
+    expect((await fetch(`${rootUrl}/healthz`)).headers.get('x-request-id')).toMatch(/^req_/)
+    const missing = await fetch(`${rootUrl}/v1/nope`, { headers: { authorization: `Bearer ${h.token}` } })
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('not_found')
+  })
+})
+
+describe('client addresses when embedded', () => {
+  const bad = (app: H3) =>
+    app.fetch(new Request('http://relay.local/v1/models', { headers: { authorization: 'Bearer wrong' } }))
+
+  it('a Request with no known address is limited on its own: bad tokens never add up to a block', async () => {
+    const app = createRelayApp({ config: h.config, signal: stop.signal, trafficLog: false })
+    const statuses: number[] = []
+    for (let i = 0; i < 12; i++) statuses.push((await bad(app)).status)
+    expect(statuses).toEqual(Array(12).fill(401))
+  })
+
+  it('clientAddress names the client: its bad tokens block it, and only it', async () => {
+    let address = '203.0.113.7'
+    const app = createRelayApp({
+      config: h.config,
+      signal: stop.signal,
+      trafficLog: false,
+      clientAddress: () => address,
+    })
+    const statuses: number[] = []
+    for (let i = 0; i < 9; i++) statuses.push((await bad(app)).status)
+    expect(statuses.slice(0, 8)).toEqual(Array(8).fill(401))
+    expect(statuses[8]).toBe(429)
+    address = '203.0.113.8'
+    expect((await bad(app)).status).toBe(401)
+  })
+})

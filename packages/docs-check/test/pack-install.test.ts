@@ -9,9 +9,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createUpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureBuilt } from '../src/build'
 import { exec, type PackedPackage, packPublicPackages, valueExports } from '../src/pack'
+import { repoRoot } from '../src/workspace'
 
 const slow = process.env.AIRELAYS_DOCS_SKIP_SLOW === '1'
 if (slow) console.warn('pack-install tests skipped: AIRELAYS_DOCS_SKIP_SLOW=1')
@@ -142,6 +144,39 @@ describe.skipIf(slow)('published packages, installed from their tarballs', () =>
       const actual = JSON.parse(out) as string[]
       expect(actual, pkg.name).toEqual(expect.arrayContaining(expected))
       expect(expected.length, pkg.name).toBeGreaterThan(0)
+    }
+  })
+
+  it('the upstream-client README tool signs in, lists models, streams, reads usage and refreshes', async () => {
+    // examples/codex-tool.mjs, copied into the empty project: it imports only the installed
+    // @airelays/upstream-client. The emulator approves the device code after one poll.
+    const tool = join(project, 'codex-tool.mjs')
+    await writeFile(tool, await readFile(join(repoRoot, 'packages/upstream-client/examples/codex-tool.mjs')))
+    const emu = await createUpstreamEmulator({ deviceInterval: 1, deviceAutoApproveAfterPolls: 1 })
+    const authFile = join(home, 'codex-tool', 'auth.json')
+    const env = userEnv({
+      HOME: home,
+      CODEX_TOOL_AUTH_FILE: authFile,
+      CODEX_TOOL_ISSUER_URL: emu.url,
+      CODEX_TOOL_BASE_URL: emu.backendUrl,
+    })
+    try {
+      const first = await exec(process.execPath, [tool, 'Reply with exactly: tool ok'], { cwd: project, env })
+      expect(first).toContain(`Open ${emu.url}/codex/device and enter `)
+      expect(first).toContain('Signed in.')
+      expect(first).toMatch(/^Models: gpt-/m)
+      expect(first).toMatch(/^tool ok\nTokens: \d+$/m)
+      expect(first).toMatch(/^5-hour window: \d+(\.\d+)?% used$/m)
+      expect(first).toContain('Token refresh (forced): refreshed')
+      expect(first).toMatch(/^Access token valid until \d{4}-\d\d-\d\dT/m)
+      expect(statSync(authFile).mode & 0o777).toBe(0o600)
+      // The second run reuses the saved login (refreshed by the first run's refresh()).
+      const second = await exec(process.execPath, [tool, 'Reply with exactly: again'], { cwd: project, env })
+      expect(second).not.toContain('Open ')
+      expect(second).toMatch(/^again$/m)
+      expect(emu.requests.filter((r) => r.route === 'device_usercode')).toHaveLength(1)
+    } finally {
+      await emu.close()
     }
   })
 

@@ -12,11 +12,12 @@ import {
   trimBaseUrl,
 } from './_internal/constants'
 import { createDefaultDispatcher, redact, truncate } from './_internal/http'
-import { exchangeCode } from './_internal/oauth'
-import { type CallbackHandler, bindCallbackServers, sendPage } from './_internal/login/callback-server'
 import { BrowserLoginSession } from './_internal/login/browser-session'
+import { bindCallbackServers, type CallbackHandler, sendPage } from './_internal/login/callback-server'
+import { isCustomHint, loginHintFor } from './_internal/login-hint'
+import { exchangeCode } from './_internal/oauth'
 import { buildAuthorizeUrl, createPkce, createState } from './_internal/pkce'
-import { UpstreamError, isUpstreamError } from './errors'
+import { isUpstreamError, UpstreamError } from './errors'
 import { decodeJwtClaims } from './jwt'
 import type { ProxySettings } from './proxy'
 import type { Clock, StoredAuth } from './types'
@@ -45,6 +46,12 @@ export interface BrowserLoginOptions {
   proxy?: ProxySettings
   /** Epoch-millisecond clock (used for `last_refresh`). @default Date.now */
   clock?: Clock
+  /**
+   * What errors tell the user to do when the login has to be started again (appended to the
+   * `login_timeout` and `login_port_unavailable` messages); `''` adds nothing.
+   * @default the airelays wording, e.g. 'Retry later or use `airelays login --device`.'
+   */
+  loginHint?: string
 }
 
 /** A browser login in progress: show `authorizeUrl` to the user, then await `waitForCompletion()`. */
@@ -103,6 +110,7 @@ interface CallbackContext {
  */
 export async function startBrowserLogin(options: BrowserLoginOptions = {}): Promise<BrowserLogin> {
   const settings = resolveBrowserSettings(options)
+  const hints = loginHintFor(options.loginHint)
   const pkce = createPkce()
   const state = createState()
   // Requests that arrive while the servers are still binding get a 503; then the real handler takes over.
@@ -113,6 +121,7 @@ export async function startBrowserLogin(options: BrowserLoginOptions = {}): Prom
     port: options.port ?? BROWSER_LOGIN_PORT,
     fallbackPort: options.fallbackPort === undefined ? BROWSER_LOGIN_FALLBACK_PORT : options.fallbackPort,
     handler: (req, res) => handler(req, res),
+    hint: isCustomHint(hints) ? hints('port_busy') : null,
   })
   const redirectUri = `http://localhost:${servers.port}/auth/callback`
   const authorizeUrl = buildAuthorizeUrl({
@@ -128,6 +137,7 @@ export async function startBrowserLogin(options: BrowserLoginOptions = {}): Prom
   const dispatcher = options.dispatcher ?? createDefaultDispatcher(settings.requestTimeoutMs, options.proxy)
   const session = new BrowserLoginSession({
     timeoutSeconds: settings.timeoutSeconds,
+    hint: hints('browser_again'),
     release: async () => {
       await servers.close()
       if (ownsDispatcher) await dispatcher.close().catch(() => {})

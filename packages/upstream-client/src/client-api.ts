@@ -1,6 +1,7 @@
 // The upstream client's public surface: the `UpstreamClient` interface and what its calls take and return.
-import type { UsageSnapshot } from './usage'
+
 import type { ResponsesEvent, StoredAuth } from './types'
+import type { UsageSnapshot } from './usage'
 
 /** Per-call options of `responses()`. */
 export interface ResponsesCallOptions {
@@ -73,6 +74,14 @@ export interface UpstreamClient {
   usage(options?: CallOptions): Promise<UsageSnapshot>
   /** Login readiness from the store. */
   status(): Promise<LoginStatus>
+  /**
+   * Refresh the tokens at the issuer now, whatever their age (e.g. after the account's plan
+   * changed, or to test a login), save them through the store, and return the new `status()`.
+   * Joins a refresh already running. Reported to `hooks.onRefresh` with reason `forced`.
+   * Rejects with `auth_missing`, `auth_incomplete` or `refresh_failed` (kind `auth` when the
+   * login has to be redone, `transient` when the issuer could not be reached).
+   */
+  refresh(options?: CallOptions): Promise<LoginStatus>
   /** Revoke the refresh token (else the access token) at `{issuer}/oauth/revoke`; 10 s timeout; never throws. @default credentials from the store */
   revoke(auth?: StoredAuth | null): Promise<RevokeResult>
   /** Close the default dispatcher (a caller-supplied dispatcher is left open). Idempotent. */

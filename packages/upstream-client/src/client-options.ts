@@ -48,5 +48,14 @@ export interface UpstreamClientOptions {
   sleep?: Sleep
   /** Random source in [0, 1) for jitter. @default Math.random */
   random?: () => number
+  /** Observability taps (requests, responses, retries, refreshes, stream ends). @default none */
   hooks?: UpstreamHooks
+  /**
+   * What errors tell the user to do when a (new) login is needed, appended to the messages of
+   * `auth_missing`, `auth_incomplete`, `auth_rejected` and a permanent `refresh_failed`. A tool
+   * embedding this package names its own command here, e.g. 'Run `mytool auth` to sign in.';
+   * `''` adds nothing.
+   * @default the airelays wording: 'Run `airelays login` first.' / 'Run `airelays login` again.'
+   */
+  loginHint?: string
 }

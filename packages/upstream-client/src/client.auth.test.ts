@@ -1,10 +1,10 @@
-import { type UpstreamEmulator, createUpstreamEmulator } from '@airelays/upstream-emulator'
+import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
-  NO_ENV_PROXY,
   codexBody,
   collect,
   instantSleep,
+  NO_ENV_PROXY,
   recordingStore,
   rejectionOf,
   textOf,

@@ -1,4 +1,4 @@
-import { type UpstreamEmulator, createUpstreamEmulator } from '@airelays/upstream-emulator'
+import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { NO_ENV_PROXY, codexBody, collect, recordingStore } from './_test-helpers'
 import { createUpstreamClient, isUpstreamError, type UpstreamClient } from './index'

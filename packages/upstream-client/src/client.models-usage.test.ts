@@ -1,6 +1,6 @@
-import { type UpstreamEmulator, createUpstreamEmulator } from '@airelays/upstream-emulator'
+import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { NO_ENV_PROXY, instantSleep, recordingStore, rejectionOf } from './_test-helpers'
+import { instantSleep, NO_ENV_PROXY, recordingStore, rejectionOf } from './_test-helpers'
 import { createUpstreamClient } from './client'
 import type { UpstreamClient } from './client-api'
 import type { UpstreamClientOptions } from './client-options'

@@ -1,12 +1,12 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type UpstreamEmulator, createUpstreamEmulator } from '@airelays/upstream-emulator'
+import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
-  NO_ENV_PROXY,
   codexBody,
   collect,
   instantSleep,
+  NO_ENV_PROXY,
   recordingStore,
   rejectionOf,
   textOf,
@@ -14,7 +14,7 @@ import {
 import { createUpstreamClient } from './client'
 import type { UpstreamClient } from './client-api'
 import type { UpstreamClientOptions } from './client-options'
-import { type UpstreamError, isUpstreamError } from './errors'
+import { isUpstreamError, type UpstreamError } from './errors'
 import type { UpstreamHooks } from './hooks'
 import type { Sleep } from './types'
 

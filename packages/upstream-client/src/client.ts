@@ -9,7 +9,12 @@
 //   models.ts       GET /models behind the ModelsCache
 //   usage.ts        GET /wham/usage with its fallback
 import type { ClientContext } from './_internal/client/context'
-import { createCredentialSource, loginStatus, revokeLogin } from './_internal/client/credentials'
+import {
+  createCredentialSource,
+  forceRefresh,
+  loginStatus,
+  revokeLogin,
+} from './_internal/client/credentials'
 import { ModelsCache } from './_internal/client/models'
 import { callResponses } from './_internal/client/responses'
 import { assertClientOptions, resolveClientSettings } from './_internal/client/settings'
@@ -61,6 +66,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     modelsCacheStatus: () => models.status(),
     usage: (callOptions) => fetchUsage(ctx, callOptions),
     status: () => loginStatus(ctx.store),
+    refresh: (callOptions) => forceRefresh(ctx, callOptions),
     revoke: (auth) => revokeLogin(ctx, auth),
     close: () => closeClient(ctx),
   }

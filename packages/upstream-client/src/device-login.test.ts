@@ -1,10 +1,10 @@
 import {
+  createUpstreamEmulator,
   type UpstreamEmulator,
   type UpstreamEmulatorOptions,
-  createUpstreamEmulator,
 } from '@airelays/upstream-emulator'
 import { afterEach, describe, expect, it } from 'vitest'
-import { NO_ENV_PROXY, fakeTime, rejectionOf } from './_test-helpers'
+import { fakeTime, NO_ENV_PROXY, rejectionOf } from './_test-helpers'
 import { type DevicePendingInfo, startDeviceLogin } from './device-login'
 import { isUpstreamError } from './errors'
 import type { Sleep } from './types'
@@ -154,6 +154,46 @@ describe('startDeviceLogin', () => {
       'Device-code login failed upstream (status 500). Request a fresh code with `airelays login --device`.',
     )
     expect(polls(e)).toHaveLength(1)
+  })
+
+  it("names the host tool's own login hint when `loginHint` is set", async () => {
+    const e = await emulator({ deviceInterval: '1', deviceAutoApproveAfterPolls: null })
+    e.script({ route: 'device_token', kind: 'http_error', status: 500 })
+    const hint = 'Run `mytool auth --device` for a new code.'
+    const login = await startDeviceLogin({
+      issuerUrl: e.url,
+      proxy: NO_ENV_PROXY,
+      loginHint: hint,
+      ...fakeTime(),
+    })
+    const failed = await rejectionOf(login.waitForCompletion())
+    expect((failed as Error).message).toBe(`Device-code login failed upstream (status 500). ${hint}`)
+
+    const slow = await startDeviceLogin({
+      issuerUrl: e.url,
+      proxy: NO_ENV_PROXY,
+      loginHint: hint,
+      loginTimeoutSeconds: 60,
+      ...fakeTime(),
+    })
+    const timeout = await rejectionOf(slow.waitForCompletion())
+    expect((timeout as Error).message).toBe(
+      `Device-code login was not approved within 1 minute(s). The code may have expired or the request was denied. ${hint}`,
+    )
+  })
+
+  it('classifies an unreachable issuer as transient (502), not as a login problem', async () => {
+    const e = await emulator()
+    const url = e.url
+    await e.close()
+    emu = undefined
+    const error = await rejectionOf(startDeviceLogin({ issuerUrl: url, proxy: NO_ENV_PROXY }))
+    expect(isUpstreamError(error) && [error.code, error.kind, error.status]).toEqual([
+      'device_login_failed',
+      'transient',
+      502,
+    ])
+    expect((error as Error).message).toMatch(/^Device-code login failed: /)
   })
 
   it('cancel() stops a wait that is sleeping', async () => {

@@ -2,15 +2,16 @@ import type { Dispatcher } from 'undici'
 import {
   type Approval,
   type DeviceSession,
-  type PollProgress,
-  type UserCode,
   openDeviceSession,
+  type PollProgress,
   pollOnce,
   readPoll,
   requestUserCode,
+  type UserCode,
 } from './_internal/login/device-issuer'
+import { isCustomHint, type LoginHint, withHint } from './_internal/login-hint'
 import { exchangeCode } from './_internal/oauth'
-import { UpstreamError, isUpstreamError } from './errors'
+import { isUpstreamError, UpstreamError } from './errors'
 import type { ProxySettings } from './proxy'
 import type { Clock, Sleep, StoredAuth } from './types'
 
@@ -34,6 +35,12 @@ export interface DeviceLoginOptions {
   clock?: Clock
   /** Sleep between polls (tests inject one that advances a fake clock). @default a timer */
   sleep?: Sleep
+  /**
+   * What errors tell the user to do for a fresh code (appended to the `device_login_failed` and
+   * `device_login_timeout` messages); `''` adds nothing.
+   * @default the airelays wording, e.g. 'Request a fresh code with `airelays login --device`.'
+   */
+  loginHint?: string
 }
 
 /** Passed to `onPending` after every poll that is not approved yet. */
@@ -81,10 +88,17 @@ export interface DeviceLogin {
 
 const SLOW_DOWN_STEP_SECONDS = 5
 
-function timeoutError(timeoutSeconds: number): UpstreamError {
+function timeoutError(timeoutSeconds: number, hint: LoginHint): UpstreamError {
+  const minutes = Math.max(1, Math.floor(timeoutSeconds / 60))
   return new UpstreamError({
     code: 'device_login_timeout',
-    message: `Device-code login was not approved within ${Math.max(1, Math.floor(timeoutSeconds / 60))} minute(s). The code may have expired or the request was denied; run \`airelays login --device\` to get a fresh code.`,
+    // The airelays wording is kept whole so the message can be found in the source.
+    message: isCustomHint(hint)
+      ? withHint(
+          `Device-code login was not approved within ${minutes} minute(s). The code may have expired or the request was denied.`,
+          hint('device_code'),
+        )
+      : `Device-code login was not approved within ${minutes} minute(s). The code may have expired or the request was denied; run \`airelays login --device\` to get a fresh code.`,
     status: 408,
   })
 }
@@ -173,7 +187,7 @@ async function waitForApproval(
     await sleepUntilNextPoll(session, progress.interval, window.deadline)
     const result = await pollOnce(session, code, progress)
     if (result === null) continue
-    const outcome = readPoll(result)
+    const outcome = readPoll(result, session.hint)
     if ('approval' in outcome) return outcome.approval
     if (outcome.slowDown) progress.interval += SLOW_DOWN_STEP_SECONDS
     try {
@@ -193,12 +207,12 @@ async function waitForApproval(
 /** Wait one interval; throws `device_login_timeout` when the deadline comes first. */
 async function sleepUntilNextPoll(session: DeviceSession, interval: number, deadline: number): Promise<void> {
   const remaining = deadline - session.clock()
-  if (remaining <= 0) throw timeoutError(session.timeoutSeconds)
+  if (remaining <= 0) throw timeoutError(session.timeoutSeconds, session.hint)
   if (remaining < interval * 1000) {
     // One more poll would come sooner than the interval allows (RFC 8628 §3.5): wait out the
     // deadline instead and give up.
     await session.sleep(remaining, session.controller.signal)
-    throw timeoutError(session.timeoutSeconds)
+    throw timeoutError(session.timeoutSeconds, session.hint)
   }
   await session.sleep(interval * 1000, session.controller.signal)
 }

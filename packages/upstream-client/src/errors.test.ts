@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { UpstreamError, classifyUpstreamError, isUpstreamError } from './errors'
+import { classifyUpstreamError, isUpstreamError, UpstreamError } from './errors'
 
 describe('classifyUpstreamError', () => {
   it.each([

@@ -44,8 +44,11 @@ export interface UpstreamHooks {
   /** Once per stream returned by `responses()`. */
   onStreamEnd?(info: StreamEndInfo): void
 }
-/** Why a refresh happened. */
-export type RefreshReason = 'proactive' | 'unauthorized'
+/**
+ * Why a refresh happened: `proactive` (the access token expired or the last refresh is older than
+ * 8 days), `unauthorized` (the backend answered 401), `forced` (`UpstreamClient.refresh()`).
+ */
+export type RefreshReason = 'proactive' | 'unauthorized' | 'forced'
 
 /** Reported to `hooks.onRefresh`. */
 export interface RefreshEvent {

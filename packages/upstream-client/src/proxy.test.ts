@@ -1,5 +1,5 @@
-import { type Server, createServer, request as httpRequest } from 'node:http'
-import { type UpstreamEmulator, createUpstreamEmulator } from '@airelays/upstream-emulator'
+import { createServer, request as httpRequest, type Server } from 'node:http'
+import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { codexBody, collect, recordingStore, textOf } from './_test-helpers'
 import { createUpstreamClient } from './client'

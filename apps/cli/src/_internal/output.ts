@@ -1,4 +1,5 @@
 import { VERSION } from '../version'
+import { invokedAs, withCommandPrefix } from './invocation'
 
 /** The environment variables colour detection reads. */
 export type ColorEnv = Readonly<Record<string, string | undefined>>
@@ -76,21 +77,24 @@ export function showValue(value: FieldValue): string {
 export class Printer {
   readonly style: Style
   readonly #out: TextSink
+  /** How the user ran airelays (`npx airelays`…): every `airelays <command>` hint is printed so. */
+  readonly #prefix: string
   #started = false
 
-  constructor(out: TextSink, style: Style) {
+  constructor(out: TextSink, style: Style, commandPrefix = 'airelays') {
     this.#out = out
     this.style = style
+    this.#prefix = commandPrefix
   }
 
   /** Raw text (no newline added). */
   write(text: string): void {
-    this.#out.write(text)
+    this.#out.write(withCommandPrefix(text, this.#prefix))
   }
 
   /** One line. */
   line(text = ''): void {
-    this.#out.write(`${text}\n`)
+    this.write(`${text}\n`)
   }
 
   /** "AIRelays <version> <Command>". */
@@ -147,9 +151,10 @@ export interface Terminal {
 /** Printers for the real process streams. */
 export function processTerminal(): Terminal {
   const env = process.env
+  const prefix = invokedAs(env)
   return {
-    out: new Printer(process.stdout, createStyle(colorEnabled(process.stdout, env))),
-    err: new Printer(process.stderr, createStyle(colorEnabled(process.stderr, env))),
+    out: new Printer(process.stdout, createStyle(colorEnabled(process.stdout, env)), prefix),
+    err: new Printer(process.stderr, createStyle(colorEnabled(process.stderr, env)), prefix),
     env,
   }
 }

@@ -11,6 +11,7 @@ import { authStoreFor, readLoginState, storageText } from '../_internal/login-st
 import type { Terminal } from '../_internal/output'
 import { startWaitStatus } from '../_internal/wait-status'
 import { CliError } from '../errors'
+import { VERSION } from '../version'
 
 const DEMO_MODEL = 'gpt-5.5'
 const DEMO_ANSWER =
@@ -190,7 +191,7 @@ async function startRelay(run: DemoRun, config: ResolvedConfig): Promise<DemoRel
   const token = generateRelayToken()
   await writeRelayToken(config.security.bearer_token_file, token)
   const { serveRelay } = await import('@airelays/server')
-  const relay = await serveRelay({ config, host: '127.0.0.1', port: 0 })
+  const relay = await serveRelay({ config, host: '127.0.0.1', port: 0, version: VERSION })
   run.relay = relay
   const baseURL = `${relay.url}/v1`
   out.section('Relay')

@@ -88,15 +88,25 @@ export async function runModels(term: Terminal, options: ModelsOptions): Promise
     out.section('Models')
     out.note('The relay lists no models.')
   }
+  // Columns: the id, `reasoning: …`, `structured: …`, each padded to its longest cell.
+  const rows = entries.map((entry) => {
+    const reasoning = stringList(entry.airelays?.reasoning?.modes)
+    const structured = stringList(entry.airelays?.structured_output?.types)
+    return {
+      entry,
+      cells: [
+        String(entry.id),
+        reasoning.length > 0 ? `reasoning: ${reasoning.join(', ')}` : '',
+        structured.length > 0 ? `structured: ${structured.join(', ')}` : '',
+      ],
+    }
+  })
+  const widths = [0, 1, 2].map((column) => Math.max(0, ...rows.map((row) => row.cells[column]?.length ?? 0)))
   for (const [provider, list] of groups) {
     out.section(PROVIDER_HEADINGS[provider] ?? provider)
-    for (const entry of list) {
-      const reasoning = stringList(entry.airelays?.reasoning?.modes)
-      const structured = stringList(entry.airelays?.structured_output?.types)
-      let line = `  ${String(entry.id)}`
-      if (reasoning.length > 0) line += `  reasoning: ${reasoning.join(', ')}`
-      if (structured.length > 0) line += `  structured: ${structured.join(', ')}`
-      out.line(line)
+    for (const row of rows.filter((r) => list.includes(r.entry))) {
+      const line = row.cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ')
+      out.line(`  ${line}`.trimEnd())
     }
   }
   return 0

@@ -9,6 +9,7 @@ import { printWarning, type Terminal } from '../_internal/output'
 import { NO_TOKEN_MESSAGE, readConfiguredToken } from '../_internal/relay-token'
 import { loadSettings } from '../_internal/settings'
 import { CliError } from '../errors'
+import { VERSION } from '../version'
 
 /** Options of `airelays serve`. */
 export interface ServeOptions {
@@ -53,7 +54,7 @@ export async function runServe(term: Terminal, options: ServeOptions): Promise<n
 
   let relay: Awaited<ReturnType<typeof serveRelay>>
   try {
-    relay = await serveRelay({ config, host, port, handleSignals: false })
+    relay = await serveRelay({ config, host, port, handleSignals: false, version: VERSION })
   } catch (error) {
     const code = (error as { code?: unknown }).code
     if (code === 'EADDRINUSE') {

@@ -12,6 +12,7 @@ import { changedSettings, resolvedValue } from '../_internal/changed-settings'
 import { type ClientBlock, clientBlock, loginHint, printClientSetup, serveCommand } from '../_internal/client'
 import { type LoginState, readLoginState, storageText } from '../_internal/login-state'
 import { type Terminal, printJson } from '../_internal/output'
+import { type RelayProbe, probeRelay } from '../_internal/relay-probe'
 import { readConfiguredToken, tokenSummary } from '../_internal/relay-token'
 import { loadSettings } from '../_internal/settings'
 
@@ -46,6 +47,8 @@ export interface ConfigStatus {
 /** `airelays status --json`. */
 export interface StatusPayload {
   relay: SettingsSummary
+  /** Whether a relay answers `/healthz` on the configured host and port right now. */
+  server: RelayProbe
   auth: LoginState
   providers: ProvidersStatus
   client: ClientBlock
@@ -87,13 +90,18 @@ function settingText(config: ResolvedConfig, key: ConfigKeyPath): string {
   return Array.isArray(value) ? value.join(', ') : String(value)
 }
 
-function nextSteps(config: ResolvedConfig, tokenPresent: boolean, login: LoginState): string[] {
+function nextSteps(
+  config: ResolvedConfig,
+  tokenPresent: boolean,
+  login: LoginState,
+  server: RelayProbe,
+): string[] {
   const steps: string[] = []
   const tokenMissing = config.security.require_bearer_auth && !tokenPresent
   if (tokenMissing) steps.push('airelays init')
   const openaiReady = config.providers.openai.enabled && login.ready_for_requests
   if (!openaiReady && config.providers.openai.enabled) steps.push(loginHint(process.env))
-  if (openaiReady && !tokenMissing) steps.push(serveCommand(config))
+  if (openaiReady && !tokenMissing && !server.running) steps.push(serveCommand(config))
   return steps
 }
 
@@ -102,10 +110,11 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
   const loaded = await loadSettings(options.flags, { term, json: options.json, onErrors: 'report' })
   const { config } = loaded
   const token = await readConfiguredToken(config)
-  const login = await readLoginState(config)
+  const [login, server] = await Promise.all([readLoginState(config), probeRelay(config)])
   const relay = settingsSummary(config, { bearerToken: tokenSummary(token) })
   const payload: StatusPayload = {
     relay,
+    server,
     auth: login,
     providers: {
       openai: {
@@ -123,7 +132,7 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
       warnings: loaded.warnings,
       errors: loaded.errors,
     },
-    next_steps: nextSteps(config, token.token !== null, login),
+    next_steps: nextSteps(config, token.token !== null, login, server),
   }
   if (options.json) {
     printJson(term.out, payload)
@@ -138,6 +147,7 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
     `${relay.config_path} (${relay.config_exists ? 'exists' : 'missing; defaults apply'})`,
   )
   out.field('Base URL', relay.client_base_url)
+  out.field('Running', server.running ? `yes (AIRelays ${server.version ?? 'unknown version'})` : 'no')
   out.field('Data dir', relay.data_dir)
   out.field('Logs dir', relay.logs_dir)
   out.field('Bearer auth', relay.require_bearer_auth ? 'required' : 'disabled')
@@ -175,7 +185,10 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
   // Only values that differ from the default: `airelays init` writes every key into config.toml.
   const changed = changedSettings(configKeys, config, loaded.sources)
   if (changed.length === 0) out.note('All settings are at their defaults.')
-  for (const [key, source] of changed) out.field(key, `${settingText(config, key)} (${sourceText(source)})`)
+  // Keys are longer than the usual label width: pad them to the longest one so values line up.
+  const width = Math.max(18, ...changed.map(([key]) => key.length + 2))
+  for (const [key, source] of changed)
+    out.note(`${`${key}:`.padEnd(width)}${settingText(config, key)} (${sourceText(source)})`)
   for (const issue of loaded.errors) out.note(out.style.red(`error: ${issue.message}`))
   for (const issue of loaded.warnings) out.note(out.style.yellow(`warning: ${issue.message}`))
 

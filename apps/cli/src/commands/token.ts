@@ -72,7 +72,9 @@ export async function runToken(term: Terminal, options: TokenOptions): Promise<n
     out.field('Source', token.source === 'env' ? 'env (AIRELAYS_BEARER_TOKEN)' : token.source)
     out.field('Token file', config.security.bearer_token_file)
     if (!config.security.require_bearer_auth) out.field('Bearer auth', 'disabled (the token is not required)')
-    printClientSetup(out, payload.client)
+    // The token is printed once, above; the client setup refers to it.
+    const { relay_token: _shown, ...client } = payload.client
+    printClientSetup(out, client)
     out.steps('Next Steps', payload.next_steps)
     return 0
   }

@@ -28,7 +28,7 @@ export function renderStatusPage(info: StatusPageInfo): HTTPResponse {
     ? chip(info.relayTokenConfigured, 'Relay token: required', 'Relay token: missing')
     : chip(true, 'Access mode: open (no relay token)', '')
   const keyLine = info.requireBearerAuth
-    ? 'OPENAI_API_KEY="$(airelays token show)"   # the relay token, never your OpenAI key'
+    ? 'OPENAI_API_KEY="$(npx airelays token show --raw)"   # the relay token, never your OpenAI key'
     : 'OPENAI_API_KEY=anything   # open mode: any non-empty placeholder works'
   const hint = info.upstreamReady
     ? raw('')

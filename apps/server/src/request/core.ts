@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { type ForwardedForOptions, forwardedClientAddress } from '@airelays/ratelimit'
-import { type H3Event, toResponse } from 'h3'
+import { forwardedClientAddress } from '@airelays/ratelimit'
+import { type H3, type H3Event, toResponse } from 'h3'
 import { malformedPath, missingHost, notFound, shuttingDown } from '../errors/factories'
 import type { RelayRuntime } from '../runtime'
 import { createSecurityGate, type SecurityGate } from '../security/gate'
@@ -20,7 +20,7 @@ const NOT_FOUND = Symbol.for('h3.notFound')
 const kRequest = 'airelays'
 
 /** The relay's middleware: what h3 calls for every request before the routes. */
-export type RelayMiddleware = (event: H3Event, next: () => unknown) => Promise<Response>
+export type RelayMiddleware = (event: H3Event, next: () => unknown) => unknown
 
 /** The {@link RelayRequest} of `event`; throws when the relay core did not run. */
 export function requestOf(event: H3Event): RelayRequest {
@@ -28,6 +28,14 @@ export function requestOf(event: H3Event): RelayRequest {
   if (!req) throw new Error('AIRelays request state missing: the relay core middleware did not run.')
   return req
 }
+
+/** True when the relay core answers `event` (false for a host's own request, see `ownsRequest`). */
+export function answeredByRelay(event: H3Event): boolean {
+  return (event.context as Record<string, unknown>)[kRequest] !== undefined
+}
+
+/** h3's "no route matched" value: the host answers with its own 404. */
+export const HOST_NOT_FOUND: symbol = NOT_FOUND
 
 /** The relay path of `event` (before any route rewrote it). */
 export function relayPathOf(event: H3Event): string {
@@ -37,6 +45,30 @@ export function relayPathOf(event: H3Event): string {
 
 /** The only paths answered without the security gate: the index page and the health check. */
 const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/', '/healthz'])
+
+/** Paths the relay serves wherever it is mounted: its page, its health check and the APIs. */
+function isRelayPath(path: string): boolean {
+  return path === '/' || trimSlash(path) === '/healthz' || isApiPath(path)
+}
+
+/**
+ * Whether the relay answers `event` (request id, log, error envelope) or leaves it to a host app.
+ * The relay owns every request when it is the app that received it (`serveRelay`, `app.fetch`,
+ * a Nitro server entry) or when it is mounted under a prefix (the prefix is its own). Mounted at a
+ * host's root (`host.mount('/', relay)`) it owns only its own paths, so the host's routes, 404s,
+ * 405s and errors stay the host's and never reach the relay's log.
+ */
+function ownsRequest(event: H3Event, app: H3): boolean {
+  if (event.app === undefined || event.app === app) return true
+  const path = event.url.pathname
+  return isRelayPath(path) || originalPath(event) !== path
+}
+
+function isApiPath(path: string): boolean {
+  return (
+    path === '/v1' || path.startsWith('/v1/') || path === '/no-tools/v1' || path.startsWith('/no-tools/v1/')
+  )
+}
 
 function trimSlash(path: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path
@@ -51,13 +83,15 @@ function openRequest(rt: RelayRuntime, event: H3Event): RelayRequest {
     : path === '/' && fullPath.startsWith('/')
       ? fullPath
       : ''
+  const id = requestIdFor(event.req.headers.get('x-request-id'))
   const req = new RelayRequest({
     event,
     runtime: rt,
-    id: requestIdFor(event.req.headers.get('x-request-id')),
+    id,
     path,
     basePath,
-    clientIp: clientIp(event, rt.forwardedFor),
+    // An unknown address is this request's own bucket: one client's bad tokens never block others.
+    clientIp: clientIp(event, rt) ?? `unknown:${id}`,
     logged: !MONITORING_PATHS.has(trimSlash(path)),
   })
   ;(event.context as Record<string, unknown>)[kRequest] = req
@@ -82,32 +116,39 @@ async function admit(rt: RelayRuntime, gate: SecurityGate, req: RelayRequest): P
  * envelope, adds `x-request-id` (and the request's own headers) to every response, and tells the
  * request it was answered (it finishes then, or when its streamed body ends).
  */
-export function relayCore(rt: RelayRuntime): RelayMiddleware {
+export function relayCore(rt: RelayRuntime, app: H3): RelayMiddleware {
   const gate = createSecurityGate(rt)
-  return async (event, next) => {
-    const req = openRequest(rt, event)
-    const stopWatching = watchClient(event, req)
-    let admitted = false
-    let response: Response
-    try {
-      await admit(rt, gate, req)
-      admitted = true
-      if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE') req.logInbound(null)
-      const value = await next()
-      if (value === NOT_FOUND || value === undefined) throw notFound(req.method, req.path)
-      if (value instanceof Error) throw value
-      response = value instanceof Response ? value : await toResponse(value, event)
-    } catch (error) {
-      if (admitted) req.logInbound(null)
-      response = req.fail(error)
-    }
-    if (req.method === 'HEAD') response = withoutBody(response)
-    const headers = response.headers
-    for (const [name, value] of Object.entries(req.responseHeaders())) headers.set(name, value)
-    stopWatching()
-    req.answered(response.status)
-    return response
+  return (event, next) => (ownsRequest(event, app) ? answer(rt, gate, event, next) : next())
+}
+
+async function answer(
+  rt: RelayRuntime,
+  gate: SecurityGate,
+  event: H3Event,
+  next: () => unknown,
+): Promise<Response> {
+  const req = openRequest(rt, event)
+  const stopWatching = watchClient(event, req)
+  let admitted = false
+  let response: Response
+  try {
+    await admit(rt, gate, req)
+    admitted = true
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE') req.logInbound(null)
+    const value = await next()
+    if (value === NOT_FOUND || value === undefined) throw notFound(req.method, req.path)
+    if (value instanceof Error) throw value
+    response = value instanceof Response ? value : await toResponse(value, event)
+  } catch (error) {
+    if (admitted) req.logInbound(null)
+    response = req.fail(error)
   }
+  if (req.method === 'HEAD') response = withoutBody(response)
+  const headers = response.headers
+  for (const [name, value] of Object.entries(req.responseHeaders())) headers.set(name, value)
+  stopWatching()
+  req.answered(response.status)
+  return response
 }
 
 /** The answer to a `HEAD` request: the `GET` answer's status and headers, without its body. */
@@ -205,12 +246,22 @@ function isMalformed(path: string): boolean {
 }
 
 /**
- * The socket peer, else "unknown"; when X-Forwarded-For is trusted, the entry read from the right
- * past the trusted proxies (issue 26, item 3: the leftmost entry is whatever the client wrote).
+ * The client address: the host's `clientAddress` option; when X-Forwarded-For is trusted, the
+ * entry read from the right past the trusted proxies (issue 26, item 3: the leftmost entry is
+ * whatever the client wrote); srvx's `request.ip` (h3 and Nitro); the Node socket peer; `null`
+ * when none knows it.
  */
-function clientIp(event: H3Event, forwardedFor: ForwardedForOptions | null): string {
-  const raw = (event.req as { ip?: string }).ip
-  const ip = raw && raw.length > 0 ? raw : 'unknown'
-  if (forwardedFor === null) return ip
-  return forwardedClientAddress(ip, event.req.headers.get('x-forwarded-for'), forwardedFor)
+function clientIp(event: H3Event, rt: RelayRuntime): string | null {
+  const custom = rt.settings.clientAddress?.(event)
+  if (custom) return custom
+  const peer = socketPeer(event)
+  if (rt.forwardedFor === null || peer === null) return peer
+  return forwardedClientAddress(peer ?? 'unknown', event.req.headers.get('x-forwarded-for'), rt.forwardedFor)
+}
+
+function socketPeer(event: H3Event): string | null {
+  const ip = (event.req as { ip?: string }).ip
+  if (ip) return ip
+  const socket = (event.runtime?.node?.req as { socket?: { remoteAddress?: string } } | undefined)?.socket
+  return socket?.remoteAddress || null
 }

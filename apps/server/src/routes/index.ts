@@ -1,6 +1,6 @@
 import type { H3, H3Event } from 'h3'
 import { methodNotAllowed, notFound } from '../errors/factories'
-import { relayPathOf, requestOf } from '../request/core'
+import { answeredByRelay, HOST_NOT_FOUND, relayPathOf, requestOf } from '../request/core'
 import type { RelayRuntime } from '../runtime'
 import { chatRoute } from './chat'
 import { completionsRoute } from './completions'
@@ -89,6 +89,9 @@ export function registerRoutes(app: H3, rt: RelayRuntime): void {
   registerPublicRoutes(app, routes, rt)
   for (const prefix of ['/v1', '/no-tools/v1'] as const) registerApiRoutes(app, routes, rt, prefix)
   app.all('/**', (event) => {
+    // Mounted at a host's root, the host's unmatched requests reach this route too: they stay the
+    // host's (its own 404), never the relay's envelope.
+    if (!answeredByRelay(event)) return HOST_NOT_FOUND
     const path = relayPathOf(event)
     const allowed = routes.methodsFor(path)
     if (allowed.length > 0) throw methodNotAllowed(event.req.method, allowed)

@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { UPSTREAM_USAGE_LIMIT_CODES } from '@airelays/translate'
 import { type Dispatcher, EnvHttpProxyAgent } from 'undici'
-import { UpstreamError, classifyUpstreamError, extractUpstreamError, isRecord } from '../errors'
+import { classifyUpstreamError, extractUpstreamError, isRecord, UpstreamError } from '../errors'
 import type { ProxySettings } from '../proxy'
+import { loginHintFor, withHint } from './login-hint'
 
 /**
  * The default dispatcher: one `EnvHttpProxyAgent` per client, with no per-origin connection
@@ -161,6 +162,8 @@ export function errorFromHttpResponse(input: {
   nowMs: number
   secrets: ReadonlyArray<string | null | undefined>
   what: string
+  /** The sentence telling the user to log in (auth_rejected). @default the airelays wording */
+  hint?: string
 }): UpstreamError {
   const payload = parseJsonSafe(input.text)
   const upstreamError = extractUpstreamError(payload)
@@ -184,7 +187,10 @@ export function errorFromHttpResponse(input: {
     case 'auth':
       return new UpstreamError({
         code: 'auth_rejected',
-        message: 'Upstream ChatGPT login is missing or expired. Run `airelays login` first.',
+        message: withHint(
+          'Upstream ChatGPT login is missing or expired.',
+          input.hint ?? loginHintFor(undefined)('first'),
+        ),
         kind,
         ...common,
       })

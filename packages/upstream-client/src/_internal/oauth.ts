@@ -1,11 +1,12 @@
 import type { Dispatcher } from 'undici'
 import { request } from 'undici'
 import type { RevokeResult } from '../client-api'
-import { UpstreamError, isRecord } from '../errors'
+import { isRecord, UpstreamError } from '../errors'
 import { decodeJwtClaims } from '../jwt'
 import type { StoredAuth } from '../types'
 import { REFRESH_SCOPE } from './constants'
 import { errorFromTransport, headersToRecord, parseJsonSafe, readBodyText, redact, truncate } from './http'
+import { loginHintFor, withHint } from './login-hint'
 
 export interface PostResult {
   status: number
@@ -166,6 +167,8 @@ export interface RefreshInput {
   headers: Record<string, string>
   timeoutMs: number
   signal?: AbortSignal | undefined
+  /** Appended to the message of a permanent failure. @default the airelays wording */
+  hint?: string
 }
 
 /**
@@ -207,7 +210,10 @@ export async function refreshTokens(input: RefreshInput): Promise<TokenResponse>
     const snippet = truncate(redact(result.text, [input.refreshToken]), 200)
     const reason = errorCode ? PERMANENT_REASONS[errorCode] : undefined
     const message = permanent
-      ? `Token refresh failed: ${result.status} ${errorCode ?? snippet} (${reason ?? 'the login could not be refreshed'}). Run \`airelays login\` again.`
+      ? withHint(
+          `Token refresh failed: ${result.status} ${errorCode ?? snippet} (${reason ?? 'the login could not be refreshed'}).`,
+          input.hint ?? loginHintFor(undefined)('again'),
+        )
       : `Token refresh failed: ${result.status} ${snippet}`
     throw new UpstreamError({
       code: 'refresh_failed',

@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici'
 import type { ResponsesStream } from '../client-api'
-import { UpstreamError, isUpstreamError } from '../errors'
+import { isUpstreamError, UpstreamError } from '../errors'
 import type { StreamEndInfo, StreamEndStatus } from '../hooks'
 import type { ResponsesEvent } from '../types'
 import { errorFromStreamEvent } from './http'

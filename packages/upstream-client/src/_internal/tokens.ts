@@ -1,13 +1,12 @@
 import type { Dispatcher } from 'undici'
-import { UpstreamError, isRecord, isUpstreamError } from '../errors'
+import { isRecord, isUpstreamError, UpstreamError } from '../errors'
 import type { RefreshEvent, RefreshReason } from '../hooks'
 import { decodeJwtClaims } from '../jwt'
 import type { Clock, CredentialStore, StoredAuth } from '../types'
 import { EXPIRY_SKEW_MS, OAUTH_TIMEOUT_MS, REFRESH_INTERVAL_MS } from './constants'
 import { raceSignal } from './http'
+import { type LoginHint, withHint } from './login-hint'
 import { refreshTokens } from './oauth'
-
-export const AUTH_MISSING_MESSAGE = 'No ChatGPT login found. Run `airelays login` first.'
 
 /** Credentials checked and ready for a backend call. */
 export interface ReadyAuth {
@@ -23,6 +22,8 @@ export interface TokenManagerOptions {
   clientId: string
   headers: Record<string, string>
   clock: Clock
+  /** The sentence errors add when the user has to log in (again). */
+  hint: LoginHint
   onRefresh: (event: RefreshEvent) => void
 }
 
@@ -129,7 +130,7 @@ export class TokenManager {
   /** Credentials ready for a call: refreshed when due, validated (missing, incomplete, mismatch). */
   async ready(signal?: AbortSignal): Promise<ReadyAuth> {
     let auth = await this.load()
-    if (!auth) throw new UpstreamError({ code: 'auth_missing', message: AUTH_MISSING_MESSAGE })
+    if (!auth) throw this.missing()
     if (needsRefresh(auth, this.options.clock()) && auth.tokens.refresh_token) {
       auth = await this.refresh('proactive', auth, signal)
     }
@@ -142,7 +143,7 @@ export class TokenManager {
    */
   async recover(used: ReadyAuth, signal?: AbortSignal): Promise<ReadyAuth> {
     const current = await this.load()
-    if (!current) throw new UpstreamError({ code: 'auth_missing', message: AUTH_MISSING_MESSAGE })
+    if (!current) throw this.missing()
     if (current.tokens.access_token && current.tokens.access_token !== used.accessToken) {
       this.report({ reason: 'unauthorized', outcome: 'reloaded' })
       return this.validate(current)
@@ -150,18 +151,25 @@ export class TokenManager {
     return this.validate(await this.refresh('unauthorized', used.auth, signal))
   }
 
+  /** Refresh now, whatever the token's age (shared with a refresh already running). */
+  async force(signal?: AbortSignal): Promise<ReadyAuth> {
+    const current = await this.load()
+    if (!current) throw this.missing()
+    return this.validate(await this.refresh('forced', current, signal))
+  }
+
   private validate(auth: StoredAuth): ReadyAuth {
     if (!auth.tokens.access_token) {
       throw new UpstreamError({
         code: 'auth_incomplete',
-        message: 'Stored auth does not include an access token. Run `airelays login` again.',
+        message: withHint('Stored auth does not include an access token.', this.options.hint('again')),
       })
     }
     const accountId = effectiveAccountId(auth)
     if (!accountId) {
       throw new UpstreamError({
         code: 'auth_incomplete',
-        message: 'Stored auth does not include a ChatGPT account id. Run `airelays login` again.',
+        message: withHint('Stored auth does not include a ChatGPT account id.', this.options.hint('again')),
       })
     }
     if (auth.bound_account_id && auth.bound_account_id !== accountId) {
@@ -185,7 +193,7 @@ export class TokenManager {
   private async runRefresh(reason: RefreshReason, snapshot: StoredAuth): Promise<StoredAuth> {
     const { options } = this
     const current = await this.readStore()
-    if (!current) throw new UpstreamError({ code: 'auth_missing', message: AUTH_MISSING_MESSAGE })
+    if (!current) throw this.missing()
     if (
       current.tokens.access_token &&
       current.tokens.access_token !== snapshot.tokens.access_token &&
@@ -199,7 +207,7 @@ export class TokenManager {
     if (!refreshToken) {
       throw new UpstreamError({
         code: 'auth_incomplete',
-        message: 'Stored auth does not include a refresh token. Run `airelays login` again.',
+        message: withHint('Stored auth does not include a refresh token.', this.options.hint('again')),
       })
     }
     if (this.permanentFailure?.refreshToken === refreshToken) {
@@ -215,6 +223,7 @@ export class TokenManager {
         refreshToken,
         headers: options.headers,
         timeoutMs: OAUTH_TIMEOUT_MS,
+        hint: options.hint('again'),
       })
     } catch (error) {
       const failure = isUpstreamError(error)
@@ -255,6 +264,13 @@ export class TokenManager {
       })
     }
     return merged
+  }
+
+  private missing(): UpstreamError {
+    return new UpstreamError({
+      code: 'auth_missing',
+      message: withHint('No ChatGPT login found.', this.options.hint('first')),
+    })
   }
 
   private report(event: RefreshEvent): void {

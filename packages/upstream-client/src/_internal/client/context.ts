@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici'
 import { UpstreamError } from '../../errors'
 import type { UpstreamHooks } from '../../hooks'
 import type { Clock, CredentialStore, Sleep } from '../../types'
+import type { LoginHint } from '../login-hint'
 import type { RetryPolicy } from '../retry'
 import type { CredentialSource } from './credentials'
 
@@ -33,6 +34,8 @@ export interface ClientSettings {
   /** Models cache lifetime (0 disables the cache). */
   readonly modelsTtlMs: number
   readonly retry: RetryPolicy
+  /** The sentence errors add when the user has to log in (again). */
+  readonly loginHint: LoginHint
 }
 
 /** Settings, collaborators and lifecycle of one client. */

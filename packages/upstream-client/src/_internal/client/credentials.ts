@@ -8,8 +8,8 @@ import { decodeJwtClaims } from '../../jwt'
 import type { Clock, CredentialStore, StoredAuth } from '../../types'
 import { REVOKE_TIMEOUT_MS } from '../constants'
 import { revokeTokens } from '../oauth'
-import { type ReadyAuth, TokenManager, effectiveAccountId, normalizeStoredAuth } from '../tokens'
-import { type ClientContext, type ClientSettings, callHook, identityHeaders } from './context'
+import { effectiveAccountId, normalizeStoredAuth, type ReadyAuth, TokenManager } from '../tokens'
+import { type ClientContext, type ClientSettings, callHook, ensureOpen, identityHeaders } from './context'
 
 /** What a backend call tells the credential source about itself. */
 export interface CredentialRequest {
@@ -26,6 +26,8 @@ export interface CredentialSource {
   ready(request: CredentialRequest): Promise<ReadyAuth>
   /** After an upstream 401 with `used`: newer credentials from the store, else a refresh. */
   recover(used: ReadyAuth, request: CredentialRequest): Promise<ReadyAuth>
+  /** Refresh now, whatever the tokens' age (`UpstreamClient.refresh()`). */
+  refresh(request: CredentialRequest): Promise<ReadyAuth>
 }
 
 /** Collaborators of the credential source (a subset of the client context). */
@@ -46,11 +48,13 @@ export function createCredentialSource(init: CredentialSourceInit): CredentialSo
     clientId: init.settings.clientId,
     headers: identityHeaders(init.settings.identity),
     clock: init.clock,
+    hint: init.settings.loginHint,
     onRefresh: (event) => callHook(init.hooks.onRefresh, event),
   })
   return {
     ready: (request) => tokens.ready(request.signal),
     recover: (used, request) => tokens.recover(used, request.signal),
+    refresh: (request) => tokens.force(request.signal),
   }
 }
 
@@ -94,6 +98,16 @@ export async function loginStatus(store: CredentialStore): Promise<LoginStatus> 
         ? new Date(accessClaims.exp * 1000).toISOString()
         : null,
   }
+}
+
+/** Force a refresh at the issuer, then report the login as `status()` does. */
+export async function forceRefresh(
+  ctx: ClientContext,
+  options: { signal?: AbortSignal } = {},
+): Promise<LoginStatus> {
+  ensureOpen(ctx)
+  await ctx.credentials.refresh({ signal: options.signal })
+  return loginStatus(ctx.store)
 }
 
 /** Revoke `auth` (default: the stored login) at the issuer; never throws. */

@@ -1,7 +1,7 @@
 // `GET {baseUrl}/models`: the visible catalog, cached per account and client version, with one
 // shared fetch per key for concurrent callers.
 import type { CallOptions, ModelsCacheStatus, UpstreamModel } from '../../client-api'
-import { UpstreamError, isRecord } from '../../errors'
+import { isRecord, UpstreamError } from '../../errors'
 import { abortedError, parseJsonSafe, raceSignal } from '../http'
 import type { ReadyAuth } from '../tokens'
 import { type ClientContext, ensureOpen } from './context'

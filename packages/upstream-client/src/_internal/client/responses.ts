@@ -2,15 +2,15 @@
 // reloaded or refreshed the credentials); an attempt succeeds once the first content-bearing event
 // arrived, and hands the open body to an `UpstreamResponsesStream`.
 import type { ResponsesCallOptions, ResponsesStream } from '../../client-api'
-import { UpstreamError, isRecord, isUpstreamError } from '../../errors'
+import { isRecord, isUpstreamError, UpstreamError } from '../../errors'
 import type { ResponsesEvent } from '../../types'
 import { abortedError, errorFromHttpResponse, errorFromStreamEvent, readBodyText } from '../http'
 import {
   EventPump,
+  isFailureEvent,
   STREAM_EMPTY_MESSAGE,
   STREAM_INCOMPLETE_MESSAGE,
   UpstreamResponsesStream,
-  isFailureEvent,
 } from '../stream'
 import type { ReadyAuth } from '../tokens'
 import { type ClientContext, callHook, ensureOpen } from './context'
@@ -197,6 +197,7 @@ async function openStream(ctx: ClientContext, call: ResponsesCall, current: Atte
       nowMs: ctx.clock(),
       secrets: current.secrets,
       what: 'Upstream request',
+      hint: ctx.settings.loginHint('first'),
     })
   }
   const pump = new EventPump(response.body, ctx.settings.streamIdleTimeoutMs, () =>

@@ -1,6 +1,6 @@
 // The retry loop for failures before the first content event: the schedule, the budget rules that
 // skip a retry (quota reset or Retry-After beyond the remaining backoff) and the retry hooks.
-import { UpstreamError, isUpstreamError } from '../../errors'
+import { isUpstreamError, UpstreamError } from '../../errors'
 import { abortedError } from '../http'
 import { isRetriable, remainingBudget, scheduleDelay, withJitter } from '../retry'
 import { type ClientContext, callHook } from './context'

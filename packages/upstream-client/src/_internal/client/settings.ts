@@ -13,6 +13,7 @@ import {
   DEFAULT_STREAM_IDLE_TIMEOUT_MS,
   trimBaseUrl,
 } from '../constants'
+import { loginHintFor } from '../login-hint'
 import { resolveRetryPolicy } from '../retry'
 import type { ClientIdentity, ClientSettings } from './context'
 
@@ -69,5 +70,6 @@ export function resolveClientSettings(options: UpstreamClientOptions): ClientSet
     streamIdleTimeoutMs,
     modelsTtlMs,
     retry,
+    loginHint: loginHintFor(options.loginHint),
   }
 }

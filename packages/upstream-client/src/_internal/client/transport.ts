@@ -2,7 +2,7 @@
 // 401 → reload/refresh → retry-once rule, and the mapping of transport failures and error statuses.
 import { performance } from 'node:perf_hooks'
 import { type Dispatcher, request } from 'undici'
-import { type UpstreamError, isUpstreamError } from '../../errors'
+import { isUpstreamError, type UpstreamError } from '../../errors'
 import {
   abortedError,
   errorFromHttpResponse,
@@ -11,8 +11,8 @@ import {
   readBodyText,
 } from '../http'
 import type { ReadyAuth } from '../tokens'
-import { secretsOf } from './credentials'
 import { type ClientContext, callHook, ensureOpen, identityHeaders } from './context'
+import { secretsOf } from './credentials'
 
 /** One backend HTTP request. */
 export interface BackendRequest {
@@ -76,6 +76,7 @@ export function httpFailure(ctx: ClientContext, result: AuthedResult, what: stri
     nowMs: ctx.clock(),
     secrets: secretsOf(result.ready),
     what,
+    hint: ctx.settings.loginHint('first'),
   })
 }
 

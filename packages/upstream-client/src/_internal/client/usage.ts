@@ -1,7 +1,7 @@
 // Subscription usage: `/backend-api/wham/usage`, falling back to `{baseUrl}/usage` on 403/404.
 import type { CallOptions } from '../../client-api'
-import { UpstreamError, isRecord } from '../../errors'
-import { type UsageSnapshot, normalizeUsage } from '../../usage'
+import { isRecord, UpstreamError } from '../../errors'
+import { normalizeUsage, type UsageSnapshot } from '../../usage'
 import { parseJsonSafe } from '../http'
 import { type ClientContext, ensureOpen } from './context'
 import { getWithAuth, httpFailure } from './transport'

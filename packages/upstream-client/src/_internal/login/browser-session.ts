@@ -2,6 +2,7 @@
 // and the shutdown of everything it opened (callback servers, dispatcher, a running code exchange).
 import { UpstreamError } from '../../errors'
 import type { StoredAuth } from '../../types'
+import { withHint } from '../login-hint'
 
 /** How a browser login ends. */
 export type BrowserOutcome = { auth: StoredAuth } | { error: UpstreamError }
@@ -9,6 +10,8 @@ export type BrowserOutcome = { auth: StoredAuth } | { error: UpstreamError }
 export interface BrowserSessionInit {
   /** How long to wait for the browser, in seconds. */
   timeoutSeconds: number
+  /** The sentence telling the user how to log in again. */
+  hint: string
   /** Close what the login opened (callback servers, its own dispatcher). */
   release: () => Promise<void>
 }
@@ -40,7 +43,7 @@ export class BrowserLoginSession {
     // Callers that never await must not see an unhandled rejection.
     this.result.catch(() => {})
     this.timer = setTimeout(
-      () => void this.finish({ error: timeoutError(init.timeoutSeconds) }),
+      () => void this.finish({ error: timeoutError(init.timeoutSeconds, init.hint) }),
       init.timeoutSeconds * 1000,
     )
   }
@@ -65,11 +68,11 @@ export class BrowserLoginSession {
   }
 }
 
-function timeoutError(timeoutSeconds: number): UpstreamError {
+function timeoutError(timeoutSeconds: number, hint: string): UpstreamError {
   const minutes = Math.max(1, Math.floor(timeoutSeconds / 60))
   return new UpstreamError({
     code: 'login_timeout',
-    message: `Browser login did not complete within ${minutes} minute(s). Run \`airelays login\` again, or use \`airelays login --device\`.`,
+    message: withHint(`Browser login did not complete within ${minutes} minute(s).`, hint),
     status: 408,
   })
 }

@@ -2,13 +2,14 @@
 // busy-port dance (ask the previous login to /cancel, retry, fall back to the second port), and the
 // small pages it answers with.
 import {
+  createServer,
+  get as httpGet,
   type IncomingMessage,
   type Server,
   type ServerResponse,
-  createServer,
-  get as httpGet,
 } from 'node:http'
 import { UpstreamError } from '../../errors'
+import { withHint } from '../login-hint'
 
 /** Handles every request of the callback server. */
 export type CallbackHandler = (req: IncomingMessage, res: ServerResponse) => void
@@ -26,6 +27,8 @@ export interface CallbackBinding {
   /** Tried when `port` stays busy; `null` disables. */
   fallbackPort: number | null
   handler: CallbackHandler
+  /** The caller's login hint; `null` for the airelays wording. */
+  hint: string | null
 }
 
 /** A page answering a callback request. */
@@ -39,8 +42,14 @@ export interface CallbackPage {
 const BUSY_RETRIES = 5
 const BUSY_RETRY_DELAY_MS = 200
 
-function portBusyMessage(port: number): string {
-  return `AIRelays could not bind localhost:${port} for browser login. Another login flow may already be using that port. Retry later or use \`airelays login --device\`.`
+function portBusyMessage(port: number, hint: string | null): string {
+  if (hint === null) {
+    return `AIRelays could not bind localhost:${port} for browser login. Another login flow may already be using that port. Retry later or use \`airelays login --device\`.`
+  }
+  return withHint(
+    `AIRelays could not bind localhost:${port} for browser login. Another login flow may already be using that port.`,
+    hint,
+  )
 }
 
 function escapeHtml(text: string): string {
@@ -98,7 +107,11 @@ export async function bindCallbackServers(binding: CallbackBinding): Promise<Bou
     bound = await tryBind(fallbackPort, handler)
   }
   if (!bound) {
-    throw new UpstreamError({ code: 'login_port_unavailable', message: portBusyMessage(port), status: 503 })
+    throw new UpstreamError({
+      code: 'login_port_unavailable',
+      message: portBusyMessage(port, binding.hint),
+      status: 503,
+    })
   }
   return bound
 }

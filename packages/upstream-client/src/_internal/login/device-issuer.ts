@@ -2,7 +2,7 @@
 // session and resources, the user-code request, one poll, and reading a poll's answer.
 import type { Dispatcher } from 'undici'
 import type { DeviceLoginOptions } from '../../device-login'
-import { UpstreamError, isRecord } from '../../errors'
+import { isRecord, UpstreamError } from '../../errors'
 import type { Clock, Sleep } from '../../types'
 import {
   DEFAULT_CLIENT_ID,
@@ -13,16 +13,19 @@ import {
   trimBaseUrl,
 } from '../constants'
 import { createDefaultDispatcher, errorFromTransport, parseJsonSafe } from '../http'
-import { type PostResult, oauthErrorCode, postWithTimeout } from '../oauth'
+import { isCustomHint, type LoginHint, loginHintFor, withHint } from '../login-hint'
+import { oauthErrorCode, type PostResult, postWithTimeout } from '../oauth'
 import { defaultSleep } from '../sleep'
 
 const DEFAULT_INTERVAL_SECONDS = 5
 const MAX_CONSECUTIVE_TRANSPORT_ERRORS = 5
 
-function failedUpstream(status: number): UpstreamError {
+function failedUpstream(status: number, hint: LoginHint): UpstreamError {
   return new UpstreamError({
     code: 'device_login_failed',
-    message: `Device-code login failed upstream (status ${status}). Request a fresh code with \`airelays login --device\`.`,
+    message: isCustomHint(hint)
+      ? withHint(`Device-code login failed upstream (status ${status}).`, hint('device_again'))
+      : `Device-code login failed upstream (status ${status}). Request a fresh code with \`airelays login --device\`.`,
     upstreamStatus: status,
   })
 }
@@ -60,6 +63,8 @@ export interface DeviceSession {
   readonly sleep: Sleep
   readonly timeoutSeconds: number
   readonly requestTimeoutMs: number
+  /** The login hint of this login's errors. */
+  readonly hint: LoginHint
   readonly dispatcher: Dispatcher
   /** Aborted by `cancel()` or the caller's signal: stops sleeps, polls and the exchange. */
   readonly controller: AbortController
@@ -106,6 +111,7 @@ export function openDeviceSession(options: DeviceLoginOptions): DeviceSession {
     sleep: options.sleep ?? defaultSleep,
     timeoutSeconds,
     requestTimeoutMs,
+    hint: loginHintFor(options.loginHint),
     dispatcher,
     controller,
     post: (path, body) =>
@@ -139,7 +145,7 @@ export async function requestUserCode(session: DeviceSession): Promise<UserCode>
       status: 404,
     })
   }
-  if (result.status >= 400) throw failedUpstream(result.status)
+  if (result.status >= 400) throw failedUpstream(result.status, session.hint)
   const payload = parseJsonSafe(result.text)
   const record = isRecord(payload) ? payload : {}
   const userCode = record.user_code ?? record.usercode
@@ -178,14 +184,17 @@ export async function pollOnce(
 }
 
 /** A poll answer: still pending (maybe asking to slow down), or approved; anything else throws. */
-export function readPoll(result: PostResult): { slowDown: boolean } | { approval: Approval } {
+export function readPoll(
+  result: PostResult,
+  hint: LoginHint,
+): { slowDown: boolean } | { approval: Approval } {
   const payload = parseJsonSafe(result.text)
   const errorCode = oauthErrorCode(payload)
   const slowDown = result.status === 429 || errorCode === 'slow_down'
   if (slowDown || result.status === 403 || result.status === 404 || errorCode === 'authorization_pending') {
     return { slowDown }
   }
-  if (result.status < 200 || result.status >= 300) throw failedUpstream(result.status)
+  if (result.status < 200 || result.status >= 300) throw failedUpstream(result.status, hint)
   const record = isRecord(payload) ? payload : {}
   const authorizationCode = record.authorization_code
   const codeVerifier = record.code_verifier

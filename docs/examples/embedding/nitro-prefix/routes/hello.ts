@@ -1,0 +1,2 @@
+// A route of the host itself.
+export default () => ({ hello: 'from nitro' })
