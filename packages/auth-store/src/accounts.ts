@@ -194,9 +194,7 @@ export function resolveAccount(accounts: readonly StoredAccount[], selector: str
   )
   if (exact) return exact
   const prefixed =
-    wanted.length === 0
-      ? []
-      : accounts.filter((a) => a.email?.toLowerCase().startsWith(wanted))
+    wanted.length === 0 ? [] : accounts.filter((a) => a.email?.toLowerCase().startsWith(wanted))
   if (prefixed.length === 1) return prefixed[0] as StoredAccount
   if (prefixed.length > 1) {
     throw new AuthStoreError(
