@@ -6,7 +6,9 @@ describe('package exports', () => {
   it('exposes exactly the documented runtime API', () => {
     expect(Object.keys(api).sort()).toEqual([
       'UpstreamError',
+      'classifyPoolFailure',
       'classifyUpstreamError',
+      'createAccountPool',
       'createMemoryCredentialStore',
       'createUpstreamClient',
       'decodeJwtClaims',
@@ -14,6 +16,8 @@ describe('package exports', () => {
       'startBrowserLogin',
       'startDeviceLogin',
       'upstreamDefaults',
+      'usageSignalFromHeaders',
+      'usageSignalFromSnapshot',
       'windowLabel',
     ])
   })
@@ -55,6 +59,12 @@ describe('package exports', () => {
         .filter(Boolean),
     )
     expect(names.sort()).toEqual([
+      'AccountPool',
+      'AccountPoolHooks',
+      'AccountPoolOptions',
+      'AttemptInfo',
+      'BalanceMode',
+      'BenchKind',
       'BrowserLogin',
       'BrowserLoginOptions',
       'CallOptions',
@@ -64,9 +74,16 @@ describe('package exports', () => {
       'DeviceLoginOptions',
       'DevicePendingInfo',
       'DeviceWaitOptions',
+      'FailureKind',
       'JwtClaims',
       'LoginStatus',
       'ModelsCacheStatus',
+      'PoolAccountStatus',
+      'PoolFailure',
+      'PoolMember',
+      'PoolRequest',
+      'PoolResult',
+      'PoolRetryOptions',
       'ProxySettings',
       'RefreshEvent',
       'RefreshReason',
@@ -87,9 +104,13 @@ describe('package exports', () => {
       'UpstreamErrorKind',
       'UpstreamHooks',
       'UpstreamModel',
+      'UsageProbe',
       'UsageRateLimit',
+      'UsageSignal',
       'UsageSnapshot',
+      'UsageSnapshotLike',
       'UsageWindow',
+      'UsageWindowLike',
     ])
   })
 })
