@@ -10,7 +10,9 @@ import type {
 import { configKeys, settingsSummary } from '@airelays/config'
 import { changedSettings, resolvedValue } from '../_internal/changed-settings'
 import { type ClientBlock, clientBlock, loginHint, printClientSetup, serveCommand } from '../_internal/client'
-import { type LoginState, readLoginState, storageText } from '../_internal/login-state'
+import { DEFAULT_SLOT } from '@airelays/auth-store'
+import { loadAccounts } from '../_internal/accounts'
+import { authStoreFor, type LoginState, readLoginState, storageText } from '../_internal/login-state'
 import { type Terminal, printJson } from '../_internal/output'
 import { readConfiguredToken, tokenSummary } from '../_internal/relay-token'
 import { loadSettings } from '../_internal/settings'
@@ -43,10 +45,22 @@ export interface ConfigStatus {
   errors: ConfigIssue[]
 }
 
+/** One signed-in account in `status --json` (with two or more accounts). */
+export interface AccountLoginState extends LoginState {
+  /** 1-based serving position. */
+  position: number
+  slug: string
+}
+
 /** `airelays status --json`. */
 export interface StatusPayload {
   relay: SettingsSummary
+  /** The login of the first account in serving order (the legacy root slot when there is none). */
   auth: LoginState
+  /** Every account, in serving order; present with two or more accounts. */
+  accounts?: AccountLoginState[]
+  /** `[providers.openai] balance`; present with two or more accounts. */
+  balance?: string
   providers: ProvidersStatus
   client: ClientBlock
   config: ConfigStatus
@@ -102,11 +116,21 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
   const loaded = await loadSettings(options.flags, { term, json: options.json, onErrors: 'report' })
   const { config } = loaded
   const token = await readConfiguredToken(config)
-  const login = await readLoginState(config)
+  const store = authStoreFor(config)
+  const accounts = await loadAccounts(config, store).catch(() => [])
+  const login = await readLoginState(config, store, accounts[0]?.slot ?? DEFAULT_SLOT)
+  const states: AccountLoginState[] = []
+  if (accounts.length > 1) {
+    for (const account of accounts) {
+      const state = await readLoginState(config, store, account.slot)
+      states.push({ ...state, position: account.position, slug: account.slug })
+    }
+  }
   const relay = settingsSummary(config, { bearerToken: tokenSummary(token) })
   const payload: StatusPayload = {
     relay,
     auth: login,
+    ...(states.length > 1 ? { accounts: states, balance: config.providers.openai.balance } : {}),
     providers: {
       openai: {
         enabled: config.providers.openai.enabled,
@@ -151,6 +175,16 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
   out.field('Rate limit', `${relay.rate_limit_per_minute}/min + burst ${relay.rate_limit_burst}`)
   out.field('Concurrent/IP', relay.concurrent_requests_per_ip)
 
+  if (states.length > 1) {
+    out.section('OpenAI Accounts')
+    out.field('Balance', config.providers.openai.balance)
+    for (const state of states) {
+      out.field(
+        `#${state.position} ${state.email ?? state.slug}`,
+        `${state.ready_for_requests ? 'ready' : 'not ready'}, plan ${state.plan_type ?? 'unknown'}, ${storageText(state)}`,
+      )
+    }
+  }
   out.section('Upstream Session')
   out.field('Enabled', login.enabled)
   out.field('Ready', payload.providers.openai.ready)
