@@ -48,8 +48,17 @@ export type {
   PoolRequest,
   PoolResult,
   PoolRetryOptions,
+  PoolRunOptions,
   UsageProbe,
 } from './pool/types'
+export { createPooledClient } from './pool/pooled-client'
+export type {
+  PooledAccount,
+  PooledAccountStatus,
+  PooledClient,
+  PooledClientHooks,
+  PooledClientOptions,
+} from './pool/pooled-client'
 export { usageSignalFromHeaders, usageSignalFromSnapshot } from './pool/usage-signal'
 export type { UsageSignal, UsageSnapshotLike, UsageWindowLike } from './pool/usage-signal'
 

@@ -10,6 +10,7 @@ import type {
   PoolMember,
   PoolRequest,
   PoolResult,
+  PoolRunOptions,
   UsageProbe,
 } from './types'
 import { type UsageSignal, usageSignalFromSnapshot } from './usage-signal'
@@ -347,7 +348,7 @@ export function createAccountPool<A extends PoolMember>(options: AccountPoolOpti
   const run = async <T>(
     request: PoolRequest,
     attempt: (account: A, info: AttemptInfo) => Promise<T>,
-    runOptions?: { signal?: AbortSignal },
+    runOptions?: PoolRunOptions,
   ): Promise<PoolResult<A, T>> => {
     const signal = runOptions?.signal
     let attempts = 0

@@ -133,6 +133,14 @@ export interface PoolAccountStatus {
   attempts: number
 }
 
+/** Per-run options of `AccountPool.run`. */
+export interface PoolRunOptions {
+  /** Abort the run: no further attempts, and retry sleeps end at once. */
+  signal?: AbortSignal
+  /** Before sleeping for a retry pass of this run (in addition to `hooks.onRetry`). */
+  onRetry?(info: { pass: number; delaySeconds: number; reason: string }): void
+}
+
 /** What `run` resolves with. */
 export interface PoolResult<A extends PoolMember, T> {
   value: T
@@ -173,7 +181,7 @@ export interface AccountPool<A extends PoolMember> {
   run<T>(
     request: PoolRequest,
     attempt: (account: A, info: AttemptInfo) => Promise<T>,
-    options?: { signal?: AbortSignal },
+    options?: PoolRunOptions,
   ): Promise<PoolResult<A, T>>
   /** A success: clears the account's bench and pins `request.affinityKey` to it. */
   recordSuccess(slug: string, request?: PoolRequest): void
