@@ -14,7 +14,11 @@ const WORK = { accountId: 'acct_work', email: 'me@work.example', plan: 'business
 const WORK_SLUG = accountSlug(WORK.email, WORK.accountId)
 
 beforeAll(async () => {
-  emu = await createUpstreamEmulator({ deviceInterval: 0.2, deviceAutoApproveAfterPolls: 1, accounts: [HOME, WORK] })
+  emu = await createUpstreamEmulator({
+    deviceInterval: 0.2,
+    deviceAutoApproveAfterPolls: 1,
+    accounts: [HOME, WORK],
+  })
 })
 afterAll(async () => {
   await emu.close()
@@ -41,7 +45,14 @@ async function twoAccounts(): Promise<void> {
 }
 
 interface AccountsJson {
-  accounts: { position: number; email: string; plan: string; account_id: string; slug: string; authenticated: boolean }[]
+  accounts: {
+    position: number
+    email: string
+    plan: string
+    account_id: string
+    slug: string
+    authenticated: boolean
+  }[]
   balance: string
 }
 
@@ -75,7 +86,9 @@ describe('airelays login with accounts', () => {
     await twoAccounts()
     const result = await runCli(['login', '--replace', 'nobody'], box.env(device))
     expect(result.code).toBe(1)
-    expect(result.stderr).toContain('Unknown account `nobody`. Known accounts: me@home.example, me@work.example.')
+    expect(result.stderr).toContain(
+      'Unknown account `nobody`. Known accounts: me@home.example, me@work.example.',
+    )
     expect(emu.requests.filter((r) => r.route === 'device_usercode')).toHaveLength(0)
   })
 })
@@ -87,7 +100,13 @@ describe('airelays accounts', () => {
     expect(result.code).toBe(0)
     expect(json).toEqual({
       accounts: [
-        expect.objectContaining({ position: 1, email: HOME.email, plan: 'plus', account_id: 'acct_home', authenticated: true }),
+        expect.objectContaining({
+          position: 1,
+          email: HOME.email,
+          plan: 'plus',
+          account_id: 'acct_home',
+          authenticated: true,
+        }),
         expect.objectContaining({ position: 2, email: WORK.email, plan: 'business', slug: WORK_SLUG }),
       ],
       balance: 'balanced',
@@ -147,7 +166,9 @@ describe('airelays logout with accounts', () => {
       '`me@` matches 2 accounts: me@home.example, me@work.example. Type more of the email.',
     )
     const unknown = await runCli(['logout', 'carol'], box.env())
-    expect(unknown.stderr).toContain('Unknown account `carol`. Known accounts: me@home.example, me@work.example.')
+    expect(unknown.stderr).toContain(
+      'Unknown account `carol`. Known accounts: me@home.example, me@work.example.',
+    )
   })
 
   it('signs one account out; the other serves everything', async () => {
@@ -171,9 +192,14 @@ describe('airelays logout with accounts', () => {
     await twoAccounts()
     const removed = await runCli(['accounts', 'remove', 'me@home'], box.env())
     expect(removed.code, removed.stderr).toBe(0)
-    expect(removed.stdout).toContain('Signed out me@home.example. (Tip: `airelays logout <email>` does the same.)')
+    expect(removed.stdout).toContain(
+      'Signed out me@home.example. (Tip: `airelays logout <email>` does the same.)',
+    )
     await writeSlot(box.dataDir, emu.storedAuth({ accountId: HOME.accountId }))
-    const { json } = await runJson<{ signed_out: string[]; remaining: string[] }>(['logout', '--all', '--json'], box.env())
+    const { json } = await runJson<{ signed_out: string[]; remaining: string[] }>(
+      ['logout', '--all', '--json'],
+      box.env(),
+    )
     expect(json.signed_out.sort()).toEqual([HOME.email, WORK.email])
     expect(json.remaining).toEqual([])
   })
