@@ -1,3 +1,1 @@
-import { sharedConfig } from '../../vitest.shared.ts'
-
-export default sharedConfig()
+export { packageTestConfig as default } from '../../vitest.shared.ts'

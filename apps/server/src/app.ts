@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { createAuthStore, credentialStoreFor, tokenFingerprint } from '@airelays/auth-store'
+import { securitySettings } from '@airelays/config'
 import { createFileStore } from '@airelays/file-inliner'
 import { createRateLimiter } from '@airelays/ratelimit'
 import { createUpstreamClient, type UpstreamHooks } from '@airelays/upstream-client'
@@ -224,7 +225,7 @@ export function buildRelay(options: RelayOptions, internals: BuildRelayInternals
       failedAuthMaxAttempts: config.security.failed_auth_max_attempts,
       failedAuthWindowSeconds: config.security.failed_auth_window_seconds,
       failedAuthBlockSeconds: config.security.failed_auth_block_seconds,
-      clock: { now },
+      clock: now,
     })
   const runtime: RelayRuntime = {
     settings: {
@@ -248,21 +249,16 @@ export function buildRelay(options: RelayOptions, internals: BuildRelayInternals
     requestsTotal: 0,
   }
   log.startRetention()
-  void tokens.current().then((token) =>
+  void tokens.current().then((token) => {
+    const { require_bearer_auth, ...limits } = securitySettings(config)
     log.write('startup', 'endpoint_security_ready', {
-      require_bearer_auth: config.security.require_bearer_auth,
+      require_bearer_auth,
       bearer_token_present: token.token !== null,
       bearer_token_source: token.source,
       bearer_token_fingerprint: token.token === null ? null : tokenFingerprint(token.token),
-      rate_limit_per_minute: config.security.rate_limit_per_minute,
-      rate_limit_burst: config.security.rate_limit_burst,
-      concurrent_requests_per_ip: config.security.concurrent_requests_per_ip,
-      failed_auth_window_seconds: config.security.failed_auth_window_seconds,
-      failed_auth_max_attempts: config.security.failed_auth_max_attempts,
-      failed_auth_block_seconds: config.security.failed_auth_block_seconds,
-      trust_x_forwarded_for: config.security.trust_x_forwarded_for,
-    }),
-  )
+      ...limits,
+    })
+  })
 
   const app = new H3({ allowMalformedURL: true })
   const routes = new RouteTable()

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
+import { UPSTREAM_USAGE_LIMIT_CODES } from '@airelays/translate'
 import { type Dispatcher, EnvHttpProxyAgent } from 'undici'
 import { UpstreamError, classifyUpstreamError, extractUpstreamError, isRecord } from '../errors'
 import type { ProxySettings } from '../proxy'
@@ -144,12 +145,12 @@ function errorMessageOf(error: Record<string, unknown> | undefined): string | un
   return undefined
 }
 
-const QUOTA_USAGE = new Set(['usage_limit_reached', 'insufficient_quota'])
-
 function quotaCode(error: Record<string, unknown> | undefined): 'usage_limit' | 'rate_limited' {
   const code = typeof error?.code === 'string' ? error.code : ''
   const type = typeof error?.type === 'string' ? error.type : ''
-  return QUOTA_USAGE.has(code) || QUOTA_USAGE.has(type) ? 'usage_limit' : 'rate_limited'
+  return UPSTREAM_USAGE_LIMIT_CODES.has(code) || UPSTREAM_USAGE_LIMIT_CODES.has(type)
+    ? 'usage_limit'
+    : 'rate_limited'
 }
 
 /** Build the error for an upstream HTTP response with status >= 400. */
