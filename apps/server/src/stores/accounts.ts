@@ -52,8 +52,8 @@ export interface RelayAccountsOptions {
   reloadIntervalMs?: number
 }
 
-/** A pool member: the account's client plus the slot it reads. */
-type RelayMember = PooledAccount & { readonly slot: string }
+/** A pool member: the account's client plus the slot it reads and its retry policy. */
+type RelayMember = PooledAccount & { readonly slot: string; readonly multi: boolean }
 
 /** The root slot when nobody is signed in: the relay then behaves exactly like a one-login relay. */
 const EMPTY_ROOT = { slot: DEFAULT_SLOT, slug: DEFAULT_SLOT, email: null }
@@ -110,10 +110,14 @@ export function createRelayAccounts(options: RelayAccountsOptions): RelayAccount
   const authFileOf = (slot: string): string =>
     slot === DEFAULT_SLOT ? config.paths.auth_file : join(slotDirectory(dataDir, slot), 'auth.json')
 
-  const memberFor = (account: { slot: string; slug: string; email: string | null }): RelayMember => ({
+  const memberFor = (
+    account: { slot: string; slug: string; email: string | null },
+    multi: boolean,
+  ): RelayMember => ({
     slug: account.slug,
     email: account.email,
     slot: account.slot,
+    multi,
     client: createUpstreamClient({
       credentials: scrubbingCredentials(
         cachingCredentials(credentialStoreFor(store, account.slot), authFileOf(account.slot)),
@@ -125,8 +129,11 @@ export function createRelayAccounts(options: RelayAccountsOptions): RelayAccount
       clientVersion: config.upstream.client_version,
       requestTimeoutMs: config.upstream.request_timeout_seconds * 1000,
       modelsCacheTtlSeconds: openai.models_cache_ttl_seconds,
-      // Retries are passes of the pool, so a failing account hands over at once.
-      retry: { attempts: 0 },
+      // With several accounts retries are passes of the pool, so a failing account hands over at
+      // once; a single account keeps the client's own retries (the pool then adds none).
+      retry: multi
+        ? { attempts: 0 }
+        : { attempts: openai.retry_attempts, backoffSeconds: openai.retry_backoff_seconds },
       clock: now,
       hooks: accountHooks(log, modelsWaiters, account.slug),
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
@@ -147,9 +154,12 @@ export function createRelayAccounts(options: RelayAccountsOptions): RelayAccount
       secrets.add(account.auth.tokens.id_token)
     }
     const wanted = accounts.length > 0 ? accounts : [EMPTY_ROOT]
-    const current = new Map(pool.members().map((m) => [`${m.slug}\u0000${m.slot}`, m]))
+    const multi = wanted.length >= 2
+    const key = (slug: string, slot: string): string => `${slug}\u0000${slot}\u0000${multi}`
+    const current = new Map(pool.members().map((m) => [`${m.slug}\u0000${m.slot}\u0000${m.multi}`, m]))
     const members = wanted.map(
-      (a) => current.get(`${a.slug}\u0000${a.slot}`) ?? memberFor({ slot: a.slot, slug: a.slug, email: a.email }),
+      (a) =>
+        current.get(key(a.slug, a.slot)) ?? memberFor({ slot: a.slot, slug: a.slug, email: a.email }, multi),
     )
     const kept = new Set(members)
     const dropped = pool.members().filter((m) => !kept.has(m))

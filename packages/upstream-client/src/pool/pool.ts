@@ -351,6 +351,11 @@ export function createAccountPool<A extends PoolMember>(options: AccountPoolOpti
     runOptions?: PoolRunOptions,
   ): Promise<PoolResult<A, T>> => {
     const signal = runOptions?.signal
+    const passes =
+      runOptions?.retry?.attempts === undefined
+        ? retryAttempts
+        : Math.floor(nonNegative('retry.attempts', runOptions.retry.attempts, 0))
+    const delays = runOptions?.retry?.backoffSeconds?.length ? [...runOptions.retry.backoffSeconds] : backoff
     let attempts = 0
     for (let pass = 0; ; pass++) {
       const { order, affinity: pinned } = planWith(request)
@@ -389,8 +394,8 @@ export function createAccountPool<A extends PoolMember>(options: AccountPoolOpti
         }
       }
       const final = last as { error: unknown; failure: PoolFailure }
-      if (final.failure.kind === 'transient' && pass < retryAttempts) {
-        const delaySeconds = backoff[Math.min(pass, backoff.length - 1)] as number
+      if (final.failure.kind === 'transient' && pass < passes) {
+        const delaySeconds = delays[Math.min(pass, delays.length - 1)] as number
         callHook(hooks.onRetry, {
           pass: pass + 1,
           delaySeconds,

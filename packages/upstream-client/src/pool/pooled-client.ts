@@ -60,6 +60,7 @@ export interface PooledAccountStatus extends PoolAccountStatus {
  * first content event, benches, affinity by `sessionId`, else the body's `prompt_cache_key`),
  * `models()` is the union of the accounts' catalogs (and teaches the pool who lists what),
  * `usage()` and `status()` are the primary account's (the first one the pool would pick).
+ * With a single account the pool adds no retry passes: give that account's client its retries.
  */
 export interface PooledClient extends UpstreamClient {
   readonly pool: AccountPool<PooledAccount>
@@ -135,6 +136,8 @@ export function createPooledClient(options: PooledClientOptions): PooledClient {
       {
         signal: callOptions.signal,
         onRetry: (info) => callHook(hooks.onRetry, { requestId, ...info }),
+        // One account: its own client's retries apply (with jitter and the quota-reset rule).
+        ...(pool.size < 2 ? { retry: { attempts: 0 } } : {}),
       },
     )
     return result.value

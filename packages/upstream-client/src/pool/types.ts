@@ -139,6 +139,8 @@ export interface PoolRunOptions {
   signal?: AbortSignal
   /** Before sleeping for a retry pass of this run (in addition to `hooks.onRetry`). */
   onRetry?(info: { pass: number; delaySeconds: number; reason: string }): void
+  /** Retry passes of this run. @default the pool's `retry` */
+  retry?: PoolRetryOptions
 }
 
 /** What `run` resolves with. */
