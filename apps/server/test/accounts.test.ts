@@ -75,7 +75,8 @@ describe('balance modes', () => {
     expect(servedBy(ordered)).toEqual(['acct_a', 'acct_a', 'acct_a'])
     await ordered.close()
     const rr = await relayWith(3, { AIRELAYS_OPENAI_BALANCE: 'round_robin' })
-    for (let i = 0; i < 4; i++) expect((await chat(rr)).status).toBe(200)
+    // Different conversations (a chat's session id derives from its first message).
+    for (let i = 0; i < 4; i++) expect((await chat(rr, `Reply with exactly: turn ${i}`)).status).toBe(200)
     expect(servedBy(rr)).toEqual(['acct_a', 'acct_b', 'acct_c', 'acct_a'])
   })
 
@@ -207,7 +208,7 @@ describe('affinity, models and reloads', () => {
       }
       return (status.providers.openai.accounts?.length ?? 0) === 2
     })
-    for (let i = 0; i < 2; i++) expect((await chat(harness)).status).toBe(200)
+    for (let i = 0; i < 2; i++) expect((await chat(harness, `Reply with exactly: new ${i}`)).status).toBe(200)
     expect(new Set(servedBy(harness))).toEqual(new Set(['acct_a', 'acct_b']))
   })
 
