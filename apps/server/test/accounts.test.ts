@@ -60,7 +60,11 @@ function servedBy(harness: RelayHarness): string[] {
     .map((r) => r.headers['chatgpt-account-id'] as string)
 }
 
-async function chat(harness: RelayHarness, text = 'Reply with exactly: ok', stream = false): Promise<Response> {
+async function chat(
+  harness: RelayHarness,
+  text = 'Reply with exactly: ok',
+  stream = false,
+): Promise<Response> {
   return harness.fetch('/v1/chat/completions', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -98,9 +102,9 @@ describe('failover before the first byte', () => {
     harness.emu.script({ kind: 'usage_limit', accountId: 'acct_a', resetsInSeconds: 3600 })
     const res = await chat(harness)
     expect(res.status).toBe(200)
-    expect(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe(
-      'ok',
-    )
+    expect(
+      ((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content,
+    ).toBe('ok')
     expect((await chat(harness)).status).toBe(200)
     expect(servedBy(harness)).toEqual(['acct_b', 'acct_b'])
     const status = (await (await harness.fetch('/v1/relay/status')).json()) as {
@@ -114,10 +118,12 @@ describe('failover before the first byte', () => {
     const limitedFor = status.providers.openai.accounts[0]?.limited_for_seconds as number
     expect(limitedFor).toBeGreaterThan(3500)
     expect(limitedFor).toBeLessThanOrEqual(3600)
-    const records = await eventually(async () => {
-      const all = await harness.logRecords()
-      return all.some((r) => r.phase === 'account_failover') ? all : null
-    })
+    const records =
+      (await eventually(async () => {
+        const all = await harness.logRecords()
+        const upstream = all.filter((r) => r.phase === 'upstream_request').length
+        return all.some((r) => r.phase === 'account_failover') && upstream >= 3 ? all : null
+      })) ?? []
     expect(records.find((r) => r.phase === 'account_failover')).toMatchObject({
       from_account: slug(0),
       to_account: slug(1),
@@ -125,7 +131,9 @@ describe('failover before the first byte', () => {
     })
     const upstream = records.filter((r) => r.phase === 'upstream_request')
     expect(upstream.map((r) => r.account)).toEqual([slug(0), slug(1), slug(1)])
-    expect(JSON.stringify(records)).not.toContain(harness.emu.storedAuth({ accountId: 'acct_a' }).tokens.refresh_token)
+    expect(JSON.stringify(records)).not.toContain(
+      harness.emu.storedAuth({ accountId: 'acct_a' }).tokens.refresh_token,
+    )
   })
 
   it('an in-stream usage limit before content moves a stream to the next account', async () => {
@@ -189,7 +197,11 @@ describe('affinity, models and reloads', () => {
 
   it('lists the union of the accounts catalogs', async () => {
     const harness = await relayWith(2)
-    harness.emu.addAccount({ ...ACCOUNTS[0], accountId: 'acct_a', models: ['gpt-5.4-mini'] } as EmulatorAccountOptions)
+    harness.emu.addAccount({
+      ...ACCOUNTS[0],
+      accountId: 'acct_a',
+      models: ['gpt-5.4-mini'],
+    } as EmulatorAccountOptions)
     const res = await harness.fetch('/v1/models')
     const ids = ((await res.json()) as { data: { id: string }[] }).data.map((m) => m.id)
     expect(ids).toEqual(expect.arrayContaining(['gpt-5.5', 'gpt-5.4-mini']))
@@ -221,16 +233,23 @@ describe('affinity, models and reloads', () => {
     })
     const harness = h
     const python = (auth: unknown): string => JSON.stringify(auth, null, 2)
-    await writeFile(join(harness.dataDir, 'auth.json'), python(harness.emu.storedAuth({ accountId: 'acct_a' })), {
-      mode: 0o600,
-    })
+    await writeFile(
+      join(harness.dataDir, 'auth.json'),
+      python(harness.emu.storedAuth({ accountId: 'acct_a' })),
+      {
+        mode: 0o600,
+      },
+    )
     await mkdir(join(harness.dataDir, 'accounts', slug(1)), { recursive: true })
     await writeFile(
       join(harness.dataDir, 'accounts', slug(1), 'auth.json'),
       python(harness.emu.storedAuth({ accountId: 'acct_b' })),
       { mode: 0o600 },
     )
-    await writeFile(join(harness.dataDir, 'accounts', 'manifest.json'), JSON.stringify({ order: [slug(1), slug(0)] }))
+    await writeFile(
+      join(harness.dataDir, 'accounts', 'manifest.json'),
+      JSON.stringify({ order: [slug(1), slug(0)] }),
+    )
     await settled(harness, 2)
     expect((await chat(harness)).status).toBe(200)
     expect(servedBy(harness)).toEqual(['acct_b'])
@@ -254,7 +273,9 @@ describe('account routes', () => {
     expect(((await one.json()) as { account: { account_id: string } }).account.account_id).toBe('acct_b')
     const unknown = await harness.fetch('/v1/subscription/status?account=nobody')
     expect(unknown.status).toBe(404)
-    expect(((await unknown.json()) as { error: { message: string } }).error.message).toBe('Unknown account `nobody`.')
+    expect(((await unknown.json()) as { error: { message: string } }).error.message).toBe(
+      'Unknown account `nobody`.',
+    )
   })
 
   it('POST /v1/relay/accounts/refresh reads every account and reports it', async () => {
@@ -283,7 +304,10 @@ describe('two relays on one data dir', () => {
         fetch(`${url}/v1/chat/completions`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${harness.token}` },
-          body: JSON.stringify({ model: 'gpt-5.5', messages: [{ role: 'user', content: 'Reply with exactly: ok' }] }),
+          body: JSON.stringify({
+            model: 'gpt-5.5',
+            messages: [{ role: 'user', content: 'Reply with exactly: ok' }],
+          }),
         })
       const results = await Promise.all([ask(harness.relay.url), ask(second.url), ask(harness.relay.url)])
       expect(results.map((r) => r.status)).toEqual([200, 200, 200])

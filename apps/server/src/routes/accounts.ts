@@ -1,4 +1,4 @@
-import type { PooledAccountStatus } from '@airelays/upstream-client'
+import type { PooledAccountStatus, UsageSnapshot } from '@airelays/upstream-client'
 import { accountNotFound } from '../errors/factories'
 import type { RelayRuntime } from '../runtime'
 import type { RelayHandler } from './handler'
@@ -8,7 +8,9 @@ export interface AccountStatusEntry extends PooledAccountStatus {}
 
 /** Every account's state in serving order; empty when the relay runs on an injected client. */
 export function accountEntries(rt: RelayRuntime): AccountStatusEntry[] {
-  return rt.accounts ? rt.accounts.client.accounts().filter((a) => a.slug !== 'default' || a.email !== null) : []
+  return rt.accounts
+    ? rt.accounts.client.accounts().filter((a) => a.slug !== 'default' || a.email !== null)
+    : []
 }
 
 /** `POST /v1/relay/accounts/refresh`: fresh usage probes of every account (never clears a bench up front). */
@@ -17,7 +19,11 @@ export function accountsRefresh(rt: RelayRuntime): RelayHandler {
     if (rt.accounts) await rt.accounts.client.refreshAccounts({ force: true })
     const accounts = accountEntries(rt)
     rt.log.write(req.id, 'accounts_refresh', {
-      accounts: accounts.map((a) => ({ account: a.slug, limited: a.limited, limited_for_seconds: a.limited_for_seconds })),
+      accounts: accounts.map((a) => ({
+        account: a.slug,
+        limited: a.limited,
+        limited_for_seconds: a.limited_for_seconds,
+      })),
     })
     return req.json({ object: 'accounts.refresh', accounts })
   }
@@ -33,7 +39,7 @@ export async function accountsSubscription(
   raw: boolean,
   signal: AbortSignal | undefined,
 ): Promise<unknown | null> {
-  const strip = ({ raw: upstreamRaw, ...normalised }: { raw: unknown } & Record<string, unknown>) =>
+  const strip = ({ raw: upstreamRaw, ...normalised }: UsageSnapshot): Record<string, unknown> =>
     raw ? { ...normalised, raw: upstreamRaw } : normalised
   const account = query.account
   if (typeof account === 'string' && account !== '') {

@@ -15,7 +15,6 @@ import {
   createUpstreamClient,
   type PooledAccount,
   type PooledClient,
-  type UpstreamHooks,
 } from '@airelays/upstream-client'
 import type { Dispatcher } from 'undici'
 import type { SecretSet } from '../logging/redact'
@@ -34,8 +33,11 @@ export interface RelayAccounts {
   readonly client: PooledClient
   /** Re-read the slots now when their signature changed (or always with `force`). */
   reload(force?: boolean): Promise<void>
-  /** Probe every account's usage and catalog (logged as `account_pool_warmed`), then every 5 minutes with 2+ accounts. */
-  start(): void
+  /**
+   * Read the slots (resolves then), probe every account's usage and catalog in the background
+   * (logged as `account_pool_warmed`), and again every 5 minutes with two or more accounts.
+   */
+  start(): Promise<void>
   /** Stop the background refresh and close every account's client. */
   close(): Promise<void>
 }
@@ -57,14 +59,6 @@ type RelayMember = PooledAccount & { readonly slot: string; readonly multi: bool
 
 /** The root slot when nobody is signed in: the relay then behaves exactly like a one-login relay. */
 const EMPTY_ROOT = { slot: DEFAULT_SLOT, slug: DEFAULT_SLOT, email: null }
-
-/** Per-account upstream hooks: every record names the serving account (its slug, never a token). */
-function accountHooks(log: TrafficLog, waiters: readonly string[], slug: string): UpstreamHooks {
-  const tagged: TrafficLog = Object.create(log) as TrafficLog
-  tagged.write = (requestId: string, phase: string, fields: Record<string, unknown>) =>
-    log.write(requestId, phase, { account: slug, ...fields })
-  return upstreamHooks(tagged, waiters)
-}
 
 /**
  * Several ChatGPT accounts behind one relay (reference §9 "Multi-account pool"): one upstream
@@ -135,7 +129,8 @@ export function createRelayAccounts(options: RelayAccountsOptions): RelayAccount
         ? { attempts: 0 }
         : { attempts: openai.retry_attempts, backoffSeconds: openai.retry_backoff_seconds },
       clock: now,
-      hooks: accountHooks(log, modelsWaiters, account.slug),
+      // Every upstream record names the serving account (its slug, never a token).
+      hooks: upstreamHooks(log, modelsWaiters, account.slug),
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     }),
   })
@@ -222,9 +217,10 @@ export function createRelayAccounts(options: RelayAccountsOptions): RelayAccount
   return {
     client,
     reload,
-    start(): void {
+    start(): Promise<void> {
+      const first = reload(true)
       void (async () => {
-        await reload(true)
+        await first
         if (pool.size < 2 && pool.members()[0]?.slug === DEFAULT_SLOT) return
         await pooled.refreshAccounts({ force: true }).catch(() => {})
         log.write('startup', 'account_pool_warmed', {
@@ -240,6 +236,7 @@ export function createRelayAccounts(options: RelayAccountsOptions): RelayAccount
         if (pool.size >= 2) void client.refreshAccounts().catch(() => {})
       }, USAGE_REFRESH_INTERVAL_MS)
       timer.unref()
+      return first
     },
     async close(): Promise<void> {
       if (timer) clearInterval(timer)
