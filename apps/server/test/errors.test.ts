@@ -291,7 +291,7 @@ describe('relay and subscription status', () => {
     })
     expect(body.relay.bearer_token_fingerprint).toMatch(/^[0-9a-f]{12}$/)
     expect(body.relay.bearer_token_source).toBe('file')
-    expect(body.supported_routes).toHaveLength(14)
+    expect(body.supported_routes).toHaveLength(15)
   })
 
   it('normalises subscription usage; raw=true adds the upstream payload; the alias works', async () => {

@@ -221,7 +221,8 @@ export function createRelayAccounts(options: RelayAccountsOptions): RelayAccount
       const first = reload(true)
       void (async () => {
         await first
-        if (pool.size < 2 && pool.members()[0]?.slug === DEFAULT_SLOT) return
+        // One account behaves as a one-login relay: nothing is probed before the first request.
+        if (pool.size < 2) return
         await pooled.refreshAccounts({ force: true }).catch(() => {})
         log.write('startup', 'account_pool_warmed', {
           accounts: pooled.accounts().map((a) => ({
