@@ -174,7 +174,7 @@ function declareAccounts(cli: CAC, { argv, term, done }: ProgramContext): void {
   cli
     .command(
       'accounts [action] [...accounts]',
-      'List, order, refresh or remove the signed-in ChatGPT accounts',
+      'List, order, refresh or remove the signed-in ChatGPT accounts (action: list | order | refresh | remove)',
     )
     .option('--json', 'Print JSON')
     .action(async (action: unknown, rest: unknown, options: Options) => {
