@@ -1,7 +1,6 @@
-import type { AuthStore, StoredAccount, StoredAuth } from '@airelays/auth-store'
-import { accountLabel, credentialStoreFor, listAccounts, removeAccount } from '@airelays/auth-store'
+import type { AuthStore, StoredAccount } from '@airelays/auth-store'
+import { accountLabel, listAccounts } from '@airelays/auth-store'
 import type { BalanceMode, ResolvedConfig } from '@airelays/config'
-import { createUpstreamClient } from '@airelays/upstream-client'
 
 /** The signed-in accounts of the configured store, in serving order. */
 export async function loadAccounts(config: ResolvedConfig, store: AuthStore): Promise<StoredAccount[]> {
@@ -33,40 +32,4 @@ export function addedNote(
       ? `${first} is used first; ${label} takes over when it hits its usage limit.`
       : `Requests are spread over all ${accounts.length} accounts (balance: ${balance}); each takes over when another hits its usage limit.`
   return `Added ${label} as account #${added.position}. ${how} A running relay picks this up within seconds.`
-}
-
-/** What signing one account out did. */
-export interface SignOutResult {
-  label: string
-  deleted: boolean
-  revoked: boolean
-  revokeError: string | null
-}
-
-/** Revokes the account's tokens at the issuer (best effort), then deletes its slot. */
-export async function signOut(
-  config: ResolvedConfig,
-  store: AuthStore,
-  account: Pick<StoredAccount, 'slot' | 'slug' | 'email'> & { auth: StoredAuth | null },
-): Promise<SignOutResult> {
-  let revoked = false
-  let revokeError: string | null = null
-  if (account.auth) {
-    const upstream = createUpstreamClient({
-      baseUrl: config.upstream.base_url,
-      issuerUrl: config.upstream.issuer_base_url,
-      clientId: config.upstream.client_id,
-      clientVersion: config.upstream.client_version,
-      credentials: credentialStoreFor(store, account.slot),
-    })
-    try {
-      const result = await upstream.revoke(account.auth)
-      revoked = result.revoked
-      revokeError = result.revoked ? null : result.error
-    } finally {
-      await upstream.close()
-    }
-  }
-  const deleted = await removeAccount({ store, dataDir: config.paths.data_dir, account })
-  return { label: accountLabel(account), deleted, revoked, revokeError }
 }

@@ -6,7 +6,7 @@ import { createUpstreamClient, isUpstreamError } from '@airelays/upstream-client
 import { loadAccounts } from '../_internal/accounts'
 import { loginHint } from '../_internal/client'
 import { authStoreFor, type LoginState, readLoginState } from '../_internal/login-state'
-import { type Terminal, formatField, printJson } from '../_internal/output'
+import { formatField, printJson, type Terminal } from '../_internal/output'
 import { readConfiguredToken } from '../_internal/relay-token'
 import { loadSettings } from '../_internal/settings'
 

@@ -1,11 +1,11 @@
 import type { StoredAccount } from '@airelays/auth-store'
 import { accountLabel, DEFAULT_SLOT, listAccounts, resolveAccount } from '@airelays/auth-store'
 import type { ConfigFlags } from '@airelays/config'
-import { type SignOutResult, signOut } from '../_internal/accounts'
 import { loginHint } from '../_internal/client'
 import { authStoreFor } from '../_internal/login-state'
 import { printJson, type Terminal } from '../_internal/output'
 import { loadSettings } from '../_internal/settings'
+import { type SignOutResult, signOut } from '../_internal/sign-out'
 import { CliError, usageError } from '../errors'
 
 /** Options of `airelays logout [ACCOUNT] [--all]`. */

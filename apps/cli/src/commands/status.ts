@@ -1,3 +1,4 @@
+import { DEFAULT_SLOT } from '@airelays/auth-store'
 import type {
   ConfigFlags,
   ConfigIssue,
@@ -8,12 +9,11 @@ import type {
   SettingsSummary,
 } from '@airelays/config'
 import { configKeys, settingsSummary } from '@airelays/config'
+import { loadAccounts } from '../_internal/accounts'
 import { changedSettings, resolvedValue } from '../_internal/changed-settings'
 import { type ClientBlock, clientBlock, loginHint, printClientSetup, serveCommand } from '../_internal/client'
-import { DEFAULT_SLOT } from '@airelays/auth-store'
-import { loadAccounts } from '../_internal/accounts'
 import { authStoreFor, type LoginState, readLoginState, storageText } from '../_internal/login-state'
-import { type Terminal, printJson } from '../_internal/output'
+import { printJson, type Terminal } from '../_internal/output'
 import { readConfiguredToken, tokenSummary } from '../_internal/relay-token'
 import { loadSettings } from '../_internal/settings'
 
