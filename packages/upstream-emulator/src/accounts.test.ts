@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { codexBody, decodeJwtPayload, type Loose } from './_test-helpers'
-import { createUpstreamEmulator, isUpstreamEmulatorError } from './index'
 import type { IssuedTokens, UpstreamEmulator } from './index'
+import { createUpstreamEmulator, isUpstreamEmulatorError } from './index'
 
 let emu: UpstreamEmulator
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici'
-import { UpstreamError, isRecord, isUpstreamError } from '../errors'
+import { isRecord, isUpstreamError, UpstreamError } from '../errors'
 import type { RefreshEvent, RefreshReason } from '../hooks'
 import { decodeJwtClaims } from '../jwt'
 import type { Clock, CredentialStore, StoredAuth } from '../types'

@@ -1,14 +1,13 @@
 import { sendJson } from '../_internal/http'
-import { accountSeesModel, defaultPlanType } from '../accounts'
+import { accountSeesModel, defaultPlanType, usageOf } from '../accounts'
 import { runPre } from '../behaviours/pre'
 import { takeBehaviour } from '../behaviours/queue'
 import type { Exchange } from '../exchange'
 import { authenticate } from './auth'
 import { backendHeaders } from './headers'
-import { codexHeaders, spentWindow, usageLimitBody } from './usage'
-import { usageOf } from '../accounts'
 import { streamScript } from './stream/script'
 import { sendSse } from './stream/sse'
+import { codexHeaders, spentWindow, usageLimitBody } from './usage'
 import { isRejection, openaiError, validateResponsesBody } from './validate'
 
 /**
