@@ -22,6 +22,12 @@ function negatedOption(command: Command, rawName: string, description: string): 
 /** Usage lines of commands whose `rawName` says too little (`token [action]`). */
 const USAGE: Readonly<Record<string, readonly string[]>> = {
   token: ['token show [--raw | --json]', 'token rotate [--json]'],
+  accounts: [
+    'accounts [list] [--json]',
+    'accounts order ACCOUNT [ACCOUNT …] [--json]',
+    'accounts refresh [--json]',
+    'accounts remove ACCOUNT [--json]',
+  ],
 }
 
 interface HelpSection {
@@ -132,6 +138,7 @@ function declareLogin(cli: CAC, { argv, term, done }: ProgramContext): void {
     .option('--browser', 'Use the browser flow even on a headless machine')
   negatedOption(login, '--no-browser', 'Do not open a browser; only print the URL')
     .option('--workspace-id <id>', 'Only accept a login into this workspace (account) id')
+    .option('--replace <account>', 'Sign this existing account in again (e-mail, prefix or slug)')
     .action(async (options: Options) => {
       const { runLogin } = await import('./commands/login')
       // `--browser` and `--no-browser` share one cac key, so they are read from argv.
@@ -142,6 +149,7 @@ function declareLogin(cli: CAC, { argv, term, done }: ProgramContext): void {
           browser: hasFlag(argv, '--browser'),
           noBrowser: hasFlag(argv, '--no-browser'),
           workspaceId: stringFlag(argv, 'workspace-id', options.workspaceId),
+          replace: stringFlag(argv, 'replace', options.replace),
         }),
       )
     })
@@ -149,11 +157,57 @@ function declareLogin(cli: CAC, { argv, term, done }: ProgramContext): void {
 
 function declareLogout(cli: CAC, { argv, term, done }: ProgramContext): void {
   cli
-    .command('logout', 'Revoke and delete the stored ChatGPT login')
+    .command('logout [account]', 'Revoke and delete a stored ChatGPT login (ACCOUNT: e-mail, prefix or slug)')
+    .option('--all', 'Sign every account out')
     .option('--json', 'Print JSON')
-    .action(async (options: Options) => {
+    .action(async (account: unknown, options: Options) => {
       const { runLogout } = await import('./commands/logout')
-      done(await runLogout(term, { flags: globalFlags(argv, options), json: json(options) }))
+      done(
+        await runLogout(term, {
+          flags: globalFlags(argv, options),
+          json: json(options),
+          account: account === undefined ? undefined : String(account),
+          all: options.all === true,
+        }),
+      )
+    })
+}
+
+function declareAccounts(cli: CAC, { argv, term, done }: ProgramContext): void {
+  cli
+    .command(
+      'accounts [action] [...accounts]',
+      'List, order, refresh or remove the signed-in ChatGPT accounts (action: list | order | refresh | remove)',
+    )
+    .option('--json', 'Print JSON')
+    .action(async (action: unknown, rest: unknown, options: Options) => {
+      const names = Array.isArray(rest) ? rest.map(String) : []
+      const verb = action === undefined ? 'list' : String(action)
+      if (!['list', 'order', 'refresh', 'remove'].includes(verb)) {
+        throw usageError(`Unknown accounts action \`${verb}\`: use list, order, refresh or remove.`)
+      }
+      if (verb === 'order' && names.length === 0)
+        throw usageError('Name the accounts in order: `airelays accounts order A B …`.')
+      if (verb === 'remove' && names.length !== 1)
+        throw usageError('Name one account: `airelays accounts remove ACCOUNT`.')
+      if ((verb === 'list' || verb === 'refresh') && names.length > 0) {
+        throw usageError(`\`airelays accounts ${verb}\` takes no account.`)
+      }
+      const flags = globalFlags(argv, options)
+      if (verb === 'remove') {
+        const { runLogout } = await import('./commands/logout')
+        done(await runLogout(term, { flags, json: json(options), account: names[0], viaRemove: true }))
+        return
+      }
+      const { runAccounts } = await import('./commands/accounts')
+      done(
+        await runAccounts(term, {
+          flags,
+          json: json(options),
+          action: verb as 'list' | 'order' | 'refresh',
+          names,
+        }),
+      )
     })
 }
 
@@ -255,6 +309,7 @@ const COMMANDS: readonly ((cli: CAC, context: ProgramContext) => void)[] = [
   declareInit,
   declareLogin,
   declareLogout,
+  declareAccounts,
   declareServe,
   declareStatus,
   declareToken,

@@ -19,6 +19,7 @@ import { relayCore } from './request/core'
 import { Lifecycle } from './request/lifecycle'
 import { registerRoutes } from './routes'
 import type { RelayRuntime } from './runtime'
+import { createRelayAccounts, type RelayAccounts } from './stores/accounts'
 import { ConversationStore } from './stores/conversations'
 import { cachingCredentials, scrubbingCredentials } from './stores/credentials'
 import { ResponseStore } from './stores/responses'
@@ -98,10 +99,24 @@ function forwardedForOptions(config: ResolvedConfig): ForwardedForOptions | null
 function buildLogging(
   options: RelayOptions,
   context: { now: () => number; logger: RelayLogger },
-): { secrets: SecretSet; credentials: CredentialStore; log: TrafficLog; tokens: TokenReader } {
+): {
+  secrets: SecretSet
+  credentials: CredentialStore
+  log: TrafficLog
+  tokens: TokenReader
+  /** Hand over the first read of every account slot (the scrubber learns their tokens from it). */
+  accountsRead: (read: Promise<unknown>) => void
+} {
   const { config } = options
   const { now, logger } = context
   const secrets = new SecretSet()
+  let accountsRead: (read: Promise<unknown>) => void = () => {}
+  const accountsReady =
+    options.credentials || options.upstream
+      ? Promise.resolve()
+      : new Promise<unknown>((resolve) => {
+          accountsRead = resolve
+        })
   const credentials = scrubbingCredentials(
     options.credentials ??
       cachingCredentials(
@@ -120,7 +135,11 @@ function buildLogging(
     now,
     logger,
     // The first records (a prompt may quote the upstream tokens) wait until the scrubber knows them.
-    ...(logsDir === null ? {} : { secretsReady: settleWithin(credentials.load(), SECRETS_READY_MAX_MS) }),
+    ...(logsDir === null
+      ? {}
+      : {
+          secretsReady: settleWithin(Promise.all([credentials.load(), accountsReady]), SECRETS_READY_MAX_MS),
+        }),
   })
   const tokens = createTokenReader({
     inline: options.relayToken ?? config.security.bearer_token ?? null,
@@ -132,19 +151,42 @@ function buildLogging(
         `AIRelays cannot read the relay token file ${config.security.bearer_token_file} (${error instanceof Error ? error.message : String(error)}); every /v1 request gets 401 until it is readable.`,
       ),
   })
-  return { secrets, credentials, log, tokens }
+  return { secrets, credentials, log, tokens, accountsRead }
 }
 
 /** The upstream client, upload store and limiter: injected, or built from the config. */
 function buildCollaborators(
   options: RelayOptions,
-  context: { now: () => number; credentials: CredentialStore; log: TrafficLog; modelsWaiters: string[] },
-): { upstream: UpstreamClient; files: FileStore; limiter: RateLimiter } {
+  context: {
+    now: () => number
+    credentials: CredentialStore
+    log: TrafficLog
+    secrets: SecretSet
+    modelsWaiters: string[]
+  },
+): { upstream: UpstreamClient; accounts: RelayAccounts | null; files: FileStore; limiter: RateLimiter } {
   const { config } = options
   const { now } = context
   const openai = config.providers.openai
+  // Without an injected client or credentials the relay serves every signed-in account of the
+  // data dir (one, or several in a pool).
+  const accounts =
+    options.upstream || options.credentials
+      ? null
+      : createRelayAccounts({
+          config,
+          now,
+          log: context.log,
+          secrets: context.secrets,
+          modelsWaiters: context.modelsWaiters,
+          ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+          ...(options.accountsReloadIntervalMs === undefined
+            ? {}
+            : { reloadIntervalMs: options.accountsReloadIntervalMs }),
+        })
   const upstream =
     options.upstream ??
+    accounts?.client ??
     createUpstreamClient({
       credentials: context.credentials,
       baseUrl: config.upstream.base_url,
@@ -177,7 +219,7 @@ function buildCollaborators(
       failedAuthBlockSeconds: config.security.failed_auth_block_seconds,
       clock: now,
     })
-  return { upstream, files, limiter }
+  return { upstream, accounts, files, limiter }
 }
 
 /** The `endpoint_security_ready` startup record (once the relay token has been read). */
@@ -209,9 +251,15 @@ export function buildRelay(options: RelayOptions, internals: BuildRelayInternals
   const now = options.clock ?? Date.now
   const logger = options.logger ?? consoleLogger
   narrowPrivateDirs(config)
-  const { secrets, credentials, log, tokens } = buildLogging(options, { now, logger })
+  const { secrets, credentials, log, tokens, accountsRead } = buildLogging(options, { now, logger })
   const modelsWaiters: string[] = []
-  const { upstream, files, limiter } = buildCollaborators(options, { now, credentials, log, modelsWaiters })
+  const { upstream, accounts, files, limiter } = buildCollaborators(options, {
+    now,
+    credentials,
+    log,
+    secrets,
+    modelsWaiters,
+  })
   const runtime: RelayRuntime = {
     settings: {
       config,
@@ -228,6 +276,7 @@ export function buildRelay(options: RelayOptions, internals: BuildRelayInternals
     tokens,
     limiter,
     upstream,
+    accounts,
     files,
     conversations: new ConversationStore(
       config.paths.data_dir,
@@ -242,6 +291,7 @@ export function buildRelay(options: RelayOptions, internals: BuildRelayInternals
   }
   log.startRetention()
   logSecurityReady(runtime, config)
+  if (accounts) accountsRead(accounts.start())
 
   const app = new H3({ allowMalformedURL: true })
   app.use(relayCore(runtime, app))
@@ -251,8 +301,9 @@ export function buildRelay(options: RelayOptions, internals: BuildRelayInternals
   let closing: Promise<void> | null = null
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      if (accounts) await accounts.close().catch(() => {})
       await log.close()
-      if (ownsUpstream) await upstream.close().catch(() => {})
+      if (ownsUpstream && !accounts) await upstream.close().catch(() => {})
     })()
     return closing
   }

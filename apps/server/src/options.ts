@@ -64,6 +64,12 @@ export interface RelayOptions {
   clientAddress?: (event: H3Event) => string | null | undefined
   /** Version shown by `/healthz`, `/` and `/v1/relay/status`. @default this package's version */
   version?: string
+  /**
+   * How often the relay looks at the data dir for accounts added, removed or reordered (by
+   * `airelays login`, `logout`, `accounts order`), in ms. Only without injected `credentials` /
+   * `upstream`. @default 10000
+   */
+  accountsReloadIntervalMs?: number
   /** Largest JSON request body, in bytes; larger bodies get 413. @default 16777216 (16 MiB) */
   maxJsonBodyBytes?: number
   /** Idle time after which a `: keep-alive` comment is written on an open stream, in ms. @default 15000 */

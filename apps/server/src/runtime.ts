@@ -7,6 +7,7 @@ import type { SecretSet } from './logging/redact'
 import type { TrafficLog } from './logging/traffic-log'
 import type { RelayLogger } from './options'
 import type { Lifecycle } from './request/lifecycle'
+import type { RelayAccounts } from './stores/accounts'
 import type { ConversationStore } from './stores/conversations'
 import type { ResponseStore } from './stores/responses'
 import type { TokenReader } from './stores/token-reader'
@@ -36,6 +37,8 @@ export interface RelayRuntime {
   readonly tokens: TokenReader
   readonly limiter: RateLimiter
   readonly upstream: UpstreamClient
+  /** The signed-in accounts behind `upstream`; null when the client or the credentials were injected. */
+  readonly accounts: RelayAccounts | null
   readonly files: FileStore
   readonly conversations: ConversationStore
   /** The relay's recent `/v1/responses` answers (`previous_response_id`, `GET /v1/responses/{id}`). */

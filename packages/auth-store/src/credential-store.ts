@@ -1,5 +1,5 @@
 import { assertSlot, DEFAULT_SLOT } from './slots'
-import type { AuthStore, StoredAuth } from './types'
+import type { AuthStore, AuthUpdater, StoredAuth } from './types'
 
 /**
  * One slot of an {@link AuthStore} in the shape of @airelays/upstream-client's `CredentialStore`
@@ -12,6 +12,11 @@ export interface SlotCredentialStore {
   save(auth: StoredAuth): Promise<void>
   /** Removes the slot's credentials (logout). */
   delete(): Promise<void>
+  /**
+   * Read-modify-write of the slot under the store's cross-process lock (see `AuthStore.update`):
+   * a token refresh run inside it sees a refresh token another process rotated meanwhile.
+   */
+  update(updater: AuthUpdater): Promise<StoredAuth | null>
 }
 
 /**
@@ -26,5 +31,6 @@ export function credentialStoreFor(store: AuthStore, slot: string = DEFAULT_SLOT
     async delete(): Promise<void> {
       await store.delete(slot)
     },
+    update: (updater) => store.update(slot, updater),
   }
 }

@@ -13,6 +13,8 @@
  * - `lock_timeout`: the advisory lock `auth.json.lock` stayed held by another process too long.
  * - `token_invalid`: a relay token passed to `writeRelayToken` is empty or not printable ASCII.
  * - `token_read_failed` / `token_write_failed`: the relay token file could not be read / written.
+ * - `account_unknown`: an account selector matches no signed-in account.
+ * - `account_ambiguous`: an account selector is a prefix of several accounts' e-mails.
  */
 export type AuthStoreErrorCode =
   | 'keychain_unavailable'
@@ -27,6 +29,8 @@ export type AuthStoreErrorCode =
   | 'token_invalid'
   | 'token_read_failed'
   | 'token_write_failed'
+  | 'account_unknown'
+  | 'account_ambiguous'
 
 // Brand checked by isAuthStoreError: works across duplicated copies of this package.
 const BRAND = Symbol.for('@airelays/auth-store.AuthStoreError')

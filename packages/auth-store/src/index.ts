@@ -23,6 +23,29 @@ export type {
 // Slots
 export { DEFAULT_SLOT, isValidSlot, slotDirectory } from './slots'
 
+// Accounts (one slot per signed-in upstream account)
+export {
+  accountLabel,
+  accountManifestPath,
+  accountSlug,
+  accountsSignature,
+  chooseLoginSlot,
+  listAccounts,
+  readAccountOrder,
+  removeAccount,
+  reorderAccounts,
+  resolveAccount,
+  writeAccountOrder,
+} from './accounts'
+export type {
+  AccountList,
+  AccountProblem,
+  ListAccountsOptions,
+  LoginPlacement,
+  RemoveAccountOptions,
+  StoredAccount,
+} from './accounts'
+
 // Upstream-client adapter
 export { credentialStoreFor } from './credential-store'
 export type { SlotCredentialStore } from './credential-store'

@@ -9,6 +9,11 @@ describe('@airelays/auth-store export surface', () => {
       [
         "AuthStoreError",
         "DEFAULT_SLOT",
+        "accountLabel",
+        "accountManifestPath",
+        "accountSlug",
+        "accountsSignature",
+        "chooseLoginSlot",
         "createAuthStore",
         "createFileAuthStore",
         "createKeychainAuthStore",
@@ -18,10 +23,16 @@ describe('@airelays/auth-store export surface', () => {
         "isAuthStoreError",
         "isValidSlot",
         "isWeakRelayToken",
+        "listAccounts",
+        "readAccountOrder",
         "readRelayToken",
+        "removeAccount",
+        "reorderAccounts",
+        "resolveAccount",
         "rotateRelayToken",
         "slotDirectory",
         "tokenFingerprint",
+        "writeAccountOrder",
         "writeRelayToken",
       ]
     `)

@@ -81,8 +81,10 @@ export interface HelpCommand {
   name: string
   /** Positional arguments, e.g. `['action']` for `token [action]`. */
   args: string[]
-  /** Values the description lists as `(action: show | rotate)`; empty when there are none. */
+  /** Values the description lists as `(action: show | rotate)`; empty when there are none (a free value, e.g. `logout [account]`). */
   actions: string[]
+  /** The last argument takes several values (`accounts [action] [...accounts]`). */
+  variadic: boolean
 }
 
 /** What a cac help screen lists. */
@@ -114,9 +116,10 @@ export function parseHelp(text: string): HelpScreen {
     const entry = line.trim()
     if (!entry) continue
     if (section === 'commands') {
-      const head = /^([a-z][\w-]*)((?:\s+[<[][\w-]+[>\]])*)/.exec(entry)
+      const head = /^([a-z][\w-]*)((?:\s+[<[](?:\.\.\.)?[\w-]+[>\]])*)/.exec(entry)
       if (!head) continue
-      const args = [...(head[2] ?? '').matchAll(/[<[]([\w-]+)[>\]]/g)].map((m) => m[1] as string)
+      const args = [...(head[2] ?? '').matchAll(/[<[](?:\.\.\.)?([\w-]+)[>\]]/g)].map((m) => m[1] as string)
+      const variadic = /[<[]\.\.\.[\w-]+[>\]]\s*$/.test(head[2] ?? '')
       const listed = /\(action:\s*([^)]*)\)/.exec(entry)?.[1]
       const actions = listed
         ? listed
@@ -124,7 +127,7 @@ export function parseHelp(text: string): HelpScreen {
             .map((value) => value.trim())
             .filter(Boolean)
         : []
-      commands.push({ name: head[1] as string, args, actions })
+      commands.push({ name: head[1] as string, args, actions, variadic })
     } else if (section === 'options') {
       const spec = /^((?:-[\w-]+(?:,\s*)?)+)(\s+[<[][^\s>\]]+[>\]])?/.exec(entry)
       if (!spec) continue
@@ -189,9 +192,11 @@ export function checkCommand(command: DocumentedCommand, help: HelpScreens): str
   }
   if (action !== undefined) {
     if (entry.args.length === 0) problems.push(`\`${name}\` takes no argument, got \`${action}\``)
-    else if (!entry.actions.includes(action)) problems.push(`unknown action \`${name} ${action}\``)
+    else if (entry.actions.length > 0 && !entry.actions.includes(action))
+      problems.push(`unknown action \`${name} ${action}\``)
   }
-  if (extra.length > 0) problems.push(`unexpected arguments \`${extra.join(' ')}\``)
+  if (extra.length > 0 && !entry.variadic && extra.length > entry.args.length - 1)
+    problems.push(`unexpected arguments \`${extra.join(' ')}\``)
   for (const flag of flags) {
     if (!screen.options.some((option) => option.names.includes(flag)))
       problems.push(`\`airelays ${name}\` has no option \`${flag}\``)

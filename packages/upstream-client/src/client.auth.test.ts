@@ -99,6 +99,45 @@ describe('token lifecycle', () => {
     expect(byRoute('responses')).toHaveLength(20)
   })
 
+  it('two holders of one locking store never spend a refresh token twice', async () => {
+    const old = emu.storedAuth({ expiresInSeconds: -60 })
+    const shared = recordingStore(old)
+    // A store with a lock around read-modify-write, like auth-store's file lock across processes.
+    let tail: Promise<unknown> = Promise.resolve()
+    const locking: CredentialStore = {
+      load: () => shared.load(),
+      save: (auth) => shared.save(auth),
+      update(updater) {
+        const run = tail.then(async () => {
+          const next = await updater(await shared.load())
+          if (next) await shared.save(next)
+          return next ?? shared.current()
+        })
+        tail = run.catch(() => {})
+        return run
+      },
+    }
+    // Two separate clients (two relays, or a relay and the CLI), both holding the expired token.
+    const a = client(locking)
+    const b = client(locking)
+    const texts = await Promise.all(
+      [a, b, a, b].map(async (c) => textOf(await collect(await c.responses(codexBody())))),
+    )
+    expect(texts).toEqual(['pong', 'pong', 'pong', 'pong'])
+    expect(byRoute('token')).toHaveLength(1)
+    expect(shared.saves).toHaveLength(1)
+    expect(shared.current()?.tokens.refresh_token).not.toBe(old.tokens.refresh_token)
+  })
+
+  it('without a lock, the second holder of an expired token hits a reused refresh token', async () => {
+    const old = emu.storedAuth({ expiresInSeconds: -60 })
+    const a = client(recordingStore(old))
+    const b = client(recordingStore(old))
+    await collect(await a.responses(codexBody()))
+    const error = await rejectionOf(b.responses(codexBody()))
+    expect(isUpstreamError(error) && error.kind).toBe('auth')
+  })
+
   it('on a 401 refreshes once and retries once', async () => {
     emu.script({ kind: 'expired_token' })
     const store = recordingStore(emu.storedAuth())

@@ -32,6 +32,36 @@ export type { Clock, CredentialStore, ResponsesEvent, Sleep, StoredAuth } from '
 export { windowLabel } from './usage'
 export type { UsageRateLimit, UsageSnapshot, UsageWindow } from './usage'
 
+// Account pool (several accounts: selection, benches, affinity, failover)
+export { classifyPoolFailure, createAccountPool } from './pool/pool'
+export type {
+  AccountPool,
+  AccountPoolHooks,
+  AccountPoolOptions,
+  AttemptInfo,
+  BalanceMode,
+  BenchKind,
+  FailureKind,
+  PoolAccountStatus,
+  PoolFailure,
+  PoolMember,
+  PoolRequest,
+  PoolResult,
+  PoolRetryOptions,
+  PoolRunOptions,
+  UsageProbe,
+} from './pool/types'
+export { createPooledClient } from './pool/pooled-client'
+export type {
+  PooledAccount,
+  PooledAccountStatus,
+  PooledClient,
+  PooledClientHooks,
+  PooledClientOptions,
+} from './pool/pooled-client'
+export { usageSignalFromHeaders, usageSignalFromSnapshot } from './pool/usage-signal'
+export type { UsageSignal, UsageSnapshotLike, UsageWindowLike } from './pool/usage-signal'
+
 // Errors
 export { UpstreamError, classifyUpstreamError, isUpstreamError } from './errors'
 export type { UpstreamErrorCode, UpstreamErrorInit, UpstreamErrorKind } from './errors'

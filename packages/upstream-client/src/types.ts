@@ -14,6 +14,15 @@ export interface CredentialStore {
   save(auth: StoredAuth): Promise<void>
   /** Remove the credentials (logout). */
   delete?(): Promise<void>
+  /**
+   * Read-modify-write under a cross-process lock (`credentialStoreFor()` of
+   * `@airelays/auth-store` has one). When present, token refreshes run inside it: the store is
+   * re-read, the issuer called and the rotated tokens saved with no other process in between.
+   * The updater returns the value to save, or `undefined` to leave the store unchanged.
+   */
+  update?(
+    updater: (current: StoredAuth | null) => Promise<StoredAuth | null | undefined>,
+  ): Promise<StoredAuth | null>
 }
 
 /**

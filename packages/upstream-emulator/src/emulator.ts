@@ -1,3 +1,4 @@
+import { registerAccount } from './accounts'
 import { createApi } from './control/api'
 import { dispatch } from './dispatch'
 import { resolveOptions } from './options'
@@ -15,7 +16,8 @@ function formatHost(host: string): string {
 //   server.ts     the HTTP listener and its shutdown
 //   dispatch.ts   path -> route -> handler; 404, 405, 413
 //   recording.ts  recorded requests, waitFor(), counters
-//   accounts.ts   whom logins and minted tokens belong to
+//   accounts.ts   whom logins and minted tokens belong to; registered accounts with their own
+//                 usage figures and model lists
 //   behaviours/   scripted behaviours: rules, queue, the pre kinds applied on arrival
 //   issuer/       OAuth: authorize, token grants and revoke, device login, codes, minting
 //   backend/      Codex backend: responses, catalog (models), usage (+ x-codex-* headers), auth,
@@ -36,6 +38,14 @@ export async function createUpstreamEmulator(
 ): Promise<UpstreamEmulator> {
   const config = resolveOptions(options)
   const state = createState(config)
+  config.accounts.forEach((account, i) => {
+    try {
+      registerAccount(state, account)
+    } catch (error) {
+      if (error instanceof Error) error.message = `accounts[${i}]: ${error.message}`
+      throw error
+    }
+  })
   const listener = await listen({
     host: config.host,
     port: config.port,

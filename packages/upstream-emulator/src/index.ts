@@ -11,6 +11,7 @@ export type { UpstreamEmulatorErrorCode } from './errors'
 // Types
 export type {
   BehaviourRoute,
+  EmulatorAccountOptions,
   EmulatorBehaviour,
   EmulatorBehaviourKind,
   EmulatorModel,

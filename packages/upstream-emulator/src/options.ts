@@ -1,6 +1,11 @@
 import type { Identity } from './accounts'
 import { UpstreamEmulatorError } from './errors'
-import type { EmulatorModel, EmulatorUsageSettings, UpstreamEmulatorOptions } from './types'
+import type {
+  EmulatorAccountOptions,
+  EmulatorModel,
+  EmulatorUsageSettings,
+  UpstreamEmulatorOptions,
+} from './types'
 
 /** The OAuth client id of the Codex CLI, accepted by default. */
 export const DEFAULT_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann'
@@ -23,6 +28,8 @@ export interface EmulatorConfig {
   deviceTtlMs: number
   authorizeError: string | undefined
   maxRecorded: number
+  /** Accounts registered at start (validated when registered). */
+  accounts: EmulatorAccountOptions[]
 }
 
 export function invalidOption(message: string): never {
@@ -102,6 +109,9 @@ function validateOptions(options: UpstreamEmulatorOptions): void {
   validateDeviceInterval(options.deviceInterval)
   validateModels(options.models)
   if (options.usage !== undefined) validateUsage(options.usage)
+  if (options.accounts !== undefined && !Array.isArray(options.accounts)) {
+    invalidOption('Option "accounts" must be an array of accounts.')
+  }
 }
 
 export function validateUsage(usage: EmulatorUsageSettings): void {
@@ -135,5 +145,6 @@ export function resolveOptions(options: UpstreamEmulatorOptions): EmulatorConfig
     deviceTtlMs: (options.deviceCodeTtlSeconds ?? 900) * 1000,
     authorizeError: options.authorizeError,
     maxRecorded: options.maxRecordedRequests ?? 10_000,
+    accounts: options.accounts ? structuredClone(options.accounts) : [],
   }
 }

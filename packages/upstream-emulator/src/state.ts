@@ -1,3 +1,4 @@
+import type { AccountRecord } from './accounts'
 import { type Catalog, createCatalog } from './backend/catalog'
 import type { PromptCache } from './backend/stream/token-count'
 import { createUsage, type UsageState } from './backend/usage'
@@ -28,6 +29,11 @@ export interface EmulatorState {
     readonly catalog: Catalog
     readonly usage: UsageState
     readonly promptCache: PromptCache
+  }
+  /** `accounts.ts`: registered accounts and whom the next browser/device login signs in as. */
+  readonly accounts: {
+    readonly registry: Map<string, AccountRecord>
+    login: string | null
   }
   /** `behaviours/`: scripted one-shot behaviours in the order they were queued. */
   readonly behaviours: EmulatorBehaviour[]
@@ -60,6 +66,7 @@ export function createState(config: EmulatorConfig): EmulatorState {
       usage: createUsage(config.usage),
       promptCache: new Map(),
     },
+    accounts: { registry: new Map(), login: null },
     behaviours: [],
     recording: {
       requests: [],

@@ -76,6 +76,29 @@ export interface EmulatorUsageSettings {
   whamForbidden?: boolean
 }
 
+/**
+ * A ChatGPT account the emulator knows by id (option `accounts`, `addAccount()`), with its own
+ * identity, usage figures and model list, so several accounts can be tested on one emulator.
+ */
+export interface EmulatorAccountOptions {
+  /** ChatGPT account (workspace) id; tokens minted with this `accountId` get this identity. */
+  accountId: string
+  /** E-mail claim. @default `<accountId>@example.com` */
+  email?: string
+  /** `chatgpt_plan_type` claim. @default the emulator's `plan` */
+  plan?: string
+  /** ChatGPT user id claim. @default the emulator's `userId` + "_" + accountId */
+  userId?: string
+  /**
+   * Own usage figures (merged into the defaults of `EmulatorUsageSettings`). A window at 100 %
+   * makes the account's `/responses` calls answer 429 `usage_limit_reached` until it resets.
+   * @default the emulator-wide figures, shared with every account without its own
+   */
+  usage?: EmulatorUsageSettings
+  /** Model slugs this account's catalog lists; others are rejected like unknown models. @default the whole catalog */
+  models?: string[]
+}
+
 /** Which endpoint a scripted behaviour applies to. */
 export type BehaviourRoute =
   | 'responses'
@@ -91,6 +114,12 @@ export type BehaviourRoute =
 interface RoutedBehaviour {
   /** Endpoint the behaviour waits for. @default 'responses' ('token' for refresh_*, 'authorize' for authorize_error) */
   route?: BehaviourRoute
+  /**
+   * Only a request of this account takes the behaviour: on the backend the account of its
+   * `ChatGPT-Account-ID` header, on the token endpoint the account of the presented refresh token.
+   * Requests of other accounts pass it by. @default any account
+   */
+  accountId?: string
 }
 
 /** A tool call the emulator should make in a scripted reply. */
@@ -224,6 +253,8 @@ export interface UpstreamEmulatorOptions {
   authorizeError?: string
   /** Most recent requests kept in `requests` (older ones are dropped in batches); 0 records nothing. @default 10000 */
   maxRecordedRequests?: number
+  /** Accounts with their own identity, usage figures and models (see `addAccount()`). @default [] */
+  accounts?: EmulatorAccountOptions[]
 }
 
 /** The running emulator. */
@@ -248,8 +279,15 @@ export interface UpstreamEmulator {
   stats(): EmulatorStats
   /** Approve a pending device code (the most recent one when `userCode` is omitted). Returns false when none matched. */
   approveDevice(userCode?: string): boolean
-  /** Change the usage figures (merged into the current ones). */
-  setUsage(usage: EmulatorUsageSettings): void
+  /**
+   * Change the usage figures (merged into the current ones): the emulator-wide ones, or those of
+   * the registered account `accountId` (which then stops sharing the emulator-wide figures).
+   */
+  setUsage(usage: EmulatorUsageSettings, accountId?: string): void
+  /** Register (or replace) an account with its own identity, usage and models. */
+  addAccount(account: EmulatorAccountOptions): void
+  /** Make the next browser and device logins sign in as this registered account (null: the defaults). */
+  setLoginAccount(accountId: string | null): void
   /** Revoke every token minted so far (they answer 401 from now on). */
   revokeAllTokens(): void
   /** Drop scripted behaviours, recorded requests, counters, pending codes and prompt-cache memory. Tokens stay valid. */

@@ -108,18 +108,19 @@ function errorText(error: unknown): string {
 export async function readLoginState(
   config: ResolvedConfig,
   store: AuthStore = authStoreFor(config),
+  slot: string = DEFAULT_SLOT,
 ): Promise<LoginState> {
   let description: AuthStoreDescription | null = null
   let auth: StoredAuth | null = null
   let error: string | null = null
   try {
-    description = await store.describe(DEFAULT_SLOT)
+    description = await store.describe(slot)
   } catch (cause) {
     if (!isAuthStoreError(cause)) throw cause
     error = errorText(cause)
   }
   try {
-    auth = await store.get(DEFAULT_SLOT)
+    auth = await store.get(slot)
   } catch (cause) {
     if (!isAuthStoreError(cause)) throw cause
     error = errorText(cause)

@@ -1,11 +1,12 @@
 import type { AuthStore, RelayTokenInfo } from '@airelays/auth-store'
-import { credentialStoreFor } from '@airelays/auth-store'
+import { accountLabel, credentialStoreFor, DEFAULT_SLOT } from '@airelays/auth-store'
 import type { ConfigFlags, LoadConfigResult, ResolvedConfig } from '@airelays/config'
 import type { UpstreamClient } from '@airelays/upstream-client'
 import { createUpstreamClient, isUpstreamError } from '@airelays/upstream-client'
+import { loadAccounts } from '../_internal/accounts'
 import { loginHint } from '../_internal/client'
 import { authStoreFor, type LoginState, readLoginState } from '../_internal/login-state'
-import { type Terminal, formatField, printJson } from '../_internal/output'
+import { formatField, printJson, type Terminal } from '../_internal/output'
 import { readConfiguredToken } from '../_internal/relay-token'
 import { loadSettings } from '../_internal/settings'
 
@@ -108,9 +109,23 @@ export async function runDoctor(term: Terminal, options: DoctorOptions): Promise
   const checks: DoctorCheck[] = [configCheck(loaded)]
   checks.push(relayTokenCheck(config, await readConfiguredToken(config)))
   const store = authStoreFor(config)
-  const login = await readLoginState(config, store)
-  checks.push(openaiAuthCheck(config.providers.openai.enabled, login))
-  checks.push(...(await upstreamChecks(config, { store, login, skipResponse: options.skipResponse })))
+  const accounts = await loadAccounts(config, store).catch(() => [])
+  let login = await readLoginState(config, store, accounts[0]?.slot ?? DEFAULT_SLOT)
+  let slot = accounts[0]?.slot ?? DEFAULT_SLOT
+  if (accounts.length > 1) {
+    // One check per account; the upstream probes use the first ready one.
+    let ready: { login: LoginState; slot: string } | null = null
+    for (const account of accounts) {
+      const state = await readLoginState(config, store, account.slot)
+      const check = openaiAuthCheck(config.providers.openai.enabled, state)
+      checks.push({ ...check, name: `openai_auth ${accountLabel(account)}` })
+      if (!ready && state.ready_for_requests) ready = { login: state, slot: account.slot }
+    }
+    if (ready) ({ login, slot } = ready)
+  } else {
+    checks.push(openaiAuthCheck(config.providers.openai.enabled, login))
+  }
+  checks.push(...(await upstreamChecks(config, { store, slot, login, skipResponse: options.skipResponse })))
   checks.push({
     name: 'claude',
     status: 'skip',
@@ -166,6 +181,8 @@ function openaiAuthCheck(openaiEnabled: boolean, login: LoginState): DoctorCheck
 
 interface UpstreamProbeInput {
   store: AuthStore
+  /** The account slot the probes use. */
+  slot: string
   login: LoginState
   skipResponse: boolean
 }
@@ -180,7 +197,7 @@ async function upstreamChecks(config: ResolvedConfig, input: UpstreamProbeInput)
           issuerUrl: config.upstream.issuer_base_url,
           clientId: config.upstream.client_id,
           clientVersion: config.upstream.client_version,
-          credentials: credentialStoreFor(input.store),
+          credentials: credentialStoreFor(input.store, input.slot),
           requestTimeoutMs: config.upstream.request_timeout_seconds * 1000,
           retry: { attempts: 0 },
           modelsCacheTtlSeconds: 0,

@@ -1,8 +1,15 @@
-import type { AuthStore, StoredAuth } from '@airelays/auth-store'
-import { DEFAULT_SLOT, isAuthStoreError } from '@airelays/auth-store'
+import type { AuthStore, StoredAccount, StoredAuth } from '@airelays/auth-store'
+import {
+  accountLabel,
+  chooseLoginSlot,
+  DEFAULT_SLOT,
+  isAuthStoreError,
+  resolveAccount,
+} from '@airelays/auth-store'
 import type { ConfigFlags, ResolvedConfig } from '@airelays/config'
 import { settingsSummary } from '@airelays/config'
 import { startBrowserLogin, startDeviceLogin } from '@airelays/upstream-client'
+import { addedNote, loadAccounts } from '../_internal/accounts'
 import { clientBlock, isHeadless, loginHint, printClientSetup, serveCommand } from '../_internal/client'
 import { InterruptScope } from '../_internal/interrupt'
 import { authStoreFor, readLoginState, storageText } from '../_internal/login-state'
@@ -20,6 +27,8 @@ export interface LoginOptions {
   browser: boolean
   noBrowser: boolean
   workspaceId: string | undefined
+  /** `--replace ACCOUNT`: sign this existing account's slot in again (e-mail, prefix or slug). */
+  replace?: string | undefined
 }
 
 /**
@@ -49,6 +58,9 @@ export async function runLogin(term: Terminal, options: LoginOptions): Promise<n
   const callbackPort = callbackPortFromEnv(process.env)
   const store = authStoreFor(config)
   await preflightStore(store)
+  // An unknown --replace account fails before the user signs in.
+  const replace =
+    options.replace === undefined ? null : resolveAccount(await loadAccounts(config, store), options.replace)
 
   const out = term.out
   let useDevice = options.device
@@ -73,8 +85,15 @@ export async function runLogin(term: Terminal, options: LoginOptions): Promise<n
     scope.dispose()
   }
 
-  await store.set(DEFAULT_SLOT, auth)
-  await printLoginSummary(term, config, store)
+  // Never another account's slot: the same upstream account is refreshed in place, a new one
+  // gets its own `accounts/<slug>` (the legacy root when it is the first).
+  const current = await loadAccounts(config, store)
+  const target = replace ? (current.find((a) => a.slot === replace.slot) ?? replace) : null
+  const placement = chooseLoginSlot(current, auth, target)
+  await store.set(placement.slot, auth)
+  const after = await loadAccounts(config, store)
+  const added = placement.action === 'added' ? after.find((a) => a.slot === placement.slot) : undefined
+  await printLoginSummary(term, config, store, placement.slot, added ? { added, accounts: after } : null)
   return 0
 }
 
@@ -179,9 +198,15 @@ async function browserLogin(
 }
 
 /** The "OpenAI Session" summary, Client Setup and Next Steps after a login. */
-async function printLoginSummary(term: Terminal, config: ResolvedConfig, store: AuthStore): Promise<void> {
+async function printLoginSummary(
+  term: Terminal,
+  config: ResolvedConfig,
+  store: AuthStore,
+  slot: string,
+  added: { added: StoredAccount; accounts: StoredAccount[] } | null,
+): Promise<void> {
   const out = term.out
-  const state = await readLoginState(config, store)
+  const state = await readLoginState(config, store, slot)
   const token = await readConfiguredToken(config)
   const summary = settingsSummary(config)
   out.section('OpenAI Session')
@@ -194,7 +219,17 @@ async function printLoginSummary(term: Terminal, config: ResolvedConfig, store: 
   out.field('Token file', config.security.bearer_token_file)
   printClientSetup(out, clientBlock(config, summary.client_base_url))
   const needsToken = config.security.require_bearer_auth && token.token === null
-  out.steps('Next Steps', [needsToken ? 'airelays init' : serveCommand(config)])
+  if (added) {
+    out.line()
+    out.note(addedNote(config.providers.openai.balance, added.added, added.accounts))
+    out.steps('Next Steps', [
+      ...(needsToken ? ['airelays init'] : []),
+      'airelays accounts',
+      `airelays logout ${accountLabel(added.added)}`,
+    ])
+  } else {
+    out.steps('Next Steps', [needsToken ? 'airelays init' : serveCommand(config)])
+  }
   if (!state.ready_for_requests) {
     out.line()
     out.note(

@@ -1,3 +1,4 @@
+import { DEFAULT_SLOT } from '@airelays/auth-store'
 import type {
   ConfigFlags,
   ConfigIssue,
@@ -8,11 +9,12 @@ import type {
   SettingsSummary,
 } from '@airelays/config'
 import { configKeys, settingsSummary } from '@airelays/config'
+import { loadAccounts } from '../_internal/accounts'
 import { changedSettings, resolvedValue } from '../_internal/changed-settings'
 import { type ClientBlock, clientBlock, loginHint, printClientSetup, serveCommand } from '../_internal/client'
-import { type LoginState, readLoginState, storageText } from '../_internal/login-state'
-import { type Terminal, printJson } from '../_internal/output'
-import { type RelayProbe, probeRelay } from '../_internal/relay-probe'
+import { authStoreFor, type LoginState, readLoginState, storageText } from '../_internal/login-state'
+import { printJson, type Terminal } from '../_internal/output'
+import { probeRelay, type RelayProbe } from '../_internal/relay-probe'
 import { readConfiguredToken, tokenSummary } from '../_internal/relay-token'
 import { loadSettings } from '../_internal/settings'
 
@@ -44,12 +46,24 @@ export interface ConfigStatus {
   errors: ConfigIssue[]
 }
 
+/** One signed-in account in `status --json` (with two or more accounts). */
+export interface AccountLoginState extends LoginState {
+  /** 1-based serving position. */
+  position: number
+  slug: string
+}
+
 /** `airelays status --json`. */
 export interface StatusPayload {
   relay: SettingsSummary
   /** Whether a relay answers `/healthz` on the configured host and port right now. */
   server: RelayProbe
+  /** The login of the first account in serving order (the legacy root slot when there is none). */
   auth: LoginState
+  /** Every account, in serving order; present with two or more accounts. */
+  accounts?: AccountLoginState[]
+  /** `[providers.openai] balance`; present with two or more accounts. */
+  balance?: string
   providers: ProvidersStatus
   client: ClientBlock
   config: ConfigStatus
@@ -110,12 +124,24 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
   const loaded = await loadSettings(options.flags, { term, json: options.json, onErrors: 'report' })
   const { config } = loaded
   const token = await readConfiguredToken(config)
-  const [login, server] = await Promise.all([readLoginState(config), probeRelay(config)])
+  const store = authStoreFor(config)
+  const serverProbe = probeRelay(config)
+  const accounts = await loadAccounts(config, store).catch(() => [])
+  const login = await readLoginState(config, store, accounts[0]?.slot ?? DEFAULT_SLOT)
+  const states: AccountLoginState[] = []
+  if (accounts.length > 1) {
+    for (const account of accounts) {
+      const state = await readLoginState(config, store, account.slot)
+      states.push({ ...state, position: account.position, slug: account.slug })
+    }
+  }
+  const server = await serverProbe
   const relay = settingsSummary(config, { bearerToken: tokenSummary(token) })
   const payload: StatusPayload = {
     relay,
     server,
     auth: login,
+    ...(states.length > 1 ? { accounts: states, balance: config.providers.openai.balance } : {}),
     providers: {
       openai: {
         enabled: config.providers.openai.enabled,
@@ -161,6 +187,16 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
   out.field('Rate limit', `${relay.rate_limit_per_minute}/min + burst ${relay.rate_limit_burst}`)
   out.field('Concurrent/IP', relay.concurrent_requests_per_ip)
 
+  if (states.length > 1) {
+    out.section('OpenAI Accounts')
+    out.field('Balance', config.providers.openai.balance)
+    for (const state of states) {
+      out.field(
+        `#${state.position} ${state.email ?? state.slug}`,
+        `${state.ready_for_requests ? 'ready' : 'not ready'}, plan ${state.plan_type ?? 'unknown'}, ${storageText(state)}`,
+      )
+    }
+  }
   out.section('Upstream Session')
   out.field('Enabled', login.enabled)
   out.field('Ready', payload.providers.openai.ready)

@@ -6,7 +6,12 @@ import type { TrafficLog } from './traffic-log'
  * usage calls only serve the monitoring routes, which are never logged; models calls are
  * attributed to the oldest request waiting for the catalog (`modelsWaiters`).
  */
-export function upstreamHooks(log: TrafficLog, modelsWaiters: readonly string[]): UpstreamHooks {
+export function upstreamHooks(
+  log: TrafficLog,
+  modelsWaiters: readonly string[],
+  /** The account the client serves: named on every record (its slug, never a token). */
+  account: string | null = null,
+): UpstreamHooks {
   const USAGE_URL = /\/usage(?:\?|$)/
   const write = (
     requestId: string | null,
@@ -15,7 +20,11 @@ export function upstreamHooks(log: TrafficLog, modelsWaiters: readonly string[])
     fields: Record<string, unknown>,
   ): void => {
     if (requestId === null && url !== null && USAGE_URL.test(url)) return
-    log.write(requestId ?? modelsWaiters[0] ?? 'upstream', phase, fields)
+    log.write(
+      requestId ?? modelsWaiters[0] ?? 'upstream',
+      phase,
+      account === null ? fields : { account, ...fields },
+    )
   }
   return {
     onRequest: (info) =>
@@ -51,6 +60,7 @@ export function upstreamHooks(log: TrafficLog, modelsWaiters: readonly string[])
       }),
     onRefresh: (info) =>
       log.write('upstream-auth', 'upstream_auth_refresh', {
+        ...(account === null ? {} : { account }),
         reason: info.reason,
         outcome: info.outcome,
         error: info.error ? { code: info.error.code, message: info.error.message } : null,

@@ -10,9 +10,11 @@ import { RelayRequest } from './relay-request'
 const MONITORING_PATHS: ReadonlySet<string> = new Set([
   '/healthz',
   '/v1/relay/status',
+  '/v1/relay/accounts/refresh',
   '/v1/subscription/status',
   '/v1/account/rate_limits',
   '/no-tools/v1/relay/status',
+  '/no-tools/v1/relay/accounts/refresh',
   '/no-tools/v1/subscription/status',
   '/no-tools/v1/account/rate_limits',
 ])

@@ -2,6 +2,7 @@ import type { H3, H3Event } from 'h3'
 import { methodNotAllowed, notFound } from '../errors/factories'
 import { answeredByRelay, HOST_NOT_FOUND, relayPathOf, requestOf } from '../request/core'
 import type { RelayRuntime } from '../runtime'
+import { accountsRefresh } from './accounts'
 import { chatRoute } from './chat'
 import { completionsRoute } from './completions'
 import { conversationRoutes } from './conversations'
@@ -69,6 +70,7 @@ function registerApiRoutes(
   r('DELETE', '/conversations/:conversation_id', conversations.remove)
 
   r('GET', '/relay/status', relayStatus(rt))
+  r('POST', '/relay/accounts/refresh', accountsRefresh(rt))
   const subscription = subscriptionStatus(rt)
   r('GET', '/subscription/status', subscription)
   r('GET', '/account/rate_limits', subscription)

@@ -4,6 +4,7 @@ import { getQuery } from 'h3'
 import { accountNotFound, notImplemented } from '../errors/factories'
 import { renderStatusPage } from '../pages/status-page'
 import type { RelayRuntime } from '../runtime'
+import { accountEntries, accountsSubscription } from './accounts'
 import type { RelayHandler } from './handler'
 
 /** The routes listed in `/v1/relay/status` as `supported_routes`. */
@@ -19,6 +20,7 @@ export const SUPPORTED_ROUTES: readonly string[] = [
   '/v1/conversations',
   '/v1/conversations/{conversation_id}',
   '/v1/relay/status',
+  '/v1/relay/accounts/refresh',
   '/v1/subscription/status',
   '/v1/account/rate_limits',
   '/no-tools/v1/chat/completions',
@@ -58,6 +60,7 @@ export function relayStatus(rt: RelayRuntime): RelayHandler {
       rt.conversations.count(),
     ])
     const openaiEnabled = config.providers.openai.enabled
+    const accounts = accountEntries(rt)
     const upstreamReady = openaiEnabled && login.ready_for_requests
     const relayTokenReady = !security.require_bearer_auth || token.token !== null
     const body = {
@@ -78,6 +81,8 @@ export function relayStatus(rt: RelayRuntime): RelayHandler {
           enabled: openaiEnabled,
           ready_for_requests: upstreamReady,
           models_cache: { configured: true, ...rt.upstream.modelsCacheStatus() },
+          // With two or more accounts: each one's state (never a token) and the balance mode.
+          ...(accounts.length >= 2 ? { accounts, balance: config.providers.openai.balance } : {}),
         },
         claude: {
           enabled: false,
@@ -131,6 +136,8 @@ export function subscriptionStatus(rt: RelayRuntime): RelayHandler {
         'The OpenAI subscription runtime is disabled for this AIRelays process.',
       )
     }
+    const perAccount = await accountsSubscription(rt, query, truthy(query.raw), req.signal)
+    if (perAccount !== null) return req.json(perAccount)
     if (typeof query.account === 'string' && query.account !== '') {
       throw accountNotFound(query.account)
     }

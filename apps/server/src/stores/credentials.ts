@@ -27,6 +27,17 @@ export function scrubbingCredentials(store: CredentialStore, secrets: SecretSet)
       await store.save(auth)
     },
     ...(store.delete ? { delete: () => (store.delete as () => Promise<void>)() } : {}),
+    ...(store.update
+      ? {
+          update: (updater: Parameters<NonNullable<CredentialStore['update']>>[0]) =>
+            (store.update as NonNullable<CredentialStore['update']>)(async (current) => {
+              remember(current)
+              const next = await updater(current)
+              if (next) remember(next)
+              return next
+            }),
+        }
+      : {}),
   }
 }
 
@@ -87,6 +98,19 @@ export function cachingCredentials(store: CredentialStore, authFile: string): Cr
             cached = null
             try {
               await (store.delete as () => Promise<void>)()
+            } finally {
+              cached = null
+            }
+          },
+        }
+      : {}),
+    // A refresh under the store's cross-process lock (see CredentialStore.update).
+    ...(store.update
+      ? {
+          update: async (updater: Parameters<NonNullable<CredentialStore['update']>>[0]) => {
+            cached = null
+            try {
+              return await (store.update as NonNullable<CredentialStore['update']>)(updater)
             } finally {
               cached = null
             }

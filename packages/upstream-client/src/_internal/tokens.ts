@@ -8,6 +8,13 @@ import { raceSignal } from './http'
 import { type LoginHint, withHint } from './login-hint'
 import { refreshTokens } from './oauth'
 
+/** What one refresh decision produced. */
+interface RefreshOutcome {
+  auth: StoredAuth
+  /** The refresh token the new tokens replace; null when the store already had newer tokens. */
+  rotated: string | null
+}
+
 /** Credentials checked and ready for a backend call. */
 export interface ReadyAuth {
   auth: StoredAuth
@@ -190,9 +197,93 @@ export class TokenManager {
     return raceSignal(shared, signal)
   }
 
+  /**
+   * Refresh under the store's cross-process lock when it has one (`update`), so the store is
+   * re-read, the issuer called and the rotated tokens saved with no other process in between: a
+   * relay and the CLI, or two relays, never spend the same refresh token twice.
+   */
   private async runRefresh(reason: RefreshReason, snapshot: StoredAuth): Promise<StoredAuth> {
+    const store = this.options.store
+    if (typeof store.update !== 'function') {
+      const outcome = await this.refreshFrom(reason, snapshot, await this.readStore())
+      return outcome.rotated
+        ? this.persist(reason, outcome.auth, outcome.rotated, () => store.save(outcome.auth))
+        : outcome.auth
+    }
+    let outcome: RefreshOutcome | null = null
+    try {
+      await store.update(async (stored) => {
+        outcome = await this.refreshFrom(reason, snapshot, this.adopt(normalizeStoredAuth(stored)))
+        return outcome.rotated ? outcome.auth : undefined
+      })
+    } catch (error) {
+      const done = outcome as RefreshOutcome | null
+      if (done?.rotated) {
+        // The issuer already rotated the refresh token; only the save failed.
+        return this.persist(reason, done.auth, done.rotated, () => Promise.reject(error))
+      }
+      if (isUpstreamError(error)) throw error
+      const failure = new UpstreamError({
+        code: 'refresh_failed',
+        message: `Could not lock the stored ChatGPT login for a token refresh: ${error instanceof Error ? error.message : String(error)}`,
+        kind: 'transient',
+        cause: error,
+      })
+      this.report({ reason, outcome: 'failed', error: failure })
+      throw failure
+    }
+    const done = outcome as RefreshOutcome | null
+    if (!done) throw this.missing()
+    if (done.rotated) {
+      this.unsaved = null
+      this.report({ reason, outcome: 'refreshed' })
+    }
+    return done.auth
+  }
+
+  /** The store's value read inside the lock, with the same unsaved-tokens rule as `readStore`. */
+  private adopt(auth: StoredAuth | null): StoredAuth | null {
+    const unsaved = this.unsaved
+    if (!unsaved) return auth
+    if (auth && auth.tokens.refresh_token !== unsaved.replaces) {
+      this.unsaved = null
+      return auth
+    }
+    return unsaved.auth
+  }
+
+  /** Save refreshed tokens; on failure keep them in memory (losing them would end the login). */
+  private async persist(
+    reason: RefreshReason,
+    merged: StoredAuth,
+    replaces: string,
+    save: () => Promise<void>,
+  ): Promise<StoredAuth> {
+    try {
+      await save()
+      this.unsaved = null
+      this.report({ reason, outcome: 'refreshed' })
+    } catch (error) {
+      this.unsaved = { replaces, auth: merged }
+      this.report({
+        reason,
+        outcome: 'refreshed',
+        warning: `Refreshed tokens could not be saved (${error instanceof Error ? error.message : String(error)}); kept in memory and saved again on the next use.`,
+      })
+    }
+    return merged
+  }
+
+  /**
+   * Decide from `current`: another caller or process already refreshed (reload), else call the
+   * issuer. `rotated` is the refresh token the new tokens replace (null when nothing new).
+   */
+  private async refreshFrom(
+    reason: RefreshReason,
+    snapshot: StoredAuth,
+    current: StoredAuth | null,
+  ): Promise<RefreshOutcome> {
     const { options } = this
-    const current = await this.readStore()
     if (!current) throw this.missing()
     if (
       current.tokens.access_token &&
@@ -201,7 +292,7 @@ export class TokenManager {
     ) {
       // Someone (another caller or process) already refreshed.
       this.report({ reason, outcome: 'reloaded' })
-      return current
+      return { auth: current, rotated: null }
     }
     const refreshToken = current.tokens.refresh_token
     if (!refreshToken) {
@@ -250,20 +341,7 @@ export class TokenManager {
       },
       last_refresh: new Date(options.clock()).toISOString(),
     }
-    try {
-      await options.store.save(merged)
-      this.unsaved = null
-      this.report({ reason, outcome: 'refreshed' })
-    } catch (error) {
-      // The issuer already rotated the refresh token: losing the new one would end the login.
-      this.unsaved = { replaces: refreshToken, auth: merged }
-      this.report({
-        reason,
-        outcome: 'refreshed',
-        warning: `Refreshed tokens could not be saved (${error instanceof Error ? error.message : String(error)}); kept in memory and saved again on the next use.`,
-      })
-    }
-    return merged
+    return { auth: merged, rotated: refreshToken }
   }
 
   private missing(): UpstreamError {

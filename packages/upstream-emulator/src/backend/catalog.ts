@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { sendJson } from '../_internal/http'
-import { defaultPlanType } from '../accounts'
+import { accountSeesModel, defaultPlanType } from '../accounts'
 import { runPre } from '../behaviours/pre'
 import type { Exchange } from '../exchange'
 import type { EmulatorModel } from '../types'
@@ -43,8 +43,11 @@ export async function handleModels(ex: Exchange): Promise<void> {
   const { req, res, record, state } = ex
   const headers = backendHeaders(state, record.requestId, defaultPlanType(state))
   if ((await runPre(ex, 'models', headers)).done) return
-  if (!authenticate(ex, headers)) return
-  const { models, etag } = catalogFor(state.backend.catalog, ex.search.get('client_version'))
+  const identity = authenticate(ex, headers)
+  if (!identity) return
+  const visible = catalogFor(state.backend.catalog, ex.search.get('client_version'))
+  const models = visible.models.filter((m) => accountSeesModel(state, identity.accountId, m.slug))
+  const etag = models.length === visible.models.length ? visible.etag : catalogEtag(models)
   if (req.headers['if-none-match'] === etag) {
     res.writeHead(304, { ...headers, etag })
     res.end()

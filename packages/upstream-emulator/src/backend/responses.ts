@@ -1,5 +1,5 @@
 import { sendJson } from '../_internal/http'
-import { defaultPlanType } from '../accounts'
+import { accountSeesModel, defaultPlanType, usageOf } from '../accounts'
 import { runPre } from '../behaviours/pre'
 import { takeBehaviour } from '../behaviours/queue'
 import type { Exchange } from '../exchange'
@@ -7,6 +7,7 @@ import { authenticate } from './auth'
 import { backendHeaders } from './headers'
 import { streamScript } from './stream/script'
 import { sendSse } from './stream/sse'
+import { codexHeaders, spentWindow, usageLimitBody } from './usage'
 import { isRejection, openaiError, validateResponsesBody } from './validate'
 
 /**
@@ -21,8 +22,16 @@ export async function handleResponses(ex: Exchange): Promise<void> {
   if (pre.done) return
   const identity = authenticate(ex, baseHeaders)
   if (!identity) return
-  const headers =
-    identity.plan === plan ? baseHeaders : backendHeaders(state, record.requestId, identity.plan)
+  const headers = backendHeaders(state, record.requestId, identity.plan, identity.accountId)
+  const spent = spentWindow(usageOf(state, identity.accountId))
+  if (spent) {
+    // The account's own figures say a window is spent: the real backend refuses until it resets.
+    sendJson(res, 429, usageLimitBody(identity.plan, spent.resetAfter), {
+      ...headers,
+      ...codexHeaders(state, identity.plan, { used: 100, resetAfter: spent.resetAfter }, identity.accountId),
+    })
+    return
+  }
   if (body.jsonError || body.json === undefined) {
     const r = openaiError({
       status: 400,
@@ -33,13 +42,16 @@ export async function handleResponses(ex: Exchange): Promise<void> {
     sendJson(res, r.status, r.body, headers)
     return
   }
-  const validated = validateResponsesBody(body.json, state.backend.catalog.models)
+  const models = state.backend.catalog.models.filter((m) =>
+    accountSeesModel(state, identity.accountId, m.slug),
+  )
+  const validated = validateResponsesBody(body.json, models)
   if (isRejection(validated)) {
     sendJson(res, validated.status, validated.body, headers)
     return
   }
   // one behaviour per request: a request that got a `delay` takes no stream kind as well
-  const behaviour = pre.behaviour ? undefined : takeBehaviour(state, 'responses', 'post')
+  const behaviour = pre.behaviour ? undefined : takeBehaviour(state, 'responses', 'post', identity.accountId)
   if (behaviour) record.behaviour = behaviour.kind
   const sessionId = req.headers.session_id ?? req.headers['session-id']
   const script = streamScript({ state, request: validated, identity, behaviour, sessionId })

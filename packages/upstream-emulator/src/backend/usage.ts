@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http'
 import { sendJson } from '../_internal/http'
 import { nowSeconds } from '../_internal/ids'
-import { defaultPlanType } from '../accounts'
+import { defaultPlanType, ownUsage, usageOf } from '../accounts'
 import { runPre } from '../behaviours/pre'
 import type { Exchange } from '../exchange'
 import { validateUsage } from '../options'
@@ -57,10 +57,25 @@ function applyUsage(usage: UsageState, settings: EmulatorUsageSettings): void {
   if (settings.whamForbidden !== undefined) usage.whamForbidden = settings.whamForbidden
 }
 
-/** `setUsage()`: validate and merge new figures. */
-export function setUsage(state: EmulatorState, settings: EmulatorUsageSettings): void {
+/** `setUsage()`: validate and merge new figures (a registered account's own, when `accountId` is given). */
+export function setUsage(state: EmulatorState, settings: EmulatorUsageSettings, accountId?: string): void {
   validateUsage(settings)
-  applyUsage(state.backend.usage, settings)
+  applyUsage(accountId === undefined ? state.backend.usage : ownUsage(state, accountId), settings)
+}
+
+/**
+ * The spent window of `usage` (used ≥ 100 %) that resets last, as seconds until its reset; null
+ * while the account has capacity.
+ */
+export function spentWindow(usage: UsageState): { resetAfter: number } | null {
+  let resetAfter: number | null = null
+  for (const which of ['primary', 'secondary'] as const) {
+    const used = which === 'primary' ? usage.primaryUsedPercent : usage.secondaryUsedPercent
+    if (used < 100) continue
+    const after = windowState(usage, which).resetAfter
+    if (resetAfter === null || after > resetAfter) resetAfter = after
+  }
+  return resetAfter === null ? null : { resetAfter }
 }
 
 /** Seconds until a window resets, rolling the window forward once it has passed. */
@@ -75,13 +90,17 @@ function windowState(
   return { resetAt: usage[key], resetAfter: usage[key] - t }
 }
 
-/** The `x-codex-*` rate-limit headers; `primaryOverride` reports a spent primary window. */
+/**
+ * The `x-codex-*` rate-limit headers (of `accountId`'s figures); `primaryOverride` reports a spent
+ * primary window.
+ */
 export function codexHeaders(
   state: EmulatorState,
   plan: string,
   primaryOverride?: { used: number; resetAfter: number },
+  accountId?: string,
 ): OutgoingHttpHeaders {
-  const usage = state.backend.usage
+  const usage = usageOf(state, accountId)
   const primary = windowState(usage, 'primary')
   const secondary = windowState(usage, 'secondary')
   const pUsed = primaryOverride ? primaryOverride.used : usage.primaryUsedPercent
@@ -127,8 +146,8 @@ export async function handleUsage(ex: Exchange): Promise<void> {
   if ((await runPre(ex, 'usage', headers)).done) return
   const identity = authenticate(ex, headers)
   if (!identity) return
-  if (identity.plan !== plan) headers = backendHeaders(state, record.requestId, identity.plan)
-  const usage = state.backend.usage
+  headers = backendHeaders(state, record.requestId, identity.plan, identity.accountId)
+  const usage = usageOf(state, identity.accountId)
   if (usage.whamForbidden && ex.path === '/backend-api/wham/usage') {
     sendJson(res, 403, { detail: 'Forbidden' }, headers)
     return

@@ -1,5 +1,5 @@
 import { type OutgoingHttpHeaders, STATUS_CODES } from 'node:http'
-import { sendJson, sendText } from '../_internal/http'
+import { sendJson, sendText, toBearer } from '../_internal/http'
 import { defaultPlanType } from '../accounts'
 import { UNAUTHORIZED } from '../backend/auth'
 import { codexHeaders, usageLimitBody } from '../backend/usage'
@@ -27,9 +27,34 @@ export async function runPre(
   route: EndpointRoute,
   headers: OutgoingHttpHeaders,
 ): Promise<PreOutcome> {
-  const behaviour = takeBehaviour(ex.state, route, 'pre')
+  const behaviour = takeBehaviour(ex.state, route, 'pre', requestAccount(ex, route))
   if (behaviour && (await applyPre(ex, behaviour, headers))) return { behaviour, done: true }
   return { behaviour, done: ex.res.destroyed }
+}
+
+/**
+ * The account a request speaks for, before authentication: the `ChatGPT-Account-ID` header (else
+ * the bearer's account) on the backend, the presented refresh token's account on the token route.
+ */
+function requestAccount(ex: Exchange, route: EndpointRoute): string | undefined {
+  const tokens = ex.state.issuer.tokens
+  if (route === 'responses' || route === 'models' || route === 'usage') {
+    const header = ex.req.headers['chatgpt-account-id']
+    const value = Array.isArray(header) ? header[0] : header
+    if (value) return value
+    const bearer = toBearer(ex.req.headers.authorization)
+    return bearer === null ? undefined : tokens.access.get(bearer)?.identity.accountId
+  }
+  if (route === 'token') {
+    const fields: Record<string, unknown> =
+      ex.body.form ??
+      (typeof ex.body.json === 'object' && ex.body.json !== null
+        ? (ex.body.json as Record<string, unknown>)
+        : {})
+    const presented = fields.refresh_token
+    return typeof presented === 'string' ? tokens.refresh.get(presented)?.identity.accountId : undefined
+  }
+  return undefined
 }
 
 /** Apply a pre-kind behaviour. Returns true when it answered the request. */

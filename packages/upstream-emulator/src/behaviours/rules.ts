@@ -64,9 +64,11 @@ export function defaultRoute(kind: EmulatorBehaviourKind): EndpointRoute {
   return 'responses'
 }
 
-export function matches(behaviour: EmulatorBehaviour, route: EndpointRoute): boolean {
+/** True when `behaviour` applies to a request on `route` made by `accountId` (undefined: unknown). */
+export function matches(behaviour: EmulatorBehaviour, route: EndpointRoute, accountId?: string): boolean {
   const wanted = behaviour.route ?? defaultRoute(behaviour.kind)
   if (wanted !== 'any' && wanted !== route) return false
+  if (behaviour.accountId !== undefined && behaviour.accountId !== accountId) return false
   return APPLIES[behaviour.kind].includes(route)
 }
 
@@ -91,6 +93,9 @@ export function validateBehaviour(value: unknown, index: number): EmulatorBehavi
     fail(index, `unknown kind ${JSON.stringify(b.kind)}; expected one of ${Object.keys(APPLIES).join(', ')}.`)
   }
   const kind = b.kind as EmulatorBehaviourKind
+  if (b.accountId !== undefined && (typeof b.accountId !== 'string' || b.accountId.length === 0)) {
+    fail(index, '"accountId" must be a non-empty string.')
+  }
   if (b.route !== undefined) {
     if (typeof b.route !== 'string' || !ROUTES.has(b.route)) {
       fail(index, `unknown route ${JSON.stringify(b.route)}; expected one of ${[...ROUTES].join(', ')}.`)

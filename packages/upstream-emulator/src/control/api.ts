@@ -1,3 +1,4 @@
+import { registerAccount, setLoginAccount } from '../accounts'
 import { setUsage } from '../backend/usage'
 import { script } from '../behaviours/queue'
 import { approveDevice } from '../issuer/device'
@@ -21,7 +22,9 @@ export function createApi(state: EmulatorState, closeServer: () => Promise<void>
     waitFor: (predicate, timeoutMs) => waitFor(state, predicate, timeoutMs),
     stats: (): EmulatorStats => ({ ...state.recording.counters }),
     approveDevice: (userCode) => approveDevice(state, userCode),
-    setUsage: (usage) => setUsage(state, usage),
+    setUsage: (usage, accountId) => setUsage(state, usage, accountId),
+    addAccount: (account) => registerAccount(state, account),
+    setLoginAccount: (accountId) => setLoginAccount(state, accountId),
     revokeAllTokens: () => state.issuer.tokens.revokeAll(),
     reset: () => resetState(state),
     close(): Promise<void> {

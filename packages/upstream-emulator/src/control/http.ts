@@ -1,12 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { readBody, sendJson } from '../_internal/http'
+import { registerAccount, setLoginAccount } from '../accounts'
 import { setUsage } from '../backend/usage'
 import { script } from '../behaviours/queue'
 import { UpstreamEmulatorError } from '../errors'
 import { approveDevice } from '../issuer/device'
 import { issueTokens, storedAuth } from '../issuer/mint'
 import { type EmulatorState, resetState } from '../state'
-import type { EmulatorBehaviour, EmulatorUsageSettings, IssueTokensOptions } from '../types'
+import type {
+  EmulatorAccountOptions,
+  EmulatorBehaviour,
+  EmulatorUsageSettings,
+  IssueTokensOptions,
+} from '../types'
 
 /** Path prefix of the control API (never recorded). */
 export const CONTROL_PREFIX = '/__emulator/'
@@ -42,7 +48,17 @@ const CONTROL_ROUTES: Record<string, ControlRoute> = {
     return { status: approved ? 200 : 404, body: { approved } }
   },
   'POST /__emulator/usage': (state, json) => {
-    setUsage(state, (json ?? {}) as EmulatorUsageSettings)
+    const { accountId, ...settings } = (json ?? {}) as EmulatorUsageSettings & { accountId?: string }
+    setUsage(state, settings, accountId)
+    return { status: 200, body: { ok: true } }
+  },
+  'POST /__emulator/accounts': (state, json) => {
+    registerAccount(state, (json ?? {}) as EmulatorAccountOptions)
+    return { status: 200, body: { ok: true } }
+  },
+  'POST /__emulator/login-account': (state, json) => {
+    const accountId = (json as { accountId?: unknown } | undefined)?.accountId
+    setLoginAccount(state, typeof accountId === 'string' ? accountId : null)
     return { status: 200, body: { ok: true } }
   },
 }

@@ -1,0 +1,243 @@
+import type {
+  CallOptions,
+  LoginStatus,
+  ModelsCacheStatus,
+  ResponsesCallOptions,
+  ResponsesStream,
+  RevokeResult,
+  UpstreamClient,
+  UpstreamModel,
+} from '../client-api'
+import { isUpstreamError, UpstreamError } from '../errors'
+import type { StoredAuth } from '../types'
+import type { UsageSnapshot } from '../usage'
+import type { AccountPool, PoolAccountStatus, PoolMember } from './types'
+
+/** One account of a pooled client: its slug, who it is, and its own upstream client. */
+export interface PooledAccount extends PoolMember {
+  readonly slug: string
+  /** E-mail of the login, for status pages. @default null */
+  readonly email?: string | null
+  /** The account's own client (its credentials, its refresh, its models cache). */
+  readonly client: UpstreamClient
+}
+
+/** Per-request account events for the relay's traffic log. Hooks must not throw. */
+export interface PooledClientHooks {
+  /** Before each attempt with two or more accounts (reference `account_selected`). */
+  onAccountSelected?(info: {
+    requestId: string | null
+    account: string
+    attempt: number
+    affinity: boolean
+  }): void
+  /** Before trying the next account (reference `account_failover`). */
+  onAccountFailover?(info: {
+    requestId: string | null
+    from_account: string
+    to_account: string
+    reason: string
+    cooldown_seconds: number
+  }): void
+  /** Before a retry pass (every account failed transiently). */
+  onRetry?(info: { requestId: string | null; pass: number; delaySeconds: number; reason: string }): void
+}
+
+/** Options of {@link createPooledClient}. */
+export interface PooledClientOptions {
+  /** The pool (balance mode, benches, clock) whose members carry their clients. */
+  pool: AccountPool<PooledAccount>
+  hooks?: PooledClientHooks
+}
+
+/** An account's status: the pool's view plus its e-mail. */
+export interface PooledAccountStatus extends PoolAccountStatus {
+  email: string | null
+}
+
+/**
+ * An `UpstreamClient` over several accounts: `responses()` runs on the pool (failover before the
+ * first content event, benches, affinity by `sessionId`, else the body's `prompt_cache_key`),
+ * `models()` is the union of the accounts' catalogs (and teaches the pool who lists what),
+ * `usage()` and `status()` are the primary account's (the first one the pool would pick).
+ * With a single account the pool adds no retry passes: give that account's client its retries.
+ */
+export interface PooledClient extends UpstreamClient {
+  readonly pool: AccountPool<PooledAccount>
+  /** Per-account state in serving order. */
+  accounts(): PooledAccountStatus[]
+  /** Probe every account's usage (forced, or when older than the pool's cache) and their catalogs. */
+  refreshAccounts(options?: { force?: boolean }): Promise<void>
+  /** The usage of one account by slug. */
+  usageOf(slug: string, options?: CallOptions): Promise<UsageSnapshot>
+}
+
+const NO_LOGIN = 'No ChatGPT login found. Run `airelays login` first.'
+
+function callHook<T>(fn: ((info: T) => void) | undefined, info: T): void {
+  if (!fn) return
+  try {
+    fn(info)
+  } catch {
+    // Hooks never break the request path.
+  }
+}
+
+function noLogin(): UpstreamError {
+  return new UpstreamError({ code: 'auth_missing', message: NO_LOGIN })
+}
+
+/** Creates an {@link PooledClient}. Closing it closes every member's client. */
+export function createPooledClient(options: PooledClientOptions): PooledClient {
+  const { pool } = options
+  const hooks = options.hooks ?? {}
+
+  const primary = (): PooledAccount | undefined => pool.plan()[0] ?? pool.members()[0]
+
+  const responses = async (
+    body: Record<string, unknown>,
+    callOptions: ResponsesCallOptions = {},
+  ): Promise<ResponsesStream> => {
+    const requestId = callOptions.requestId ?? null
+    const cacheKey = typeof body.prompt_cache_key === 'string' ? body.prompt_cache_key : null
+    const request = {
+      model: typeof body.model === 'string' ? body.model : null,
+      affinityKey: callOptions.sessionId ?? cacheKey,
+    }
+    let previous: { slug: string; reason: string } | null = null
+    const result = await pool.run(
+      request,
+      async (account, info) => {
+        if (previous) {
+          const bench = pool.status().find((s) => s.slug === previous?.slug)
+          callHook(hooks.onAccountFailover, {
+            requestId,
+            from_account: previous.slug,
+            to_account: account.slug,
+            reason: previous.reason,
+            cooldown_seconds: bench?.limited_for_seconds ?? 0,
+          })
+        }
+        if (pool.size >= 2) {
+          callHook(hooks.onAccountSelected, {
+            requestId,
+            account: account.slug,
+            attempt: info.attempt,
+            affinity: info.affinity,
+          })
+        }
+        try {
+          return await account.client.responses(body, callOptions)
+        } catch (error) {
+          previous = { slug: account.slug, reason: isUpstreamError(error) ? error.code : 'error' }
+          throw error
+        }
+      },
+      {
+        signal: callOptions.signal,
+        onRetry: (info) => callHook(hooks.onRetry, { requestId, ...info }),
+        // One account: its own client's retries apply (with jitter and the quota-reset rule).
+        ...(pool.size < 2 ? { retry: { attempts: 0 } } : {}),
+      },
+    )
+    return result.value
+  }
+
+  const models = async (callOptions?: CallOptions): Promise<UpstreamModel[]> => {
+    const members = pool.members()
+    if (members.length === 0) throw noLogin()
+    const results = await Promise.allSettled(members.map((m) => m.client.models(callOptions)))
+    const union: UpstreamModel[] = []
+    const seen = new Set<string>()
+    let firstError: unknown = null
+    results.forEach((result, i) => {
+      const member = members[i] as PooledAccount
+      if (result.status === 'rejected') {
+        firstError ??= result.reason
+        return
+      }
+      pool.setModels(
+        member.slug,
+        result.value.map((m) => m.slug),
+      )
+      for (const model of result.value) {
+        if (seen.has(model.slug)) continue
+        seen.add(model.slug)
+        union.push(model)
+      }
+    })
+    if (union.length === 0 && firstError !== null) throw firstError
+    return union
+  }
+
+  const usageOf = async (slug: string, callOptions?: CallOptions): Promise<UsageSnapshot> => {
+    const member = pool.members().find((m) => m.slug === slug)
+    if (!member) throw noLogin()
+    return member.client.usage(callOptions)
+  }
+
+  return {
+    pool,
+    responses,
+    models,
+    invalidateModels(): void {
+      for (const m of pool.members()) m.client.invalidateModels()
+    },
+    modelsCacheStatus(): ModelsCacheStatus {
+      const first = primary()
+      if (first) return first.client.modelsCacheStatus()
+      return {
+        enabled: false,
+        ttl_seconds: 0,
+        state: 'empty',
+        age_seconds: null,
+        expires_in_seconds: null,
+        cached_model_count: 0,
+      }
+    },
+    async refresh(callOptions?: CallOptions): Promise<LoginStatus> {
+      const first = primary()
+      if (!first) throw noLogin()
+      return first.client.refresh(callOptions)
+    },
+    async usage(callOptions?: CallOptions): Promise<UsageSnapshot> {
+      const first = primary()
+      if (!first) throw noLogin()
+      return first.client.usage(callOptions)
+    },
+    usageOf,
+    async status(): Promise<LoginStatus> {
+      const first = primary()
+      if (first) return first.client.status()
+      return {
+        credentials_present: false,
+        authenticated: false,
+        account_bound: false,
+        ready_for_requests: false,
+        email: null,
+        plan_type: null,
+        account_id: null,
+        bound_account_id: null,
+        last_refresh: null,
+        access_token_expires_at: null,
+      }
+    },
+    async revoke(auth?: StoredAuth | null): Promise<RevokeResult> {
+      const first = primary()
+      if (!first) return { revoked: false, tokenTypeHint: null, status: null, error: NO_LOGIN }
+      return first.client.revoke(auth)
+    },
+    accounts(): PooledAccountStatus[] {
+      const members = pool.members()
+      return pool
+        .status()
+        .map((s) => ({ ...s, email: members.find((m) => m.slug === s.slug)?.email ?? null }))
+    },
+    async refreshAccounts(opts?: { force?: boolean }): Promise<void> {
+      await Promise.all([pool.refreshUsage((m) => m.client.usage(), opts), models().catch(() => [])])
+    },
+    async close(): Promise<void> {
+      await Promise.all(pool.members().map((m) => m.client.close().catch(() => {})))
+    },
+  }
+}
