@@ -204,6 +204,7 @@ export function buildRelay(options: RelayOptions, internals: BuildRelayInternals
   let closing: Promise<void> | null = null
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      await runtime.responses.close().catch(() => {})
       await log.close()
       if (ownsUpstream) await upstream.close().catch(() => {})
     })()
