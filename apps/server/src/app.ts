@@ -302,6 +302,7 @@ export function buildRelay(options: RelayOptions, internals: BuildRelayInternals
   const close = (): Promise<void> => {
     closing ??= (async () => {
       if (accounts) await accounts.close().catch(() => {})
+      await runtime.responses.close().catch(() => {})
       await log.close()
       if (ownsUpstream && !accounts) await upstream.close().catch(() => {})
     })()

@@ -94,6 +94,18 @@ describe('ResponseStore', () => {
   })
 })
 
+describe('ResponseStore.close', () => {
+  it('waits for a put still running and keeps nothing afterwards', async () => {
+    const store = new ResponseStore(dir, clock)
+    const pending = store.put('resp_a', [user('one')], response('resp_a', 'first'))
+    await store.close()
+    await pending
+    expect(JSON.parse(await readFile(join(dir, 'responses.json'), 'utf8')).responses).toHaveLength(1)
+    await store.put('resp_b', [], response('resp_b', 'late'))
+    expect(await store.get('resp_b')).toBeNull()
+  })
+})
+
 describe('replayableOutput', () => {
   it('keeps custom tool calls and refusals, drops what the backend cannot take back', () => {
     expect(

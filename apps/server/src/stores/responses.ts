@@ -118,6 +118,9 @@ export class ResponseStore {
   #bytes = 0
   #writing: Promise<void> | null = null
   #dirty = false
+  #closed = false
+  /** Puts and deletes still running (awaited by `close`). */
+  readonly #pending = new Set<Promise<unknown>>()
 
   constructor(dataDir: string, nowSeconds: () => number, limits: ResponseStoreLimits = {}) {
     this.#path = join(dataDir, 'responses.json')
@@ -190,6 +193,7 @@ export class ResponseStore {
           await fs.rename(tmp, this.#path)
         } catch (error) {
           await fs.rm(tmp, { force: true }).catch(() => {})
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
           throw error
         }
       }
@@ -219,8 +223,21 @@ export class ResponseStore {
   }
 
   /** Keep a finished response with the input the upstream got. Too large for the bound: not kept. */
-  async put(id: string, input: unknown[], response: Record<string, unknown>): Promise<void> {
-    if (this.#maxCount === 0) return
+  put(id: string, input: unknown[], response: Record<string, unknown>): Promise<void> {
+    return this.#track(this.#put(id, input, response))
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#pending.add(work)
+    const done = (): void => {
+      this.#pending.delete(work)
+    }
+    work.then(done, done)
+    return work
+  }
+
+  async #put(id: string, input: unknown[], response: Record<string, unknown>): Promise<void> {
+    if (this.#maxCount === 0 || this.#closed) return
     const map = await this.#load()
     const kept: KeptResponse = { id, kept_at: this.#nowSeconds(), input, response, bytes: 0 }
     kept.bytes = Buffer.byteLength(JSON.stringify(kept))
@@ -237,7 +254,11 @@ export class ResponseStore {
   }
 
   /** Forget a kept response; false when it was not kept. */
-  async delete(id: string): Promise<boolean> {
+  delete(id: string): Promise<boolean> {
+    return this.#track(this.#delete(id))
+  }
+
+  async #delete(id: string): Promise<boolean> {
     const map = await this.#load()
     const kept = map.get(id)
     if (!kept) return false
@@ -254,8 +275,15 @@ export class ResponseStore {
     return map.size
   }
 
-  /** Wait for pending writes (shutdown, tests). */
+  /** Wait for pending puts, deletes and writes (tests). */
   async flush(): Promise<void> {
+    await Promise.allSettled([...this.#pending])
     await this.#writing?.catch(() => {})
+  }
+
+  /** Finish pending writes and keep nothing more (the relay is closing). */
+  async close(): Promise<void> {
+    this.#closed = true
+    await this.flush()
   }
 }
