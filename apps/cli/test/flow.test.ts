@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { eventually } from '@airelays/test-utils'
 import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CliProcess, type Sandbox, createSandbox, freePort, killAll, runCli, runJson } from './_helpers'
+import { CliProcess, createSandbox, freePort, killAll, runCli, runJson, type Sandbox } from './_helpers'
 
 // One user's journey against an in-test emulator, in order: init, device login, serve, status,
 // models, token rotate (honoured by the running relay), doctor, logout, shutdown.
