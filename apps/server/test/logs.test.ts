@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createAuthStore, credentialStoreFor } from '@airelays/auth-store'
 import { loadConfig, type ResolvedConfig } from '@airelays/config'
+import { eventually } from '@airelays/test-utils'
 import { toFile } from 'openai'
 import { afterEach, describe, expect, it } from 'vitest'
 import { serveRelay } from '../src/index'
-import { eventually } from '@airelays/test-utils'
 import { type RelayHarness, type RelayHarnessOptions, startRelay } from './_setup'
 
 let h: RelayHarness | null = null

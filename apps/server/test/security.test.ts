@@ -1,6 +1,6 @@
 import { generateRelayToken, rotateRelayToken } from '@airelays/auth-store'
-import { afterEach, describe, expect, it } from 'vitest'
 import { eventually } from '@airelays/test-utils'
+import { afterEach, describe, expect, it } from 'vitest'
 import { type RelayHarness, type RelayHarnessOptions, startRelay } from './_setup'
 
 let h: RelayHarness | null = null

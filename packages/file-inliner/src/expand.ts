@@ -1,7 +1,7 @@
 import { expandInline } from './_internal/expand/inline'
 import { createExpansionBudget, DEFAULT_MAX_EXPANDED_BYTES, isObject } from './_internal/expand/parts'
-import { FileInlinerError } from './errors'
 import { createStoredFiles, expandReference, referenceOf, type StoredFiles } from './_internal/expand/stored'
+import { FileInlinerError } from './errors'
 import type { FileStore } from './types'
 
 /** The part of a {@link FileStore} that expansion needs (any object with these two methods works). */

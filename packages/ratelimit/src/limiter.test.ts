@@ -2,9 +2,9 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isRateLimiterError, RateLimiterError } from './errors'
 import { createRateLimiter } from './limiter'
-import type { RateLimiter, RateLimiterOptions } from './types'
 import type { RateLimitRejection } from './rejections'
 import { createMemoryStore } from './store'
+import type { RateLimiter, RateLimiterOptions } from './types'
 
 /** A clock (a function returning milliseconds) the test sets (`t`) or moves (`advance`) by hand. */
 interface FakeClock {

@@ -3,11 +3,11 @@ import { isEmpty, refill, remainingOf, retryAfterForToken, take } from './_inter
 import { sweepExpired, touch } from './_internal/clients'
 import { resolveOptions } from './_internal/options'
 import { CONCURRENCY_REJECTION, RATE_REJECTION_1S, rateRejection } from './_internal/rejections'
-import { snapshot } from './_internal/snapshot'
 import { acquire, holdSlot, isFull, releaser } from './_internal/slots'
+import { snapshot } from './_internal/snapshot'
 import { createLimiterState, keyOf, type LimiterState, tick } from './_internal/state'
 import type { RateLimitClientState } from './store'
-import type { AdmitOptions, Admission, RateLimiter, RateLimiterOptions } from './types'
+import type { Admission, AdmitOptions, RateLimiter, RateLimiterOptions } from './types'
 
 // One LimiterState (`_internal/state.ts`) shared by:
 //   clients.ts   the client table (create, touch, idle sweep, eviction at the hard cap)

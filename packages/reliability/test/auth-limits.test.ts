@@ -6,10 +6,10 @@ import { join } from 'node:path'
 import { generateRelayToken, writeRelayToken } from '@airelays/auth-store'
 import { createRateLimiter } from '@airelays/ratelimit'
 import { createRelayApp } from '@airelays/server'
+import { closeAll, eventually, fakeClock, relayConfig, sleep } from '@airelays/test-utils'
 import { createUpstreamEmulator } from '@airelays/upstream-emulator'
 import { Agent, request } from 'undici'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { closeAll, eventually, fakeClock, relayConfig, sleep } from '@airelays/test-utils'
 import { chatBody, isEnvelope, JSON_HEADERS, type RelayHarness, startRelay, upstreamCalls } from './_harness'
 
 afterEach(closeAll)

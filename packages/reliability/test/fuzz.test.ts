@@ -2,9 +2,10 @@
 // headers, from a fixed seed (deterministic and bounded). Pass: no 5xx except upstream-class
 // answers the emulator really caused, no crash, the OpenAI envelope on every non-2xx answer,
 // x-request-id on every answer, and a healthy relay afterwards.
+
+import { closeAll, sleep } from '@airelays/test-utils'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { buildChild, removeChildBuild, startChild, stopChildren } from './_child-harness'
-import { closeAll, sleep } from '@airelays/test-utils'
 import { chatBody, isEnvelope, JSON_HEADERS, type RelayHarness, startRelay } from './_harness'
 import { frameRequest, type RawResponse, rawRequest } from './_raw-http'
 

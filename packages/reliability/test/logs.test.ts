@@ -2,8 +2,8 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
 import { closeAll, eventually, fakeClock, readSse, sleep } from '@airelays/test-utils'
+import { afterEach, describe, expect, it } from 'vitest'
 import { chatBody, JSON_HEADERS, type RelayHarness, startRelay } from './_harness'
 import { frameRequest, rawRequest } from './_raw-http'
 

@@ -1,8 +1,7 @@
 import { clientKey } from '../address'
 import type { RateLimitClientState, RateLimitStore } from '../store'
 import type { RateLimiterSettings } from '../types'
-import type { TimeSource } from './options'
-import type { ResolvedOptions } from './options'
+import type { ResolvedOptions, TimeSource } from './options'
 
 /**
  * Everything one limiter knows, shared by the modules under `_internal/`: the settings (the hot

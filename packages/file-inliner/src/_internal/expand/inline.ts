@@ -1,5 +1,5 @@
-import type { FileInlinerError } from '../../errors'
 import { detectKind } from '../../detect'
+import type { FileInlinerError } from '../../errors'
 import { typeForFilename } from '../media-types'
 import { DEFAULT_FILENAME, normaliseMediaType, sanitizeLabel } from '../text'
 import {

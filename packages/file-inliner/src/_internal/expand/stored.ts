@@ -3,15 +3,15 @@ import type { FileObject, FileStore } from '../../types'
 import { isTextLikeType, isVerifiableImageType, sniffImageType } from '../media-types'
 import {
   detailOf,
+  type ExpansionBudget,
   imagePart,
-  type Json,
   isObject,
+  type Json,
   MAX_INLINE_TEXT_BYTES,
   notImage,
   textPart,
   tooLargeForText,
   unknownFile,
-  type ExpansionBudget,
   unsupported,
 } from './parts'
 
