@@ -5,13 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { VERSION } from '../src/version'
 import {
   CliProcess,
-  type Sandbox,
   createSandbox,
   eventually,
   freePort,
   killAll,
   runCli,
   runJson,
+  type Sandbox,
 } from './_helpers'
 
 // One user's journey against an in-test emulator, in order: init, device login, serve, status,
