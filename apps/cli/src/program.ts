@@ -1,8 +1,8 @@
 import { type CAC, type Command, cac } from 'cac'
 import { globalFlags, hasFlag, portFlag, stringFlag } from './_internal/argv'
+import { invokedAs, withCommandPrefix } from './_internal/invocation'
 import type { Terminal } from './_internal/output'
 import { usageError } from './errors'
-import { invokedAs, withCommandPrefix } from './_internal/invocation'
 import { VERSION } from './version'
 
 type Options = Record<string, unknown>

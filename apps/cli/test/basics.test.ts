@@ -1,8 +1,8 @@
-import { readFile, stat, writeFile, mkdir } from 'node:fs/promises'
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import packageJson from '../package.json'
-import { CliProcess, type Sandbox, createSandbox, freePort, killAll, runCli, runJson } from './_helpers'
+import { CliProcess, createSandbox, freePort, killAll, runCli, runJson, type Sandbox } from './_helpers'
 
 const ESC = '\u001b['
 

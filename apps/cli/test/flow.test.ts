@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { VERSION } from '../src/version'
 import {
   CliProcess,
-  type Sandbox,
   createSandbox,
   freePort,
   killAll,
   runCli,
   runJson,
+  type Sandbox,
 } from './_helpers'
 
 // One user's journey against an in-test emulator, in order: init, device login, serve, status,

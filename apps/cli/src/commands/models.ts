@@ -1,6 +1,6 @@
 import type { ConfigFlags } from '@airelays/config'
 import { connectHost, originFor } from '../_internal/client'
-import { type Terminal, printJson } from '../_internal/output'
+import { printJson, type Terminal } from '../_internal/output'
 import { readConfiguredToken } from '../_internal/relay-token'
 import { loadSettings } from '../_internal/settings'
 import { CliError } from '../errors'
