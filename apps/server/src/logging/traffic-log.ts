@@ -80,7 +80,8 @@ export interface TrafficLogOptions {
 /** Queued records that trigger a write without waiting for the flush delay. */
 const FLUSH_BATCH = 256
 
-interface PendingRecord {
+/** One queued record (also what a {@link TrafficTap} receives). */
+export interface PendingRecord {
   at: number
   requestId: string
   phase: string
@@ -148,6 +149,11 @@ export class TrafficLog {
   #dropped = 0
   #closed = false
   readonly #retention: LogRetention
+  /**
+   * Called with every record as it is queued, even when file logging is off (the dashboard's
+   * traffic feed). It must only queue: it runs on the request path.
+   */
+  tap: ((record: PendingRecord) => void) | null = null
 
   constructor(opts: TrafficLogOptions) {
     this.#opts = opts
@@ -176,6 +182,7 @@ export class TrafficLog {
     phase: string,
     fields: Record<string, unknown> | (() => Record<string, unknown>) = {},
   ): void {
+    if (this.tap !== null && !this.#closed) this.tap({ at: this.#opts.now(), requestId, phase, fields })
     if (this.#opts.dir === null || this.#closed) return
     const max = this.#opts.maxQueue ?? 50_000
     if (this.#queue.length >= max) {
@@ -273,7 +280,7 @@ export class TrafficLog {
 }
 
 /** One JSONL line: bodies materialised, secrets redacted and scrubbed in the same pass. */
-function serialiseRecord(record: PendingRecord, secrets: SecretSet): string {
+export function serialiseRecord(record: PendingRecord, secrets: SecretSet): string {
   const body: Record<string, unknown> = {
     logged_at: new Date(record.at).toISOString(),
     request_id: record.requestId,

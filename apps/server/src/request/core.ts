@@ -15,6 +15,12 @@ const MONITORING_PATHS: ReadonlySet<string> = new Set([
   '/no-tools/v1/subscription/status',
   '/no-tools/v1/account/rate_limits',
 ])
+/** Prefixes of the dashboard's assets and APIs: not logged nor counted either. */
+const MONITORING_PREFIXES: readonly string[] = [
+  '/dashboard/',
+  '/v1/relay/traffic',
+  '/no-tools/v1/relay/traffic',
+]
 const NOT_FOUND = Symbol.for('h3.notFound')
 const kRequest = 'airelays'
 
@@ -40,6 +46,10 @@ function isApiPath(path: string): boolean {
   )
 }
 
+function isMonitoringPath(path: string): boolean {
+  return MONITORING_PATHS.has(path) || MONITORING_PREFIXES.some((prefix) => path.startsWith(prefix))
+}
+
 function trimSlash(path: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path
 }
@@ -60,7 +70,7 @@ function openRequest(rt: RelayRuntime, event: H3Event): RelayRequest {
     path,
     basePath,
     clientIp: clientIp(event, rt.settings.config.security.trust_x_forwarded_for),
-    logged: !MONITORING_PATHS.has(trimSlash(path)),
+    logged: !isMonitoringPath(trimSlash(path)),
   })
   ;(event.context as Record<string, unknown>)[kRequest] = req
   rt.lifecycle.add(req)
