@@ -46,6 +46,7 @@ export function renderDashboardShell(info: DashboardShellInfo): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>AIRelays ${escapeHtml(info.version)}</title>
 <link rel="stylesheet" href="${base}/dashboard/app.css?v=${info.styleHash}">
 <script src="${base}/dashboard/app.js?v=${info.scriptHash}" defer></script>

@@ -48,6 +48,12 @@ function frame(event: FeedEvent): string {
     : `event: dropped\ndata: ${JSON.stringify({ count: event.count })}\n\n`
 }
 
+function inFlight(rt: RelayRuntime): number {
+  let n = 0
+  for (const request of rt.lifecycle.inflight) if ((request as { logged?: boolean }).logged === true) n++
+  return n
+}
+
 /** Build the dashboard's feed (tapping the traffic log) and its handlers. */
 export function dashboardRoutes(rt: RelayRuntime): DashboardRoutes {
   const feed = new TrafficFeed({ secrets: rt.secrets, now: rt.now })
@@ -88,8 +94,8 @@ export function dashboardRoutes(rt: RelayRuntime): DashboardRoutes {
       started_at: new Date(feed.startedAt).toISOString(),
       uptime_seconds: Math.max(0, Math.floor((now - feed.startedAt) / 1000)),
       requests_total: rt.requestsTotal,
-      // this request is in flight too
-      in_flight: Math.max(0, rt.lifecycle.inflight.size - 1),
+      // requests the traffic log counts (the dashboard's own calls are not among them)
+      in_flight: inFlight(rt),
       client_version: rt.settings.config.upstream.client_version,
       require_bearer_auth: rt.settings.config.security.require_bearer_auth,
       subscribers: feed.subscribers,
