@@ -65,7 +65,11 @@ interface OpenRequest {
   method: string
   route: string
   model: string | null
-  records: string[] | null
+  /**
+   * The request's records while it runs (null when nobody was watching as it started). They are
+   * serialised only once it ends: by then its upstream credentials are known to the scrubber.
+   */
+  records: PendingRecord[] | null
 }
 
 const HOUR_MS = 3_600_000
@@ -204,13 +208,13 @@ export class TrafficFeed {
         method: typeof fields.method === 'string' ? fields.method : '',
         route: typeof fields.path === 'string' ? fields.path : '',
         model: modelOf(fields.body),
-        records: watching ? [this.#serialise({ ...rec, fields })] : null,
+        records: watching ? [{ ...rec, fields }] : null,
       })
       return
     }
     const open = this.#open.get(rec.requestId)
     if (!open) return
-    if (open.records !== null) open.records.push(this.#serialise(rec))
+    if (open.records !== null) open.records.push(rec)
     if (rec.phase !== 'outbound_response') return
     this.#open.delete(rec.requestId)
     const fields = typeof rec.fields === 'function' ? rec.fields() : rec.fields
@@ -234,7 +238,10 @@ export class TrafficFeed {
       has_detail: open.records !== null,
     }
     if (open.records !== null) {
-      this.#details.set(rec.requestId, open.records)
+      this.#details.set(
+        rec.requestId,
+        open.records.map((r) => this.#serialise(r)),
+      )
       if (this.#details.size > DETAIL_KEPT) {
         const oldest = this.#details.keys().next().value
         if (oldest !== undefined) this.#details.delete(oldest)
