@@ -55,6 +55,16 @@ describe('dashboard shell and assets', () => {
     expect(page).not.toMatch(/dev@example\.com|account|http:\/\//)
   })
 
+  it('tells the page when the relay is open (no token prompt), and the APIs then answer without one', async () => {
+    const open = await startRelay({ token: false, env: { AIRELAYS_REQUIRE_BEARER_AUTH: 'false' } })
+    try {
+      expect(await (await open.fetch('/', { auth: false })).text()).toContain('data-auth="open"')
+      expect((await open.fetch('/v1/relay/traffic', { auth: false })).status).toBe(200)
+    } finally {
+      await open.close()
+    }
+  })
+
   it('serves the bundled script and style sheet with caching headers', async () => {
     const page = await (await h.fetch('/', { auth: false })).text()
     const scriptUrl = /src="([^"]+app\.js\?v=[0-9a-f]+)"/.exec(page)?.[1] as string
