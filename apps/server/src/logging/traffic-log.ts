@@ -182,14 +182,16 @@ export class TrafficLog {
     phase: string,
     fields: Record<string, unknown> | (() => Record<string, unknown>) = {},
   ): void {
-    if (this.tap !== null && !this.#closed) this.tap({ at: this.#opts.now(), requestId, phase, fields })
-    if (this.#opts.dir === null || this.#closed) return
+    if (this.#closed || (this.#opts.dir === null && this.tap === null)) return
+    const record: PendingRecord = { at: this.#opts.now(), requestId, phase, fields }
+    if (this.tap !== null) this.tap(record)
+    if (this.#opts.dir === null) return
     const max = this.#opts.maxQueue ?? 50_000
     if (this.#queue.length >= max) {
       this.#queue.shift()
       this.#dropped++
     }
-    this.#queue.push({ at: this.#opts.now(), requestId, phase, fields })
+    this.#queue.push(record)
     if (this.#queue.length >= FLUSH_BATCH) {
       void this.flush()
     } else if (this.#timer === null) {
