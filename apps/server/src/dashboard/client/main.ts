@@ -560,7 +560,6 @@ async function accounts(main: HTMLElement): Promise<void> {
       card.insertBefore(
         dl([
           ['E-mail', text(a.email)],
-          ['Plan', text(a.plan_type)],
           ['Signed in', a.authenticated === false ? 'no' : 'yes'],
           ['Ready', a.ready_for_requests === false ? 'no' : 'yes'],
           ['Token expires', text(a.access_token_expires_at)],
