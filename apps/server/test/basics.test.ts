@@ -15,15 +15,16 @@ describe('public routes', () => {
     expect(res.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{32}$/)
   })
 
-  it('serves the HTML status page without secrets', async () => {
+  it('serves the dashboard shell at / without secrets', async () => {
     const res = await h.fetch('/', { auth: false })
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toContain('text/html')
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'")
     const page = await res.text()
-    expect(page).toContain('<h1>AIRelays')
-    expect(page).toContain(`${h.relay.url}/v1`)
-    expect(page).toContain('ChatGPT login: ready')
+    expect(page).toContain('<title>AIRelays')
+    expect(page).toMatch(/<script src="\/dashboard\/app\.js\?v=[0-9a-f]{16}" defer><\/script>/)
     expect(page).not.toContain(h.token)
+    expect(page).not.toContain('dev@example.com')
   })
 })
 

@@ -58,10 +58,14 @@ describe('mounted under /ai in a host h3 app', () => {
     expect(missing.headers.get('x-request-id')).toMatch(/^req_/)
   })
 
-  it('serves /ai/healthz and a status page that points at the mounted base URL', async () => {
+  it('serves /ai/healthz and a dashboard that knows the mounted base path', async () => {
     expect(await (await fetch(`${url}/ai/healthz`)).json()).toMatchObject({ ok: true, app_name: 'AIRelays' })
     const page = await (await fetch(`${url}/ai/`)).text()
-    expect(page.match(/OPENAI_BASE_URL=\S*/)?.[0]).toBe(`OPENAI_BASE_URL=${url}/ai/v1`)
+    // the page builds its base URL (location.origin + data-base) and asset URLs from it
+    expect(page).toContain('data-base="/ai"')
+    const script = /src="([^"]+)"/.exec(page)?.[1] as string
+    expect(script).toMatch(/^\/ai\/dashboard\/app\.js\?v=/)
+    expect((await fetch(`${url}${script}`)).status).toBe(200)
   })
 
   it('leaves the host routes alone', async () => {

@@ -94,7 +94,8 @@ export interface TrafficLogOptions {
 /** Queued records that trigger a write without waiting for the flush delay. */
 const FLUSH_BATCH = 256
 
-interface PendingRecord {
+/** One queued record (also what a {@link TrafficTap} receives). */
+export interface PendingRecord {
   at: number
   requestId: string
   phase: string
@@ -163,6 +164,11 @@ export class TrafficLog {
   #closed = false
   readonly #retention: LogRetention
   readonly #budget: LogBudget
+  /**
+   * Called with every record as it is queued, even when file logging is off (the dashboard's
+   * traffic feed). It must only queue: it runs on the request path.
+   */
+  tap: ((record: PendingRecord) => void) | null = null
 
   constructor(opts: TrafficLogOptions) {
     this.#opts = opts
@@ -192,13 +198,16 @@ export class TrafficLog {
     phase: string,
     fields: Record<string, unknown> | (() => Record<string, unknown>) = {},
   ): void {
-    if (this.#opts.dir === null || this.#closed) return
+    if (this.#closed || (this.#opts.dir === null && this.tap === null)) return
+    const record: PendingRecord = { at: this.#opts.now(), requestId, phase, fields }
+    if (this.tap !== null) this.tap(record)
+    if (this.#opts.dir === null) return
     const max = this.#opts.maxQueue ?? 50_000
     if (this.#queue.length >= max) {
       this.#queue.shift()
       this.#dropped++
     }
-    this.#queue.push({ at: this.#opts.now(), requestId, phase, fields })
+    this.#queue.push(record)
     if (this.#queue.length >= FLUSH_BATCH) {
       void this.flush()
     } else if (this.#timer === null) {
@@ -349,7 +358,11 @@ function truncateRecord(
 }
 
 /** One JSONL line: bodies materialised, secrets redacted and scrubbed in the same pass, cut to `max` bytes. */
-function serialiseRecord(record: PendingRecord, secrets: SecretSet, max: number): string {
+export function serialiseRecord(
+  record: PendingRecord,
+  secrets: SecretSet,
+  max: number = DEFAULT_MAX_RECORD_BYTES,
+): string {
   const body: Record<string, unknown> = {
     logged_at: new Date(record.at).toISOString(),
     request_id: record.requestId,

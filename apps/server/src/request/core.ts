@@ -18,6 +18,12 @@ const MONITORING_PATHS: ReadonlySet<string> = new Set([
   '/no-tools/v1/subscription/status',
   '/no-tools/v1/account/rate_limits',
 ])
+/** Prefixes of the dashboard's assets and APIs: not logged nor counted either. */
+const MONITORING_PREFIXES: readonly string[] = [
+  '/dashboard/',
+  '/v1/relay/traffic',
+  '/no-tools/v1/relay/traffic',
+]
 const NOT_FOUND = Symbol.for('h3.notFound')
 const kRequest = 'airelays'
 
@@ -72,6 +78,10 @@ function isApiPath(path: string): boolean {
   )
 }
 
+function isMonitoringPath(path: string): boolean {
+  return MONITORING_PATHS.has(path) || MONITORING_PREFIXES.some((prefix) => path.startsWith(prefix))
+}
+
 function trimSlash(path: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path
 }
@@ -94,7 +104,7 @@ function openRequest(rt: RelayRuntime, event: H3Event): RelayRequest {
     basePath,
     // An unknown address is this request's own bucket: one client's bad tokens never block others.
     clientIp: clientIp(event, rt) ?? `unknown:${id}`,
-    logged: !MONITORING_PATHS.has(trimSlash(path)),
+    logged: !isMonitoringPath(trimSlash(path)),
   })
   ;(event.context as Record<string, unknown>)[kRequest] = req
   rt.lifecycle.add(req)

@@ -1,4 +1,5 @@
 import type { H3, H3Event } from 'h3'
+import { type DashboardRoutes, dashboardRoutes } from '../dashboard/routes'
 import { methodNotAllowed, notFound } from '../errors/factories'
 import { answeredByRelay, HOST_NOT_FOUND, relayPathOf, requestOf } from '../request/core'
 import type { RelayRuntime } from '../runtime'
@@ -10,7 +11,7 @@ import { fileRoutes } from './files'
 import type { RelayHandler } from './handler'
 import { modelRoute, modelsRoute } from './models'
 import { keptResponseRoutes, responsesRoute } from './responses'
-import { healthz, indexPage, relayStatus, subscriptionStatus } from './status'
+import { healthz, relayStatus, subscriptionStatus } from './status'
 import { RouteTable } from './table'
 import { unsupportedRoute } from './unsupported'
 
@@ -29,10 +30,17 @@ function add(app: H3, routes: RouteTable, method: Method, path: string): (handle
   }
 }
 
-/** `GET /healthz` and `GET /` (unprotected). */
-function registerPublicRoutes(app: H3, routes: RouteTable, rt: RelayRuntime): void {
+/** `GET /healthz`, the dashboard at `GET /` and its assets (unprotected; nothing secret). */
+function registerPublicRoutes(
+  app: H3,
+  routes: RouteTable,
+  rt: RelayRuntime,
+  dashboard: DashboardRoutes,
+): void {
   add(app, routes, 'GET', '/healthz')(healthz(rt))
-  add(app, routes, 'GET', '/')(indexPage(rt))
+  add(app, routes, 'GET', '/')(dashboard.page)
+  add(app, routes, 'GET', '/dashboard/app.js')(dashboard.script)
+  add(app, routes, 'GET', '/dashboard/app.css')(dashboard.style)
 }
 
 /** Every route under `/v1` or `/no-tools/v1` (behind the security gate). */
@@ -41,6 +49,7 @@ function registerApiRoutes(
   routes: RouteTable,
   rt: RelayRuntime,
   prefix: '/v1' | '/no-tools/v1',
+  dashboard: DashboardRoutes,
 ): void {
   const noTools = prefix === '/no-tools/v1'
   const r = (method: Method, path: string, handler: RelayHandler): void =>
@@ -71,6 +80,9 @@ function registerApiRoutes(
 
   r('GET', '/relay/status', relayStatus(rt))
   r('POST', '/relay/accounts/refresh', accountsRefresh(rt))
+  r('GET', '/relay/traffic', dashboard.traffic)
+  r('GET', '/relay/traffic/stream', dashboard.stream)
+  r('GET', '/relay/traffic/:request_id', dashboard.detail)
   const subscription = subscriptionStatus(rt)
   r('GET', '/subscription/status', subscription)
   r('GET', '/account/rate_limits', subscription)
@@ -88,8 +100,9 @@ function registerApiRoutes(
  */
 export function registerRoutes(app: H3, rt: RelayRuntime): void {
   const routes = new RouteTable()
-  registerPublicRoutes(app, routes, rt)
-  for (const prefix of ['/v1', '/no-tools/v1'] as const) registerApiRoutes(app, routes, rt, prefix)
+  const dashboard = dashboardRoutes(rt)
+  registerPublicRoutes(app, routes, rt, dashboard)
+  for (const prefix of ['/v1', '/no-tools/v1'] as const) registerApiRoutes(app, routes, rt, prefix, dashboard)
   app.all('/**', (event) => {
     // Mounted at a host's root, the host's unmatched requests reach this route too: they stay the
     // host's (its own 404), never the relay's envelope.

@@ -2,7 +2,6 @@ import { tokenFingerprint } from '@airelays/auth-store'
 import { securitySettings, settingsSummary } from '@airelays/config'
 import { getQuery } from 'h3'
 import { accountNotFound, notImplemented } from '../errors/factories'
-import { renderStatusPage } from '../pages/status-page'
 import type { RelayRuntime } from '../runtime'
 import { accountEntries, accountsSubscription } from './accounts'
 import type { RelayHandler } from './handler'
@@ -30,22 +29,6 @@ export const SUPPORTED_ROUTES: readonly string[] = [
 /** `GET /healthz`: `{"ok":true,"app_name":"AIRelays","version":"<v>"}` (never logged, never limited). */
 export function healthz(rt: RelayRuntime): RelayHandler {
   return (req) => req.json({ ok: true, app_name: 'AIRelays', version: rt.version })
-}
-
-/** `GET /`: the HTML status page. */
-export function indexPage(rt: RelayRuntime): RelayHandler {
-  return async (req) => {
-    const [login, token] = await Promise.all([rt.upstream.status().catch(() => null), rt.tokens.current()])
-    const page = renderStatusPage({
-      version: rt.version,
-      baseUrl: `${req.event.url.origin}${req.basePath}`,
-      upstreamReady: login?.ready_for_requests ?? false,
-      upstreamAuthenticated: login?.authenticated ?? false,
-      requireBearerAuth: rt.settings.config.security.require_bearer_auth,
-      relayTokenConfigured: token.token !== null,
-    })
-    return new Response(page.body as string, { status: 200, headers: page.headers })
-  }
 }
 
 /** `GET /v1/relay/status`: readiness, settings summary, limiter snapshot, storage. */
