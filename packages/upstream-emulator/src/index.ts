@@ -12,9 +12,12 @@ export type { UpstreamEmulatorErrorCode } from './errors'
 export type {
   BehaviourRoute,
   EmulatorBehaviour,
+  EmulatorAdditionalRateLimit,
   EmulatorBehaviourKind,
+  EmulatorExtraEvents,
   EmulatorModel,
   EmulatorReasoningLevel,
+  EmulatorSpendControl,
   EmulatorStats,
   EmulatorUsageSettings,
   IssuedTokens,

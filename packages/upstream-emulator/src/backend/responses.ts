@@ -8,6 +8,7 @@ import { backendHeaders } from './headers'
 import { streamScript } from './stream/script'
 import { sendSse } from './stream/sse'
 import { isRejection, openaiError, validateResponsesBody } from './validate'
+import { clientVersionOf } from './version'
 
 /**
  * `POST /backend-api/codex/responses`: pre behaviour, authentication, validation, then the
@@ -33,7 +34,11 @@ export async function handleResponses(ex: Exchange): Promise<void> {
     sendJson(res, r.status, r.body, headers)
     return
   }
-  const validated = validateResponsesBody(body.json, state.backend.catalog.models)
+  const validated = validateResponsesBody(
+    body.json,
+    state.backend.catalog.models,
+    clientVersionOf(req.headers),
+  )
   if (isRejection(validated)) {
     sendJson(res, validated.status, validated.body, headers)
     return
