@@ -1,4 +1,4 @@
-import { type Command, cac } from 'cac'
+import { type CAC, type Command, cac } from 'cac'
 import { globalFlags, hasFlag, portFlag, stringFlag } from './_internal/argv'
 import type { Terminal } from './_internal/output'
 import { usageError } from './errors'
@@ -28,6 +28,16 @@ interface HelpSection {
   body: string
 }
 
+/** What every command declaration needs: the raw argv, the terminal and the exit-code sink. */
+interface ProgramContext {
+  readonly argv: readonly string[]
+  readonly term: Terminal
+  /** Records the command's exit code (undefined reads as 0). */
+  readonly done: (code: number | undefined) => void
+}
+
+const json = (options: Options): boolean => options.json === true
+
 /**
  * The cac wiring, and nothing else: every command declares its flags, normalises them, and
  * imports its module lazily, so `airelays --version` and `airelays status` load only what they
@@ -36,11 +46,35 @@ interface HelpSection {
 export async function runProgram(argv: readonly string[], term: Terminal): Promise<number> {
   const cli = cac('airelays')
   let exitCode = 0
-  const done = (code: number | undefined): void => {
-    exitCode = code ?? 0
+  const context: ProgramContext = {
+    argv,
+    term,
+    done: (code) => {
+      exitCode = code ?? 0
+    },
   }
-  const json = (options: Options): boolean => options.json === true
+  declareGlobalOptions(cli)
+  // Declaration order is the order of `airelays --help`.
+  for (const declare of COMMANDS) declare(cli, context)
 
+  cli.parse(['node', 'airelays', ...argv], { run: false })
+
+  if (cli.options.help) return 0
+  if (!cli.matchedCommand) {
+    if (cli.options.version && cli.args.length === 0) {
+      term.out.line(`airelays ${VERSION}`)
+      return 0
+    }
+    const name = cli.args[0]
+    if (name !== undefined) throw usageError(`Unknown command \`${String(name)}\`.`)
+    cli.outputHelp()
+    throw usageError('Missing command.')
+  }
+  await cli.runMatchedCommand()
+  return exitCode
+}
+
+function declareGlobalOptions(cli: CAC): void {
   cli
     .option('--config <path>', 'Config file (default ~/.config/airelays/config.toml)')
     .option('--data-dir <path>', 'Data directory (default ~/.airelays)')
@@ -65,7 +99,9 @@ export async function runProgram(argv: readonly string[], term: Terminal): Promi
           ),
       ]
     })
+}
 
+function declareInit(cli: CAC, { argv, term, done }: ProgramContext): void {
   const init = cli
     .command('init', 'Write the config file and create a relay token')
     .option('--force', 'Overwrite an existing config file')
@@ -84,7 +120,9 @@ export async function runProgram(argv: readonly string[], term: Terminal): Promi
         }),
       )
     })
+}
 
+function declareLogin(cli: CAC, { argv, term, done }: ProgramContext): void {
   const login = cli
     .command('login', 'Sign in with your ChatGPT subscription')
     .option('--device', 'Use the device-code flow (for machines without a browser)')
@@ -104,7 +142,9 @@ export async function runProgram(argv: readonly string[], term: Terminal): Promi
         }),
       )
     })
+}
 
+function declareLogout(cli: CAC, { argv, term, done }: ProgramContext): void {
   cli
     .command('logout', 'Revoke and delete the stored ChatGPT login')
     .option('--json', 'Print JSON')
@@ -112,7 +152,9 @@ export async function runProgram(argv: readonly string[], term: Terminal): Promi
       const { runLogout } = await import('./commands/logout')
       done(await runLogout(term, { flags: globalFlags(argv, options), json: json(options) }))
     })
+}
 
+function declareServe(cli: CAC, { argv, term, done }: ProgramContext): void {
   const serve = cli
     .command('serve', 'Run the relay')
     .option('--host <host>', 'Listen address (default 127.0.0.1)')
@@ -135,7 +177,9 @@ export async function runProgram(argv: readonly string[], term: Terminal): Promi
       )
     },
   )
+}
 
+function declareStatus(cli: CAC, { argv, term, done }: ProgramContext): void {
   cli
     .command('status', 'Show the settings, the relay token and the ChatGPT login')
     .option('--json', 'Print JSON')
@@ -143,7 +187,9 @@ export async function runProgram(argv: readonly string[], term: Terminal): Promi
       const { runStatus } = await import('./commands/status')
       done(await runStatus(term, { flags: globalFlags(argv, options), json: json(options) }))
     })
+}
 
+function declareToken(cli: CAC, { argv, term, done }: ProgramContext): void {
   cli
     .command('token [action]', 'Show or rotate the relay token (action: show | rotate)')
     .option('--raw', 'With show: print only the token and a newline (for scripts)')
@@ -161,7 +207,9 @@ export async function runProgram(argv: readonly string[], term: Terminal): Promi
       const { runToken } = await import('./commands/token')
       done(await runToken(term, { flags: globalFlags(argv, options), action, json: json(options), raw }))
     })
+}
 
+function declareDoctor(cli: CAC, { argv, term, done }: ProgramContext): void {
   cli
     .command('doctor', 'Check the settings, the login and the upstream')
     .option('--skip-response', 'Skip the test request to the upstream /responses')
@@ -176,7 +224,9 @@ export async function runProgram(argv: readonly string[], term: Terminal): Promi
         }),
       )
     })
+}
 
+function declareModels(cli: CAC, { argv, term, done }: ProgramContext): void {
   cli
     .command('models', 'List the models of the running relay')
     .option('--json', 'Print the raw /v1/models payload')
@@ -184,27 +234,26 @@ export async function runProgram(argv: readonly string[], term: Terminal): Promi
       const { runModels } = await import('./commands/models')
       done(await runModels(term, { flags: globalFlags(argv, options), json: json(options) }))
     })
+}
 
+function declareDemo(cli: CAC, { term, done }: ProgramContext): void {
   cli
     .command('demo', 'Offline demo: emulated upstream, device login, relay and one streamed answer')
     .action(async () => {
       const { runDemo } = await import('./commands/demo')
       done(await runDemo(term))
     })
-
-  cli.parse(['node', 'airelays', ...argv], { run: false })
-
-  if (cli.options.help) return 0
-  if (!cli.matchedCommand) {
-    if (cli.options.version && cli.args.length === 0) {
-      term.out.line(`airelays ${VERSION}`)
-      return 0
-    }
-    const name = cli.args[0]
-    if (name !== undefined) throw usageError(`Unknown command \`${String(name)}\`.`)
-    cli.outputHelp()
-    throw usageError('Missing command.')
-  }
-  await cli.runMatchedCommand()
-  return exitCode
 }
+
+/** Every command, in the order `airelays --help` lists them. */
+const COMMANDS: readonly ((cli: CAC, context: ProgramContext) => void)[] = [
+  declareInit,
+  declareLogin,
+  declareLogout,
+  declareServe,
+  declareStatus,
+  declareToken,
+  declareDoctor,
+  declareModels,
+  declareDemo,
+]

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createTestHome, type TestHome } from './_internal/test-home'
 import { configJsonSchema, configKeys, loadConfig, renderKeyTable } from './index'
-import { getConfigValue } from './render'
+import { getConfigValue } from './_internal/values'
 
 const README = fileURLToPath(new URL('../README.md', import.meta.url))
 const START =

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CONFIG_RELATIVE, createTestHome, type TestHome } from './_internal/test-home'
 import { configKeys } from './keys'
 import { type LoadConfigOptions, type LoadConfigResult, loadConfig } from './load'
-import { getConfigValue } from './render'
+import { getConfigValue } from './_internal/values'
 import type { ConfigFlags, ConfigKeyPath } from './types'
 
 let home: TestHome

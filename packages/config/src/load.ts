@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { isAbsolute, join, resolve, sep } from 'node:path'
 import { parse, TomlError } from 'smol-toml'
+import { checkWritten, type FileValue } from './_internal/check-written'
 import { describeDefault, IssueList, keyLabel, where } from './_internal/issues'
 import { scanKeyLines } from './_internal/toml-lines'
 import { describeAccepted, formatValue, type Parsed, parseTextValue } from './_internal/values'
@@ -16,7 +17,6 @@ import type {
   ConfigValueSource,
   ResolvedConfig,
 } from './types'
-import { checkWritten, type FileValue } from './validate'
 
 /** Options of `loadConfig`. Nothing process-wide is read unless a field is left out. */
 export interface LoadConfigOptions {

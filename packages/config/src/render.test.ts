@@ -6,7 +6,8 @@ import { CONFIG_RELATIVE, createTestHome, type TestHome } from './_internal/test
 import { ConfigError, isConfigError } from './errors'
 import { configKeys } from './keys'
 import { loadConfig } from './load'
-import { getConfigValue, renderConfig, writeConfig } from './render'
+import { getConfigValue } from './_internal/values'
+import { renderConfig, writeConfig } from './render'
 import type { ResolvedConfig } from './types'
 
 let home: TestHome

@@ -2,17 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { link, lstat, mkdir, open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { keyLabel } from './_internal/issues'
-import { isResolvedValue, renderTomlValue } from './_internal/values'
+import { getConfigValue, isResolvedValue, renderTomlValue } from './_internal/values'
 import { ConfigError, isConfigError } from './errors'
-import { type ConfigKeyDefinition, configKeys, configSections } from './keys'
+import { configKeys, configSections } from './keys'
 import type { ConfigValue, ResolvedConfig } from './types'
-
-/** Read one key's value out of a resolved config. */
-export function getConfigValue(config: ResolvedConfig, def: ConfigKeyDefinition): unknown {
-  let node: unknown = config
-  for (const part of def.section.split('.')) node = (node as Record<string, unknown> | undefined)?.[part]
-  return (node as Record<string, unknown> | undefined)?.[def.key]
-}
 
 const HEADER = [
   '# AIRelays configuration.',

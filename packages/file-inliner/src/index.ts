@@ -12,7 +12,7 @@ export type {
   FileStoreOptions,
   FileStoreUsage,
   UploadSource,
-} from './store'
+} from './types'
 
 // Type detection
 export { detectKind } from './detect'

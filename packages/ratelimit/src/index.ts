@@ -15,7 +15,7 @@ export type {
   RateLimitClientSnapshot,
   RateLimitSnapshot,
   TakeResult,
-} from './limiter'
+} from './types'
 
 // Rejections (the 429 answers)
 export type { RateLimitRejection, RateLimitRejectionCode, RateLimitRejectionReason } from './rejections'

@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isRateLimiterError, RateLimiterError } from './errors'
-import { type Clock, createRateLimiter, type RateLimiter, type RateLimiterOptions } from './limiter'
+import { createRateLimiter } from './limiter'
+import type { Clock, RateLimiter, RateLimiterOptions } from './types'
 import type { RateLimitRejection } from './rejections'
 import { createMemoryStore } from './store'
 

@@ -1,5 +1,5 @@
 // Shared helpers for this package's tests (never exported from the barrel).
-import type { ProxySettings } from './_internal/http'
+import type { ProxySettings } from './proxy'
 import type { CredentialStore, ResponsesEvent, Sleep, StoredAuth } from './types'
 
 /** Ignore any HTTP(S)_PROXY of the machine running the tests. */

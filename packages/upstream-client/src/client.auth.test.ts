@@ -9,7 +9,9 @@ import {
   rejectionOf,
   textOf,
 } from './_test-helpers'
-import { type UpstreamClient, type UpstreamClientOptions, createUpstreamClient } from './client'
+import { createUpstreamClient } from './client'
+import type { UpstreamClient } from './client-api'
+import type { UpstreamClientOptions } from './client-options'
 import { isUpstreamError } from './errors'
 import type { CredentialStore, StoredAuth } from './types'
 

@@ -1,7 +1,8 @@
 import { type UpstreamEmulator, createUpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { NO_ENV_PROXY, codexBody, collect, recordingStore } from './_test-helpers'
-import { type UpstreamClient, createUpstreamClient } from './client'
+import { createUpstreamClient } from './client'
+import type { UpstreamClient } from './client-api'
 
 // Acceptance criterion of the issue: the client must not queue concurrent streams behind a
 // per-origin connection cap. 500 paced streams must finish in less than 1.5x the time one stream

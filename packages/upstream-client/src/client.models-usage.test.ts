@@ -1,7 +1,9 @@
 import { type UpstreamEmulator, createUpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { NO_ENV_PROXY, instantSleep, recordingStore, rejectionOf } from './_test-helpers'
-import { type UpstreamClient, type UpstreamClientOptions, createUpstreamClient } from './client'
+import { createUpstreamClient } from './client'
+import type { UpstreamClient } from './client-api'
+import type { UpstreamClientOptions } from './client-options'
 import { isUpstreamError } from './errors'
 
 let emu: UpstreamEmulator

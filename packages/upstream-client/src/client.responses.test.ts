@@ -11,13 +11,11 @@ import {
   rejectionOf,
   textOf,
 } from './_test-helpers'
-import {
-  type UpstreamClient,
-  type UpstreamClientOptions,
-  type UpstreamHooks,
-  createUpstreamClient,
-} from './client'
+import { createUpstreamClient } from './client'
+import type { UpstreamClient } from './client-api'
+import type { UpstreamClientOptions } from './client-options'
 import { type UpstreamError, isUpstreamError } from './errors'
+import type { UpstreamHooks } from './hooks'
 import type { Sleep } from './types'
 
 let emu: UpstreamEmulator

@@ -1,21 +1,17 @@
 import type { Dispatcher } from 'undici'
 import {
-  DEFAULT_CLIENT_ID,
-  DEFAULT_ISSUER_URL,
-  DEFAULT_LOGIN_TIMEOUT_SECONDS,
-  DEFAULT_ORIGINATOR,
-  OAUTH_TIMEOUT_MS,
-  trimBaseUrl,
-} from './_internal/constants'
-import {
-  type ProxySettings,
-  createDefaultDispatcher,
-  errorFromTransport,
-  parseJsonSafe,
-} from './_internal/http'
-import { type PostResult, exchangeCode, postWithTimeout } from './_internal/oauth'
-import { defaultSleep } from './_internal/sleep'
-import { UpstreamError, isRecord, isUpstreamError } from './errors'
+  type Approval,
+  type DeviceSession,
+  type PollProgress,
+  type UserCode,
+  openDeviceSession,
+  pollOnce,
+  readPoll,
+  requestUserCode,
+} from './_internal/login/device-issuer'
+import { exchangeCode } from './_internal/oauth'
+import { UpstreamError, isUpstreamError } from './errors'
+import type { ProxySettings } from './proxy'
 import type { Clock, Sleep, StoredAuth } from './types'
 
 /** Options of `startDeviceLogin`. */
@@ -83,30 +79,21 @@ export interface DeviceLogin {
   cancel(): Promise<void>
 }
 
-const DEFAULT_INTERVAL_SECONDS = 5
 const SLOW_DOWN_STEP_SECONDS = 5
-const MAX_CONSECUTIVE_TRANSPORT_ERRORS = 5
 
-function failedUpstream(status: number): UpstreamError {
+function timeoutError(timeoutSeconds: number): UpstreamError {
   return new UpstreamError({
-    code: 'device_login_failed',
-    message: `Device-code login failed upstream (status ${status}). Request a fresh code with \`airelays login --device\`.`,
-    upstreamStatus: status,
+    code: 'device_login_timeout',
+    message: `Device-code login was not approved within ${Math.max(1, Math.floor(timeoutSeconds / 60))} minute(s). The code may have expired or the request was denied; run \`airelays login --device\` to get a fresh code.`,
+    status: 408,
   })
 }
 
-function parseInterval(value: unknown): number {
-  const parsed =
-    typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : Number.NaN
-  return Number.isFinite(parsed) && parsed > 0 ? parsed : DEFAULT_INTERVAL_SECONDS
-}
-
-function errorCodeOf(payload: unknown): string | undefined {
-  if (!isRecord(payload)) return undefined
-  if (typeof payload.error === 'string') return payload.error
-  if (isRecord(payload.error) && typeof payload.error.code === 'string') return payload.error.code
-  if (typeof payload.code === 'string') return payload.code
-  return undefined
+/** When polling gives up, and who to tell while it waits. */
+interface PollWindow {
+  deadline: number
+  expiresAt: Date
+  onPending: ((info: DevicePendingInfo) => void) | undefined
 }
 
 /**
@@ -114,182 +101,22 @@ function errorCodeOf(payload: unknown): string | undefined {
  * "Device-code login is not enabled for this server.").
  */
 export async function startDeviceLogin(options: DeviceLoginOptions = {}): Promise<DeviceLogin> {
-  const issuerUrl = trimBaseUrl(options.issuerUrl ?? DEFAULT_ISSUER_URL)
-  const clientId = options.clientId ?? DEFAULT_CLIENT_ID
-  const originator = options.originator ?? DEFAULT_ORIGINATOR
-  const clock = options.clock ?? Date.now
-  const sleep = options.sleep ?? defaultSleep
-  const timeoutSeconds = options.loginTimeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS
-  const requestTimeoutMs = options.requestTimeoutMs ?? OAUTH_TIMEOUT_MS
-  if (!(timeoutSeconds > 0)) throw new RangeError('loginTimeoutSeconds must be a positive number')
-  const ownsDispatcher = !options.dispatcher
-  const dispatcher = options.dispatcher ?? createDefaultDispatcher(requestTimeoutMs, options.proxy)
-  const headers = { originator }
-  const controller = new AbortController()
-
-  const post = (path: string, body: unknown): Promise<PostResult> =>
-    postWithTimeout({
-      dispatcher,
-      url: `${issuerUrl}${path}`,
-      headers: { ...headers, 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(body),
-      timeoutMs: requestTimeoutMs,
-      signal: controller.signal,
-    })
-
-  const releaseDispatcher = async (): Promise<void> => {
-    if (ownsDispatcher) await dispatcher.close().catch(() => {})
-  }
-
-  let userCode: string
-  let deviceAuthId: string
-  let intervalSeconds: number
+  const session = openDeviceSession(options)
+  let code: UserCode
   try {
-    let result: PostResult
-    try {
-      result = await post('/api/accounts/deviceauth/usercode', { client_id: clientId })
-    } catch (error) {
-      const transport = errorFromTransport(error, 'Device-code request', requestTimeoutMs)
-      throw new UpstreamError({
-        code: 'device_login_failed',
-        message: `Device-code login failed: ${transport.message}`,
-        kind: 'transient',
-        cause: error,
-      })
-    }
-    if (result.status === 404) {
-      throw new UpstreamError({
-        code: 'device_login_disabled',
-        message: 'Device-code login is not enabled for this server.',
-        upstreamStatus: 404,
-        status: 404,
-      })
-    }
-    if (result.status >= 400) throw failedUpstream(result.status)
-    const payload = parseJsonSafe(result.text)
-    const record = isRecord(payload) ? payload : {}
-    const code = record.user_code ?? record.usercode
-    if (typeof code !== 'string' || code.length === 0) {
-      throw new UpstreamError({
-        code: 'device_login_unexpected_payload',
-        message: 'Device-code login returned an unexpected payload (no user code).',
-        upstreamStatus: result.status,
-      })
-    }
-    if (typeof record.device_auth_id !== 'string' || record.device_auth_id.length === 0) {
-      throw new UpstreamError({
-        code: 'device_login_unexpected_payload',
-        message: 'Device-code login returned an unexpected payload (no device_auth_id).',
-        upstreamStatus: result.status,
-      })
-    }
-    userCode = code
-    deviceAuthId = record.device_auth_id
-    intervalSeconds = parseInterval(record.interval)
+    code = await requestUserCode(session)
   } catch (error) {
-    await releaseDispatcher()
+    await session.release()
     throw error
   }
+  return deviceLogin(session, code)
+}
 
-  const startedAt = clock()
-  const deadline = startedAt + timeoutSeconds * 1000
+/** The login handed to the caller: polling starts with `waitForCompletion()`. */
+function deviceLogin(session: DeviceSession, code: UserCode): DeviceLogin {
+  const { controller } = session
+  const deadline = session.clock() + session.timeoutSeconds * 1000
   const expiresAt = new Date(deadline)
-  const timeoutError = (): UpstreamError =>
-    new UpstreamError({
-      code: 'device_login_timeout',
-      message: `Device-code login was not approved within ${Math.max(1, Math.floor(timeoutSeconds / 60))} minute(s). The code may have expired or the request was denied; run \`airelays login --device\` to get a fresh code.`,
-      status: 408,
-    })
-  const cancelledError = (): UpstreamError =>
-    new UpstreamError({ code: 'login_cancelled', message: 'Device-code login was cancelled.', status: 499 })
-
-  const poll = async (waitOptions: DeviceWaitOptions): Promise<StoredAuth> => {
-    let interval = intervalSeconds
-    let polls = 0
-    let transportFailures = 0
-    for (;;) {
-      const remaining = deadline - clock()
-      if (remaining <= 0) throw timeoutError()
-      if (remaining < interval * 1000) {
-        // One more poll would come sooner than the interval allows (RFC 8628 §3.5): wait out the
-        // deadline instead and give up.
-        await sleep(remaining, controller.signal)
-        throw timeoutError()
-      }
-      await sleep(interval * 1000, controller.signal)
-      let result: PostResult
-      try {
-        result = await post('/api/accounts/deviceauth/token', {
-          device_auth_id: deviceAuthId,
-          user_code: userCode,
-        })
-      } catch (error) {
-        if (controller.signal.aborted) throw error
-        transportFailures++
-        if (transportFailures >= MAX_CONSECUTIVE_TRANSPORT_ERRORS) {
-          const transport = errorFromTransport(error, 'Device-code polling', requestTimeoutMs)
-          throw new UpstreamError({
-            code: 'device_login_failed',
-            message: `Device-code login failed: ${transport.message}`,
-            kind: 'transient',
-            cause: error,
-          })
-        }
-        continue
-      }
-      transportFailures = 0
-      polls++
-      const payload = parseJsonSafe(result.text)
-      const errorCode = errorCodeOf(payload)
-      const slowDown = result.status === 429 || errorCode === 'slow_down'
-      const pending =
-        slowDown || result.status === 403 || result.status === 404 || errorCode === 'authorization_pending'
-      if (pending) {
-        if (slowDown) interval += SLOW_DOWN_STEP_SECONDS
-        try {
-          waitOptions.onPending?.({
-            polls,
-            intervalSeconds: interval,
-            slowDown,
-            expiresAt,
-            remainingSeconds: Math.max(0, Math.floor((deadline - clock()) / 1000)),
-          })
-        } catch {
-          // A failing progress callback must not end the login.
-        }
-        continue
-      }
-      if (result.status < 200 || result.status >= 300) throw failedUpstream(result.status)
-      const record = isRecord(payload) ? payload : {}
-      const authorizationCode = record.authorization_code
-      const codeVerifier = record.code_verifier
-      if (
-        typeof authorizationCode !== 'string' ||
-        !authorizationCode ||
-        typeof codeVerifier !== 'string' ||
-        !codeVerifier
-      ) {
-        throw new UpstreamError({
-          code: 'device_login_unexpected_payload',
-          message: 'Device-code login returned an unexpected payload (no authorization code).',
-          upstreamStatus: result.status,
-        })
-      }
-      return exchangeCode({
-        dispatcher,
-        issuerUrl,
-        clientId,
-        code: authorizationCode,
-        codeVerifier,
-        redirectUri: `${issuerUrl}/deviceauth/callback`,
-        headers,
-        timeoutMs: requestTimeoutMs,
-        nowMs: clock,
-        signal: controller.signal,
-      })
-    }
-  }
-
   let completion: Promise<StoredAuth> | null = null
   const waitForCompletion = (waitOptions: DeviceWaitOptions = {}): Promise<StoredAuth> => {
     if (completion) return completion
@@ -297,9 +124,17 @@ export async function startDeviceLogin(options: DeviceLoginOptions = {}): Promis
     const onExternalAbort = (): void => controller.abort()
     if (external?.aborted) controller.abort()
     else external?.addEventListener('abort', onExternalAbort, { once: true })
-    completion = poll(waitOptions)
+    const window: PollWindow = { deadline, expiresAt, onPending: waitOptions.onPending }
+    completion = waitForApproval(session, code, window)
+      .then((approval) => exchangeApproval(session, approval))
       .catch((error: unknown) => {
-        if (controller.signal.aborted) throw cancelledError()
+        if (controller.signal.aborted) {
+          throw new UpstreamError({
+            code: 'login_cancelled',
+            message: 'Device-code login was cancelled.',
+            status: 499,
+          })
+        }
         if (isUpstreamError(error)) throw error
         throw new UpstreamError({
           code: 'device_login_failed',
@@ -309,21 +144,77 @@ export async function startDeviceLogin(options: DeviceLoginOptions = {}): Promis
       })
       .finally(async () => {
         external?.removeEventListener('abort', onExternalAbort)
-        await releaseDispatcher()
+        await session.release()
       })
     return completion
   }
-
   return {
-    verificationUrl: `${issuerUrl}/codex/device`,
-    userCode,
+    verificationUrl: `${session.issuerUrl}/codex/device`,
+    userCode: code.userCode,
     expiresAt,
-    intervalSeconds,
+    intervalSeconds: code.intervalSeconds,
     waitForCompletion,
     cancel: async () => {
       controller.abort()
       if (completion) await completion.catch(() => {})
-      else await releaseDispatcher()
+      else await session.release()
     },
   }
+}
+
+/** Step 2: poll until the user approved, the deadline passed, or the issuer refused. */
+async function waitForApproval(
+  session: DeviceSession,
+  code: UserCode,
+  window: PollWindow,
+): Promise<Approval> {
+  const progress: PollProgress = { interval: code.intervalSeconds, polls: 0, transportFailures: 0 }
+  for (;;) {
+    await sleepUntilNextPoll(session, progress.interval, window.deadline)
+    const result = await pollOnce(session, code, progress)
+    if (result === null) continue
+    const outcome = readPoll(result)
+    if ('approval' in outcome) return outcome.approval
+    if (outcome.slowDown) progress.interval += SLOW_DOWN_STEP_SECONDS
+    try {
+      window.onPending?.({
+        polls: progress.polls,
+        intervalSeconds: progress.interval,
+        slowDown: outcome.slowDown,
+        expiresAt: window.expiresAt,
+        remainingSeconds: Math.max(0, Math.floor((window.deadline - session.clock()) / 1000)),
+      })
+    } catch {
+      // A failing progress callback must not end the login.
+    }
+  }
+}
+
+/** Wait one interval; throws `device_login_timeout` when the deadline comes first. */
+async function sleepUntilNextPoll(session: DeviceSession, interval: number, deadline: number): Promise<void> {
+  const remaining = deadline - session.clock()
+  if (remaining <= 0) throw timeoutError(session.timeoutSeconds)
+  if (remaining < interval * 1000) {
+    // One more poll would come sooner than the interval allows (RFC 8628 §3.5): wait out the
+    // deadline instead and give up.
+    await session.sleep(remaining, session.controller.signal)
+    throw timeoutError(session.timeoutSeconds)
+  }
+  await session.sleep(interval * 1000, session.controller.signal)
+}
+
+/** Step 3: exchange the approved code for credentials. */
+function exchangeApproval(session: DeviceSession, approval: Approval): Promise<StoredAuth> {
+  return exchangeCode({
+    dispatcher: session.dispatcher,
+    issuerUrl: session.issuerUrl,
+    clientId: session.clientId,
+    code: approval.authorizationCode,
+    codeVerifier: approval.codeVerifier,
+    redirectUri: `${session.issuerUrl}/deviceauth/callback`,
+    headers: session.headers,
+    timeoutMs: session.requestTimeoutMs,
+    nowMs: session.clock,
+    signal: session.controller.signal,
+  })
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import * as api from './index'
 
@@ -41,5 +42,54 @@ describe('package exports', () => {
     expect(() =>
       api.createUpstreamClient({ credentials: api.createMemoryCredentialStore(), retry: { attempts: -1 } }),
     ).toThrow(RangeError)
+  })
+
+  it('exports exactly the documented types, none of them from _internal', () => {
+    const barrel = readFileSync(new URL('./index.ts', import.meta.url), 'utf8')
+    expect(barrel).not.toMatch(/from '\.\/_internal/)
+    const statements = [...barrel.matchAll(/export type \{([^}]*)\} from '[^']+'/g)]
+    const names = statements.flatMap((match) =>
+      (match[1] ?? '')
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    )
+    expect(names.sort()).toEqual([
+      'BrowserLogin',
+      'BrowserLoginOptions',
+      'CallOptions',
+      'Clock',
+      'CredentialStore',
+      'DeviceLogin',
+      'DeviceLoginOptions',
+      'DevicePendingInfo',
+      'DeviceWaitOptions',
+      'JwtClaims',
+      'LoginStatus',
+      'ModelsCacheStatus',
+      'ProxySettings',
+      'RefreshEvent',
+      'RefreshReason',
+      'ResponsesCallOptions',
+      'ResponsesEvent',
+      'ResponsesStream',
+      'RetryOptions',
+      'RevokeResult',
+      'Sleep',
+      'StoredAuth',
+      'StreamEndInfo',
+      'StreamEndStatus',
+      'UpstreamClient',
+      'UpstreamClientOptions',
+      'UpstreamDefaults',
+      'UpstreamErrorCode',
+      'UpstreamErrorInit',
+      'UpstreamErrorKind',
+      'UpstreamHooks',
+      'UpstreamModel',
+      'UsageRateLimit',
+      'UsageSnapshot',
+      'UsageWindow',
+    ])
   })
 })

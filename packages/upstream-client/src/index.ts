@@ -7,16 +7,14 @@ export type {
   LoginStatus,
   ModelsCacheStatus,
   ResponsesCallOptions,
-  RetryOptions,
+  ResponsesStream,
+  RevokeResult,
   UpstreamClient,
-  UpstreamClientOptions,
-  UpstreamHooks,
   UpstreamModel,
-} from './client'
-export type { ResponsesStream, StreamEndInfo, StreamEndStatus } from './_internal/stream'
-export type { RefreshEvent, RefreshReason } from './_internal/tokens'
-export type { RevokeResult } from './_internal/oauth'
-export type { ProxySettings } from './_internal/http'
+} from './client-api'
+export type { RetryOptions, UpstreamClientOptions } from './client-options'
+export type { RefreshEvent, RefreshReason, StreamEndInfo, StreamEndStatus, UpstreamHooks } from './hooks'
+export type { ProxySettings } from './proxy'
 
 // Logins
 export { startBrowserLogin } from './browser-login'

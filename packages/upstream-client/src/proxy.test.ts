@@ -2,7 +2,8 @@ import { type Server, createServer, request as httpRequest } from 'node:http'
 import { type UpstreamEmulator, createUpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { codexBody, collect, recordingStore, textOf } from './_test-helpers'
-import { type UpstreamClient, createUpstreamClient } from './client'
+import { createUpstreamClient } from './client'
+import type { UpstreamClient } from './client-api'
 import { startDeviceLogin } from './device-login'
 
 /** A tiny plain-HTTP forward proxy (absolute-form requests, no CONNECT) that records what it forwards. */

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DEFAULT_SLOT, generateRelayToken, tokenFingerprint, writeRelayToken } from '@airelays/auth-store'
+import type { ResolvedConfig } from '@airelays/config'
 import { loadConfig } from '@airelays/config'
 import type { RelayServer } from '@airelays/server'
 import type { UpstreamEmulator } from '@airelays/upstream-emulator'
@@ -42,6 +43,23 @@ async function countLogLines(dir: string): Promise<{ files: number; lines: numbe
   return { files, lines }
 }
 
+/** One demo run: what the steps share, and what the cleanup must stop. */
+interface DemoRun {
+  readonly term: Terminal
+  readonly controller: AbortController
+  interrupted: InterruptSignal | null
+  /** Cancels the pending device login, while there is one. */
+  cancelLogin: (() => Promise<void>) | null
+  dir: string | null
+  emulator: UpstreamEmulator | null
+  relay: RelayServer | null
+}
+
+/** Throws the cancellation error once Ctrl-C was pressed. */
+function checkpoint(run: DemoRun): void {
+  if (run.controller.signal.aborted) throw run.controller.signal.reason
+}
+
 /**
  * `airelays demo`: an offline walk through the whole product. It starts the upstream emulator and
  * a relay on free loopback ports with a temporary data dir, signs in with a real device-code
@@ -50,165 +68,213 @@ async function countLogLines(dir: string): Promise<{ files: number; lines: numbe
  * everything and removes the temporary directory (also on Ctrl-C).
  */
 export async function runDemo(term: Terminal): Promise<number> {
-  const out = term.out
-  const controller = new AbortController()
-  let interrupted: InterruptSignal | null = null
-  let cancelLogin: (() => Promise<void>) | null = null
-  const dispose = onInterrupt((signal) => {
-    if (interrupted) return
-    interrupted = signal
-    controller.abort(new CliError('Demo cancelled.', { code: 'cancelled', exitCode: signalExitCode(signal) }))
-    void cancelLogin?.().catch(() => {})
-  })
-  const checkpoint = (): void => {
-    if (controller.signal.aborted) throw controller.signal.reason
+  const run: DemoRun = {
+    term,
+    controller: new AbortController(),
+    interrupted: null,
+    cancelLogin: null,
+    dir: null,
+    emulator: null,
+    relay: null,
   }
-
-  let dir: string | null = null
-  let emulator: UpstreamEmulator | null = null
-  let relay: RelayServer | null = null
+  const dispose = onInterrupt((signal) => {
+    if (run.interrupted) return
+    run.interrupted = signal
+    run.controller.abort(
+      new CliError('Demo cancelled.', { code: 'cancelled', exitCode: signalExitCode(signal) }),
+    )
+    void run.cancelLogin?.().catch(() => {})
+  })
   try {
     bypassProxyForLoopback()
+    const out = term.out
     out.title('Demo')
     out.note('Everything runs on this machine: a local emulator stands in for ChatGPT, so no account')
     out.note('and no network are needed. Nothing is written outside a temporary directory.')
-
-    dir = await mkdtemp(join(tmpdir(), 'airelays-demo-'))
-    const { createUpstreamEmulator } = await import('@airelays/upstream-emulator')
-    emulator = await createUpstreamEmulator({
-      host: '127.0.0.1',
-      port: 0,
-      deviceInterval: '1',
-      deviceAutoApproveAfterPolls: 1,
-      gapMs: 60,
-    })
-    const { config } = await loadConfig({
-      flags: { dataDir: join(dir, 'data'), config: join(dir, 'config.toml') },
-      env: {
-        AIRELAYS_UPSTREAM_BASE_URL: emulator.backendUrl,
-        AIRELAYS_ISSUER_BASE_URL: emulator.url,
-        AIRELAYS_AUTH_STORAGE: 'file',
-      },
-      homeDir: dir,
-      cwd: dir,
-    })
-    out.section('Setup')
-    out.field('Temp dir', dir)
-    out.field('Emulator issuer', emulator.url)
-    out.field('Emulator backend', emulator.backendUrl)
-    checkpoint()
-
-    const { startDeviceLogin } = await import('@airelays/upstream-client')
-    const login = await startDeviceLogin({
-      issuerUrl: config.upstream.issuer_base_url,
-      clientId: config.upstream.client_id,
-      loginTimeoutSeconds: 120,
-    })
-    cancelLogin = () => login.cancel()
-    out.section('Device Login')
-    out.note(`1. Open: ${out.style.bold(login.verificationUrl)}`)
-    out.note(`2. Enter this code: ${out.style.bold(login.userCode)}`)
-    out.note(out.style.dim('(the emulator approves the code by itself after the first poll)'))
-    const status = startWaitStatus(term.err, {
-      label: 'Waiting for approval',
-      expiresAt: login.expiresAt,
-      live: process.stderr.isTTY === true,
-    })
-    let auth: Awaited<ReturnType<typeof login.waitForCompletion>>
-    try {
-      auth = await login.waitForCompletion({ signal: controller.signal })
-    } catch (error) {
-      checkpoint()
-      throw error
-    } finally {
-      status.stop()
-      cancelLogin = null
-    }
-    const store = authStoreFor(config)
-    await store.set(DEFAULT_SLOT, auth)
-    const state = await readLoginState(config, store)
-    out.field(
-      'Signed in',
-      `${state.email ?? 'unknown'} (${state.plan_type ?? 'unknown plan'}), account ${state.account_id}`,
-    )
-    out.field('Stored in', storageText(state))
-    checkpoint()
-
-    const token = generateRelayToken()
-    await writeRelayToken(config.security.bearer_token_file, token)
-    const { serveRelay } = await import('@airelays/server')
-    relay = await serveRelay({ config, host: '127.0.0.1', port: 0 })
-    const baseURL = `${relay.url}/v1`
-    out.section('Relay')
-    out.field('Base URL', baseURL)
-    out.field('Relay token', `created (fingerprint ${tokenFingerprint(token)})`)
-    checkpoint()
-
-    const { default: OpenAI } = await import('openai')
-    const client = new OpenAI({ baseURL, apiKey: token, maxRetries: 0, timeout: 60_000 })
-    const { data: stream, response } = await client.chat.completions
-      .create(
-        {
-          model: DEMO_MODEL,
-          messages: [
-            { role: 'system', content: 'You are a helpful assistant.' },
-            { role: 'user', content: `Reply with exactly: ${DEMO_ANSWER}` },
-          ],
-          stream: true,
-          temperature: 0.7,
-        },
-        { signal: controller.signal },
-      )
-      .withResponse()
-    out.section('Request')
-    out.field('Client', 'openai (npm), chat.completions.create({ stream: true, temperature: 0.7 })')
-    out.field(
-      'Route',
-      'client -> relay POST /v1/chat/completions -> emulator POST /backend-api/codex/responses',
-    )
-    out.field('Request id', response.headers.get('x-request-id'))
-    out.field('Ignored params', response.headers.get('x-airelays-ignored-parameters') ?? 'none')
-
-    out.section('Answer (streamed)')
-    out.write('  ')
-    let chunks = 0
-    let text = ''
-    for await (const chunk of stream) {
-      chunks += 1
-      const delta = chunk.choices[0]?.delta?.content
-      if (delta) {
-        text += delta
-        out.write(delta)
-      }
-    }
-    out.line()
-    checkpoint()
-
-    const upstreamCalls = emulator.requests.filter((request) => request.route === 'responses')
-    await relay.close()
-    relay = null
-    const logs = await countLogLines(config.paths.logs_dir)
-    out.section('Result')
-    out.field('Chunks', chunks)
-    out.field('Characters', text.length)
-    out.field(
-      'Upstream calls',
-      `${upstreamCalls.length} (POST /backend-api/codex/responses, model ${String((upstreamCalls[0]?.body as { model?: unknown } | null)?.model ?? DEMO_MODEL)})`,
-    )
-    out.field('Traffic log', `${logs.lines} lines in ${logs.files} file(s) under ${config.paths.logs_dir}`)
+    const config = await setUp(run)
+    await signIn(run, config)
+    const relay = await startRelay(run, config)
+    const answer = await streamAnswer(run, relay)
+    await printResult(run, config, answer)
     return 0
   } catch (error) {
-    if (controller.signal.aborted) throw controller.signal.reason
+    if (run.controller.signal.aborted) throw run.controller.signal.reason
     throw error
   } finally {
     dispose()
-    await relay?.close({ force: true }).catch(() => {})
-    await emulator?.close().catch(() => {})
-    if (dir) {
-      await rm(dir, { recursive: true, force: true }).catch(() => {})
-      out.section('Cleanup')
-      out.note(`Stopped the relay and the emulator; removed ${dir}.`)
-      if (interrupted) out.note('Demo cancelled.')
+    await cleanUp(run)
+  }
+}
+
+/** A temporary directory, the emulator, and the config pointing at both. */
+async function setUp(run: DemoRun): Promise<ResolvedConfig> {
+  const out = run.term.out
+  const dir = await mkdtemp(join(tmpdir(), 'airelays-demo-'))
+  run.dir = dir
+  const { createUpstreamEmulator } = await import('@airelays/upstream-emulator')
+  const emulator = await createUpstreamEmulator({
+    host: '127.0.0.1',
+    port: 0,
+    deviceInterval: '1',
+    deviceAutoApproveAfterPolls: 1,
+    gapMs: 60,
+  })
+  run.emulator = emulator
+  const { config } = await loadConfig({
+    flags: { dataDir: join(dir, 'data'), config: join(dir, 'config.toml') },
+    env: {
+      AIRELAYS_UPSTREAM_BASE_URL: emulator.backendUrl,
+      AIRELAYS_ISSUER_BASE_URL: emulator.url,
+      AIRELAYS_AUTH_STORAGE: 'file',
+    },
+    homeDir: dir,
+    cwd: dir,
+  })
+  out.section('Setup')
+  out.field('Temp dir', dir)
+  out.field('Emulator issuer', emulator.url)
+  out.field('Emulator backend', emulator.backendUrl)
+  checkpoint(run)
+  return config
+}
+
+/** A real device-code login against the emulator, stored like `airelays login` stores it. */
+async function signIn(run: DemoRun, config: ResolvedConfig): Promise<void> {
+  const { term } = run
+  const out = term.out
+  const { startDeviceLogin } = await import('@airelays/upstream-client')
+  const login = await startDeviceLogin({
+    issuerUrl: config.upstream.issuer_base_url,
+    clientId: config.upstream.client_id,
+    loginTimeoutSeconds: 120,
+  })
+  run.cancelLogin = () => login.cancel()
+  out.section('Device Login')
+  out.note(`1. Open: ${out.style.bold(login.verificationUrl)}`)
+  out.note(`2. Enter this code: ${out.style.bold(login.userCode)}`)
+  out.note(out.style.dim('(the emulator approves the code by itself after the first poll)'))
+  const status = startWaitStatus(term.err, {
+    label: 'Waiting for approval',
+    expiresAt: login.expiresAt,
+    live: process.stderr.isTTY === true,
+  })
+  let auth: Awaited<ReturnType<typeof login.waitForCompletion>>
+  try {
+    auth = await login.waitForCompletion({ signal: run.controller.signal })
+  } catch (error) {
+    checkpoint(run)
+    throw error
+  } finally {
+    status.stop()
+    run.cancelLogin = null
+  }
+  const store = authStoreFor(config)
+  await store.set(DEFAULT_SLOT, auth)
+  const state = await readLoginState(config, store)
+  out.field(
+    'Signed in',
+    `${state.email ?? 'unknown'} (${state.plan_type ?? 'unknown plan'}), account ${state.account_id}`,
+  )
+  out.field('Stored in', storageText(state))
+  checkpoint(run)
+}
+
+interface DemoRelay {
+  baseURL: string
+  token: string
+}
+
+/** A relay token and a relay on a free loopback port. */
+async function startRelay(run: DemoRun, config: ResolvedConfig): Promise<DemoRelay> {
+  const out = run.term.out
+  const token = generateRelayToken()
+  await writeRelayToken(config.security.bearer_token_file, token)
+  const { serveRelay } = await import('@airelays/server')
+  const relay = await serveRelay({ config, host: '127.0.0.1', port: 0 })
+  run.relay = relay
+  const baseURL = `${relay.url}/v1`
+  out.section('Relay')
+  out.field('Base URL', baseURL)
+  out.field('Relay token', `created (fingerprint ${tokenFingerprint(token)})`)
+  checkpoint(run)
+  return { baseURL, token }
+}
+
+interface DemoAnswer {
+  chunks: number
+  text: string
+}
+
+/** One streamed chat completion through the official `openai` client, printed as it arrives. */
+async function streamAnswer(run: DemoRun, { baseURL, token }: DemoRelay): Promise<DemoAnswer> {
+  const out = run.term.out
+  const { default: OpenAI } = await import('openai')
+  const client = new OpenAI({ baseURL, apiKey: token, maxRetries: 0, timeout: 60_000 })
+  const { data: stream, response } = await client.chat.completions
+    .create(
+      {
+        model: DEMO_MODEL,
+        messages: [
+          { role: 'system', content: 'You are a helpful assistant.' },
+          { role: 'user', content: `Reply with exactly: ${DEMO_ANSWER}` },
+        ],
+        stream: true,
+        temperature: 0.7,
+      },
+      { signal: run.controller.signal },
+    )
+    .withResponse()
+  out.section('Request')
+  out.field('Client', 'openai (npm), chat.completions.create({ stream: true, temperature: 0.7 })')
+  out.field(
+    'Route',
+    'client -> relay POST /v1/chat/completions -> emulator POST /backend-api/codex/responses',
+  )
+  out.field('Request id', response.headers.get('x-request-id'))
+  out.field('Ignored params', response.headers.get('x-airelays-ignored-parameters') ?? 'none')
+
+  out.section('Answer (streamed)')
+  out.write('  ')
+  let chunks = 0
+  let text = ''
+  for await (const chunk of stream) {
+    chunks += 1
+    const delta = chunk.choices[0]?.delta?.content
+    if (delta) {
+      text += delta
+      out.write(delta)
     }
+  }
+  out.line()
+  checkpoint(run)
+  return { chunks, text }
+}
+
+/** Stops the relay (so its traffic log is flushed), then counts what reached the emulator and the log. */
+async function printResult(run: DemoRun, config: ResolvedConfig, answer: DemoAnswer): Promise<void> {
+  const out = run.term.out
+  const upstreamCalls = (run.emulator?.requests ?? []).filter((request) => request.route === 'responses')
+  await run.relay?.close()
+  run.relay = null
+  const logs = await countLogLines(config.paths.logs_dir)
+  out.section('Result')
+  out.field('Chunks', answer.chunks)
+  out.field('Characters', answer.text.length)
+  out.field(
+    'Upstream calls',
+    `${upstreamCalls.length} (POST /backend-api/codex/responses, model ${String((upstreamCalls[0]?.body as { model?: unknown } | null)?.model ?? DEMO_MODEL)})`,
+  )
+  out.field('Traffic log', `${logs.lines} lines in ${logs.files} file(s) under ${config.paths.logs_dir}`)
+}
+
+async function cleanUp(run: DemoRun): Promise<void> {
+  const out = run.term.out
+  await run.relay?.close({ force: true }).catch(() => {})
+  await run.emulator?.close().catch(() => {})
+  if (run.dir) {
+    await rm(run.dir, { recursive: true, force: true }).catch(() => {})
+    out.section('Cleanup')
+    out.note(`Stopped the relay and the emulator; removed ${run.dir}.`)
+    if (run.interrupted) out.note('Demo cancelled.')
   }
 }

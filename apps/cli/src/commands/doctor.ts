@@ -1,9 +1,10 @@
+import type { AuthStore, RelayTokenInfo } from '@airelays/auth-store'
 import { credentialStoreFor } from '@airelays/auth-store'
-import type { ConfigFlags, LoadConfigResult } from '@airelays/config'
+import type { ConfigFlags, LoadConfigResult, ResolvedConfig } from '@airelays/config'
 import type { UpstreamClient } from '@airelays/upstream-client'
 import { createUpstreamClient, isUpstreamError } from '@airelays/upstream-client'
 import { loginHint } from '../_internal/client'
-import { authStoreFor, readLoginState } from '../_internal/login-state'
+import { authStoreFor, type LoginState, readLoginState } from '../_internal/login-state'
 import { type Terminal, formatField, printJson } from '../_internal/output'
 import { readConfiguredToken } from '../_internal/relay-token'
 import { loadSettings } from '../_internal/settings'
@@ -105,133 +106,165 @@ export async function runDoctor(term: Terminal, options: DoctorOptions): Promise
   const loaded = await loadSettings(options.flags, { term, json: options.json, onErrors: 'report' })
   const { config } = loaded
   const checks: DoctorCheck[] = [configCheck(loaded)]
-
-  const token = await readConfiguredToken(config)
-  if (!config.security.require_bearer_auth) {
-    checks.push({ name: 'relay_token', status: 'skip', message: 'Relay bearer auth is disabled.' })
-  } else if (token.token === null) {
-    checks.push({
-      name: 'relay_token',
-      status: 'fail',
-      message: 'Relay bearer auth is enabled, but no relay token is configured.',
-      next_steps: ['airelays init', 'airelays token rotate'],
-    })
-  } else {
-    checks.push({
-      name: 'relay_token',
-      status: 'pass',
-      message: 'Relay bearer token is present.',
-      data: { source: token.source, fingerprint: token.fingerprint },
-    })
-  }
-
-  const openaiEnabled = config.providers.openai.enabled
+  checks.push(relayTokenCheck(config, await readConfiguredToken(config)))
   const store = authStoreFor(config)
   const login = await readLoginState(config, store)
-  if (!openaiEnabled) {
-    checks.push({ name: 'openai_auth', status: 'skip', message: 'The OpenAI runtime is disabled.' })
-  } else if (login.ready_for_requests) {
-    checks.push({
-      name: 'openai_auth',
-      status: 'pass',
-      message: 'OpenAI subscription login is ready.',
-      data: { email: login.email, plan_type: login.plan_type, account_id: login.account_id },
-    })
-  } else {
-    checks.push({
-      name: 'openai_auth',
-      status: 'fail',
-      message: `OpenAI subscription login is missing, incomplete, or account-mismatched.${login.error ? ` ${login.error}` : ''}`,
-      next_steps: [loginHint(process.env)],
-    })
-  }
-
-  let selectedModel: string | null = null
-  const canProbe = openaiEnabled && login.ready_for_requests
-  const upstream = canProbe
-    ? createUpstreamClient({
-        baseUrl: config.upstream.base_url,
-        issuerUrl: config.upstream.issuer_base_url,
-        clientId: config.upstream.client_id,
-        clientVersion: config.upstream.client_version,
-        credentials: credentialStoreFor(store),
-        requestTimeoutMs: config.upstream.request_timeout_seconds * 1000,
-        retry: { attempts: 0 },
-        modelsCacheTtlSeconds: 0,
-      })
-    : null
-  try {
-    if (!upstream) {
-      checks.push({
-        name: 'openai_models',
-        status: 'skip',
-        message: openaiEnabled ? 'Skipped: no usable OpenAI login.' : 'The OpenAI runtime is disabled.',
-      })
-    } else {
-      try {
-        const models = await upstream.models({ signal: AbortSignal.timeout(RESPONSE_PROBE_TIMEOUT_MS) })
-        const slugs = models
-          .map((model) => model.slug)
-          .filter((slug) => typeof slug === 'string' && slug !== '')
-        selectedModel = slugs[0] ?? null
-        checks.push(
-          selectedModel
-            ? {
-                name: 'openai_models',
-                status: 'pass',
-                message: `Upstream /models returned ${slugs.length} model(s).`,
-                data: { selected_model: selectedModel, models: slugs },
-              }
-            : { name: 'openai_models', status: 'fail', message: 'Upstream /models returned no models.' },
-        )
-      } catch (error) {
-        checks.push({
-          name: 'openai_models',
-          status: 'fail',
-          message: `OpenAI upstream /models probe failed: ${errorMessage(error)}`,
-        })
-      }
-    }
-
-    if (options.skipResponse) {
-      checks.push({ name: 'openai_response', status: 'skip', message: 'Skipped (--skip-response).' })
-    } else if (!upstream || !selectedModel) {
-      checks.push({ name: 'openai_response', status: 'skip', message: 'Skipped: the earlier checks failed.' })
-    } else {
-      try {
-        const text = await probeResponse(
-          upstream,
-          selectedModel,
-          AbortSignal.timeout(RESPONSE_PROBE_TIMEOUT_MS),
-        )
-        checks.push({
-          name: 'openai_response',
-          status: 'pass',
-          message: `Upstream /responses streamed an answer from ${selectedModel}.`,
-          data: { model: selectedModel, text },
-        })
-      } catch (error) {
-        checks.push({
-          name: 'openai_response',
-          status: 'fail',
-          message: `OpenAI upstream /responses probe failed: ${errorMessage(error)}`,
-          data: { model: selectedModel },
-        })
-      }
-    }
-  } finally {
-    await upstream?.close()
-  }
-
+  checks.push(openaiAuthCheck(config.providers.openai.enabled, login))
+  checks.push(...(await upstreamChecks(config, { store, login, skipResponse: options.skipResponse })))
   checks.push({
     name: 'claude',
     status: 'skip',
     message: 'The Claude runtime is not supported by this version.',
   })
 
+  const payload = summarize(checks)
+  const exitCode = payload.ok ? 0 : 1
+  if (options.json) printJson(term.out, payload)
+  else printReport(term, payload)
+  return exitCode
+}
+
+function relayTokenCheck(config: ResolvedConfig, token: RelayTokenInfo): DoctorCheck {
+  if (!config.security.require_bearer_auth) {
+    return { name: 'relay_token', status: 'skip', message: 'Relay bearer auth is disabled.' }
+  }
+  if (token.token === null) {
+    return {
+      name: 'relay_token',
+      status: 'fail',
+      message: 'Relay bearer auth is enabled, but no relay token is configured.',
+      next_steps: ['airelays init', 'airelays token rotate'],
+    }
+  }
+  return {
+    name: 'relay_token',
+    status: 'pass',
+    message: 'Relay bearer token is present.',
+    data: { source: token.source, fingerprint: token.fingerprint },
+  }
+}
+
+function openaiAuthCheck(openaiEnabled: boolean, login: LoginState): DoctorCheck {
+  if (!openaiEnabled) {
+    return { name: 'openai_auth', status: 'skip', message: 'The OpenAI runtime is disabled.' }
+  }
+  if (login.ready_for_requests) {
+    return {
+      name: 'openai_auth',
+      status: 'pass',
+      message: 'OpenAI subscription login is ready.',
+      data: { email: login.email, plan_type: login.plan_type, account_id: login.account_id },
+    }
+  }
+  return {
+    name: 'openai_auth',
+    status: 'fail',
+    message: `OpenAI subscription login is missing, incomplete, or account-mismatched.${login.error ? ` ${login.error}` : ''}`,
+    next_steps: [loginHint(process.env)],
+  }
+}
+
+interface UpstreamProbeInput {
+  store: AuthStore
+  login: LoginState
+  skipResponse: boolean
+}
+
+/** openai_models and openai_response: one upstream client, no retries, closed afterwards. */
+async function upstreamChecks(config: ResolvedConfig, input: UpstreamProbeInput): Promise<DoctorCheck[]> {
+  const openaiEnabled = config.providers.openai.enabled
+  const upstream =
+    openaiEnabled && input.login.ready_for_requests
+      ? createUpstreamClient({
+          baseUrl: config.upstream.base_url,
+          issuerUrl: config.upstream.issuer_base_url,
+          clientId: config.upstream.client_id,
+          clientVersion: config.upstream.client_version,
+          credentials: credentialStoreFor(input.store),
+          requestTimeoutMs: config.upstream.request_timeout_seconds * 1000,
+          retry: { attempts: 0 },
+          modelsCacheTtlSeconds: 0,
+        })
+      : null
+  try {
+    const models: ModelsProbe = upstream
+      ? await modelsCheck(upstream)
+      : {
+          check: {
+            name: 'openai_models',
+            status: 'skip',
+            message: openaiEnabled ? 'Skipped: no usable OpenAI login.' : 'The OpenAI runtime is disabled.',
+          },
+          selectedModel: null,
+        }
+    let response: DoctorCheck
+    if (input.skipResponse) {
+      response = { name: 'openai_response', status: 'skip', message: 'Skipped (--skip-response).' }
+    } else if (!upstream || !models.selectedModel) {
+      response = { name: 'openai_response', status: 'skip', message: 'Skipped: the earlier checks failed.' }
+    } else {
+      response = await responseCheck(upstream, models.selectedModel)
+    }
+    return [models.check, response]
+  } finally {
+    await upstream?.close()
+  }
+}
+
+interface ModelsProbe {
+  check: DoctorCheck
+  /** The first model the upstream listed, for the response probe. */
+  selectedModel: string | null
+}
+
+async function modelsCheck(upstream: UpstreamClient): Promise<ModelsProbe> {
+  try {
+    const models = await upstream.models({ signal: AbortSignal.timeout(RESPONSE_PROBE_TIMEOUT_MS) })
+    const slugs = models.map((model) => model.slug).filter((slug) => typeof slug === 'string' && slug !== '')
+    const selectedModel = slugs[0] ?? null
+    const check: DoctorCheck = selectedModel
+      ? {
+          name: 'openai_models',
+          status: 'pass',
+          message: `Upstream /models returned ${slugs.length} model(s).`,
+          data: { selected_model: selectedModel, models: slugs },
+        }
+      : { name: 'openai_models', status: 'fail', message: 'Upstream /models returned no models.' }
+    return { check, selectedModel }
+  } catch (error) {
+    return {
+      check: {
+        name: 'openai_models',
+        status: 'fail',
+        message: `OpenAI upstream /models probe failed: ${errorMessage(error)}`,
+      },
+      selectedModel: null,
+    }
+  }
+}
+
+async function responseCheck(upstream: UpstreamClient, model: string): Promise<DoctorCheck> {
+  try {
+    const text = await probeResponse(upstream, model, AbortSignal.timeout(RESPONSE_PROBE_TIMEOUT_MS))
+    return {
+      name: 'openai_response',
+      status: 'pass',
+      message: `Upstream /responses streamed an answer from ${model}.`,
+      data: { model, text },
+    }
+  } catch (error) {
+    return {
+      name: 'openai_response',
+      status: 'fail',
+      message: `OpenAI upstream /responses probe failed: ${errorMessage(error)}`,
+      data: { model },
+    }
+  }
+}
+
+function summarize(checks: DoctorCheck[]): DoctorPayload {
   const count = (status: CheckStatus): number => checks.filter((check) => check.status === status).length
-  const nextSteps = [...new Set(checks.flatMap((check) => check.next_steps ?? []))]
-  const payload: DoctorPayload = {
+  return {
     ok: count('fail') === 0,
     summary: {
       passed: count('pass'),
@@ -240,14 +273,11 @@ export async function runDoctor(term: Terminal, options: DoctorOptions): Promise
       skipped: count('skip'),
     },
     checks,
-    next_steps: nextSteps,
+    next_steps: [...new Set(checks.flatMap((check) => check.next_steps ?? []))],
   }
-  const exitCode = payload.ok ? 0 : 1
-  if (options.json) {
-    printJson(term.out, payload)
-    return exitCode
-  }
+}
 
+function printReport(term: Terminal, payload: DoctorPayload): void {
   const out = term.out
   const label: Record<CheckStatus, string> = {
     pass: out.style.green('PASS'),
@@ -257,10 +287,11 @@ export async function runDoctor(term: Terminal, options: DoctorOptions): Promise
   }
   out.title('Doctor')
   out.section('Checks')
-  for (const check of checks) out.line(formatField(check.name, `${label[check.status]}  ${check.message}`))
+  for (const check of payload.checks) {
+    out.line(formatField(check.name, `${label[check.status]}  ${check.message}`))
+  }
   out.section('Summary')
   const { passed, warnings, failed, skipped } = payload.summary
   out.note(`${passed} passed, ${warnings} warning(s), ${failed} failed, ${skipped} skipped`)
-  out.steps('Next Steps', nextSteps)
-  return exitCode
+  out.steps('Next Steps', payload.next_steps)
 }

@@ -1,5 +1,5 @@
-import type { ConfigValueType } from '../keys'
-import type { ConfigValue } from '../types'
+import type { ConfigKeyDefinition, ConfigValueType } from '../keys'
+import type { ConfigValue, ResolvedConfig } from '../types'
 
 /**
  * Outcome of parsing one raw value. `note` marks values that are accepted with a warning:
@@ -283,4 +283,11 @@ export function renderTomlValue(type: ConfigValueType, value: ConfigValue): stri
     return `[${items.join(', ')}]`
   }
   throw new TypeError('null values are not rendered')
+}
+
+/** Read one key's value out of a resolved config. */
+export function getConfigValue(config: ResolvedConfig, def: ConfigKeyDefinition): unknown {
+  let node: unknown = config
+  for (const part of def.section.split('.')) node = (node as Record<string, unknown> | undefined)?.[part]
+  return (node as Record<string, unknown> | undefined)?.[def.key]
 }

@@ -1,11 +1,6 @@
 import type { Readable } from 'node:stream'
 import { FileInlinerError } from '../errors'
-
-/**
- * Where upload bytes come from: any async iterable of byte chunks (an async generator, a Node
- * `Readable`, a multipart file stream), a WHATWG `ReadableStream` (`request.body`), or one buffer.
- */
-export type UploadSource = AsyncIterable<Uint8Array> | ReadableStream<Uint8Array> | Readable | Uint8Array
+import type { UploadSource } from '../types'
 
 /** Pulls one chunk at a time; `stop` abandons the source without draining it. */
 export interface Puller {

@@ -1,5 +1,5 @@
 import { RateLimiterError } from '../errors'
-import type { Clock, RateLimiterOptions, RateLimiterSettings } from '../limiter'
+import type { Clock, RateLimiterOptions, RateLimiterSettings } from '../types'
 import { createMemoryStore, type RateLimitStore } from '../store'
 
 /** Reference defaults (original relay, `[security]` section). */

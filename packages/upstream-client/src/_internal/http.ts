@@ -1,16 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { type Dispatcher, EnvHttpProxyAgent } from 'undici'
 import { UpstreamError, classifyUpstreamError, extractUpstreamError, isRecord } from '../errors'
-
-/** Proxy settings overriding HTTP_PROXY / HTTPS_PROXY / NO_PROXY for one client. */
-export interface ProxySettings {
-  /** Proxy for `http:` URLs. @default process.env.http_proxy ?? process.env.HTTP_PROXY */
-  httpProxy?: string
-  /** Proxy for `https:` URLs. @default process.env.https_proxy ?? process.env.HTTPS_PROXY, else `httpProxy` */
-  httpsProxy?: string
-  /** Hosts that bypass the proxy (comma or space separated). @default process.env.no_proxy ?? process.env.NO_PROXY */
-  noProxy?: string
-}
+import type { ProxySettings } from '../proxy'
 
 /**
  * The default dispatcher: one `EnvHttpProxyAgent` per client, with no per-origin connection

@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici'
 import { request } from 'undici'
+import type { RevokeResult } from '../client-api'
 import { UpstreamError, isRecord } from '../errors'
 import { decodeJwtClaims } from '../jwt'
 import type { StoredAuth } from '../types'
@@ -148,7 +149,8 @@ const PERMANENT_REASONS: Record<string, string> = {
   refresh_token_invalidated: 'the refresh token was revoked',
 }
 
-function refreshErrorCode(payload: unknown): string | undefined {
+/** The error code of an issuer error payload (`error`, `error.code` or `code`). */
+export function oauthErrorCode(payload: unknown): string | undefined {
   if (!isRecord(payload)) return undefined
   if (typeof payload.error === 'string') return payload.error
   if (isRecord(payload.error) && typeof payload.error.code === 'string') return payload.error.code
@@ -200,7 +202,7 @@ export async function refreshTokens(input: RefreshInput): Promise<TokenResponse>
   }
   if (result.status >= 400) {
     const payload = parseJsonSafe(result.text)
-    const errorCode = refreshErrorCode(payload)
+    const errorCode = oauthErrorCode(payload)
     const permanent = result.status === 401 || (result.status < 500 && ![408, 429].includes(result.status))
     const snippet = truncate(redact(result.text, [input.refreshToken]), 200)
     const reason = errorCode ? PERMANENT_REASONS[errorCode] : undefined
@@ -227,18 +229,6 @@ export async function refreshTokens(input: RefreshInput): Promise<TokenResponse>
     })
   }
   return tokens
-}
-
-/** Outcome of `revoke()`; failures are reported, never thrown. */
-export interface RevokeResult {
-  /** True when the issuer accepted the revocation (2xx). */
-  revoked: boolean
-  /** Which token was sent; `null` when there was nothing to revoke. */
-  tokenTypeHint: 'refresh_token' | 'access_token' | null
-  /** Issuer HTTP status, when it answered. */
-  status: number | null
-  /** Why it failed (no tokens in it). */
-  error: string | null
 }
 
 export async function revokeTokens(input: {

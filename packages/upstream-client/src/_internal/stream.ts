@@ -1,5 +1,7 @@
 import type { Dispatcher } from 'undici'
+import type { ResponsesStream } from '../client-api'
 import { UpstreamError, isUpstreamError } from '../errors'
+import type { StreamEndInfo, StreamEndStatus } from '../hooks'
 import type { ResponsesEvent } from '../types'
 import { errorFromStreamEvent } from './http'
 import { SseParser, toResponsesEvent } from './sse'
@@ -190,42 +192,6 @@ export class EventPump {
       this.drainTimer = null
     }
   }
-}
-
-/** How a stream ended, as reported to `hooks.onStreamEnd`. */
-export type StreamEndStatus = 'completed' | 'incomplete' | 'failed' | 'error' | 'cancelled'
-
-/** Reported once per stream to `hooks.onStreamEnd`. */
-export interface StreamEndInfo {
-  status: StreamEndStatus
-  /** `response.usage` of the terminal event, when there was one. */
-  usage: Record<string, unknown> | null
-  /** Upstream response id (`resp_…`), when seen. */
-  responseId: string | null
-  /** Events delivered to the caller. */
-  events: number
-  requestId: string | null
-  /** The failure, for `failed` / `error`. */
-  error?: UpstreamError
-}
-
-/**
- * A Responses event stream whose first content-bearing event has arrived. Iterate it once;
- * it yields every event and ends after `response.completed` / `response.incomplete`, or throws
- * an `UpstreamError` (`stream_failed`, `stream_incomplete`, `timeout`, `aborted`).
- * Breaking out of the loop, `return()` or `cancel()` destroy the upstream request at once.
- */
-export interface ResponsesStream extends AsyncIterable<ResponsesEvent> {
-  /** HTTP status of the upstream response (200). */
-  readonly status: number
-  /** Upstream response headers (lower-case names), e.g. `x-codex-*`, `x-models-etag`. */
-  readonly headers: Readonly<Record<string, string>>
-  /** Upstream calls made for this stream (1 + retries + the 401 refresh retry). */
-  readonly attempts: number
-  /** Session id sent as `session_id` and `prompt_cache_key`, if any. */
-  readonly sessionId: string | null
-  /** Abort the upstream request now; a pending or later `next()` ends the iteration. */
-  cancel(): void
 }
 
 export interface StreamInit {

@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici'
 import { UpstreamError, isRecord, isUpstreamError } from '../errors'
+import type { RefreshEvent, RefreshReason } from '../hooks'
 import { decodeJwtClaims } from '../jwt'
 import type { Clock, CredentialStore, StoredAuth } from '../types'
 import { EXPIRY_SKEW_MS, OAUTH_TIMEOUT_MS, REFRESH_INTERVAL_MS } from './constants'
@@ -7,19 +8,6 @@ import { raceSignal } from './http'
 import { refreshTokens } from './oauth'
 
 export const AUTH_MISSING_MESSAGE = 'No ChatGPT login found. Run `airelays login` first.'
-
-/** Why a refresh happened. */
-export type RefreshReason = 'proactive' | 'unauthorized'
-
-/** Reported to `hooks.onRefresh`. */
-export interface RefreshEvent {
-  reason: RefreshReason
-  /** `refreshed`: new tokens from the issuer; `reloaded`: the store already had newer tokens; `failed`. */
-  outcome: 'refreshed' | 'reloaded' | 'failed'
-  error?: UpstreamError
-  /** Set when the refreshed tokens could not be saved (they are kept in memory and saved again later). */
-  warning?: string
-}
 
 /** Credentials checked and ready for a backend call. */
 export interface ReadyAuth {
