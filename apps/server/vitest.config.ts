@@ -1,3 +1,6 @@
+import type { ViteUserConfig } from 'vitest/config'
 import { sharedConfig } from '../../vitest.shared.ts'
 
-export default sharedConfig()
+const config: ViteUserConfig = sharedConfig()
+
+export default config

@@ -7,8 +7,9 @@ export type { RelayServer } from './node'
 export type { RelayLogger, RelayOptions, ServeRelayOptions } from './options'
 
 // Errors
-export { isRelayError, RelayError, toRelayError } from './errors'
-export type { ErrorEnvelope, RelayErrorInit } from './errors'
+export { isRelayError, RelayError } from './errors/relay-error'
+export type { ErrorEnvelope, RelayErrorInit } from './errors/relay-error'
+export { toRelayError } from './errors/to-relay-error'
 
 // Version
 export { RELAY_VERSION } from './version'

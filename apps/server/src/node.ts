@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { toNodeHandler } from 'h3'
 import type { Duplex } from 'node:stream'
+import { toNodeHandler } from 'h3'
 import { type BuiltRelay, buildRelay } from './app'
-import { randomId } from './_internal/ids'
-import { shuttingDownError } from './_internal/context'
+import { shuttingDown } from './errors/factories'
 import type { ServeRelayOptions } from './options'
+import { randomId } from './request/ids'
 
 /** A listening relay. */
 export interface RelayServer {
@@ -183,7 +183,7 @@ export async function serveRelay(options: ServeRelayOptions): Promise<RelayServe
       if (timer) clearTimeout(timer)
     }
     forceNow = null
-    runtime.lifecycle.terminateAll(shuttingDownError())
+    runtime.lifecycle.terminateAll(shuttingDown())
     // Let the last responses and the terminated streams reach their clients: connections close
     // once idle; whatever is still open after the final flush window is cut.
     let flushTimer: NodeJS.Timeout | undefined

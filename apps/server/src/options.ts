@@ -3,9 +3,12 @@ import type { FileStore } from '@airelays/file-inliner'
 import type { RateLimiter } from '@airelays/ratelimit'
 import type { CredentialStore, UpstreamClient } from '@airelays/upstream-client'
 import type { Dispatcher } from 'undici'
-import type { RelayLogger } from './_internal/traffic-log'
 
-export type { RelayLogger }
+/** Receives operational problems of the relay (log disk failures, unexpected errors). */
+export interface RelayLogger {
+  warn(message: string): void
+  error(message: string): void
+}
 
 /**
  * Options of `createRelayApp` (and `serveRelay`). Only `config` is required: every collaborator is

@@ -5,7 +5,7 @@ import {
   hostnameOfHost,
   isLoopbackBind,
   isLoopbackHostname,
-} from '../src/_internal/origin-guard'
+} from '../src/security/origin-guard'
 
 describe('isLoopbackBind (config.server.host)', () => {
   it.each([

@@ -1,3 +1,5 @@
+import { FileInlinerError } from '@airelays/file-inliner'
+import { UpstreamError } from '@airelays/upstream-client'
 import { describe, expect, it } from 'vitest'
 import * as server from '../src/index'
 
@@ -31,5 +33,28 @@ describe('export surface', () => {
       param: null,
       code: 'server_error',
     })
+  })
+
+  it('toRelayError gives library errors the status and code the relay answers them with', () => {
+    const timeout = server.toRelayError(new UpstreamError({ code: 'timeout', message: 'slow' }), {
+      upstreamTimeoutSeconds: 30,
+    })
+    expect([timeout.status, timeout.code, timeout.message]).toEqual([
+      504,
+      'upstream_timeout',
+      'The upstream did not answer within 30 seconds.',
+    ])
+    const missing = server.toRelayError(
+      new FileInlinerError({ code: 'file_not_found', status: 404, message: 'Unknown file id `x`.' }),
+    )
+    expect(missing.toJSON().error).toEqual({
+      message: 'Unknown file id `x`.',
+      type: 'invalid_request_error',
+      param: null,
+      code: 'file_not_found',
+    })
+    const aborted = new DOMException('The operation was aborted.', 'AbortError')
+    expect(server.toRelayError(aborted).code).toBe('client_closed_request')
+    expect(server.toRelayError(aborted, { shuttingDown: true }).code).toBe('server_shutting_down')
   })
 })

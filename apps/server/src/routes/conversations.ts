@@ -1,12 +1,12 @@
-import { getRouterParam, type H3Event } from 'h3'
-import { stateOf } from '../_internal/context'
-import { jsonResponse, readJsonBody, requireOpenai } from '../_internal/respond'
-import type { RelayRuntime } from '../_internal/runtime'
-import { seedInput } from './generation'
-import type { RelayHandler } from './index'
+import { getRouterParam } from 'h3'
+import { localRoutesDisabled } from '../errors/factories'
+import { seedInput } from '../generation/seed'
+import type { RelayRequest } from '../request/relay-request'
+import type { RelayRuntime } from '../runtime'
+import type { RelayHandler } from './handler'
 
-function conversationId(event: H3Event): string {
-  return getRouterParam(event, 'conversation_id') ?? ''
+function conversationId(req: RelayRequest): string {
+  return getRouterParam(req.event, 'conversation_id') ?? ''
 }
 
 /** `/v1/conversations` routes: create, get, update (shallow-merge metadata), delete. */
@@ -16,29 +16,28 @@ export function conversationRoutes(rt: RelayRuntime): {
   update: RelayHandler
   remove: RelayHandler
 } {
+  const requireOpenai = (): void => {
+    if (!rt.settings.config.providers.openai.enabled) throw localRoutesDisabled()
+  }
   return {
-    async create(event) {
-      const state = stateOf(event)
-      requireOpenai(rt)
-      const body = await readJsonBody(rt, event, state, { emptyAsObject: true })
+    async create(req) {
+      requireOpenai()
+      const body = await req.readJson({ emptyAsObject: true })
       if (Array.isArray(body.items) && body.items.length > 0) seedInput(body.items)
-      return jsonResponse(state, 200, await rt.conversations.create(body))
+      return req.json(await rt.conversations.create(body))
     },
-    async get(event) {
-      const state = stateOf(event)
-      requireOpenai(rt)
-      return jsonResponse(state, 200, await rt.conversations.get(conversationId(event)))
+    async get(req) {
+      requireOpenai()
+      return req.json(await rt.conversations.get(conversationId(req)))
     },
-    async update(event) {
-      const state = stateOf(event)
-      requireOpenai(rt)
-      const body = await readJsonBody(rt, event, state, { emptyAsObject: true })
-      return jsonResponse(state, 200, await rt.conversations.update(conversationId(event), body))
+    async update(req) {
+      requireOpenai()
+      const body = await req.readJson({ emptyAsObject: true })
+      return req.json(await rt.conversations.update(conversationId(req), body))
     },
-    async remove(event) {
-      const state = stateOf(event)
-      requireOpenai(rt)
-      return jsonResponse(state, 200, await rt.conversations.delete(conversationId(event)))
+    async remove(req) {
+      requireOpenai()
+      return req.json(await rt.conversations.delete(conversationId(req)))
     },
   }
 }

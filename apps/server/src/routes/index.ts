@@ -1,31 +1,36 @@
-import type { H3, H3Event } from 'h3'
-import type { RouteTable } from '../_internal/routes'
-import type { RelayRuntime } from '../_internal/runtime'
+import type { H3 } from 'h3'
+import { methodNotAllowed, notFound } from '../errors/factories'
+import { relayPathOf, requestOf } from '../request/core'
+import type { RelayRuntime } from '../runtime'
+import { chatRoute } from './chat'
+import { completionsRoute } from './completions'
 import { conversationRoutes } from './conversations'
 import { fileRoutes } from './files'
-import { generationRoutes } from './generation'
+import type { RelayHandler } from './handler'
 import { modelRoute, modelsRoute } from './models'
+import { responsesRoute } from './responses'
 import { healthz, indexPage, relayStatus, subscriptionStatus } from './status'
+import { RouteTable } from './table'
 import { unsupportedRoute } from './unsupported'
-
-/** A route handler of the relay. */
-export type RelayHandler = (event: H3Event) => Promise<Response> | Response
 
 type Method = 'GET' | 'POST' | 'DELETE'
 
-function add(app: H3, routes: RouteTable, method: Method, path: string, handler: RelayHandler): void {
-  app.on(method, path, handler)
-  routes.add(method, path)
+/** Register `method path` on the app (the handler gets the request the core opened) and in the table. */
+function add(app: H3, routes: RouteTable, method: Method, path: string): (handler: RelayHandler) => void {
+  return (handler) => {
+    app.on(method, path, (event) => handler(requestOf(event)))
+    routes.add(method, path)
+  }
 }
 
 /** `GET /healthz` and `GET /` (unprotected). */
-export function registerPublicRoutes(app: H3, routes: RouteTable, rt: RelayRuntime): void {
-  add(app, routes, 'GET', '/healthz', healthz(rt))
-  add(app, routes, 'GET', '/', indexPage(rt))
+function registerPublicRoutes(app: H3, routes: RouteTable, rt: RelayRuntime): void {
+  add(app, routes, 'GET', '/healthz')(healthz(rt))
+  add(app, routes, 'GET', '/')(indexPage(rt))
 }
 
 /** Every route under `/v1` or `/no-tools/v1` (behind the security gate). */
-export function registerApiRoutes(
+function registerApiRoutes(
   app: H3,
   routes: RouteTable,
   rt: RelayRuntime,
@@ -33,15 +38,14 @@ export function registerApiRoutes(
 ): void {
   const noTools = prefix === '/no-tools/v1'
   const r = (method: Method, path: string, handler: RelayHandler): void =>
-    add(app, routes, method, prefix + path, handler)
+    add(app, routes, method, prefix + path)(handler)
 
   r('GET', '/models', modelsRoute(rt))
   r('GET', '/models/:model', modelRoute(rt))
 
-  const generation = generationRoutes(rt, noTools)
-  r('POST', '/chat/completions', generation.chat)
-  r('POST', '/completions', generation.completions)
-  r('POST', '/responses', generation.responses)
+  r('POST', '/chat/completions', chatRoute(rt, { noTools }))
+  r('POST', '/completions', completionsRoute(rt))
+  r('POST', '/responses', responsesRoute(rt, { noTools }))
 
   const files = fileRoutes(rt)
   r('POST', '/files', files.upload)
@@ -61,9 +65,25 @@ export function registerApiRoutes(
   r('GET', '/subscription/status', subscription)
   r('GET', '/account/rate_limits', subscription)
 
-  const unsupported = unsupportedRoute(rt)
+  const unsupported = unsupportedRoute()
   r('POST', '/embeddings', unsupported)
   r('POST', '/images/:operation', unsupported)
   r('POST', '/audio/:operation', unsupported)
   r('POST', '/realtime/sessions', unsupported)
+}
+
+/**
+ * Every route of the relay: the public ones, the API under `/v1` and `/no-tools/v1`, and the
+ * fallback that answers 405 (with `Allow`) on a known path and 404 elsewhere.
+ */
+export function registerRoutes(app: H3, rt: RelayRuntime): void {
+  const routes = new RouteTable()
+  registerPublicRoutes(app, routes, rt)
+  for (const prefix of ['/v1', '/no-tools/v1'] as const) registerApiRoutes(app, routes, rt, prefix)
+  app.all('/**', (event) => {
+    const path = relayPathOf(event)
+    const allowed = routes.methodsFor(path)
+    if (allowed.length > 0) throw methodNotAllowed(event.req.method, allowed)
+    throw notFound(event.req.method, path)
+  })
 }

@@ -1,24 +1,94 @@
 import { getRouterParam } from 'h3'
-import { type RequestState, stateOf } from '../_internal/context'
-import { type ModelList, modelList } from '../_internal/models'
-import { jsonResponse } from '../_internal/respond'
-import type { RelayRuntime } from '../_internal/runtime'
-import { upstreamFailure } from '../_internal/upstream-errors'
-import { RelayError } from '../errors'
-import type { RelayHandler } from './index'
+import { modelNotFound } from '../errors/factories'
+import type { RelayRequest } from '../request/relay-request'
+import type { RelayRuntime } from '../runtime'
+import type { RelayHandler } from './handler'
 
-async function currentList(rt: RelayRuntime, state: RequestState): Promise<ModelList> {
-  const signal = state.abort.signal
+/** One `/v1/models` entry with the reference's `airelays` extension block. */
+interface ModelRecord {
+  id: string
+  object: 'model'
+  created: 0
+  owned_by: 'airelays-openai-subscription'
+  airelays: {
+    provider: 'openai'
+    upstream_model: string
+    capabilities: {
+      routes: {
+        responses: true
+        chat_completions: true
+        completions: true
+        files: true
+        conversations: true
+        subscription_status: true
+      }
+      stateful_conversations: true
+    }
+    reasoning: { parameter: 'reasoning_effort'; modes: string[]; default: 'none' }
+    structured_output: { parameter: 'response_format'; types: string[] }
+  }
+}
+
+/** The model list of `GET /v1/models`. */
+interface ModelList {
+  object: 'list'
+  data: ModelRecord[]
+}
+
+function modelRecord(id: string): ModelRecord {
+  return {
+    id,
+    object: 'model',
+    created: 0,
+    owned_by: 'airelays-openai-subscription',
+    airelays: {
+      provider: 'openai',
+      upstream_model: id,
+      capabilities: {
+        routes: {
+          responses: true,
+          chat_completions: true,
+          completions: true,
+          files: true,
+          conversations: true,
+          subscription_status: true,
+        },
+        stateful_conversations: true,
+      },
+      reasoning: {
+        parameter: 'reasoning_effort',
+        modes: ['none', 'low', 'medium', 'high', 'xhigh'],
+        default: 'none',
+      },
+      structured_output: { parameter: 'response_format', types: ['json_schema'] },
+    },
+  }
+}
+
+/**
+ * The list for upstream `slugs` (only called after a successful catalog fetch) with the
+ * `extra_models` appended, without duplicates.
+ */
+function modelList(slugs: readonly string[], extraModels: readonly string[]): ModelList {
+  const seen = new Set<string>()
+  const data: ModelRecord[] = []
+  for (const id of [...slugs, ...extraModels]) {
+    if (typeof id !== 'string' || id === '' || seen.has(id)) continue
+    seen.add(id)
+    data.push(modelRecord(id))
+  }
+  return { object: 'list', data }
+}
+
+async function currentList(rt: RelayRuntime, req: RelayRequest): Promise<ModelList> {
   const openai = rt.settings.config.providers.openai
   if (!openai.enabled) return { object: 'list', data: [] }
   let slugs: string[]
-  if (state.logged) rt.modelsWaiters.push(state.id)
+  if (req.logged) rt.modelsWaiters.push(req.id)
   try {
-    slugs = (await rt.upstream.models({ signal })).map((model) => model.slug)
-  } catch (error) {
-    throw upstreamFailure(rt, error)
+    slugs = (await rt.upstream.models({ signal: req.signal })).map((model) => model.slug)
   } finally {
-    const index = rt.modelsWaiters.indexOf(state.id)
+    const index = rt.modelsWaiters.indexOf(req.id)
     if (index >= 0) rt.modelsWaiters.splice(index, 1)
   }
   return modelList(slugs, openai.extra_models)
@@ -30,30 +100,19 @@ async function currentList(rt: RelayRuntime, state: RequestState): Promise<Model
  * succeeded. Upstream login problems give 503.
  */
 export function modelsRoute(rt: RelayRuntime): RelayHandler {
-  return async (event) => {
-    const state = stateOf(event)
+  return async (req) => {
     const cache = rt.upstream.modelsCacheStatus()
-    if (state.logged)
-      rt.log.write(state.id, 'provider_models_cache', { provider: 'openai', state: cache.state })
-    return jsonResponse(state, 200, await currentList(rt, state))
+    req.record('provider_models_cache', { provider: 'openai', state: cache.state })
+    return req.json(await currentList(rt, req))
   }
 }
 
 /** `GET /v1/models/{model}`: one entry of the list, or 404 `model_not_found`. */
 export function modelRoute(rt: RelayRuntime): RelayHandler {
-  return async (event) => {
-    const state = stateOf(event)
-    const id = getRouterParam(event, 'model', { decode: true }) ?? ''
-    const model = (await currentList(rt, state)).data.find((entry) => entry.id === id)
-    if (!model) {
-      throw new RelayError({
-        status: 404,
-        type: 'invalid_request_error',
-        code: 'model_not_found',
-        param: 'model',
-        message: `The model \`${id}\` is not in the AIRelays model list.`,
-      })
-    }
-    return jsonResponse(state, 200, model)
+  return async (req) => {
+    const id = getRouterParam(req.event, 'model', { decode: true }) ?? ''
+    const model = (await currentList(rt, req)).data.find((entry) => entry.id === id)
+    if (!model) throw modelNotFound(id)
+    return req.json(model)
   }
 }

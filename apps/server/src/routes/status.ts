@@ -1,13 +1,10 @@
 import { settingsSummary } from '@airelays/config'
 import { tokenFingerprint } from '@airelays/auth-store'
-import { getQuery, type H3Event } from 'h3'
-import { stateOf } from '../_internal/context'
-import { jsonResponse } from '../_internal/respond'
-import type { RelayRuntime } from '../_internal/runtime'
-import { renderStatusPage } from '../_internal/status-page'
-import { upstreamFailure } from '../_internal/upstream-errors'
-import { RelayError } from '../errors'
-import type { RelayHandler } from './index'
+import { getQuery } from 'h3'
+import { accountNotFound, notImplemented } from '../errors/factories'
+import { renderStatusPage } from '../pages/status-page'
+import type { RelayRuntime } from '../runtime'
+import type { RelayHandler } from './handler'
 
 /** The routes listed in `/v1/relay/status` as `supported_routes`. */
 export const SUPPORTED_ROUTES: readonly string[] = [
@@ -29,17 +26,16 @@ export const SUPPORTED_ROUTES: readonly string[] = [
 
 /** `GET /healthz`: `{"ok":true,"app_name":"AIRelays","version":"<v>"}` (never logged, never limited). */
 export function healthz(rt: RelayRuntime): RelayHandler {
-  return (event) => jsonResponse(stateOf(event), 200, { ok: true, app_name: 'AIRelays', version: rt.version })
+  return (req) => req.json({ ok: true, app_name: 'AIRelays', version: rt.version })
 }
 
 /** `GET /`: the HTML status page. */
 export function indexPage(rt: RelayRuntime): RelayHandler {
-  return async (event) => {
-    const state = stateOf(event)
+  return async (req) => {
     const [login, token] = await Promise.all([rt.upstream.status().catch(() => null), rt.tokens.current()])
     const page = renderStatusPage({
       version: rt.version,
-      baseUrl: `${event.url.origin}${state.basePath}`,
+      baseUrl: `${req.event.url.origin}${req.basePath}`,
       upstreamReady: login?.ready_for_requests ?? false,
       upstreamAuthenticated: login?.authenticated ?? false,
       requireBearerAuth: rt.settings.config.security.require_bearer_auth,
@@ -51,8 +47,7 @@ export function indexPage(rt: RelayRuntime): RelayHandler {
 
 /** `GET /v1/relay/status`: readiness, settings summary, limiter snapshot, storage. */
 export function relayStatus(rt: RelayRuntime): RelayHandler {
-  return async (event) => {
-    const state = stateOf(event)
+  return async (req) => {
     const { config } = rt.settings
     const security = config.security
     const [login, token, usage, conversationCount] = await Promise.all([
@@ -105,7 +100,7 @@ export function relayStatus(rt: RelayRuntime): RelayHandler {
         failed_auth_max_attempts: security.failed_auth_max_attempts,
         failed_auth_block_seconds: security.failed_auth_block_seconds,
         trust_x_forwarded_for: security.trust_x_forwarded_for,
-        ...rt.limiter.snapshot(state.clientIp),
+        ...rt.limiter.snapshot(req.clientIp),
       },
       storage: {
         file_count: usage.file_count,
@@ -114,7 +109,7 @@ export function relayStatus(rt: RelayRuntime): RelayHandler {
       },
       supported_routes: SUPPORTED_ROUTES,
     }
-    return jsonResponse(state, 200, body)
+    return req.json(body)
   }
 }
 
@@ -122,47 +117,30 @@ function truthy(value: unknown): boolean {
   return typeof value === 'string' && ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase())
 }
 
-function notImplemented(message: string, code: string): RelayError {
-  return new RelayError({ status: 501, type: 'unsupported_error', code, message })
-}
-
 /** `GET /v1/subscription/status` (alias `/v1/account/rate_limits`): normalised usage, `?raw=true` adds `raw`. */
 export function subscriptionStatus(rt: RelayRuntime): RelayHandler {
-  return async (event: H3Event) => {
-    const state = stateOf(event)
-    const query = getQuery(event) as Record<string, string | undefined>
+  return async (req) => {
+    const query = getQuery(req.event) as Record<string, string | undefined>
     const provider = (query.provider ?? 'openai').trim().toLowerCase() || 'openai'
     if (provider === 'claude') {
-      throw notImplemented('The Claude runtime is disabled for this AIRelays process.', 'provider_disabled')
+      throw notImplemented('provider_disabled', 'The Claude runtime is disabled for this AIRelays process.')
     }
     if (provider !== 'openai') {
       throw notImplemented(
-        'Subscription status is currently verified only for the OpenAI subscription runtime.',
         'unsupported_provider',
+        'Subscription status is currently verified only for the OpenAI subscription runtime.',
       )
     }
     if (!rt.settings.config.providers.openai.enabled) {
       throw notImplemented(
-        'The OpenAI subscription runtime is disabled for this AIRelays process.',
         'provider_disabled',
+        'The OpenAI subscription runtime is disabled for this AIRelays process.',
       )
     }
     if (typeof query.account === 'string' && query.account !== '') {
-      throw new RelayError({
-        status: 404,
-        type: 'invalid_request_error',
-        code: 'account_not_found',
-        param: 'account',
-        message: `Unknown account \`${query.account}\`.`,
-      })
+      throw accountNotFound(query.account)
     }
-    let snapshot: Awaited<ReturnType<RelayRuntime['upstream']['usage']>>
-    try {
-      snapshot = await rt.upstream.usage({ signal: state.abort.signal })
-    } catch (error) {
-      throw upstreamFailure(rt, error)
-    }
-    const { raw, ...normalised } = snapshot
-    return jsonResponse(state, 200, truthy(query.raw) ? { ...normalised, raw } : normalised)
+    const { raw, ...normalised } = await rt.upstream.usage({ signal: req.signal })
+    return req.json(truthy(query.raw) ? { ...normalised, raw } : normalised)
   }
 }

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { RelayError } from '../errors'
-import { randomId } from './ids'
+import { conversationNotFound, invalidValue } from '../errors/factories'
+import { randomId } from '../request/ids'
 
 /** A local conversation: a session id plus seed items plus metadata (never a replayed history). */
 export interface Conversation {
@@ -20,20 +20,6 @@ interface StoreFile {
 }
 
 const ID_PATTERN = /^conv_[0-9a-f]{32}$/
-
-function unknownConversation(id: string): RelayError {
-  return new RelayError({
-    status: 404,
-    type: 'invalid_request_error',
-    code: 'conversation_not_found',
-    param: 'conversation_id',
-    message: `Unknown conversation id \`${id}\`.`,
-  })
-}
-
-function invalidField(param: string, message: string): RelayError {
-  return new RelayError({ status: 400, type: 'invalid_request_error', code: 'invalid_value', param, message })
-}
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -103,8 +89,8 @@ export class ConversationStore {
   async create(body: Record<string, unknown>): Promise<Conversation> {
     const metadata = body.metadata ?? {}
     const items = body.items ?? []
-    if (!isPlainObject(metadata)) throw invalidField('metadata', '`metadata` must be an object.')
-    if (!Array.isArray(items)) throw invalidField('items', '`items` must be an array.')
+    if (!isPlainObject(metadata)) throw invalidValue('metadata', '`metadata` must be an object.')
+    if (!Array.isArray(items)) throw invalidValue('items', '`items` must be an array.')
     const map = await this.#load()
     const now = this.#nowSeconds()
     const conv: Conversation = {
@@ -127,10 +113,10 @@ export class ConversationStore {
     return (await this.#load()).get(id) ?? null
   }
 
-  /** The conversation, or a 404 {@link RelayError}. */
+  /** The conversation, or a 404 `conversation_not_found`. */
   async get(id: string): Promise<Conversation> {
     const conv = await this.find(id)
-    if (!conv) throw unknownConversation(id)
+    if (!conv) throw conversationNotFound(id)
     return conv
   }
 
@@ -138,17 +124,17 @@ export class ConversationStore {
   async update(id: string, body: Record<string, unknown>): Promise<Conversation> {
     const conv = await this.get(id)
     const metadata = body.metadata ?? {}
-    if (!isPlainObject(metadata)) throw invalidField('metadata', '`metadata` must be an object.')
+    if (!isPlainObject(metadata)) throw invalidValue('metadata', '`metadata` must be an object.')
     conv.metadata = { ...conv.metadata, ...metadata }
     conv.updated_at = this.#nowSeconds()
     await this.#persist(await this.#load())
     return conv
   }
 
-  /** Delete; a 404 {@link RelayError} when unknown. */
+  /** Delete; a 404 `conversation_not_found` when unknown. */
   async delete(id: string): Promise<{ id: string; object: 'conversation'; deleted: true }> {
     const map = await this.#load()
-    if (!ID_PATTERN.test(id) || !map.delete(id)) throw unknownConversation(id)
+    if (!ID_PATTERN.test(id) || !map.delete(id)) throw conversationNotFound(id)
     await this.#persist(map)
     return { id, object: 'conversation', deleted: true }
   }

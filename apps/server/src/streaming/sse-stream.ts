@@ -1,21 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
-
-/** How an SSE response ended. */
-export type StreamOutcome = 'completed' | 'failed' | 'client_disconnected' | 'terminated'
-
-/**
- * Turns upstream events into SSE frames, synchronously. Each method appends complete frames
- * (`data: …\n\n`) to `out`; `push` returns the outcome when its event ended the stream.
- */
-export interface FrameTranslator<E> {
-  /** Frames for one upstream event; the outcome when this event ended the stream, else `null`. */
-  push(event: E, out: string[]): StreamOutcome | null
-  /** Frames for a failure thrown by the upstream stream (the stream ends with the outcome). */
-  fail(error: unknown, out: string[]): StreamOutcome
-  /** Frames when the upstream stream ended by itself (the stream ends with the outcome). */
-  end(out: string[]): StreamOutcome
-}
+import type { FrameWriter, StreamOutcome } from './frame-writer'
 
 /** The upstream side of a stream: events to iterate, and a way to stop them. */
 export interface EventSource<E> extends AsyncIterable<E> {
@@ -37,10 +22,8 @@ export interface SseSink {
 export interface SseStreamOptions<E> {
   /** The upstream events. Iterated once; cancelled when the stream ends early or cleanly. */
   events: EventSource<E>
-  /** Turns each event into frames. */
-  translator: FrameTranslator<E>
-  /** The in-band error frame written when the relay ends the stream itself (shutdown, bug). */
-  errorFrame: (error: unknown) => string
+  /** Turns each event into frames (and writes the in-band error frame when the relay ends the stream). */
+  writer: FrameWriter<E>
   /** Write `: keep-alive` after this many idle milliseconds (0 disables it). */
   keepAliveMs: number
   /** Called with each upstream event before it is translated (observation, logging), optional. */
@@ -151,16 +134,16 @@ export function startSseStream<E>(
         step = await iterator.next()
       } catch (error) {
         if (finished) return
-        close(opts.translator.fail(error, out), out)
+        close(opts.writer.fail(error, out), out)
         return
       }
       if (finished) return
       if (step.done) {
-        close(opts.translator.end(out), out)
+        close(opts.writer.end(out), out)
         return
       }
       opts.onEvent?.(step.value)
-      const outcome = opts.translator.push(step.value, out)
+      const outcome = opts.writer.push(step.value, out)
       if (outcome !== null) {
         close(outcome, out)
         opts.events.cancel()
@@ -182,7 +165,7 @@ export function startSseStream<E>(
   const abortWith = (outcome: 'failed' | 'terminated', error: unknown): void => {
     if (finished) return
     try {
-      sink.write(opts.errorFrame(error))
+      sink.write(opts.writer.abortFrame(error))
       sink.end()
     } catch {
       // the client is already gone
@@ -304,16 +287,3 @@ export function webSink(): {
     },
   }
 }
-
-/** `data: <json>\n\n`. */
-export function dataFrame(payload: unknown): string {
-  return `data: ${JSON.stringify(payload)}\n\n`
-}
-
-/** `event: <name>\ndata: <json>\n\n`. */
-export function eventFrame(name: string, payload: unknown): string {
-  return `event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`
-}
-
-/** The terminal `[DONE]` frame of Chat Completions / Completions streams. */
-export const DONE_FRAME = 'data: [DONE]\n\n'

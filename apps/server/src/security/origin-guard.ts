@@ -1,5 +1,6 @@
 import { isLoopback } from '@airelays/ratelimit'
-import { RelayError } from '../errors'
+import { hostNotAllowed, originNotAllowed } from '../errors/factories'
+import type { RelayError } from '../errors/relay-error'
 
 /**
  * Browser-facing checks of `/v1` and `/no-tools/v1` (docs/security.md, "Web pages in your browser"),
@@ -19,8 +20,6 @@ import { RelayError } from '../errors'
  * configured, so they pass.
  */
 
-/** Longest header value quoted in a message or a log record. */
-const MAX_QUOTED = 200
 /** The usual Host headers of a loopback relay, accepted without parsing. */
 const PLAIN_LOOPBACK_HOST = /^(?:127\.0\.0\.1|localhost|\[::1\])(?::\d{1,5})?$/i
 /** Characters a Host header (`host[:port]`, IPv6 in brackets) can contain. */
@@ -86,31 +85,6 @@ export function hostnameOfOrigin(value: string): string | null {
   }
 }
 
-function quoted(value: string): string {
-  return value.length > MAX_QUOTED ? `${value.slice(0, MAX_QUOTED)}…` : value
-}
-
-/** The 403 of a request from a web page on another site. */
-export function originNotAllowedError(origin: string | null): RelayError {
-  const from = origin === null ? 'another site' : quoted(origin)
-  return new RelayError({
-    status: 403,
-    type: 'invalid_request_error',
-    code: 'origin_not_allowed',
-    message: `Cross-origin requests from ${from} are not allowed. AIRelays serves local clients; browsers on other sites cannot use it.`,
-  })
-}
-
-/** The 403 of a request that addresses a loopback-only relay under another name. */
-export function hostNotAllowedError(host: string): RelayError {
-  return new RelayError({
-    status: 403,
-    type: 'invalid_request_error',
-    code: 'host_not_allowed',
-    message: `Host \`${quoted(host)}\` is not allowed: this relay listens on loopback only, so requests must address it as localhost or 127.0.0.1.`,
-  })
-}
-
 /**
  * Check `headers` for a relay whose listen address is loopback (`loopbackOnly`) or not. Returns
  * the rejection, or null when the request may go on to the other checks.
@@ -123,7 +97,7 @@ export function checkBrowserHeaders(headers: BrowserHeaders, loopbackOnly: boole
     else {
       requestHostname = hostnameOfHost(host)
       if (loopbackOnly && (requestHostname === null || !isLoopbackHostname(requestHostname))) {
-        return { reason: 'host_not_allowed', error: hostNotAllowedError(host) }
+        return { reason: 'host_not_allowed', error: hostNotAllowed(host) }
       }
     }
   }
@@ -133,11 +107,11 @@ export function checkBrowserHeaders(headers: BrowserHeaders, loopbackOnly: boole
       originHostname !== null &&
       (isLoopbackHostname(originHostname) ||
         (requestHostname !== undefined && requestHostname !== null && originHostname === requestHostname))
-    if (!allowed) return { reason: 'origin_not_allowed', error: originNotAllowedError(origin) }
+    if (!allowed) return { reason: 'origin_not_allowed', error: originNotAllowed(origin) }
     return null
   }
   if (secFetchSite !== null && secFetchSite.trim().toLowerCase() === 'cross-site') {
-    return { reason: 'origin_not_allowed', error: originNotAllowedError(null) }
+    return { reason: 'origin_not_allowed', error: originNotAllowed(null) }
   }
   return null
 }

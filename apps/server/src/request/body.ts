@@ -1,27 +1,10 @@
 import { Readable } from 'node:stream'
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web'
 import type { H3Event } from 'h3'
-import { RelayError } from '../errors'
-
-/** 499: the client went away before the relay could answer (never actually sent). */
-export function clientClosedError(cause?: unknown): RelayError {
-  return new RelayError({
-    status: 499,
-    type: 'invalid_request_error',
-    code: 'client_closed_request',
-    message: 'The client closed the connection before the response was sent.',
-    cause,
-  })
-}
-
-export function bodyTooLargeError(limit: number): RelayError {
-  return new RelayError({
-    status: 413,
-    type: 'invalid_request_error',
-    code: 'request_too_large',
-    message: `Request body exceeds the configured AIRelays limit of ${limit} bytes.`,
-  })
-}
+import { bodyTooLarge, clientClosed, invalidBody, invalidJson } from '../errors/factories'
+import type { RelayError } from '../errors/relay-error'
+import { BodySnapshot, BodySummary } from '../logging/traffic-log'
+import type { RelayRequest } from './relay-request'
 
 /** How much of a refused body is still read (and dropped) after the answer, before the socket is cut. */
 const DISCARD_LIMIT = 8 * 1024 * 1024
@@ -107,14 +90,14 @@ export function readBodyBytes(event: H3Event, limit: number): Promise<Uint8Array
   const source = requestBody(event)
   if (Number.isFinite(declared) && declared > limit) {
     if (source) afterResponse(event, () => discard(source))
-    return Promise.reject(bodyTooLargeError(limit))
+    return Promise.reject(bodyTooLarge(limit))
   }
   if (!source || (source as NodeReqLike).readableEnded) return Promise.resolve(new Uint8Array(0))
   const whole = bufferedBody(source as NodeReqLike, declared)
   if (whole !== null) {
     if (whole.length <= limit) return Promise.resolve(whole)
     afterResponse(event, () => discard(source))
-    return Promise.reject(bodyTooLargeError(limit))
+    return Promise.reject(bodyTooLarge(limit))
   }
   return new Promise<Uint8Array>((resolve, reject) => {
     const chunks: Buffer[] = []
@@ -131,7 +114,7 @@ export function readBodyBytes(event: H3Event, limit: number): Promise<Uint8Array
         cleanup()
         source.pause()
         afterResponse(event, () => discard(source))
-        reject(bodyTooLargeError(limit))
+        reject(bodyTooLarge(limit))
         return
       }
       chunks.push(chunk)
@@ -142,11 +125,11 @@ export function readBodyBytes(event: H3Event, limit: number): Promise<Uint8Array
     }
     const onError = (error: unknown): void => {
       cleanup()
-      reject(clientClosedError(error))
+      reject(clientClosed(error))
     }
     const onClose = (): void => {
       cleanup()
-      reject(clientClosedError())
+      reject(clientClosed())
     }
     source.on('data', onData)
     source.once('end', onEnd)
@@ -168,26 +151,35 @@ export function parseJsonObject(bytes: Uint8Array, emptyAsObject: boolean): Pars
   try {
     value = JSON.parse(text)
   } catch {
-    return {
-      ok: false,
-      error: new RelayError({
-        status: 400,
-        type: 'invalid_request_error',
-        code: 'invalid_json',
-        message: 'Request body must be valid JSON.',
-      }),
-    }
+    return { ok: false, error: invalidJson() }
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return {
-      ok: false,
-      error: new RelayError({
-        status: 400,
-        type: 'invalid_request_error',
-        code: 'invalid_body',
-        message: 'Request body must be a JSON object.',
-      }),
-    }
+    return { ok: false, error: invalidBody() }
   }
   return { ok: true, value: value as Record<string, unknown> }
+}
+
+/**
+ * Read the request body as a JSON object (at most `limit` bytes), logging the inbound record with
+ * the body snapshot. Invalid JSON gives 400 "Request body must be valid JSON."; anything but an
+ * object gives 400 "Request body must be a JSON object.".
+ */
+export async function readJsonObject(
+  req: RelayRequest,
+  options: { limit: number; emptyAsObject: boolean },
+): Promise<Record<string, unknown>> {
+  let bytes: Uint8Array
+  try {
+    bytes = await readBodyBytes(req.event, options.limit)
+  } catch (error) {
+    if ((error as RelayError).status === 413) {
+      req.logInbound(new BodySummary({ kind: 'not_read', reason: 'too_large', limit: options.limit }))
+    }
+    throw error
+  }
+  const parsed = parseJsonObject(bytes, options.emptyAsObject)
+  const contentType = req.event.req.headers.get('content-type')
+  req.logInbound(new BodySnapshot(bytes, contentType, parsed.ok ? parsed.value : undefined))
+  if (!parsed.ok) throw parsed.error
+  return parsed.value
 }

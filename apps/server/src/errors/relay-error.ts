@@ -1,5 +1,3 @@
-import { HTTPError } from 'h3'
-
 const kRelayError: unique symbol = Symbol.for('airelays.server.RelayError')
 
 /** The one error body every non-2xx JSON response carries: all four keys are always present. */
@@ -44,7 +42,7 @@ export interface RelayErrorInit {
  * Match on `code` (stable strings) and use {@link isRelayError} rather than `instanceof`.
  *
  * @example
- * throw new RelayError({ status: 404, message: 'Unknown file id `x`.', type: 'invalid_request_error', code: 'file_not_found' })
+ * throw new RelayError({ status: 404, message: 'Unknown model `x`.', type: 'invalid_request_error', code: 'model_not_found' })
  */
 export class RelayError extends Error {
   /** HTTP status sent to the client. */
@@ -69,11 +67,8 @@ export class RelayError extends Error {
     this.param = init.param ?? null
     this.headers = init.headers ?? {}
     this.extra = init.extra ?? {}
-  }
-
-  /** Brand checked by {@link isRelayError}; survives duplicated module copies. */
-  get [kRelayError](): true {
-    return true
+    // Brand checked by isRelayError; survives duplicated module copies.
+    Object.defineProperty(this, kRelayError, { value: true })
   }
 
   /** The wire envelope. */
@@ -89,63 +84,4 @@ export function isRelayError(value: unknown): value is RelayError {
   return (
     typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kRelayError] === true
   )
-}
-
-const STATUS_DEFAULTS: Record<number, { type: string; code: string; message: string }> = {
-  400: { type: 'invalid_request_error', code: 'invalid_request', message: 'Bad request.' },
-  404: { type: 'invalid_request_error', code: 'not_found', message: 'Not found.' },
-  405: { type: 'invalid_request_error', code: 'method_not_allowed', message: 'Method not allowed.' },
-  413: {
-    type: 'invalid_request_error',
-    code: 'request_too_large',
-    message: 'Request body exceeds the configured AIRelays limit.',
-  },
-  415: { type: 'invalid_request_error', code: 'unsupported_media_type', message: 'Unsupported media type.' },
-}
-
-/** The generic message of an unexpected failure; the detail only goes to the log. */
-export const INTERNAL_ERROR_MESSAGE =
-  'The AIRelays server hit an unexpected error. The details are in its log.'
-
-/**
- * Normalise anything thrown inside the relay into a {@link RelayError}: relay errors pass through,
- * h3 `HTTPError`s keep their (4xx) status with an envelope, and anything else becomes a generic 500
- * whose detail stays in `cause` (for the log only).
- */
-export function toRelayError(value: unknown): RelayError {
-  if (isRelayError(value)) return value
-  if (HTTPError.isError(value)) {
-    const inner = value.cause
-    if (isRelayError(inner)) return inner
-    if (value.unhandled || value.status >= 500) return internalError(inner ?? value)
-    const defaults = STATUS_DEFAULTS[value.status] ?? {
-      type: 'invalid_request_error',
-      code: 'invalid_request',
-      message: 'Bad request.',
-    }
-    const headers: Record<string, string> = {}
-    value.headers?.forEach((v, k) => {
-      headers[k] = v
-    })
-    const message = value.status === 413 ? defaults.message : value.message || defaults.message
-    return new RelayError({
-      status: value.status,
-      type: defaults.type,
-      code: defaults.code,
-      message,
-      headers,
-      cause: value,
-    })
-  }
-  return internalError(value)
-}
-
-function internalError(cause: unknown): RelayError {
-  return new RelayError({
-    status: 500,
-    type: 'server_error',
-    code: 'server_error',
-    message: INTERNAL_ERROR_MESSAGE,
-    cause,
-  })
 }

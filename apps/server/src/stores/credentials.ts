@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import type { CredentialStore, StoredAuth } from '@airelays/upstream-client'
-import type { SecretSet } from './redact'
+import type { SecretSet } from '../logging/redact'
 
 /** How long credentials read from a keychain (no auth.json to watch) are reused, in ms. */
 const KEYCHAIN_TTL_MS = 1000

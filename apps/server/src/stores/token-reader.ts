@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs'
+import { performance } from 'node:perf_hooks'
 import { readRelayToken } from '@airelays/auth-store'
 
 /** Where the relay token came from: `memory` (an option), `env` (AIRELAYS_BEARER_TOKEN), `file`, or nowhere. */
@@ -18,8 +19,8 @@ export interface TokenReaderOptions {
   inlineSource: 'memory' | 'env'
   /** The relay token file (`bearer_token_file`), or `null`. */
   file: string | null
-  /** Monotonic-ish clock in ms, used to rate-limit `stat` calls. */
-  now: () => number
+  /** Monotonic clock in ms, used to rate-limit `stat` calls. @default performance.now */
+  now?: () => number
   /** Re-check the file at most this often (ms). */
   checkIntervalMs?: number
   /** Called with every token value read, so it can be scrubbed from logs. */
@@ -46,6 +47,7 @@ export function createTokenReader(opts: TokenReaderOptions): TokenReader {
     return { current: () => Promise.resolve(none) }
   }
   const interval = opts.checkIntervalMs ?? 1000
+  const now = opts.now ?? ((): number => performance.now())
   let state: RelayTokenState = { token: null, source: null }
   let signature = ''
   let checkedAt = Number.NEGATIVE_INFINITY
@@ -69,13 +71,13 @@ export function createTokenReader(opts: TokenReaderOptions): TokenReader {
       signature = code === 'ENOENT' || code === 'ENOTDIR' ? '' : 'error'
       state = { token: null, source: null }
     }
-    checkedAt = opts.now()
+    checkedAt = now()
     return state
   }
 
   return {
     current() {
-      if (opts.now() - checkedAt < interval) return Promise.resolve(state)
+      if (now() - checkedAt < interval) return Promise.resolve(state)
       pending ??= refresh().finally(() => {
         pending = null
       })

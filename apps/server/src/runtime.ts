@@ -1,0 +1,42 @@
+import type { ResolvedConfig } from '@airelays/config'
+import type { FileStore } from '@airelays/file-inliner'
+import type { RateLimiter } from '@airelays/ratelimit'
+import type { UpstreamClient } from '@airelays/upstream-client'
+import type { SecretSet } from './logging/redact'
+import type { TrafficLog } from './logging/traffic-log'
+import type { RelayLogger } from './options'
+import type { Lifecycle } from './request/lifecycle'
+import type { ConversationStore } from './stores/conversations'
+import type { TokenReader } from './stores/token-reader'
+
+/** Resolved settings of one relay app. */
+export interface RelaySettings {
+  readonly config: ResolvedConfig
+  readonly maxJsonBodyBytes: number
+  readonly keepAliveMs: number
+  /**
+   * The relay owns the Node server it runs in (`serveRelay`): streams are written straight to
+   * the `ServerResponse`. False for `app.fetch` and apps mounted in a host, which get `Response`s.
+   */
+  readonly nodeResponses: boolean
+}
+
+/** Everything one relay app shares between requests. Built once by `app.ts`. */
+export interface RelayRuntime {
+  readonly settings: RelaySettings
+  readonly version: string
+  readonly now: () => number
+  readonly logger: RelayLogger
+  readonly log: TrafficLog
+  readonly secrets: SecretSet
+  readonly tokens: TokenReader
+  readonly limiter: RateLimiter
+  readonly upstream: UpstreamClient
+  readonly files: FileStore
+  readonly conversations: ConversationStore
+  readonly lifecycle: Lifecycle
+  /** Ids of logged requests waiting for the models catalog (upstream records are attributed to the first). */
+  readonly modelsWaiters: string[]
+  /** Requests counted in `requests_total` (every logged request). */
+  requestsTotal: number
+}

@@ -1,0 +1,91 @@
+import { tokenFingerprint } from '@airelays/auth-store'
+import { invalidToken, limiterRefusal } from '../errors/factories'
+import { headerRecord } from '../logging/request-records'
+import type { RelayRequest } from '../request/relay-request'
+import type { RelayRuntime } from '../runtime'
+import { bearerFromHeader, tokensMatch } from './bearer'
+import { checkBrowserHeaders, isLoopbackBind } from './origin-guard'
+
+/** Admits a `/v1` request or throws its 403 / 429 / 401 relay error. */
+export type SecurityGate = (req: RelayRequest) => Promise<void>
+
+/**
+ * The security gate of `/v1` and `/no-tools/v1`: first the browser checks (`Origin`,
+ * `Sec-Fetch-Site`, `Host`; 403), then the reference's order: IP block, concurrency, token bucket
+ * (all three in @airelays/ratelimit's `admit`), then the bearer token (constant-time). On success
+ * the request holds a concurrency slot until it finishes — streams included.
+ */
+export function createSecurityGate(rt: RelayRuntime): SecurityGate {
+  // Whether the relay listens on loopback only (`config.server.host`; `serveRelay` puts its `host` there).
+  const loopbackOnly = isLoopbackBind(rt.settings.config.server.host)
+  return async (req) => {
+    browserGate(rt, req, loopbackOnly)
+    const requireAuth = rt.settings.config.security.require_bearer_auth
+    let presented: string | null = null
+    let credentialValid = false
+    if (requireAuth) {
+      presented = bearerFromHeader(req.event.req.headers.get('authorization'))
+      const { token } = await rt.tokens.current()
+      credentialValid = tokensMatch(presented, token)
+    }
+    const admission = rt.limiter.admit(req.clientIp, { credentialValid })
+    if (!admission.ok) {
+      const { rejection } = admission
+      if (req.logged) {
+        rt.log.write(req.id, 'endpoint_rejected', {
+          reason: rejection.reason,
+          code: rejection.code,
+          method: req.method,
+          path: req.fullPath,
+          client_ip: req.clientIp,
+          retry_after_seconds: rejection.retryAfterSeconds,
+        })
+      }
+      throw limiterRefusal(rejection)
+    }
+    if (requireAuth && !credentialValid) {
+      admission.release()
+      const failure = rt.limiter.recordFailure(req.clientIp)
+      if (req.logged) {
+        rt.log.write(req.id, 'endpoint_auth_failed', {
+          method: req.method,
+          path: req.fullPath,
+          client_ip: req.clientIp,
+          headers: headerRecord(req.event.req.headers),
+          token_fingerprint: presented === null ? null : tokenFingerprint(presented),
+          failed_attempts: failure.attempts,
+          blocked: failure.blocked,
+          block_seconds: failure.blockSeconds,
+        })
+      }
+      throw invalidToken()
+    }
+    req.holdSlot(admission.release)
+  }
+}
+
+/**
+ * The browser checks (see `origin-guard.ts`): a foreign `Origin`, `Sec-Fetch-Site: cross-site`, or
+ * a non-loopback `Host` on a loopback-only relay gets 403 before anything else is looked at. Never
+ * counted as a failed authentication and never touching the limiter.
+ */
+function browserGate(rt: RelayRuntime, req: RelayRequest, loopbackOnly: boolean): void {
+  const headers = req.event.req.headers
+  const origin = headers.get('origin')
+  const host = headers.get('host')
+  const secFetchSite = headers.get('sec-fetch-site')
+  const rejection = checkBrowserHeaders({ origin, host, secFetchSite }, loopbackOnly)
+  if (rejection === null) return
+  if (req.logged) {
+    rt.log.write(req.id, 'endpoint_rejected', {
+      reason: rejection.reason,
+      method: req.method,
+      path: req.fullPath,
+      client_ip: req.clientIp,
+      origin,
+      host,
+      sec_fetch_site: secFetchSite,
+    })
+  }
+  throw rejection.error
+}

@@ -1,0 +1,83 @@
+import type { ServerResponse } from 'node:http'
+import { inBandEnvelope } from '../errors/to-relay-error'
+import type { RelayRequest } from '../request/relay-request'
+import type { Terminable } from '../request/lifecycle'
+import type { FrameWriter, StreamOutcome } from './frame-writer'
+import { type EventSource, nodeSink, type SseStream, startSseStream, webSink } from './sse-stream'
+
+const SSE_HEADERS: Record<string, string> = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+}
+
+/** Options of {@link streamResponse}. */
+export interface StreamResponseOptions<E> {
+  /** The upstream events. */
+  events: EventSource<E>
+  /** The wire format's frames. */
+  writer: FrameWriter<E>
+  /** Write `: keep-alive` after this many idle milliseconds (0 disables it). */
+  keepAliveMs: number
+  /**
+   * Write straight to the Node `ServerResponse` (`serveRelay`, which listens with node:http) and
+   * settle once the stream has ended; else answer with a `Response` whose body is the stream.
+   */
+  nodeResponses: boolean
+  /** The relay's open streams (shutdown terminates them). */
+  streams: Set<Terminable>
+  /** Log every frame as `outbound_stream_chunk`. */
+  logFrames: boolean
+  /** Called with each upstream event before it is translated (observation, logging), optional. */
+  onEvent?: (event: E) => void
+  /** Called once when the stream has ended; the request finishes when it settles. */
+  onEnd: () => Promise<void>
+}
+
+/**
+ * Answer `req` with an SSE stream of `options.events` in the frames of `options.writer`. Served
+ * by `serveRelay` on Node, frames go straight to the `ServerResponse` and the answer settles when
+ * the stream has ended; elsewhere (`app.fetch`, a host app) the answer is a `Response` with a
+ * pull-based streaming body. The request finishes with the stream's outcome.
+ */
+export function streamResponse<E>(
+  req: RelayRequest,
+  options: StreamResponseOptions<E>,
+): Response | Promise<Response> {
+  const close = req.keepOpen()
+  req.note({ stream: true })
+  let frameCount = 0
+  const nodeRes = options.nodeResponses
+    ? (req.event.runtime?.node?.res as ServerResponse | undefined)
+    : undefined
+  const web = nodeRes ? null : webSink()
+  if (nodeRes) nodeRes.writeHead(200, { ...SSE_HEADERS, ...req.responseHeaders() })
+  let sse: SseStream | null = null
+  sse = startSseStream(nodeRes ? nodeSink(nodeRes) : (web as ReturnType<typeof webSink>).sink, {
+    events: options.events,
+    writer: options.writer,
+    keepAliveMs: options.keepAliveMs,
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    onFrame: (frame) => {
+      frameCount++
+      if (options.logFrames) req.record('outbound_stream_chunk', { frame })
+    },
+    onAbort: (reason) => {
+      req.abort(reason)
+      options.events.cancel()
+    },
+    onFinish: (outcome: StreamOutcome, error?: unknown) => {
+      if (sse) options.streams.delete(sse)
+      req.note({ frames: frameCount })
+      if (outcome === 'failed' && error !== undefined) {
+        req.record('outbound_stream_error', { error: inBandEnvelope(error, req.failureContext).error })
+      }
+      void options.onEnd().finally(() => close(outcome))
+    },
+  })
+  options.streams.add(sse)
+  // The stream owns the Node response: answer h3 only once it has ended (the body is empty and
+  // the head was already sent, so nothing more is written).
+  if (nodeRes) return sse.done.then(() => new Response(null, { status: 200 }))
+  return new Response((web as ReturnType<typeof webSink>).stream, { status: 200, headers: SSE_HEADERS })
+}
