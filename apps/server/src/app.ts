@@ -33,7 +33,7 @@ export interface BuildRelayInternals {
 }
 
 const DEFAULT_MAX_JSON_BYTES = 16 * 1024 * 1024
-const DEFAULT_KEEP_ALIVE_MS = 15_000
+const DEFAULT_STREAM_HOLD_MS = 3000
 /** How long the traffic log waits at most for the first credentials read before writing. */
 const SECRETS_READY_MAX_MS = 5000
 
@@ -109,8 +109,9 @@ function buildCollaborators(
       baseUrl: config.upstream.base_url,
       issuerUrl: config.upstream.issuer_base_url,
       clientId: config.upstream.client_id,
-      clientVersion: config.upstream.client_version,
+      clientVersion: options.clientVersion ?? config.upstream.client_version,
       requestTimeoutMs: config.upstream.request_timeout_seconds * 1000,
+      streamIdleTimeoutMs: config.upstream.stream_idle_timeout_seconds * 1000,
       modelsCacheTtlSeconds: openai.models_cache_ttl_seconds,
       retry: { attempts: openai.retry_attempts, backoffSeconds: openai.retry_backoff_seconds },
       clock: now,
@@ -180,7 +181,8 @@ export function buildRelay(options: RelayOptions, internals: BuildRelayInternals
     settings: {
       config,
       maxJsonBodyBytes: options.maxJsonBodyBytes ?? DEFAULT_MAX_JSON_BYTES,
-      keepAliveMs: options.keepAliveIntervalMs ?? DEFAULT_KEEP_ALIVE_MS,
+      keepAliveMs: options.keepAliveIntervalMs ?? config.server.stream_keepalive_seconds * 1000,
+      streamHoldMs: options.streamHoldMs ?? DEFAULT_STREAM_HOLD_MS,
       nodeResponses: internals.nodeResponses === true,
     },
     version: options.version ?? RELAY_VERSION,

@@ -7,14 +7,35 @@ function errorEvent(envelope: ErrorEnvelope): string {
   return eventFrame('error', { ...envelope.error, type: 'error', error: envelope.error })
 }
 
-/** `/v1/responses` streams: every upstream event re-emitted as `event:`/`data:`; a failure as an `error` event. */
+/**
+ * `/v1/responses` streams: every upstream event re-emitted as `event:`/`data:` (the backend's
+ * non-standard `response.metadata`, `codex.*` and `responsesapi.*` frames included); a failure as
+ * an `error` event. Frames the backend sends before `response.created` are held back and written
+ * right after it, because the OpenAI SDKs' stream helpers require `response.created` first.
+ */
 export function responsesFrames(ctx: FrameWriterContext): FrameWriter<ResponsesEvent> {
+  let created = false
+  const held: ResponsesEvent[] = []
+  const flushHeld = (out: string[]): void => {
+    for (const event of held.splice(0)) out.push(eventFrame(event.type, event))
+  }
   return {
     push(event, out) {
+      if (!created) {
+        if (event.type !== 'response.created' && isNonStandard(event.type)) {
+          held.push(event)
+          return null
+        }
+        created = true
+        out.push(eventFrame(event.type, event))
+        flushHeld(out)
+        return null
+      }
       out.push(eventFrame(event.type, event))
       return event.type === 'response.completed' || event.type === 'response.incomplete' ? 'completed' : null
     },
     fail(error, out) {
+      flushHeld(out)
       const failureEvent = isUpstreamError(error) ? error.event : undefined
       if (failureEvent && typeof failureEvent.type === 'string') {
         out.push(ctx.scrub(eventFrame(failureEvent.type, failureEvent)))
@@ -23,7 +44,15 @@ export function responsesFrames(ctx: FrameWriterContext): FrameWriter<ResponsesE
       }
       return 'failed'
     },
-    end: () => 'completed',
+    end: (out) => {
+      flushHeld(out)
+      return 'completed'
+    },
     abortFrame: (error) => ctx.scrub(errorEvent(ctx.envelope(error))),
   }
+}
+
+/** The backend's frames that no Responses client is guaranteed to know. */
+export function isNonStandard(type: string): boolean {
+  return type === 'response.metadata' || type.startsWith('codex.') || type.startsWith('responsesapi.')
 }
