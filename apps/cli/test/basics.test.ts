@@ -558,7 +558,15 @@ describe('status without a login', () => {
 
   it('--json has the documented fields', async () => {
     const { json } = await runJson<Record<string, Record<string, unknown>>>(['status', '--json'], box.env())
-    expect(Object.keys(json)).toEqual(['relay', 'auth', 'providers', 'client', 'config', 'next_steps'])
+    expect(Object.keys(json)).toEqual([
+      'relay',
+      'client_version',
+      'auth',
+      'providers',
+      'client',
+      'config',
+      'next_steps',
+    ])
     expect(json.relay).toMatchObject({
       app_name: 'AIRelays',
       config_exists: false,

@@ -2,6 +2,7 @@ import { generateRelayToken, isWeakRelayToken, writeRelayToken } from '@airelays
 import type { ConfigFlags } from '@airelays/config'
 import { serveRelay } from '@airelays/server'
 import { clientBlock, isLoopbackHost, loginHint, printClientSetup } from '../_internal/client'
+import { clientVersionFor, clientVersionText } from '../_internal/client-version'
 import { type InterruptSignal, onInterrupt } from '../_internal/interrupt'
 import { readLoginState } from '../_internal/login-state'
 import { type Terminal, printWarning } from '../_internal/output'
@@ -17,7 +18,9 @@ export interface ServeOptions {
 
 /** `airelays serve`: checks the token, prints the banner and runs the relay until SIGINT/SIGTERM. */
 export async function runServe(term: Terminal, options: ServeOptions): Promise<number> {
-  const { config } = await loadSettings(options.flags, { term, json: false, onErrors: 'fail' })
+  const loaded = await loadSettings(options.flags, { term, json: false, onErrors: 'fail' })
+  const { config } = loaded
+  const clientVersion = await clientVersionFor(loaded)
   const { host, port } = config.server
 
   let token = await readConfiguredToken(config)
@@ -47,7 +50,13 @@ export async function runServe(term: Terminal, options: ServeOptions): Promise<n
 
   let relay: Awaited<ReturnType<typeof serveRelay>>
   try {
-    relay = await serveRelay({ config, host, port, handleSignals: false })
+    relay = await serveRelay({
+      config,
+      host,
+      port,
+      handleSignals: false,
+      clientVersion: clientVersion.version,
+    })
   } catch (error) {
     const code = (error as { code?: unknown }).code
     if (code === 'EADDRINUSE') {
@@ -90,6 +99,7 @@ export async function runServe(term: Terminal, options: ServeOptions): Promise<n
   out.field('OpenAI ready', config.providers.openai.enabled && login.ready_for_requests)
   out.field('ChatGPT login', login.ready_for_requests ? 'ready' : 'missing')
   out.field('Claude', 'not supported by this version')
+  out.field('Client version', `${clientVersion.version} (${clientVersionText(clientVersion.source)})`)
   if (login.error) out.note(out.style.yellow(`Credentials could not be read: ${login.error}`))
 
   printClientSetup(out, clientBlock(config, baseUrl))

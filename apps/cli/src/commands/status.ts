@@ -8,7 +8,9 @@ import type {
   SettingsSummary,
 } from '@airelays/config'
 import { configKeys, settingsSummary } from '@airelays/config'
+import type { ResolvedClientVersion } from '@airelays/upstream-client'
 import { changedSettings, resolvedValue } from '../_internal/changed-settings'
+import { clientVersionFor, clientVersionText } from '../_internal/client-version'
 import { type ClientBlock, clientBlock, loginHint, printClientSetup, serveCommand } from '../_internal/client'
 import { type LoginState, readLoginState, storageText } from '../_internal/login-state'
 import { type Terminal, printJson } from '../_internal/output'
@@ -46,6 +48,8 @@ export interface ConfigStatus {
 /** `airelays status --json`. */
 export interface StatusPayload {
   relay: SettingsSummary
+  /** The Codex client version the relay announces upstream (decides which models it can call). */
+  client_version: ResolvedClientVersion
   auth: LoginState
   providers: ProvidersStatus
   client: ClientBlock
@@ -104,8 +108,10 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
   const token = await readConfiguredToken(config)
   const login = await readLoginState(config)
   const relay = settingsSummary(config, { bearerToken: tokenSummary(token) })
+  const clientVersion = await clientVersionFor(loaded)
   const payload: StatusPayload = {
     relay,
+    client_version: clientVersion,
     auth: login,
     providers: {
       openai: {
@@ -150,6 +156,7 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
   }
   out.field('Rate limit', `${relay.rate_limit_per_minute}/min + burst ${relay.rate_limit_burst}`)
   out.field('Concurrent/IP', relay.concurrent_requests_per_ip)
+  out.field('Client version', `${clientVersion.version} (${clientVersionText(clientVersion.source)})`)
 
   out.section('Upstream Session')
   out.field('Enabled', login.enabled)

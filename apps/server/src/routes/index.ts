@@ -3,6 +3,7 @@ import { methodNotAllowed, notFound } from '../errors/factories'
 import { relayPathOf, requestOf } from '../request/core'
 import type { RelayRuntime } from '../runtime'
 import { chatRoute } from './chat'
+import { compactRoute } from './compact'
 import { completionsRoute } from './completions'
 import { conversationRoutes } from './conversations'
 import { fileRoutes } from './files'
@@ -46,6 +47,7 @@ function registerApiRoutes(
   r('POST', '/chat/completions', chatRoute(rt, { noTools }))
   r('POST', '/completions', completionsRoute(rt))
   r('POST', '/responses', responsesRoute(rt, { noTools }))
+  r('POST', '/responses/compact', compactRoute(rt))
 
   const files = fileRoutes(rt)
   r('POST', '/files', files.upload)
