@@ -179,7 +179,7 @@ export function modelNotFound(id: string): RelayError {
 }
 
 /** 404 `model_not_found` for a model the upstream catalog does not list, naming a few that it does. */
-export function unknownModel(id: string, available: readonly string[]): RelayError {
+export function unknownModel(id: string, available: readonly string[], clientVersion: string): RelayError {
   const some = available.slice(0, 5).map((slug) => `\`${slug}\``)
   const hint = some.length > 0 ? ` Available models include ${some.join(', ')}.` : ''
   return relayError({
@@ -187,7 +187,7 @@ export function unknownModel(id: string, available: readonly string[]): RelayErr
     type: 'invalid_request_error',
     code: 'model_not_found',
     param: 'model',
-    message: `The model \`${id}\` does not exist or your ChatGPT subscription cannot use it.${hint} See GET /v1/models, or list it in providers.openai.extra_models to send it anyway.`,
+    message: `The model \`${id}\` does not exist, your ChatGPT subscription cannot use it, or it needs a newer Codex client version than ${clientVersion} (upstream.client_version).${hint} See GET /v1/models, or list it in providers.openai.extra_models to send it anyway.`,
   })
 }
 

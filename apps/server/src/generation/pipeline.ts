@@ -19,6 +19,7 @@ import {
   checkAgainstCatalog,
   clientSessionId,
   forwardedHeaders,
+  isCodexClient,
   mapUpstreamFailure,
   pendingEvents,
   settledWithin,
@@ -77,6 +78,7 @@ export function createGeneration(rt: RelayRuntime, format: WireFormat): Generate
     const frameContext: FrameWriterContext = {
       envelope: (error) => inBandEnvelope(error, req.failureContext),
       scrub: (frame) => rt.secrets.scrub(frame),
+      codexClient: isCodexClient(req),
     }
     // Early failures stay plain HTTP errors for a short window; after it the 200 is committed with
     // a keep-alive comment, so a backend that reasons silently for minutes never looks dead.

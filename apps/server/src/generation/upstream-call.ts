@@ -43,6 +43,12 @@ export function forwardedHeaders(req: RelayRequest): Record<string, string> {
   return out
 }
 
+/** A Codex build (`originator: codex_exec`, `user-agent: codex_cli_rs/…`, the Codex app, …). */
+export function isCodexClient(req: RelayRequest): boolean {
+  const headers = req.event.req.headers
+  return /^codex/i.test(headers.get('originator') ?? '') || /^codex/i.test(headers.get('user-agent') ?? '')
+}
+
 /** The client's own session id: `session-id`, else the older `session_id` spelling. */
 export function clientSessionId(req: RelayRequest): string | null {
   const headers = req.event.req.headers
@@ -80,11 +86,13 @@ export async function checkAgainstCatalog(
   const catalog = await catalogOf(rt, req)
   if (!catalog) return []
   const entry = catalog.find((m) => m.slug === model)
-  if (!entry)
+  if (!entry) {
     throw unknownModel(
       model,
       catalog.map((m) => m.slug),
+      rt.upstream.clientVersion,
     )
+  }
   const effort = request.reasoning?.effort
   const levels = (entry.supported_reasoning_levels ?? []).map((level) => level.effort)
   if (typeof effort === 'string' && levels.length > 0 && !levels.includes(effort)) {

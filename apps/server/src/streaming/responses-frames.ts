@@ -8,10 +8,10 @@ function errorEvent(envelope: ErrorEnvelope): string {
 }
 
 /**
- * `/v1/responses` streams: every upstream event re-emitted as `event:`/`data:` (the backend's
- * non-standard `response.metadata`, `codex.*` and `responsesapi.*` frames included); a failure as
- * an `error` event. Frames the backend sends before `response.created` are held back and written
- * right after it, because the OpenAI SDKs' stream helpers require `response.created` first.
+ * `/v1/responses` streams: every upstream event re-emitted as `event:`/`data:`; a failure as an
+ * `error` event. The backend's non-standard `response.metadata`, `codex.*` and `responsesapi.*`
+ * frames go to Codex clients only (the OpenAI SDKs' stream helpers throw on event types they do
+ * not know), and never ahead of `response.created`: those sent before it are written right after.
  */
 export function responsesFrames(ctx: FrameWriterContext): FrameWriter<ResponsesEvent> {
   let created = false
@@ -21,6 +21,7 @@ export function responsesFrames(ctx: FrameWriterContext): FrameWriter<ResponsesE
   }
   return {
     push(event, out) {
+      if (!ctx.codexClient && isNonStandard(event.type)) return null
       if (!created) {
         if (event.type !== 'response.created' && isNonStandard(event.type)) {
           held.push(event)
