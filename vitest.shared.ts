@@ -24,3 +24,9 @@ export function sharedConfig(overrides: ViteUserConfig['test'] = {}): ViteUserCo
     },
   })
 }
+
+/**
+ * The config of a package with nothing to add to {@link sharedConfig}; its `vitest.config.ts` is
+ * one line: `export { packageTestConfig as default } from '../../vitest.shared.ts'`.
+ */
+export const packageTestConfig: ViteUserConfig = sharedConfig()

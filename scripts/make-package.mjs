@@ -1,6 +1,6 @@
 // One-off generator for package skeletons; kept for adding packages later.
-// Usage: node scripts/make-package.mjs <dir> <name> "<description>" [--private] [--library]
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs'
+// Usage: node scripts/make-package.mjs <dir> <name> "<description>" [--private] [--app]
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 const [dir, name, description, ...flags] = process.argv.slice(2)
@@ -36,6 +36,7 @@ const pkg = {
     build: 'tsup',
     test: 'vitest run',
     typecheck: 'tsc -p tsconfig.json',
+    lint: 'biome check .',
   },
   publishConfig: {
     access: 'public',
@@ -53,29 +54,14 @@ write(
 write(
   'tsup.config.ts',
   `import type { Options } from 'tsup'
+import { packageBuild } from '../../tsup.base.ts'
 
-const config: Options = {
-  entry: ['src/index.ts'],
-  format: ['esm'],
-  target: 'node20',
-  dts: true,
-  clean: true,
-  sourcemap: true,
-}
+const config: Options = packageBuild()
 
 export default config
 `,
 )
-write(
-  'vitest.config.ts',
-  `import type { ViteUserConfig } from 'vitest/config'
-import { sharedConfig } from '../../vitest.shared.ts'
-
-const config: ViteUserConfig = sharedConfig()
-
-export default config
-`,
-)
+write('vitest.config.ts', `export { packageTestConfig as default } from '../../vitest.shared.ts'\n`)
 write('src/index.ts', `// Public API of ${name}. Nothing is exported yet.\nexport {}\n`)
 write('README.md', `# ${name}\n\n${description}\n`)
 console.log('created', dir)

@@ -1,12 +1,6 @@
 import type { Options } from 'tsup'
+import { packageBuild } from '../../tsup.base.ts'
 
-const config: Options = {
-  entry: ['src/index.ts'],
-  format: ['esm'],
-  target: 'node20',
-  dts: true,
-  clean: true,
-  sourcemap: true,
-}
+const config: Options = packageBuild()
 
 export default config

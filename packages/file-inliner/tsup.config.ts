@@ -1,12 +1,6 @@
-import { defineConfig } from 'tsup'
+import type { Options } from 'tsup'
+import { packageBuild } from '../../tsup.base.ts'
 
-const config: ReturnType<typeof defineConfig> = defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm'],
-  target: 'node20',
-  dts: true,
-  clean: true,
-  sourcemap: true,
-})
+const config: Options = packageBuild()
 
 export default config

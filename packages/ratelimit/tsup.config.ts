@@ -1,12 +1,6 @@
-import { defineConfig, type Options } from 'tsup'
+import type { Options } from 'tsup'
+import { packageBuild } from '../../tsup.base.ts'
 
-const config: Options = defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm'],
-  target: 'node20',
-  dts: true,
-  clean: true,
-  sourcemap: true,
-}) as Options
+const config: Options = packageBuild()
 
 export default config

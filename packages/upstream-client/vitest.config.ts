@@ -1,6 +1,1 @@
-import type { ViteUserConfig } from 'vitest/config'
-import { sharedConfig } from '../../vitest.shared.ts'
-
-const config: ViteUserConfig = sharedConfig()
-
-export default config
+export { packageTestConfig as default } from '../../vitest.shared.ts'

@@ -1,12 +1,10 @@
 import type { Options } from 'tsup'
+import { packageBuild } from '../../tsup.base.ts'
 
-const config: Options = {
+// `cli` is what bin/upstream-emulator.mjs runs; only the library entry gets declarations.
+const config: Options = packageBuild({
   entry: ['src/index.ts', 'src/cli.ts'],
-  format: ['esm'],
-  target: 'node20',
   dts: { entry: 'src/index.ts' },
-  clean: true,
-  sourcemap: true,
-}
+})
 
 export default config

@@ -1,5 +1,5 @@
 import { createAuthStore, credentialStoreFor, tokenFingerprint } from '@airelays/auth-store'
-import type { ResolvedConfig } from '@airelays/config'
+import { type ResolvedConfig, securitySettings } from '@airelays/config'
 import { createFileStore, type FileStore } from '@airelays/file-inliner'
 import { createRateLimiter, type RateLimiter } from '@airelays/ratelimit'
 import { type CredentialStore, createUpstreamClient, type UpstreamClient } from '@airelays/upstream-client'
@@ -135,27 +135,21 @@ function buildCollaborators(
       failedAuthMaxAttempts: config.security.failed_auth_max_attempts,
       failedAuthWindowSeconds: config.security.failed_auth_window_seconds,
       failedAuthBlockSeconds: config.security.failed_auth_block_seconds,
-      clock: { now },
+      clock: now,
     })
   return { upstream, files, limiter }
 }
 
 /** The `endpoint_security_ready` startup record (once the relay token has been read). */
 function logSecurityReady(rt: RelayRuntime, config: ResolvedConfig): void {
-  const security = config.security
+  const { require_bearer_auth, ...limits } = securitySettings(config)
   void rt.tokens.current().then((token) =>
     rt.log.write('startup', 'endpoint_security_ready', {
-      require_bearer_auth: security.require_bearer_auth,
+      require_bearer_auth,
       bearer_token_present: token.token !== null,
       bearer_token_source: token.source,
       bearer_token_fingerprint: token.token === null ? null : tokenFingerprint(token.token),
-      rate_limit_per_minute: security.rate_limit_per_minute,
-      rate_limit_burst: security.rate_limit_burst,
-      concurrent_requests_per_ip: security.concurrent_requests_per_ip,
-      failed_auth_window_seconds: security.failed_auth_window_seconds,
-      failed_auth_max_attempts: security.failed_auth_max_attempts,
-      failed_auth_block_seconds: security.failed_auth_block_seconds,
-      trust_x_forwarded_for: security.trust_x_forwarded_for,
+      ...limits,
     }),
   )
 }

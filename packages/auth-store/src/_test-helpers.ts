@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { KeyringEntry, KeyringModule } from './_internal/keychain-backend'
+import type { KeyringEntry, KeyringModule } from './types'
 
 export async function makeTempDir(
   prefix = 'airelays-auth-',

@@ -7,7 +7,6 @@ export { createFileAuthStore } from './drivers/file'
 export type { FileAuthStoreOptions } from './drivers/file'
 export { createKeychainAuthStore } from './drivers/keychain'
 export type { KeychainAuthStoreOptions } from './drivers/keychain'
-export type { KeyringEntry, KeyringModule } from './_internal/keychain-backend'
 export { createMemoryAuthStore } from './drivers/memory'
 export type {
   AuthLockOptions,
@@ -16,6 +15,8 @@ export type {
   AuthStoreDriver,
   AuthStoreMode,
   AuthUpdater,
+  KeyringEntry,
+  KeyringModule,
   StoredAuth,
 } from './types'
 

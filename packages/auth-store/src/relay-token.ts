@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { AuthStoreError } from './errors'
 import { describeSystemError, errnoCode, tightenFileMode, writeFileAtomic } from './_internal/fs'
+import { AuthStoreError } from './errors'
 
 /** Environment variables holding the relay token, in order of precedence. */
 const TOKEN_ENV_NAMES = ['AIRELAYS_BEARER_TOKEN', 'AIRELAY_BEARER_TOKEN'] as const

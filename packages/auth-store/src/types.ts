@@ -1,6 +1,7 @@
 /**
- * Stored upstream credentials, in the exact shape of the Python implementation's `auth.json`
- * (structurally identical to `StoredAuth` of @airelays/upstream-client).
+ * Stored upstream credentials, in the exact shape of the Python implementation's `auth.json`.
+ * This is the one declaration: @airelays/upstream-client and @airelays/upstream-emulator
+ * re-export it.
  */
 export interface StoredAuth {
   /** The upstream account id bound at login; requests refuse to run when the token's differs. */
@@ -86,4 +87,20 @@ export interface AuthLockOptions {
    * @default 60000
    */
   timeoutMs?: number
+}
+
+/** One keychain entry, as `@napi-rs/keyring`'s `AsyncEntry` provides it. */
+export interface KeyringEntry {
+  getPassword(signal?: AbortSignal): Promise<string | null>
+  setPassword(password: string, signal?: AbortSignal): Promise<void>
+  deletePassword(signal?: AbortSignal): Promise<boolean>
+}
+
+/** The part of the `@napi-rs/keyring` module this package uses (inject another backend through it). */
+export interface KeyringModule {
+  AsyncEntry: new (
+    service: string,
+    account: string,
+    options?: { linux?: { store?: 'secret-service' | 'keyutils' } },
+  ) => KeyringEntry
 }

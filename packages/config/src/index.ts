@@ -10,8 +10,8 @@ export { loadConfig } from './load'
 export type { LoadConfigOptions, LoadConfigResult } from './load'
 export { renderConfig, writeConfig } from './render'
 export type { WriteConfigOptions, WriteConfigResult } from './render'
-export { settingsSummary } from './summary'
-export type { SettingsSummary, SettingsSummaryExtras } from './summary'
+export { securitySettings, settingsSummary } from './summary'
+export type { SecuritySettings, SettingsSummary, SettingsSummaryExtras } from './summary'
 export type {
   AuthStorageMode,
   BalanceMode,

@@ -14,6 +14,7 @@ describe('package surface', () => {
         "loadConfig",
         "renderConfig",
         "renderKeyTable",
+        "securitySettings",
         "settingsSummary",
         "validateConfig",
         "writeConfig",

@@ -2,6 +2,36 @@ import { createHash } from 'node:crypto'
 import { isIP } from 'node:net'
 import type { AuthStorageMode, BalanceMode, ResolvedConfig } from './types'
 
+/**
+ * The security settings the relay reports (`GET /status` `security`, the `endpoint_security_ready`
+ * log record, `airelays status`): bearer auth on or off and every rate and failed-auth limit.
+ */
+export interface SecuritySettings {
+  require_bearer_auth: boolean
+  rate_limit_per_minute: number
+  rate_limit_burst: number
+  concurrent_requests_per_ip: number
+  failed_auth_window_seconds: number
+  failed_auth_max_attempts: number
+  failed_auth_block_seconds: number
+  trust_x_forwarded_for: boolean
+}
+
+/** The {@link SecuritySettings} of a resolved config, in their reporting order; the one list of them. */
+export function securitySettings(config: ResolvedConfig): SecuritySettings {
+  const security = config.security
+  return {
+    require_bearer_auth: security.require_bearer_auth,
+    rate_limit_per_minute: security.rate_limit_per_minute,
+    rate_limit_burst: security.rate_limit_burst,
+    concurrent_requests_per_ip: security.concurrent_requests_per_ip,
+    failed_auth_window_seconds: security.failed_auth_window_seconds,
+    failed_auth_max_attempts: security.failed_auth_max_attempts,
+    failed_auth_block_seconds: security.failed_auth_block_seconds,
+    trust_x_forwarded_for: security.trust_x_forwarded_for,
+  }
+}
+
 /** Facts other packages know, merged into the summary. */
 export interface SettingsSummaryExtras {
   /**
@@ -18,7 +48,7 @@ export interface SettingsSummaryExtras {
 }
 
 /** The `relay` object of `airelays status --json`, as in the reference implementation. */
-export interface SettingsSummary {
+export interface SettingsSummary extends SecuritySettings {
   app_name: 'AIRelays'
   config_path: string
   config_exists: boolean
@@ -29,20 +59,12 @@ export interface SettingsSummary {
   auth_file: string
   logs_dir: string
   browser_open: boolean
-  require_bearer_auth: boolean
   bearer_token_file: string
   bearer_token_present: boolean
   bearer_token_source: 'env' | 'memory' | 'file' | null
   /** First 12 hex characters of the token's sha256, or null. */
   bearer_token_fingerprint: string | null
   auto_generate_bearer_token: boolean
-  rate_limit_per_minute: number
-  rate_limit_burst: number
-  concurrent_requests_per_ip: number
-  failed_auth_window_seconds: number
-  failed_auth_max_attempts: number
-  failed_auth_block_seconds: number
-  trust_x_forwarded_for: boolean
   max_upload_bytes: number
   max_total_upload_bytes: number
   /** `http://<host>:<port>/v1` (IPv6 hosts in brackets). */
@@ -91,6 +113,7 @@ export function settingsSummary(config: ResolvedConfig, extras: SettingsSummaryE
     fingerprint: envToken === null ? null : createHash('sha256').update(envToken).digest('hex').slice(0, 12),
   }
   const claudeToken = extras.claudeOauthToken ?? { source: 'none' as const, fingerprint: null }
+  const { require_bearer_auth, ...limits } = securitySettings(config)
   return {
     app_name: 'AIRelays',
     config_path: config.config_file.path,
@@ -102,19 +125,13 @@ export function settingsSummary(config: ResolvedConfig, extras: SettingsSummaryE
     auth_file: paths.auth_file,
     logs_dir: paths.logs_dir,
     browser_open: auth.browser_open,
-    require_bearer_auth: security.require_bearer_auth,
+    require_bearer_auth,
     bearer_token_file: security.bearer_token_file,
     bearer_token_present: bearer.present,
     bearer_token_source: bearer.source,
     bearer_token_fingerprint: bearer.fingerprint,
     auto_generate_bearer_token: security.auto_generate_bearer_token,
-    rate_limit_per_minute: security.rate_limit_per_minute,
-    rate_limit_burst: security.rate_limit_burst,
-    concurrent_requests_per_ip: security.concurrent_requests_per_ip,
-    failed_auth_window_seconds: security.failed_auth_window_seconds,
-    failed_auth_max_attempts: security.failed_auth_max_attempts,
-    failed_auth_block_seconds: security.failed_auth_block_seconds,
-    trust_x_forwarded_for: security.trust_x_forwarded_for,
+    ...limits,
     max_upload_bytes: uploads.max_upload_bytes,
     max_total_upload_bytes: uploads.max_total_upload_bytes,
     client_base_url: clientBaseUrl(server.host, server.port),

@@ -7,7 +7,6 @@ export type {
   AdmitOptions,
   Admission,
   BlockStatus,
-  Clock,
   FailureResult,
   RateLimiter,
   RateLimiterOptions,
@@ -21,7 +20,7 @@ export type {
 export type { RateLimitRejection, RateLimitRejectionCode, RateLimitRejectionReason } from './rejections'
 
 // Client addresses
-export { isLoopback } from './loopback'
+export { isLoopback, isLoopbackHost } from './loopback'
 
 // State stores
 export { createMemoryStore } from './store'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isLoopback } from './loopback'
+import { isLoopback, isLoopbackHost } from './loopback'
 
 describe('isLoopback', () => {
   it.each([
@@ -63,6 +63,50 @@ describe('isLoopback', () => {
   it('never throws on values that are not strings', () => {
     for (const value of [undefined, null, 127, {}, [], Symbol('x')]) {
       expect(isLoopback(value as unknown as string)).toBe(false)
+    }
+  })
+})
+
+describe('isLoopbackHost', () => {
+  it.each([
+    '127.0.0.1',
+    '127.8.9.10',
+    '::1',
+    '[::1]',
+    '0:0:0:0:0:0:0:1',
+    '::ffff:127.0.0.1',
+    '[::ffff:127.0.0.1]',
+    '::ffff:7f00:1',
+    '[::ffff:7f00:1]',
+    'localhost',
+    'LOCALHOST',
+    'localhost.',
+    'a.b.localhost',
+    ' 127.0.0.1 ',
+  ])('%j is loopback', (host) => {
+    expect(isLoopbackHost(host)).toBe(true)
+  })
+
+  it.each([
+    '0.0.0.0',
+    '::',
+    '[::]',
+    '192.168.1.2',
+    '10.0.0.1',
+    '128.0.0.1',
+    '::ffff:10.0.0.1',
+    'example.com',
+    'my-laptop.lan',
+    'localhost.example',
+    'notlocalhost',
+    '',
+  ])('%j is not loopback', (host) => {
+    expect(isLoopbackHost(host)).toBe(false)
+  })
+
+  it('never throws on values that are not strings', () => {
+    for (const value of [undefined, null, 127, {}, []]) {
+      expect(isLoopbackHost(value as unknown as string)).toBe(false)
     }
   })
 })

@@ -26,6 +26,25 @@ export function isLoopback(ip: string): boolean {
   return g[5] === 0xffff && g[6]! >> 8 === 127 // ::ffff:127.x.y.z
 }
 
+/**
+ * True when `host` (a host name or address, as in a `Host` header without its port, a URL host
+ * name or a listen address such as `config.server.host`) names this machine's loopback interface:
+ * `localhost`, `*.localhost`, or any address {@link isLoopback} accepts, including the IPv4-mapped
+ * forms `::ffff:127.0.0.1` and `::ffff:7f00:1`, bare or in brackets. Case, surrounding whitespace
+ * and one trailing dot (`localhost.`) are ignored. Wildcards (`0.0.0.0`, `::`), LAN addresses
+ * and other names are not loopback. Never throws.
+ *
+ * The one loopback check of AIRelays: the relay's DNS-rebinding guard and the CLI's `serve`
+ * warning both use it.
+ */
+export function isLoopbackHost(host: string): boolean {
+  if (typeof host !== 'string') return false
+  let name = host.trim().toLowerCase()
+  if (name.endsWith('.')) name = name.slice(0, -1)
+  if (name === 'localhost' || name.endsWith('.localhost')) return true
+  return isLoopback(name)
+}
+
 function parseIPv4(s: string): number[] | null {
   const parts = s.split('.')
   if (parts.length !== 4) return null

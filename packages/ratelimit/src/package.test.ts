@@ -9,6 +9,7 @@ describe('@airelays/ratelimit export surface', () => {
         "createMemoryStore",
         "createRateLimiter",
         "isLoopback",
+        "isLoopbackHost",
         "isRateLimiterError",
       ]
     `)

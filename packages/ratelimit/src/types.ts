@@ -2,12 +2,6 @@
 import type { RateLimitRejection } from './rejections'
 import type { RateLimitStore } from './store'
 
-/** A source of time in milliseconds. Only differences matter; it should not go backwards. */
-export interface Clock {
-  /** Current time in milliseconds. */
-  now(): number
-}
-
 /**
  * Options of {@link createRateLimiter}. Every field is optional; `undefined` means the default.
  *
@@ -72,10 +66,12 @@ export interface RateLimiterOptions {
    */
   maxTrackedClients?: number
   /**
-   * Time source in milliseconds. Inject a fake clock in tests.
+   * Time source: a function returning milliseconds, the one clock shape of AIRelays (`Clock` of
+   * @airelays/upstream-client, e.g. `Date.now`). Only differences matter; it should not go
+   * backwards. Inject a fake clock in tests.
    * @default a monotonic clock (`performance.now()`)
    */
-  clock?: Clock
+  clock?: () => number
   /**
    * Where client state lives.
    * @default createMemoryStore()

@@ -499,7 +499,7 @@ describe('R — rate limits and concurrency', () => {
 
   it('R5 limiter memory: 100k distinct clients are tracked within the cap and evicted after max(window, block, 3600) s', () => {
     const clock = fakeClock(0)
-    const limiter = createRateLimiter({ clock })
+    const limiter = createRateLimiter({ clock: clock.now })
     expect(limiter.settings.idleSeconds).toBe(3600)
     for (let i = 0; i < 100_000; i++) {
       const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`

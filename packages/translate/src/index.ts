@@ -48,6 +48,9 @@ export type {
 export { isTranslateError, TranslateError } from './errors'
 export type { TranslateErrorCode } from './errors'
 
+// Upstream error vocabulary
+export { UPSTREAM_CLIENT_CODES, UPSTREAM_QUOTA_CODES, UPSTREAM_USAGE_LIMIT_CODES } from './upstream-codes'
+
 // Types
 export type {
   Adaptation,

@@ -7,6 +7,9 @@ describe('@airelays/translate exports', () => {
       [
         "DEFAULT_CLAUDE_MODEL_MAP",
         "TranslateError",
+        "UPSTREAM_CLIENT_CODES",
+        "UPSTREAM_QUOTA_CODES",
+        "UPSTREAM_USAGE_LIMIT_CODES",
         "aggregateResponse",
         "anthropicErrorType",
         "anthropicEvents",

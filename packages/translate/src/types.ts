@@ -341,9 +341,22 @@ export interface TextCompletion {
   usage?: ChatUsage | null
 }
 
-/** The `{"error":{…}}` object written in-band when a stream fails. */
+/**
+ * The one error envelope of AIRelays: `{"error":{message,type,param,code}}`, all four keys always
+ * present (`null` where unknown). The relay sends it on every non-2xx JSON response and writes it
+ * in-band when a stream fails; @airelays/server re-exports this type.
+ */
 export interface ErrorEnvelope {
-  error: { message: string; type: string; param: string | null; code: string }
+  error: {
+    message: string
+    type: string
+    param: string | null
+    code: string | null
+    /** Present on upstream usage-limit errors: seconds until the subscription window resets. */
+    resets_in_seconds?: number
+    /** Present on upstream usage-limit errors: the reset time in epoch seconds. */
+    resets_at?: number
+  }
 }
 
 /**

@@ -1,3 +1,5 @@
+// The upstream's error vocabulary (quota and client codes) is owned by @airelays/translate.
+import { UPSTREAM_CLIENT_CODES, UPSTREAM_QUOTA_CODES } from '@airelays/translate'
 import type { ResponsesEvent } from './types'
 
 /** How an upstream failure should be treated (reference §6 "Error classification"). */
@@ -55,22 +57,6 @@ export interface UpstreamErrorInit {
 }
 
 const kBrand: unique symbol = Symbol.for('@airelays/upstream-client.UpstreamError')
-
-const QUOTA_MARKERS = new Set([
-  'usage_limit_reached',
-  'rate_limit_reached',
-  'rate_limit_exceeded',
-  'insufficient_quota',
-])
-const CLIENT_CODES = new Set([
-  'context_length_exceeded',
-  'invalid_prompt',
-  'invalid_value',
-  'unsupported_value',
-  'unsupported_parameter',
-  'unknown_parameter',
-  'string_above_max_length',
-])
 
 /**
  * The one error class of this package. `code` is stable; `status` is the HTTP status a relay
@@ -235,10 +221,10 @@ export function classifyUpstreamError(payload: unknown, status?: number | null):
   const error = extractUpstreamError(payload) ?? (isRecord(payload) ? payload : {})
   const code = typeof error.code === 'string' ? error.code : undefined
   const type = typeof error.type === 'string' ? error.type : undefined
-  if ((code && QUOTA_MARKERS.has(code)) || (type && QUOTA_MARKERS.has(type))) return 'quota'
+  if ((code && UPSTREAM_QUOTA_CODES.has(code)) || (type && UPSTREAM_QUOTA_CODES.has(type))) return 'quota'
   if (status === 401) return 'auth'
   if (type === 'invalid_request_error') return 'client'
-  if (code && CLIENT_CODES.has(code)) return 'client'
+  if (code && UPSTREAM_CLIENT_CODES.has(code)) return 'client'
   if (typeof error.param === 'string' && error.param.length > 0) return 'client'
   if (typeof status === 'number' && status >= 400 && status < 500 && ![403, 408, 429].includes(status)) {
     return 'client'

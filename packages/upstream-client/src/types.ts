@@ -1,19 +1,7 @@
-/**
- * Stored upstream credentials, in the `auth.json` shape of the Python implementation.
- * `@airelays/auth-store` defines a structurally identical type.
- */
-export interface StoredAuth {
-  /** Upstream account id the login was bound to (set at login, kept by refreshes). */
-  bound_account_id: string | null
-  tokens: {
-    id_token: string
-    access_token: string
-    refresh_token: string
-    account_id: string | null
-  }
-  /** ISO-8601 UTC time of the last login or refresh, e.g. "2026-11-24T03:30:00.000Z". */
-  last_refresh: string | null
-}
+import type { StoredAuth } from '@airelays/auth-store'
+
+// The credentials shape is owned by @airelays/auth-store; re-exported for this package's users.
+export type { StoredAuth }
 
 /**
  * Where the client reads and writes credentials. `@airelays/auth-store`'s

@@ -1,10 +1,7 @@
-/** Credentials in the auth.json shape the relay stores (same shape as `@airelays/upstream-client`). */
-export interface StoredAuth {
-  bound_account_id: string | null
-  tokens: { id_token: string; access_token: string; refresh_token: string; account_id: string | null }
-  /** ISO-8601 UTC, e.g. "2026-11-24T03:30:00.000Z". */
-  last_refresh: string | null
-}
+import type { StoredAuth } from '@airelays/auth-store'
+
+// The credentials shape is owned by @airelays/auth-store; re-exported for this package's users.
+export type { StoredAuth }
 
 /** Identity and lifetime of tokens minted with `issueTokens()` / `storedAuth()`. */
 export interface IssueTokensOptions {

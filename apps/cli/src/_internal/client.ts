@@ -24,15 +24,6 @@ export function serveCommand(config: ResolvedConfig): string {
   return `airelays serve --host ${config.server.host} --port ${config.server.port}${auth}`
 }
 
-/** True for 127.0.0.0/8, ::1 and `localhost`. */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase()
-  if (bare === 'localhost' || bare.endsWith('.localhost')) return true
-  if (isIP(bare) === 4) return bare.startsWith('127.')
-  if (isIP(bare) === 6) return bare === '::1' || bare === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(bare)
-  return false
-}
-
 /** `http://host:port` with IPv6 hosts in brackets. */
 export function originFor(host: string, port: number): string {
   const bare = host.replace(/^\[|\]$/g, '')

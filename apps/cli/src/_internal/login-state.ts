@@ -1,24 +1,21 @@
 import type { AuthStore, AuthStoreDescription, StoredAuth } from '@airelays/auth-store'
 import { createAuthStore, DEFAULT_SLOT, isAuthStoreError } from '@airelays/auth-store'
 import type { ResolvedConfig } from '@airelays/config'
+import type { LoginStatus } from '@airelays/upstream-client'
 
-/** The `auth` object of `status --json`: the upstream login as stored, read without any network call. */
-export interface LoginState {
+/**
+ * The login facts of stored credentials: `LoginStatus` of @airelays/upstream-client (the one
+ * declaration of them) without the access-token expiry, which the CLI does not show.
+ */
+export type LoginFacts = Omit<LoginStatus, 'access_token_expires_at'>
+
+/**
+ * The `auth` object of `status --json`: the upstream login as stored, read without any network
+ * call (a type-only import: `status` never loads the upstream client), plus where it is stored.
+ */
+export interface LoginState extends LoginFacts {
   /** `[providers.openai] enabled`. */
   enabled: boolean
-  /** The store holds something. */
-  credentials_present: boolean
-  /** Tokens with an access or a refresh token exist. */
-  authenticated: boolean
-  /** A `bound_account_id` was recorded at login. */
-  account_bound: boolean
-  /** Authenticated, an account id is known and it matches the bound account. */
-  ready_for_requests: boolean
-  email: string | null
-  plan_type: string | null
-  account_id: string | null
-  bound_account_id: string | null
-  last_refresh: string | null
   /** `auto`, `file` or `keyring`. */
   storage_mode: string
   /** Where the credentials live (or the next login goes): `file` or `keychain`; null when unknown. */
@@ -73,19 +70,7 @@ export function tokenClaims(token: string | null | undefined): TokenClaims {
 }
 
 /** The login facts of stored credentials. */
-export function describeAuth(
-  auth: StoredAuth | null,
-): Omit<
-  LoginState,
-  | 'enabled'
-  | 'storage_mode'
-  | 'storage_driver'
-  | 'storage_location'
-  | 'storage_reason'
-  | 'auth_store_path'
-  | 'keyring_service'
-  | 'error'
-> {
+export function describeAuth(auth: StoredAuth | null): LoginFacts {
   const tokens = auth?.tokens
   const idClaims = tokenClaims(tokens?.id_token)
   const accessClaims = tokenClaims(tokens?.access_token)

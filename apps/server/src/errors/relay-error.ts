@@ -1,18 +1,10 @@
-const kRelayError: unique symbol = Symbol.for('airelays.server.RelayError')
+import type { ErrorEnvelope } from '@airelays/translate'
 
-/** The one error body every non-2xx JSON response carries: all four keys are always present. */
-export interface ErrorEnvelope {
-  error: {
-    message: string
-    type: string
-    param: string | null
-    code: string | null
-    /** Present on upstream usage-limit errors: seconds until the subscription window resets. */
-    resets_in_seconds?: number
-    /** Present on upstream usage-limit errors: the reset time in epoch seconds. */
-    resets_at?: number
-  }
-}
+// The wire envelope is owned by @airelays/translate; re-exported from this package's barrel.
+export type { ErrorEnvelope }
+
+
+const kRelayError: unique symbol = Symbol.for('airelays.server.RelayError')
 
 /** Everything needed to build a {@link RelayError}. */
 export interface RelayErrorInit {

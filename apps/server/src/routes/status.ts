@@ -1,4 +1,4 @@
-import { settingsSummary } from '@airelays/config'
+import { securitySettings, settingsSummary } from '@airelays/config'
 import { tokenFingerprint } from '@airelays/auth-store'
 import { getQuery } from 'h3'
 import { accountNotFound, notImplemented } from '../errors/factories'
@@ -92,14 +92,7 @@ export function relayStatus(rt: RelayRuntime): RelayHandler {
         },
       }),
       security: {
-        require_bearer_auth: security.require_bearer_auth,
-        rate_limit_per_minute: security.rate_limit_per_minute,
-        rate_limit_burst: security.rate_limit_burst,
-        concurrent_requests_per_ip: security.concurrent_requests_per_ip,
-        failed_auth_window_seconds: security.failed_auth_window_seconds,
-        failed_auth_max_attempts: security.failed_auth_max_attempts,
-        failed_auth_block_seconds: security.failed_auth_block_seconds,
-        trust_x_forwarded_for: security.trust_x_forwarded_for,
+        ...securitySettings(config),
         ...rt.limiter.snapshot(req.clientIp),
       },
       storage: {

@@ -1,4 +1,4 @@
-import { isLoopback } from '@airelays/ratelimit'
+import { isLoopbackHost } from '@airelays/ratelimit'
 import { hostNotAllowed, originNotAllowed } from '../errors/factories'
 import type { RelayError } from '../errors/relay-error'
 
@@ -43,23 +43,18 @@ export interface BrowserRejection {
 
 /**
  * True when `hostname` (a URL host name: lower case, IPv6 in brackets, no port) names this
- * machine's loopback interface: `localhost`, `*.localhost`, `127.0.0.0/8`, `[::1]` (and the
- * IPv4-mapped `[::ffff:127.x.y.z]`). One trailing dot is ignored (`localhost.`).
+ * machine's loopback interface; the one check is `isLoopbackHost` of @airelays/ratelimit.
  */
 export function isLoopbackHostname(hostname: string): boolean {
-  const name = hostname.endsWith('.') ? hostname.slice(0, -1).toLowerCase() : hostname.toLowerCase()
-  if (name === 'localhost' || name.endsWith('.localhost')) return true
-  return isLoopback(name)
+  return isLoopbackHost(hostname)
 }
 
 /**
  * True when a listen address (`config.server.host`: `127.0.0.1`, `::1`, `localhost`, `0.0.0.0`, a
- * LAN address, a host name) is loopback only.
+ * LAN address, a host name) is loopback only (`isLoopbackHost` of @airelays/ratelimit).
  */
 export function isLoopbackBind(host: string): boolean {
-  const bare = host.trim()
-  if (bare === '') return false
-  return isLoopbackHostname(bare.includes(':') && !bare.startsWith('[') ? `[${bare}]` : bare)
+  return isLoopbackHost(host)
 }
 
 /** The host name of a `Host` header value (`name[:port]`, `[v6][:port]`), or null when malformed. */

@@ -1,25 +1,9 @@
 import { AuthStoreError } from '../errors'
 import { slotDirectory } from '../slots'
-import type { StoredAuth } from '../types'
+import type { KeyringEntry, KeyringModule, StoredAuth } from '../types'
 import { parseStoredAuth } from './auth'
 import { ensurePrivateDir } from './fs'
 import { keychainAccountForResolvedRoot, resolveStorageRoot, slotCandidates } from './slots'
-
-/** One keychain entry, as `@napi-rs/keyring`'s `AsyncEntry` provides it. */
-export interface KeyringEntry {
-  getPassword(signal?: AbortSignal): Promise<string | null>
-  setPassword(password: string, signal?: AbortSignal): Promise<void>
-  deletePassword(signal?: AbortSignal): Promise<boolean>
-}
-
-/** The part of the `@napi-rs/keyring` module this package uses (inject another backend through it). */
-export interface KeyringModule {
-  AsyncEntry: new (
-    service: string,
-    account: string,
-    options?: { linux?: { store?: 'secret-service' | 'keyutils' } },
-  ) => KeyringEntry
-}
 
 export const DEFAULT_KEYCHAIN_SERVICE = 'AIRelays Auth'
 export const LEGACY_KEYCHAIN_SERVICE = 'AIRelay Auth'

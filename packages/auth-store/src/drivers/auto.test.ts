@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readdir, realpath, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createHash } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { describeAuthStore, sampleAuth } from '../_conformance'
 import {
@@ -12,7 +11,7 @@ import {
   permissions,
 } from '../_test-helpers'
 import { isAuthStoreError } from '../errors'
-import type { KeyringModule } from '../_internal/keychain-backend'
+import type { KeyringModule } from '../types'
 import { createAuthStore } from './auto'
 
 const real = await detectRealKeychain()

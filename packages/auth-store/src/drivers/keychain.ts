@@ -1,8 +1,8 @@
+import { join } from 'node:path'
 import {
   DEFAULT_KEYCHAIN_SERVICE,
   DEFAULT_KEYCHAIN_TIMEOUT_MS,
   KeychainBackend,
-  type KeyringModule,
   keychainName,
   LEGACY_KEYCHAIN_SERVICE,
 } from '../_internal/keychain-backend'
@@ -16,9 +16,9 @@ import type {
   AuthStoreDescription,
   AuthStoreMode,
   AuthUpdater,
+  KeyringModule,
   StoredAuth,
 } from '../types'
-import { join } from 'node:path'
 
 /** Options of {@link createKeychainAuthStore}. */
 export interface KeychainAuthStoreOptions {

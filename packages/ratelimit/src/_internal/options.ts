@@ -1,5 +1,5 @@
 import { RateLimiterError } from '../errors'
-import type { Clock, RateLimiterOptions, RateLimiterSettings } from '../types'
+import type { RateLimiterOptions, RateLimiterSettings } from '../types'
 import { createMemoryStore, type RateLimitStore } from '../store'
 
 /** Reference defaults (original relay, `[security]` section). */
@@ -19,9 +19,14 @@ const MIN_IDLE_SECONDS = 3600
 
 const KNOWN_OPTIONS = new Set<string>([...Object.keys(DEFAULTS), 'clock', 'store'])
 
+/** The `clock` option as the limiter reads it (`clock.now()`), wrapped once at creation. */
+export interface TimeSource {
+  now(): number
+}
+
 export interface ResolvedOptions {
   settings: RateLimiterSettings
-  clock: Clock
+  clock: TimeSource
   store: RateLimitStore
 }
 
@@ -65,7 +70,7 @@ function assertStore(store: unknown): asserts store is RateLimitStore {
   }
 }
 
-function defaultClock(): Clock {
+function defaultClock(): TimeSource {
   return { now: () => performance.now() }
 }
 
@@ -110,21 +115,22 @@ export function resolveOptions(options: RateLimiterOptions | undefined): Resolve
     )
   }
 
-  let clock: Clock
+  let clock: TimeSource
   if (options.clock === undefined) {
     clock = defaultClock()
   } else {
-    clock = options.clock
-    if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
-      invalid('clock', 'Option "clock" must be an object with a now() method returning milliseconds.')
+    const read = options.clock
+    if (typeof read !== 'function') {
+      invalid('clock', 'Option "clock" must be a function returning milliseconds (like Date.now).')
     }
-    const sample = clock.now()
+    const sample: unknown = read()
     if (typeof sample !== 'number' || !Number.isFinite(sample)) {
       invalid(
         'clock',
-        `Option "clock": now() must return a finite number of milliseconds (got ${describe(sample)}).`,
+        `Option "clock" must return a finite number of milliseconds (got ${describe(sample)}).`,
       )
     }
+    clock = { now: read }
   }
 
   let store: RateLimitStore

@@ -1,5 +1,6 @@
 import type { RateLimitClientState, RateLimitStore } from '../store'
-import type { Clock, RateLimiterSettings } from '../types'
+import type { RateLimiterSettings } from '../types'
+import type { TimeSource } from './options'
 import type { ResolvedOptions } from './options'
 
 /**
@@ -9,7 +10,7 @@ import type { ResolvedOptions } from './options'
  */
 export interface LimiterState {
   readonly settings: RateLimiterSettings
-  readonly clock: Clock
+  readonly clock: TimeSource
   readonly store: RateLimitStore
   readonly perMinute: number
   readonly burst: number

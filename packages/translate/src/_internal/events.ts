@@ -1,4 +1,5 @@
 import type { ErrorEnvelope, JsonObject, ResponsesEvent, ResponsesObject } from '../types'
+import { UPSTREAM_CLIENT_CODES, UPSTREAM_QUOTA_CODES } from '../upstream-codes'
 import { isObject } from './util'
 
 export const DEFAULT_FAILURE_MESSAGE = 'The upstream response failed.'
@@ -93,29 +94,13 @@ export function envelopeForThrown(error: unknown): {
   }
 }
 
-const QUOTA = new Set([
-  'usage_limit_reached',
-  'rate_limit_reached',
-  'rate_limit_exceeded',
-  'insufficient_quota',
-])
-const CLIENT = new Set([
-  'context_length_exceeded',
-  'invalid_prompt',
-  'invalid_value',
-  'unsupported_value',
-  'unsupported_parameter',
-  'unknown_parameter',
-  'string_above_max_length',
-])
-
 /** The reference's classification of an upstream error object (429 / 400 / 502). */
 export function classifyStatus(upstreamError: unknown): number {
   if (!isObject(upstreamError)) return 502
   const code = upstreamError.code
   const type = upstreamError.type
-  if (QUOTA.has(String(code)) || QUOTA.has(String(type))) return 429
-  if (type === 'invalid_request_error' || CLIENT.has(String(code))) return 400
+  if (UPSTREAM_QUOTA_CODES.has(String(code)) || UPSTREAM_QUOTA_CODES.has(String(type))) return 429
+  if (type === 'invalid_request_error' || UPSTREAM_CLIENT_CODES.has(String(code))) return 400
   if (typeof upstreamError.param === 'string' && upstreamError.param !== '') return 400
   return 502
 }

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
+import { UPSTREAM_USAGE_LIMIT_CODES } from '@airelays/translate'
 import { type Dispatcher, EnvHttpProxyAgent } from 'undici'
 import { UpstreamError, classifyUpstreamError, extractUpstreamError, isRecord } from '../errors'
 import type { ProxySettings } from '../proxy'
@@ -147,12 +148,12 @@ function errorMessageOf(error: Record<string, unknown> | undefined): string | un
 /** The backend's refusal of a model above the client version it was told. */
 const REQUIRES_NEWER_VERSION = /requires a newer version of Codex/i
 
-const QUOTA_USAGE = new Set(['usage_limit_reached', 'insufficient_quota'])
-
 function quotaCode(error: Record<string, unknown> | undefined): 'usage_limit' | 'rate_limited' {
   const code = typeof error?.code === 'string' ? error.code : ''
   const type = typeof error?.type === 'string' ? error.type : ''
-  return QUOTA_USAGE.has(code) || QUOTA_USAGE.has(type) ? 'usage_limit' : 'rate_limited'
+  return UPSTREAM_USAGE_LIMIT_CODES.has(code) || UPSTREAM_USAGE_LIMIT_CODES.has(type)
+    ? 'usage_limit'
+    : 'rate_limited'
 }
 
 /** Build the error for an upstream HTTP response with status >= 400. */
