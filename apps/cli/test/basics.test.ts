@@ -565,6 +565,8 @@ describe('status without a login', () => {
       'providers',
       'client',
       'config',
+      'usage',
+      'usage_error',
       'next_steps',
     ])
     expect(json.relay).toMatchObject({

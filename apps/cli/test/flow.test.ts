@@ -4,13 +4,13 @@ import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstrea
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   CliProcess,
-  type Sandbox,
   createSandbox,
   eventually,
   freePort,
   killAll,
   runCli,
   runJson,
+  type Sandbox,
 } from './_helpers'
 
 // One user's journey against an in-test emulator, in order: init, device login, serve, status,
@@ -123,6 +123,24 @@ describe.sequential('init -> login -> serve -> status -> token rotate -> doctor 
     expect(human.stdout).toContain('\nUpstream Session\n')
     expect(human.stdout).toContain('  Ready:            yes\n')
     expect(human.stdout).toContain(`  server.port:      ${port} (env AIRELAYS_PORT)\n`)
+    expect(human.stdout).toContain('  Client version:   0.169.0 (default)\n')
+    expect(human.stdout).toContain('\nUsage\n')
+    expect(human.stdout).toContain('  5-hour window:    12% used')
+    expect(human.stdout).toContain('  Weekly window:    34% used')
+  })
+
+  it('status shows only the weekly window for a weekly-only plan', async () => {
+    emu.setUsage({ weeklyOnly: true, secondaryUsedPercent: 61 })
+    try {
+      const { json } = await runJson<{ usage: { windows: Record<string, unknown> } }>(['status', '--json'], env)
+      expect(json.usage.windows.five_hour).toBeNull()
+      expect(json.usage.windows.weekly).toMatchObject({ used_percent: 61 })
+      const human = await runCli(['status'], env)
+      expect(human.stdout).toContain('  Weekly window:    61% used')
+      expect(human.stdout).not.toContain('5-hour window')
+    } finally {
+      emu.setUsage({ weeklyOnly: false, secondaryUsedPercent: 34 })
+    }
   })
 
   it('models lists the relay models, grouped, and --json is the raw payload', async () => {
@@ -174,7 +192,9 @@ describe.sequential('init -> login -> serve -> status -> token rotate -> doctor 
       ['claude', 'skip'],
     ])
     expect(json.checks[0]?.message).toBe('Configuration file found.')
-    expect(json.checks[3]?.message).toMatch(/^Upstream \/models returned \d+ model\(s\)\.$/)
+    expect(json.checks[3]?.message).toMatch(
+      /^Upstream \/models returned \d+ model\(s\) at client version \d+\.\d+\.\d+\.$/,
+    )
     expect(json.checks[3]?.data?.selected_model).toBe('gpt-5.5')
     expect(json.checks[4]?.data).toMatchObject({ model: 'gpt-5.5', text: 'ok' })
     expect(json.summary).toEqual({ passed: 5, warnings: 0, failed: 0, skipped: 1 })

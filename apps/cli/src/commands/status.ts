@@ -8,14 +8,15 @@ import type {
   SettingsSummary,
 } from '@airelays/config'
 import { configKeys, settingsSummary } from '@airelays/config'
-import type { ResolvedClientVersion } from '@airelays/upstream-client'
+import type { ResolvedClientVersion, UsageSnapshot } from '@airelays/upstream-client'
 import { changedSettings, resolvedValue } from '../_internal/changed-settings'
-import { clientVersionFor, clientVersionText } from '../_internal/client-version'
 import { type ClientBlock, clientBlock, loginHint, printClientSetup, serveCommand } from '../_internal/client'
+import { clientVersionFor, clientVersionText } from '../_internal/client-version'
 import { type LoginState, readLoginState, storageText } from '../_internal/login-state'
-import { type Terminal, printJson } from '../_internal/output'
+import { printJson, type Terminal } from '../_internal/output'
 import { readConfiguredToken, tokenSummary } from '../_internal/relay-token'
 import { loadSettings } from '../_internal/settings'
+import { printUsage, readUsage } from '../_internal/usage'
 
 /** Options of `airelays status`. */
 export interface StatusOptions {
@@ -54,6 +55,10 @@ export interface StatusPayload {
   providers: ProvidersStatus
   client: ClientBlock
   config: ConfigStatus
+  /** Subscription usage from the backend when the login is ready (null otherwise or when unreadable). */
+  usage: UsageSnapshot | null
+  /** Why `usage` is null although the login is ready. */
+  usage_error: string | null
   next_steps: string[]
 }
 
@@ -109,6 +114,10 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
   const login = await readLoginState(config)
   const relay = settingsSummary(config, { bearerToken: tokenSummary(token) })
   const clientVersion = await clientVersionFor(loaded)
+  const usageRead =
+    config.providers.openai.enabled && login.ready_for_requests
+      ? await readUsage(config, clientVersion.version)
+      : { usage: null, error: null }
   const payload: StatusPayload = {
     relay,
     client_version: clientVersion,
@@ -129,6 +138,8 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
       warnings: loaded.warnings,
       errors: loaded.errors,
     },
+    usage: usageRead.usage,
+    usage_error: usageRead.error,
     next_steps: nextSteps(config, token.token !== null, login),
   }
   if (options.json) {
@@ -170,6 +181,9 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
   out.field('Storage mode', login.storage_mode)
   out.field('Auth store', storageText(login))
   if (login.error) out.field('Store error', login.error)
+
+  if (payload.usage) printUsage(term, payload.usage)
+  else if (payload.usage_error) out.note(out.style.yellow(`Usage unavailable: ${payload.usage_error}`))
 
   out.section('Providers')
   out.field(
