@@ -123,7 +123,8 @@ describe.sequential('init -> login -> serve -> status -> token rotate -> doctor 
     expect(human.stdout).toContain('\nUpstream Session\n')
     expect(human.stdout).toContain('  Ready:            yes\n')
     expect(human.stdout).toContain(`  server.port:      ${port} (env AIRELAYS_PORT)\n`)
-    expect(human.stdout).toContain('  Client version:   0.169.0 (default)\n')
+    // `airelays init` wrote the default into config.toml
+    expect(human.stdout).toContain('  Client version:   0.169.0 (upstream.client_version)\n')
     expect(human.stdout).toContain('\nUsage\n')
     expect(human.stdout).toContain('  5-hour window:    12% used')
     expect(human.stdout).toContain('  Weekly window:    34% used')
@@ -158,7 +159,7 @@ describe.sequential('init -> login -> serve -> status -> token rotate -> doctor 
     expect(human.code).toBe(0)
     expect(human.stdout).toMatch(/^AIRelays \S+ Models\n\nOpenAI\n/)
     expect(human.stdout).toContain(
-      '  gpt-5.5  reasoning: none, low, medium, high, xhigh  structured: json_schema\n',
+      '  gpt-5.5  reasoning: low, medium, high, xhigh  structured: json_schema\n',
     )
   })
 

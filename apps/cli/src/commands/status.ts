@@ -16,7 +16,6 @@ import { type LoginState, readLoginState, storageText } from '../_internal/login
 import { printJson, type Terminal } from '../_internal/output'
 import { readConfiguredToken, tokenSummary } from '../_internal/relay-token'
 import { loadSettings } from '../_internal/settings'
-import { printUsage, readUsage } from '../_internal/usage'
 
 /** Options of `airelays status`. */
 export interface StatusOptions {
@@ -116,7 +115,7 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
   const clientVersion = await clientVersionFor(loaded)
   const usageRead =
     config.providers.openai.enabled && login.ready_for_requests
-      ? await readUsage(config, clientVersion.version)
+      ? await (await import('../_internal/usage')).readUsage(config, clientVersion.version)
       : { usage: null, error: null }
   const payload: StatusPayload = {
     relay,
@@ -182,7 +181,7 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
   out.field('Auth store', storageText(login))
   if (login.error) out.field('Store error', login.error)
 
-  if (payload.usage) printUsage(term, payload.usage)
+  if (payload.usage) (await import('../_internal/usage')).printUsage(term, payload.usage)
   else if (payload.usage_error) out.note(out.style.yellow(`Usage unavailable: ${payload.usage_error}`))
 
   out.section('Providers')
