@@ -16,6 +16,8 @@ beforeAll(async () => {
 afterAll(() => h?.close())
 beforeEach(() => h.emu.reset())
 
+const bodyOf = (request: RecordedRequest | undefined): Loose => request?.body ?? {}
+
 const upstreamCalls = (r: RelayHarness = h): RecordedRequest[] =>
   r.emu.requests.filter((q) => q.route === 'responses')
 
@@ -151,7 +153,7 @@ describe('/v1/responses is passthrough first (Codex request shape)', () => {
     await res.text()
     const [sent] = upstreamCalls()
     expect(sent?.headers['x-openai-internal-codex-responses-lite']).toBe('true')
-    expect((sent?.body as Loose).input[0].type).toBe('additional_tools')
+    expect(bodyOf(sent).input[0].type).toBe('additional_tools')
   })
 
   it('drops user and safety_identifier and lists them in x-airelays-ignored-parameters', async () => {
@@ -335,7 +337,7 @@ describe('compaction', () => {
     expect(res.status).toBe(200)
     const body = (await res.json()) as Loose
     expect(body.output.map((o: Loose) => o.type)).toEqual(['compaction'])
-    expect((upstreamCalls()[0]?.body as Loose).input.at(-1)).toEqual({ type: 'compaction_trigger' })
+    expect(bodyOf(upstreamCalls()[0]).input.at(-1)).toEqual({ type: 'compaction_trigger' })
   })
 
   it('POST /v1/responses/compact is translated to /responses with a trailing trigger', async () => {
@@ -347,7 +349,7 @@ describe('compaction', () => {
     expect(body.output[0]).toMatchObject({ type: 'compaction', encrypted_content: expect.any(String) })
     const [sent] = upstreamCalls()
     expect(sent?.path).toBe('/backend-api/codex/responses')
-    const input = (sent?.body as Loose).input
+    const input = bodyOf(sent).input
     expect(input.at(-1)).toEqual({ type: 'compaction_trigger' })
     expect(input.slice(0, -1)).toEqual(history)
     // the compaction item goes back in later turns
@@ -436,7 +438,7 @@ describe('models and parameters', () => {
       messages: [{ role: 'user', content: 'hi' }],
     })
     expect(fast.status).toBe(200)
-    expect((upstreamCalls()[0]?.body as Loose).service_tier).toBe('priority')
+    expect(bodyOf(upstreamCalls()[0]).service_tier).toBe('priority')
     const mini = await post('/v1/chat/completions', {
       model: 'gpt-5.4-mini',
       service_tier: 'fast',
@@ -444,7 +446,7 @@ describe('models and parameters', () => {
     })
     expect(mini.status).toBe(200)
     expect(mini.headers.get('x-airelays-ignored-parameters')).toBe('service_tier')
-    expect((upstreamCalls()[1]?.body as Loose).service_tier).toBeUndefined()
+    expect(bodyOf(upstreamCalls()[1]).service_tier).toBeUndefined()
   })
 
   it('a chat client without a session gets a stable derived session id, and cached tokens on repeats', async () => {
@@ -460,7 +462,7 @@ describe('models and parameters', () => {
     const [a, b] = upstreamCalls()
     expect(a?.headers['session-id']).toMatch(/.+/)
     expect(b?.headers['session-id']).toBe(a?.headers['session-id'])
-    expect((b?.body as Loose).prompt_cache_key).toBe((a?.body as Loose).prompt_cache_key)
+    expect(bodyOf(b).prompt_cache_key).toBe(bodyOf(a).prompt_cache_key)
     expect(first.usage.prompt_tokens_details.cached_tokens).toBe(0)
     expect(second.usage.prompt_tokens_details.cached_tokens).toBeGreaterThan(0)
   })

@@ -48,7 +48,7 @@ it('runs a turn on gpt-6-sol (minimal_client_version 0.155.0) with the relay ann
   const upstream = s.emu.requests.filter((r) => r.route === 'responses')
   expect(upstream).toHaveLength(1)
   const sent = upstream[0]
-  expect((sent?.body as { model?: string }).model).toBe('gpt-6-sol')
+  expect((sent?.body as { model?: string } | undefined)?.model).toBe('gpt-6-sol')
   expect(sent?.headers.version).toBe('0.169.0')
   // Codex's session and turn headers reach the backend
   const [client] = posts(s)

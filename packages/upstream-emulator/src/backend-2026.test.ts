@@ -8,8 +8,8 @@ import {
   type SseEvent,
   userInput,
 } from './_test-helpers'
-import { createUpstreamEmulator } from './index'
 import type { UpstreamEmulator } from './index'
+import { createUpstreamEmulator } from './index'
 
 // The Codex backend of late 2026 (upstream-changes-2026.md): version-gated models, compaction,
 // extra frames, silent periods, the grown usage payload and Fast mode.

@@ -1,9 +1,9 @@
 import type { UpstreamModel } from '@airelays/upstream-client'
 import { getQuery, getRouterParam } from 'h3'
 import { modelNotFound } from '../errors/factories'
+import { serviceTiers } from '../generation/upstream-call'
 import type { RelayRequest } from '../request/relay-request'
 import type { RelayRuntime } from '../runtime'
-import { serviceTiers } from '../generation/upstream-call'
 import type { RelayHandler } from './handler'
 
 /** One `/v1/models` entry with the reference's `airelays` extension block. */
