@@ -564,10 +564,13 @@ describe('status without a login', () => {
     expect(Object.keys(json)).toEqual([
       'relay',
       'server',
+      'client_version',
       'auth',
       'providers',
       'client',
       'config',
+      'usage',
+      'usage_error',
       'next_steps',
     ])
     // No relay answers on the configured port in this sandbox.

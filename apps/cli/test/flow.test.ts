@@ -137,6 +137,25 @@ describe.sequential('init -> login -> serve -> status -> token rotate -> doctor 
     ).toBe(true)
     const columns = new Set(settings.map((line) => line.search(/(?<=:\s+)\S/)))
     expect(columns.size).toBe(1)
+    // `airelays init` wrote the default into config.toml
+    expect(human.stdout).toContain('  Client version:   0.169.0 (upstream.client_version)\n')
+    expect(human.stdout).toContain('\nUsage\n')
+    expect(human.stdout).toContain('  5-hour window:    12% used')
+    expect(human.stdout).toContain('  Weekly window:    34% used')
+  })
+
+  it('status shows only the weekly window for a weekly-only plan', async () => {
+    emu.setUsage({ weeklyOnly: true, secondaryUsedPercent: 61 })
+    try {
+      const { json } = await runJson<{ usage: { windows: Record<string, unknown> } }>(['status', '--json'], env)
+      expect(json.usage.windows.five_hour).toBeNull()
+      expect(json.usage.windows.weekly).toMatchObject({ used_percent: 61 })
+      const human = await runCli(['status'], env)
+      expect(human.stdout).toContain('  Weekly window:    61% used')
+      expect(human.stdout).not.toContain('5-hour window')
+    } finally {
+      emu.setUsage({ weeklyOnly: false, secondaryUsedPercent: 34 })
+    }
   })
 
   it('models lists the relay models, grouped, and --json is the raw payload', async () => {
@@ -154,7 +173,7 @@ describe.sequential('init -> login -> serve -> status -> token rotate -> doctor 
     expect(human.code).toBe(0)
     expect(human.stdout).toMatch(/^AIRelays \S+ Models\n\nOpenAI\n/)
     expect(human.stdout).toMatch(
-      /^ {2}gpt-5\.5 +reasoning: none, low, medium, high, xhigh +structured: json_schema$/m,
+      /^ {2}gpt-5\.5 +reasoning: low, medium, high, xhigh +structured: json_schema$/m,
     )
     // Aligned columns: every `reasoning:` (and every `structured:`) starts in the same column.
     const lines = human.stdout.split('\n').filter((line) => line.includes('reasoning:'))
@@ -193,7 +212,9 @@ describe.sequential('init -> login -> serve -> status -> token rotate -> doctor 
       ['claude', 'skip'],
     ])
     expect(json.checks[0]?.message).toBe('Configuration file found.')
-    expect(json.checks[3]?.message).toMatch(/^Upstream \/models returned \d+ model\(s\)\.$/)
+    expect(json.checks[3]?.message).toMatch(
+      /^Upstream \/models returned \d+ model\(s\) at client version \d+\.\d+\.\d+\.$/,
+    )
     expect(json.checks[3]?.data?.selected_model).toBe('gpt-5.5')
     expect(json.checks[4]?.data).toMatchObject({ model: 'gpt-5.5', text: 'ok' })
     expect(json.summary).toEqual({ passed: 5, warnings: 0, failed: 0, skipped: 1 })

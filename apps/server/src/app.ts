@@ -45,6 +45,7 @@ const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024
 const DEFAULT_MAX_LOG_BYTES = 1024 * 1024 * 1024
 const DEFAULT_MAX_CONVERSATION_BYTES = 64 * 1024 * 1024
 const DEFAULT_KEEP_ALIVE_MS = 15_000
+const DEFAULT_STREAM_HOLD_MS = 3000
 /** How long the traffic log waits at most for the first credentials read before writing. */
 const SECRETS_READY_MAX_MS = 5000
 
@@ -179,6 +180,7 @@ function buildCollaborators(
           log: context.log,
           secrets: context.secrets,
           modelsWaiters: context.modelsWaiters,
+          clientVersion: options.clientVersion ?? config.upstream.client_version,
           ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
           ...(options.accountsReloadIntervalMs === undefined
             ? {}
@@ -192,8 +194,9 @@ function buildCollaborators(
       baseUrl: config.upstream.base_url,
       issuerUrl: config.upstream.issuer_base_url,
       clientId: config.upstream.client_id,
-      clientVersion: config.upstream.client_version,
+      clientVersion: options.clientVersion ?? config.upstream.client_version,
       requestTimeoutMs: config.upstream.request_timeout_seconds * 1000,
+      streamIdleTimeoutMs: config.upstream.stream_idle_timeout_seconds * 1000,
       modelsCacheTtlSeconds: openai.models_cache_ttl_seconds,
       retry: { attempts: openai.retry_attempts, backoffSeconds: openai.retry_backoff_seconds },
       clock: now,
@@ -265,7 +268,8 @@ export function buildRelay(options: RelayOptions, internals: BuildRelayInternals
       config,
       maxJsonBodyBytes: options.maxJsonBodyBytes ?? DEFAULT_MAX_JSON_BYTES,
       clientAddress: options.clientAddress,
-      keepAliveMs: options.keepAliveIntervalMs ?? DEFAULT_KEEP_ALIVE_MS,
+      keepAliveMs: options.keepAliveIntervalMs ?? config.server.stream_keepalive_seconds * 1000,
+      streamHoldMs: options.streamHoldMs ?? DEFAULT_STREAM_HOLD_MS,
       nodeResponses: internals.nodeResponses === true,
     },
     version: options.version ?? RELAY_VERSION,

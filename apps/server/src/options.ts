@@ -72,8 +72,21 @@ export interface RelayOptions {
   accountsReloadIntervalMs?: number
   /** Largest JSON request body, in bytes; larger bodies get 413. @default 16777216 (16 MiB) */
   maxJsonBodyBytes?: number
-  /** Idle time after which a `: keep-alive` comment is written on an open stream, in ms. @default 15000 */
+  /** Idle time after which a `: keep-alive` comment is written on an open stream, in ms. @default config.server.stream_keepalive_seconds × 1000 (15000) */
   keepAliveIntervalMs?: number
+  /**
+   * How long a streamed request waits for the upstream's first output before the relay commits the
+   * 200 and its SSE headers with a first keep-alive comment, in ms. Until then an upstream failure
+   * still becomes a plain HTTP error; after it, an in-band error event. @default 3000
+   */
+  streamHoldMs?: number
+  /**
+   * Codex client version sent upstream for `/models` and `/responses`, when it differs from
+   * `config.upstream.client_version` (e.g. a newer installed Codex CLI, see `resolveClientVersion`
+   * in @airelays/upstream-client). Ignored with an injected `upstream`.
+   * @default config.upstream.client_version ("0.169.0")
+   */
+  clientVersion?: string
   /** Write the traffic log under `config.paths.logs_dir`. @default true */
   trafficLog?: boolean
   /**

@@ -17,6 +17,8 @@ export interface RelaySettings {
   readonly config: ResolvedConfig
   readonly maxJsonBodyBytes: number
   readonly keepAliveMs: number
+  /** How long a stream waits for the first upstream output before committing its headers. */
+  readonly streamHoldMs: number
   /**
    * The relay owns the Node server it runs in (`serveRelay`): streams are written straight to
    * the `ServerResponse`. False for `app.fetch` and apps mounted in a host, which get `Response`s.

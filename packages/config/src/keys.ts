@@ -158,6 +158,13 @@ export const configKeys: readonly ConfigKeyDefinition[] = [
       'Open client connections at once (idle keep-alive ones included); further connections are closed at once, so a flood of half-open sockets cannot use up the file descriptors.',
     env: ['AIRELAYS_MAX_CONNECTIONS'],
   }),
+  define('server', 'stream_keepalive_seconds', {
+    type: positiveNumber,
+    default: value(15),
+    description:
+      'While a stream has nothing to send, the relay writes an SSE keep-alive comment at least this often, in seconds.',
+    env: ['AIRELAYS_STREAM_KEEPALIVE_SECONDS'],
+  }),
   define('paths', 'data_dir', {
     type: { kind: 'path' },
     default: { kind: 'home-dir', dir: '.airelays', legacyDir: '.airelay' },
@@ -211,8 +218,9 @@ export const configKeys: readonly ConfigKeyDefinition[] = [
   }),
   define('upstream', 'client_version', {
     type: { kind: 'string' },
-    default: value('0.124.0'),
-    description: 'Client version reported to the Codex backend.',
+    default: value('0.169.0'),
+    description:
+      'Codex client version sent to the backend for both /models and /responses; it decides which models can be called. When left at the default, a newer installed `codex` CLI wins.',
     ...names('CLIENT_VERSION', true),
   }),
   define('upstream', 'request_timeout_seconds', {
@@ -220,6 +228,13 @@ export const configKeys: readonly ConfigKeyDefinition[] = [
     default: value(120),
     description: 'Upstream request timeout, in seconds.',
     ...names('REQUEST_TIMEOUT_SECONDS', true),
+  }),
+  define('upstream', 'stream_idle_timeout_seconds', {
+    type: positiveNumber,
+    default: value(600),
+    description:
+      'How long an upstream stream may stay silent (silent reasoning, safety buffering) before the relay gives up, in seconds.',
+    env: ['AIRELAYS_STREAM_IDLE_TIMEOUT_SECONDS'],
   }),
   define('security', 'require_bearer_auth', {
     type: bool,
@@ -406,9 +421,10 @@ export const configKeys: readonly ConfigKeyDefinition[] = [
     env: ['AIRELAYS_OPENAI_RETRY_BACKOFF_SECONDS'],
   }),
   define('providers.openai', 'extra_models', {
-    type: { kind: 'string-list', emptyUsesDefault: true },
-    default: value(['gpt-5.6-sol', 'gpt-5.6-terra']),
-    description: 'Model ids listed in /v1/models besides the upstream ones; an empty list means the default.',
+    type: { kind: 'string-list' },
+    default: value([]),
+    description:
+      'Model ids accepted and listed in /v1/models although the upstream catalog does not list them (for models the backend serves unlisted).',
     env: ['AIRELAYS_OPENAI_EXTRA_MODELS'],
   }),
   define('providers.claude', 'enabled', {

@@ -78,10 +78,7 @@ describe('defaults', () => {
             "account_cooldown_seconds": 300,
             "balance": "balanced",
             "enabled": true,
-            "extra_models": [
-              "gpt-5.6-sol",
-              "gpt-5.6-terra",
-            ],
+            "extra_models": [],
             "models_cache_ttl_seconds": 300,
             "retry_attempts": 3,
             "retry_backoff_seconds": [
@@ -111,6 +108,7 @@ describe('defaults', () => {
           "host": "127.0.0.1",
           "max_connections": 512,
           "port": 8080,
+          "stream_keepalive_seconds": 15,
         },
         "uploads": {
           "max_conversation_bytes": 67108864,
@@ -121,9 +119,10 @@ describe('defaults', () => {
         "upstream": {
           "base_url": "https://chatgpt.com/backend-api/codex",
           "client_id": "app_EMoamEEZ73f0CkXaXp7hrann",
-          "client_version": "0.124.0",
+          "client_version": "0.169.0",
           "issuer_base_url": "https://auth.openai.com",
           "request_timeout_seconds": 120,
+          "stream_idle_timeout_seconds": 600,
         },
       }
     `)
@@ -420,7 +419,7 @@ describe('precedence: flag > AIRELAYS_* env > legacy env > config.toml > default
       env: { AIRELAYS_PORT: '', AIRELAY_PORT: '   ', OPENAI_ENDPOINT_PORT: '7000', AIRELAYS_HOST: '' },
     })
     expect(result.errors).toEqual([])
-    expect(result.config.server).toEqual({ host: '0.0.0.0', port: 7000, max_connections: 512 })
+    expect(result.config.server).toEqual({ host: '0.0.0.0', port: 7000, max_connections: 512, stream_keepalive_seconds: 15 })
     expect(result.sources['server.port']).toEqual({ kind: 'legacy-env', name: 'OPENAI_ENDPOINT_PORT' })
   })
 
@@ -453,7 +452,7 @@ describe('precedence: flag > AIRELAYS_* env > legacy env > config.toml > default
 
   it('validates flags like environment values and names the flag', async () => {
     const result = await load({ flags: { port: '0', host: '', authStorage: 'vault', logsDir: ' ' } })
-    expect(result.config.server).toEqual({ host: '127.0.0.1', port: 8080, max_connections: 512 })
+    expect(result.config.server).toEqual({ host: '127.0.0.1', port: 8080, max_connections: 512, stream_keepalive_seconds: 15 })
     expect(result.config.auth.storage).toBe('auto')
     expect(result.errors.map((e) => [e.key, e.source, e.message])).toEqual([
       [
@@ -520,22 +519,36 @@ describe('value parsing', () => {
     expect(legacy.config.providers.claude.models).toEqual(['claude:c'])
   })
 
-  it('an empty extra_models list falls back to the default with a warning', async () => {
-    const file = await home.write(CONFIG_RELATIVE, '[providers.openai]\nextra_models = []\n')
+  it('extra_models defaults to none, and an empty list means none, without a warning', async () => {
+    expect((await load()).config.providers.openai.extra_models).toEqual([])
+    await home.write(CONFIG_RELATIVE, '[providers.openai]\nextra_models = []\n')
     const fromFile = await load()
-    expect(fromFile.config.providers.openai.extra_models).toEqual(['gpt-5.6-sol', 'gpt-5.6-terra'])
-    expect(fromFile.warnings).toEqual([
-      {
-        code: 'config_empty_list',
-        key: 'providers.openai.extra_models',
-        source: { kind: 'file', path: file, line: 2 },
-        message: `[providers.openai] extra_models is empty in ${file}:2; using the default (gpt-5.6-sol, gpt-5.6-terra).`,
-      },
-    ])
+    expect(fromFile.config.providers.openai.extra_models).toEqual([])
+    expect(fromFile.warnings).toEqual([])
     await home.write(CONFIG_RELATIVE, '')
-    const fromEnv = await load({ env: { AIRELAYS_OPENAI_EXTRA_MODELS: ' , ,' } })
-    expect(fromEnv.config.providers.openai.extra_models).toEqual(['gpt-5.6-sol', 'gpt-5.6-terra'])
-    expect(fromEnv.warnings.map((w) => w.code)).toEqual(['config_empty_list'])
+    const fromEnv = await load({ env: { AIRELAYS_OPENAI_EXTRA_MODELS: 'gpt-x, gpt-y' } })
+    expect(fromEnv.config.providers.openai.extra_models).toEqual(['gpt-x', 'gpt-y'])
+  })
+
+  it('reads the client version, keep-alive interval and upstream idle budget', async () => {
+    const defaults = await load()
+    expect(defaults.config.upstream.client_version).toBe('0.169.0')
+    expect(defaults.sources['upstream.client_version']).toEqual({ kind: 'default' })
+    expect(defaults.config.server.stream_keepalive_seconds).toBe(15)
+    expect(defaults.config.upstream.stream_idle_timeout_seconds).toBe(600)
+    const set = await load({
+      env: {
+        AIRELAYS_CLIENT_VERSION: '0.170.1',
+        AIRELAYS_STREAM_KEEPALIVE_SECONDS: '5',
+        AIRELAYS_STREAM_IDLE_TIMEOUT_SECONDS: '1800',
+      },
+    })
+    expect(set.config.upstream.client_version).toBe('0.170.1')
+    expect(set.config.server.stream_keepalive_seconds).toBe(5)
+    expect(set.config.upstream.stream_idle_timeout_seconds).toBe(1800)
+    const bad = await load({ env: { AIRELAYS_STREAM_KEEPALIVE_SECONDS: '0' } })
+    expect(bad.config.server.stream_keepalive_seconds).toBe(15)
+    expect(bad.errors.map((e) => e.key)).toEqual(['server.stream_keepalive_seconds'])
   })
 
   it('reads retry_backoff_seconds from CSV or a TOML array', async () => {
@@ -674,7 +687,7 @@ describe('config file problems', () => {
     const file = await home.write(CONFIG_RELATIVE, '[server]\nport = 9000\nhost = \n')
     const result = await load({ env: { AIRELAYS_HOST: '127.0.0.2' } })
     expect(result.config.config_file.exists).toBe(true)
-    expect(result.config.server).toEqual({ host: '127.0.0.2', port: 8080, max_connections: 512 })
+    expect(result.config.server).toEqual({ host: '127.0.0.2', port: 8080, max_connections: 512, stream_keepalive_seconds: 15 })
     expect(result.errors).toEqual([
       {
         code: 'config_parse_error',

@@ -45,6 +45,8 @@ describe('renderConfig', () => {
       port = 8080
       # Open client connections at once (idle keep-alive ones included); further connections are closed at once, so a flood of half-open sockets cannot use up the file descriptors.
       max_connections = 512
+      # While a stream has nothing to send, the relay writes an SSE keep-alive comment at least this often, in seconds.
+      stream_keepalive_seconds = 15.0
 
       [paths]
       # Directory for credentials, the relay token, uploads and state.
@@ -67,10 +69,12 @@ describe('renderConfig', () => {
       issuer_base_url = "https://auth.openai.com"
       # OAuth client id used for login and refresh.
       client_id = "app_EMoamEEZ73f0CkXaXp7hrann"
-      # Client version reported to the Codex backend.
-      client_version = "0.124.0"
+      # Codex client version sent to the backend for both /models and /responses; it decides which models can be called. When left at the default, a newer installed \`codex\` CLI wins.
+      client_version = "0.169.0"
       # Upstream request timeout, in seconds.
       request_timeout_seconds = 120.0
+      # How long an upstream stream may stay silent (silent reasoning, safety buffering) before the relay gives up, in seconds.
+      stream_idle_timeout_seconds = 600.0
 
       [security]
       # Require the relay token (Authorization: Bearer) on /v1 routes.
@@ -133,8 +137,8 @@ describe('renderConfig', () => {
       retry_attempts = 3
       # Delays between retries, in seconds; the last one repeats.
       retry_backoff_seconds = [5, 20, 60]
-      # Model ids listed in /v1/models besides the upstream ones; an empty list means the default.
-      extra_models = ["gpt-5.6-sol", "gpt-5.6-terra"]
+      # Model ids accepted and listed in /v1/models although the upstream catalog does not list them (for models the backend serves unlisted).
+      extra_models = []
 
       [providers.claude]
       # Claude runtime switch, kept for compatibility (this relay does not run Claude).

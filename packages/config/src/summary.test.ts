@@ -59,10 +59,7 @@ describe('settingsSummary', () => {
             "account_cooldown_seconds": 300,
             "balance": "balanced",
             "enabled": true,
-            "extra_models": [
-              "gpt-5.6-sol",
-              "gpt-5.6-terra",
-            ],
+            "extra_models": [],
             "models_cache_ttl_seconds": 300,
             "retry_attempts": 3,
             "retry_backoff_seconds": [

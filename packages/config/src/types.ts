@@ -85,6 +85,8 @@ export interface WrittenConfig {
     port?: number
     /** Open client connections at once. @default 512 */
     max_connections?: number
+    /** Seconds between SSE keep-alive comments while a stream is silent. @default 15.0 */
+    stream_keepalive_seconds?: number
   }
   paths?: {
     /** State directory. @default "~/.airelays" (the legacy "~/.airelay" when only that exists) */
@@ -109,10 +111,12 @@ export interface WrittenConfig {
     issuer_base_url?: string
     /** OAuth client id. @default "app_EMoamEEZ73f0CkXaXp7hrann" */
     client_id?: string
-    /** Client version sent upstream. @default "0.124.0" */
+    /** Codex client version sent upstream (/models and /responses). @default "0.169.0" */
     client_version?: string
     /** Upstream request timeout in seconds. @default 120.0 */
     request_timeout_seconds?: number
+    /** Seconds an upstream stream may stay silent before the relay gives up. @default 600.0 */
+    stream_idle_timeout_seconds?: number
   }
   security?: {
     /** Require the relay bearer token on /v1. @default true */
@@ -176,7 +180,7 @@ export interface WrittenConfig {
       retry_attempts?: number
       /** Delays between retries in seconds, as an array or a comma-separated string. @default [5, 20, 60] */
       retry_backoff_seconds?: number[] | string
-      /** Model ids listed in /v1/models besides the upstream ones. @default ["gpt-5.6-sol", "gpt-5.6-terra"] */
+      /** Model ids accepted and listed in /v1/models although the upstream catalog does not list them. @default [] */
       extra_models?: string[] | string
     }
     claude?: {
@@ -202,7 +206,7 @@ export interface WrittenConfig {
 export interface ResolvedConfig {
   /** The config file that was (or would be) read, whether it exists, and why this path was chosen. */
   config_file: { path: string; exists: boolean; source: ConfigValueSource }
-  server: { host: string; port: number; max_connections: number }
+  server: { host: string; port: number; max_connections: number; stream_keepalive_seconds: number }
   paths: {
     data_dir: string
     logs_dir: string
@@ -222,6 +226,7 @@ export interface ResolvedConfig {
     client_id: string
     client_version: string
     request_timeout_seconds: number
+    stream_idle_timeout_seconds: number
   }
   security: {
     require_bearer_auth: boolean

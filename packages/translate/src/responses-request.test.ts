@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { normalizeResponsesRequest, translateChatRequest } from './index'
 import type { TranslationResult, TranslationSuccess, ValidationError } from './index'
-import { normalizeResponsesRequest } from './index'
 
 function ok(result: TranslationResult): TranslationSuccess {
   if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.error)}`)
@@ -228,6 +228,20 @@ describe('normalizeResponsesRequest: backend adaptations', () => {
     const result = ok(normalizeResponsesRequest({ model: 'gpt-5.5', input: 'x', service_tier: 'priority' }))
     expect(result.request.service_tier).toBe('priority')
     expect(result.ignoredParameters).toEqual([])
+  })
+
+  it('forwards service_tier "fast" as "priority" (the backend refuses "fast")', () => {
+    const result = ok(normalizeResponsesRequest({ model: 'gpt-5.5', input: 'x', service_tier: 'fast' }))
+    expect(result.request.service_tier).toBe('priority')
+    expect(result.ignoredParameters).toEqual([])
+    const chat = ok(
+      translateChatRequest({
+        model: 'gpt-5.5',
+        messages: [{ role: 'user', content: 'x' }],
+        service_tier: 'fast',
+      }),
+    )
+    expect(chat.request.service_tier).toBe('priority')
   })
 
   it('lists file references for the inliner', () => {

@@ -240,7 +240,8 @@ export function normalizeResponsesBody(body: unknown, options: TranslateOptions)
   request.store = false
   request.stream = true
   const tier = forwardedServiceTier(body.service_tier)
-  if (Object.hasOwn(body, 'service_tier') && tier === null) {
+  if (tier !== null) request.service_tier = tier
+  else if (Object.hasOwn(body, 'service_tier')) {
     delete request.service_tier
     ignored.push('service_tier')
   }

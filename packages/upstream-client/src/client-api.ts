@@ -11,6 +11,12 @@ export interface ResponsesCallOptions {
   sessionId?: string | null
   /** The caller's request id, passed to hooks. */
   requestId?: string | null
+  /**
+   * Extra request headers sent upstream as given (lower-case names), e.g. the Codex client's
+   * `session-id`, `thread-id`, `x-codex-turn-metadata`. They never replace the authentication,
+   * identity (`version`, `originator`, `user-agent`) or content headers the client sets.
+   */
+  headers?: Readonly<Record<string, string>>
 }
 
 /** Per-call options of `models()` / `usage()`. */
@@ -60,12 +66,15 @@ export interface LoginStatus {
 export interface UpstreamClient {
   /**
    * `POST {baseUrl}/responses`. Resolves once the first content-bearing event arrived
-   * (`response.created` / `response.in_progress` are buffered and replayed); failures before
+   * (`response.created` / `response.in_progress` and the non-standard `response.metadata`,
+   * `codex.*`, `responsesapi.*` frames before it are buffered and replayed); failures before
    * that point are retried per the retry settings. Rejects with an `UpstreamError`.
    */
   responses(body: Record<string, unknown>, options?: ResponsesCallOptions): Promise<ResponsesStream>
   /** Visible models (`visibility` "list" or absent), by ascending `priority`; cached per account. */
   models(options?: CallOptions): Promise<UpstreamModel[]>
+  /** The Codex client version sent as `version` on `/responses` and as `client_version` on `/models`. */
+  readonly clientVersion: string
   /** Drop cached models (e.g. after logout or login). */
   invalidateModels(): void
   /** Models cache state. */

@@ -24,7 +24,7 @@ export interface UpstreamClientOptions {
   issuerUrl?: string
   /** OAuth client id. Env fallback (via @airelays/config): `AIRELAYS_CLIENT_ID`. @default 'app_EMoamEEZ73f0CkXaXp7hrann' */
   clientId?: string
-  /** Codex client version (`version` header, models `client_version`). Env fallback (via @airelays/config): `AIRELAYS_CLIENT_VERSION`. @default '0.124.0' */
+  /** Codex client version (`version` header, models `client_version`). Env fallback (via @airelays/config): `AIRELAYS_CLIENT_VERSION`. @default '0.169.0' (see `resolveClientVersion` for following an installed Codex CLI) */
   clientVersion?: string
   /** `originator` header. @default 'codex_cli_rs' */
   originator?: string
@@ -38,7 +38,7 @@ export interface UpstreamClientOptions {
   retry?: RetryOptions
   /** Connect and response-header timeout of backend calls, in milliseconds. Env fallback (via @airelays/config): `AIRELAYS_REQUEST_TIMEOUT_SECONDS` × 1000. @default 120000 */
   requestTimeoutMs?: number
-  /** Longest silence between two stream events before the call is aborted, in milliseconds (0 disables). @default 300000 */
+  /** Longest silence between two stream events before the call is aborted, in milliseconds (0 disables). Env fallback (via @airelays/config): `AIRELAYS_STREAM_IDLE_TIMEOUT_SECONDS` × 1000. @default 600000 */
   streamIdleTimeoutMs?: number
   /** Models cache lifetime in seconds; 0 disables caching. Env fallback (via @airelays/config): `AIRELAYS_MODELS_CACHE_TTL_SECONDS`. @default 300 */
   modelsCacheTtlSeconds?: number

@@ -62,6 +62,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   return {
     responses: (body, callOptions) => callResponses(ctx, body, callOptions),
     models: (callOptions) => models.list(callOptions),
+    clientVersion: ctx.settings.identity.clientVersion,
     invalidateModels: () => models.invalidate(),
     modelsCacheStatus: () => models.status(),
     usage: (callOptions) => fetchUsage(ctx, callOptions),

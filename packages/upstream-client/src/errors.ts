@@ -17,6 +17,7 @@ export type UpstreamErrorCode =
   | 'usage_limit'
   | 'rate_limited'
   | 'bad_request'
+  | 'client_version_too_old'
   | 'upstream_unavailable'
   | 'upstream_http_error'
   | 'stream_failed'
@@ -131,6 +132,7 @@ function defaultKind(code: UpstreamErrorCode, upstreamStatus: number | null): Up
     case 'rate_limited':
       return 'quota'
     case 'bad_request':
+    case 'client_version_too_old':
       return 'client'
     case 'auth_missing':
     case 'auth_incomplete':

@@ -16,6 +16,10 @@ export type { RetryOptions, UpstreamClientOptions } from './client-options'
 export type { RefreshEvent, RefreshReason, StreamEndInfo, StreamEndStatus, UpstreamHooks } from './hooks'
 export type { ProxySettings } from './proxy'
 
+// Client version
+export { compareClientVersions, parseClientVersion, resolveClientVersion } from './client-version'
+export type { ClientVersionInput, ClientVersionSource, ResolvedClientVersion } from './client-version'
+
 // Logins
 export { startBrowserLogin } from './browser-login'
 export type { BrowserLogin, BrowserLoginOptions } from './browser-login'

@@ -258,7 +258,7 @@ describe('GET /backend-api/codex/models', () => {
     fetch(`${emu.backendUrl}/models${query}`, { headers: { ...authHeaders(emu), ...headers } })
 
   it('lists the catalog sorted by priority with an ETag', async () => {
-    const res = await get('?client_version=0.146.0')
+    const res = await get('?client_version=0.169.0')
     expect(res.status).toBe(200)
     const etag = res.headers.get('etag')
     expect(etag).toMatch(/^".+"$/)
@@ -269,9 +269,13 @@ describe('GET /backend-api/codex/models', () => {
       'gpt-5.4-mini',
       'gpt-5.6-sol',
       'gpt-5.6-terra',
+      'gpt-5.6-luna',
+      'gpt-6-astra',
+      'gpt-6-sol',
+      'gpt-6-luna',
       'codex-auto-review',
     ])
-    expect(models.filter((m) => m.visibility === 'list')).toHaveLength(4)
+    expect(models.filter((m) => m.visibility === 'list')).toHaveLength(8)
     expect(models.find((m) => m.slug === 'codex-auto-review')?.visibility).toBe('hide')
     for (const m of models) {
       for (const key of [
@@ -286,7 +290,7 @@ describe('GET /backend-api/codex/models', () => {
         expect(m).toHaveProperty(key)
       }
     }
-    const again = await get('?client_version=0.146.0', { 'if-none-match': etag ?? '' })
+    const again = await get('?client_version=0.169.0', { 'if-none-match': etag ?? '' })
     expect(again.status).toBe(304)
   })
 

@@ -2,6 +2,7 @@ import type { Identity } from './accounts'
 import { UpstreamEmulatorError } from './errors'
 import type {
   EmulatorAccountOptions,
+  EmulatorExtraEvents,
   EmulatorModel,
   EmulatorUsageSettings,
   UpstreamEmulatorOptions,
@@ -23,6 +24,8 @@ export interface EmulatorConfig {
   /** The catalog as configured (copied). */
   models: EmulatorModel[] | undefined
   usage: EmulatorUsageSettings | undefined
+  /** Non-standard frames added to every stream. */
+  extraEvents: EmulatorExtraEvents
   deviceInterval: string | number
   autoApproveAfter: number | null
   deviceTtlMs: number
@@ -112,6 +115,12 @@ function validateOptions(options: UpstreamEmulatorOptions): void {
   if (options.accounts !== undefined && !Array.isArray(options.accounts)) {
     invalidOption('Option "accounts" must be an array of accounts.')
   }
+  if (
+    options.extraEvents !== undefined &&
+    (typeof options.extraEvents !== 'object' || options.extraEvents === null)
+  ) {
+    invalidOption('Option "extraEvents" must be an object.')
+  }
 }
 
 export function validateUsage(usage: EmulatorUsageSettings): void {
@@ -120,6 +129,19 @@ export function validateUsage(usage: EmulatorUsageSettings): void {
   checkNumber('usage.secondaryUsedPercent', usage.secondaryUsedPercent, { min: 0, max: 100 })
   checkNumber('usage.primaryResetAfterSeconds', usage.primaryResetAfterSeconds, { min: 0 })
   checkNumber('usage.secondaryResetAfterSeconds', usage.secondaryResetAfterSeconds, { min: 0 })
+  checkNumber('usage.resetCreditsAvailable', usage.resetCreditsAvailable, { integer: true, min: 0 })
+  if (usage.codeReviewUsedPercent !== null) {
+    checkNumber('usage.codeReviewUsedPercent', usage.codeReviewUsedPercent, { min: 0, max: 100 })
+  }
+  if (usage.additionalRateLimits !== undefined) {
+    if (!Array.isArray(usage.additionalRateLimits))
+      invalidOption('"usage.additionalRateLimits" must be an array.')
+    for (const limit of usage.additionalRateLimits) {
+      checkString('usage.additionalRateLimits[].limit_name', limit?.limit_name)
+      checkNumber('usage.additionalRateLimits[].usedPercent', limit?.usedPercent, { min: 0, max: 100 })
+      checkNumber('usage.additionalRateLimits[].windowSeconds', limit?.windowSeconds, { min: 1 })
+    }
+  }
 }
 
 /** Validate the options (throws `emulator_invalid_option`) and fill in the defaults. */
@@ -139,6 +161,7 @@ export function resolveOptions(options: UpstreamEmulatorOptions): EmulatorConfig
     pacing: { events: options.events, gapMs: options.gapMs ?? 0, ttftMs: options.ttftMs ?? 0 },
     models: options.models ? structuredClone(options.models) : undefined,
     usage: options.usage,
+    extraEvents: { ...(options.extraEvents ?? {}) },
     deviceInterval: options.deviceInterval ?? '5',
     autoApproveAfter:
       options.deviceAutoApproveAfterPolls === undefined ? 1 : options.deviceAutoApproveAfterPolls,

@@ -74,6 +74,59 @@ export interface EmulatorUsageSettings {
   creditsBalance?: string
   /** When true, `GET /backend-api/wham/usage` answers 403 so clients exercise the `/codex/usage` fallback. @default false */
   whamForbidden?: boolean
+  /**
+   * Report only the weekly window (Plus, Business and Pro since 2026-07-12): `/wham/usage` has the
+   * weekly window as `primary_window` and `secondary_window: null`, and the `x-codex-primary-*`
+   * headers describe the weekly window. @default false
+   */
+  weeklyOnly?: boolean
+  /** `additional_rate_limits` entries; empty = `null` in the payload. @default [] */
+  additionalRateLimits?: EmulatorAdditionalRateLimit[]
+  /** `spend_control`; undefined = `null` in the payload. @default undefined */
+  spendControl?: EmulatorSpendControl
+  /** `rate_limit_reached_type`, e.g. "rate_limit_reached", "workspace_member_credits_depleted". @default null */
+  rateLimitReachedType?: string | null
+  /** `rate_limit_reset_credits.available_count` (banked resets). @default 0 */
+  resetCreditsAvailable?: number
+  /** Used percent of the `code_review_rate_limit` weekly window; null = no such limit. @default null */
+  codeReviewUsedPercent?: number | null
+}
+
+/** One `additional_rate_limits[]` entry of `/wham/usage` (a metered feature with its own windows). */
+export interface EmulatorAdditionalRateLimit {
+  /** e.g. "codex_other". */
+  limit_name: string
+  /** e.g. "codex_bengalfox". */
+  metered_feature: string
+  /** Used percent of its primary window, 0–100. @default 0 */
+  usedPercent?: number
+  /** Its window length in seconds. @default 18000 */
+  windowSeconds?: number
+}
+
+/** The `spend_control` object of `/wham/usage` (workspace spend caps). */
+export interface EmulatorSpendControl {
+  reached: boolean
+  /** e.g. "individual", "group", "workspace"; null when not reached. */
+  reached_limit_type: string | null
+  individual_limit?: unknown
+  group_limit?: unknown
+  workspace_limit?: unknown
+}
+
+/**
+ * Non-standard frames the Codex backend of late 2026 adds to a `/responses` stream. Each flag
+ * adds one frame; all default to false.
+ */
+export interface EmulatorExtraEvents {
+  /** `response.metadata` (safety-buffering details) as the very first frame, before `response.created`. */
+  metadata?: boolean
+  /** `codex.rate_limits` (plan, windows, credits) right after `response.in_progress`. */
+  rateLimits?: boolean
+  /** `codex.response.metadata` right after `response.created`. */
+  responseMetadata?: boolean
+  /** `responsesapi.websocket_timing` just before the terminal event. */
+  websocketTiming?: boolean
 }
 
 /**
@@ -166,6 +219,14 @@ export type EmulatorBehaviour =
   | (RoutedBehaviour & { kind: 'destroy' })
   | (RoutedBehaviour & { kind: 'pace'; events?: number; gapMs?: number; ttftMs?: number })
   | (RoutedBehaviour & { kind: 'authorize_error'; error?: string; description?: string })
+  /** Add the non-standard frames (every one when `events` is omitted) to the next stream. */
+  | (RoutedBehaviour & { kind: 'extra_events'; events?: EmulatorExtraEvents })
+  /**
+   * Hold the next stream silent for `ms` (silent reasoning, safety buffering): after
+   * `afterEvents` frames, by default right before the first output item (after
+   * `response.created` / `response.in_progress`).
+   */
+  | (RoutedBehaviour & { kind: 'silence'; ms: number; afterEvents?: number })
 
 /** The kind names of `EmulatorBehaviour`. */
 export type EmulatorBehaviourKind = EmulatorBehaviour['kind']
@@ -239,8 +300,14 @@ export interface UpstreamEmulatorOptions {
   gapMs?: number
   /** Milliseconds between the response headers and the first SSE event. @default 0 */
   ttftMs?: number
-  /** Replace the model catalog. @default four visible models (gpt-5.5, gpt-5.4-mini, gpt-5.6-sol, gpt-5.6-terra) and one hidden */
+  /**
+   * Replace the model catalog. @default eight visible models (gpt-5.5, gpt-5.4-mini; gpt-5.6-sol,
+   * -terra, -luna from client 0.144.0; gpt-6-astra from 0.153.0; gpt-6-sol, -luna from 0.155.0)
+   * and one hidden (codex-auto-review)
+   */
   models?: EmulatorModel[]
+  /** Non-standard frames added to every stream (the `extra_events` behaviour adds them to one). @default none */
+  extraEvents?: EmulatorExtraEvents
   /** Usage figures for `/wham/usage`, `/codex/usage` and the `x-codex-*` headers. @default see EmulatorUsageSettings */
   usage?: EmulatorUsageSettings
   /** `interval` returned by the device-code endpoint (a string like the real issuer, or a number). @default "5" */

@@ -5,6 +5,7 @@ import type { UpstreamClient } from '@airelays/upstream-client'
 import { createUpstreamClient, isUpstreamError } from '@airelays/upstream-client'
 import { loadAccounts } from '../_internal/accounts'
 import { loginHint } from '../_internal/client'
+import { clientVersionFor } from '../_internal/client-version'
 import { authStoreFor, type LoginState, readLoginState } from '../_internal/login-state'
 import { formatField, printJson, type Terminal } from '../_internal/output'
 import { readConfiguredToken } from '../_internal/relay-token'
@@ -125,7 +126,10 @@ export async function runDoctor(term: Terminal, options: DoctorOptions): Promise
   } else {
     checks.push(openaiAuthCheck(config.providers.openai.enabled, login))
   }
-  checks.push(...(await upstreamChecks(config, { store, slot, login, skipResponse: options.skipResponse })))
+  const clientVersion = (await clientVersionFor(loaded)).version
+  checks.push(
+    ...(await upstreamChecks(config, { store, slot, login, skipResponse: options.skipResponse, clientVersion })),
+  )
   checks.push({
     name: 'claude',
     status: 'skip',
@@ -185,7 +189,12 @@ interface UpstreamProbeInput {
   slot: string
   login: LoginState
   skipResponse: boolean
+  /** The Codex client version the relay announces (see `clientVersionFor`). */
+  clientVersion: string
 }
+
+/** A version above every Codex release: the catalog it gets lists every model of the account. */
+const ANY_CLIENT_VERSION = '9999.0.0'
 
 /** openai_models and openai_response: one upstream client, no retries, closed afterwards. */
 async function upstreamChecks(config: ResolvedConfig, input: UpstreamProbeInput): Promise<DoctorCheck[]> {
@@ -196,7 +205,7 @@ async function upstreamChecks(config: ResolvedConfig, input: UpstreamProbeInput)
           baseUrl: config.upstream.base_url,
           issuerUrl: config.upstream.issuer_base_url,
           clientId: config.upstream.client_id,
-          clientVersion: config.upstream.client_version,
+          clientVersion: input.clientVersion,
           credentials: credentialStoreFor(input.store, input.slot),
           requestTimeoutMs: config.upstream.request_timeout_seconds * 1000,
           retry: { attempts: 0 },
@@ -205,7 +214,7 @@ async function upstreamChecks(config: ResolvedConfig, input: UpstreamProbeInput)
       : null
   try {
     const models: ModelsProbe = upstream
-      ? await modelsCheck(upstream)
+      ? await modelsCheck(upstream, () => catalogAbove(config, input))
       : {
           check: {
             name: 'openai_models',
@@ -234,19 +243,66 @@ interface ModelsProbe {
   selectedModel: string | null
 }
 
-async function modelsCheck(upstream: UpstreamClient): Promise<ModelsProbe> {
+/** The account's catalog as a client newer than every release sees it (null when it cannot be read). */
+async function catalogAbove(config: ResolvedConfig, input: UpstreamProbeInput): Promise<string[] | null> {
+  const probe = createUpstreamClient({
+    baseUrl: config.upstream.base_url,
+    issuerUrl: config.upstream.issuer_base_url,
+    clientId: config.upstream.client_id,
+    clientVersion: ANY_CLIENT_VERSION,
+    credentials: credentialStoreFor(input.store),
+    requestTimeoutMs: config.upstream.request_timeout_seconds * 1000,
+    retry: { attempts: 0 },
+    modelsCacheTtlSeconds: 0,
+  })
+  try {
+    const models = await probe.models({ signal: AbortSignal.timeout(RESPONSE_PROBE_TIMEOUT_MS) })
+    return models.map((model) => model.slug)
+  } catch {
+    return null
+  } finally {
+    await probe.close().catch(() => {})
+  }
+}
+
+async function modelsCheck(
+  upstream: UpstreamClient,
+  fullCatalog: () => Promise<string[] | null>,
+): Promise<ModelsProbe> {
   try {
     const models = await upstream.models({ signal: AbortSignal.timeout(RESPONSE_PROBE_TIMEOUT_MS) })
     const slugs = models.map((model) => model.slug).filter((slug) => typeof slug === 'string' && slug !== '')
     const selectedModel = slugs[0] ?? null
-    const check: DoctorCheck = selectedModel
-      ? {
-          name: 'openai_models',
-          status: 'pass',
-          message: `Upstream /models returned ${slugs.length} model(s).`,
-          data: { selected_model: selectedModel, models: slugs },
-        }
-      : { name: 'openai_models', status: 'fail', message: 'Upstream /models returned no models.' }
+    const above = ((await fullCatalog()) ?? []).filter((slug) => !slugs.includes(slug))
+    const version = upstream.clientVersion
+    const check: DoctorCheck = !selectedModel
+      ? { name: 'openai_models', status: 'fail', message: 'Upstream /models returned no models.' }
+      : above.length > 0
+        ? {
+            name: 'openai_models',
+            status: 'warn',
+            message: `Upstream /models returned ${slugs.length} model(s) at client version ${version}; ${above.join(', ')} need(s) a newer Codex client version and cannot be called.`,
+            data: {
+              selected_model: selectedModel,
+              models: slugs,
+              client_version: version,
+              models_above_client_version: above,
+            },
+            next_steps: [
+              'Unset upstream.client_version (or AIRELAYS_CLIENT_VERSION), or set it to the current Codex CLI version, then restart the relay.',
+            ],
+          }
+        : {
+            name: 'openai_models',
+            status: 'pass',
+            message: `Upstream /models returned ${slugs.length} model(s) at client version ${version}.`,
+            data: {
+              selected_model: selectedModel,
+              models: slugs,
+              client_version: version,
+              models_above_client_version: [],
+            },
+          }
     return { check, selectedModel }
   } catch (error) {
     return {

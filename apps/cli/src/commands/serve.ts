@@ -3,6 +3,7 @@ import type { ConfigFlags } from '@airelays/config'
 import { isLoopbackHost } from '@airelays/ratelimit'
 import { serveRelay } from '@airelays/server'
 import { clientBlock, loginHint, printClientSetup } from '../_internal/client'
+import { clientVersionFor, clientVersionText } from '../_internal/client-version'
 import { type InterruptSignal, onInterrupt } from '../_internal/interrupt'
 import { readLoginState } from '../_internal/login-state'
 import { printWarning, type Terminal } from '../_internal/output'
@@ -19,7 +20,9 @@ export interface ServeOptions {
 
 /** `airelays serve`: checks the token, prints the banner and runs the relay until SIGINT/SIGTERM. */
 export async function runServe(term: Terminal, options: ServeOptions): Promise<number> {
-  const { config } = await loadSettings(options.flags, { term, json: false, onErrors: 'fail' })
+  const loaded = await loadSettings(options.flags, { term, json: false, onErrors: 'fail' })
+  const { config } = loaded
+  const clientVersion = await clientVersionFor(loaded)
   const { host, port } = config.server
 
   let token = await readConfiguredToken(config)
@@ -54,7 +57,14 @@ export async function runServe(term: Terminal, options: ServeOptions): Promise<n
 
   let relay: Awaited<ReturnType<typeof serveRelay>>
   try {
-    relay = await serveRelay({ config, host, port, handleSignals: false, version: VERSION })
+    relay = await serveRelay({
+      config,
+      host,
+      port,
+      handleSignals: false,
+      version: VERSION,
+      clientVersion: clientVersion.version,
+    })
   } catch (error) {
     const code = (error as { code?: unknown }).code
     if (code === 'EADDRINUSE') {
@@ -97,6 +107,7 @@ export async function runServe(term: Terminal, options: ServeOptions): Promise<n
   out.field('OpenAI ready', config.providers.openai.enabled && login.ready_for_requests)
   out.field('ChatGPT login', login.ready_for_requests ? 'ready' : 'missing')
   out.field('Claude', 'not supported by this version')
+  out.field('Client version', `${clientVersion.version} (${clientVersionText(clientVersion.source)})`)
   if (login.error) out.note(out.style.yellow(`Credentials could not be read: ${login.error}`))
 
   printClientSetup(out, clientBlock(config, baseUrl))

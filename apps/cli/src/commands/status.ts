@@ -9,9 +9,11 @@ import type {
   SettingsSummary,
 } from '@airelays/config'
 import { configKeys, settingsSummary } from '@airelays/config'
+import type { ResolvedClientVersion, UsageSnapshot } from '@airelays/upstream-client'
 import { loadAccounts } from '../_internal/accounts'
 import { changedSettings, resolvedValue } from '../_internal/changed-settings'
 import { type ClientBlock, clientBlock, loginHint, printClientSetup, serveCommand } from '../_internal/client'
+import { clientVersionFor, clientVersionText } from '../_internal/client-version'
 import { authStoreFor, type LoginState, readLoginState, storageText } from '../_internal/login-state'
 import { printJson, type Terminal } from '../_internal/output'
 import { probeRelay, type RelayProbe } from '../_internal/relay-probe'
@@ -58,6 +60,8 @@ export interface StatusPayload {
   relay: SettingsSummary
   /** Whether a relay answers `/healthz` on the configured host and port right now. */
   server: RelayProbe
+  /** The Codex client version the relay announces upstream (decides which models it can call). */
+  client_version: ResolvedClientVersion
   /** The login of the first account in serving order (the legacy root slot when there is none). */
   auth: LoginState
   /** Every account, in serving order; present with two or more accounts. */
@@ -67,6 +71,10 @@ export interface StatusPayload {
   providers: ProvidersStatus
   client: ClientBlock
   config: ConfigStatus
+  /** Subscription usage from the backend when the login is ready (null otherwise or when unreadable). */
+  usage: UsageSnapshot | null
+  /** Why `usage` is null although the login is ready. */
+  usage_error: string | null
   next_steps: string[]
 }
 
@@ -137,9 +145,15 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
   }
   const server = await serverProbe
   const relay = settingsSummary(config, { bearerToken: tokenSummary(token) })
+  const clientVersion = await clientVersionFor(loaded)
+  const usageRead =
+    config.providers.openai.enabled && login.ready_for_requests
+      ? await (await import('../_internal/usage')).readUsage(config, clientVersion.version)
+      : { usage: null, error: null }
   const payload: StatusPayload = {
     relay,
     server,
+    client_version: clientVersion,
     auth: login,
     ...(states.length > 1 ? { accounts: states, balance: config.providers.openai.balance } : {}),
     providers: {
@@ -158,6 +172,8 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
       warnings: loaded.warnings,
       errors: loaded.errors,
     },
+    usage: usageRead.usage,
+    usage_error: usageRead.error,
     next_steps: nextSteps(config, token.token !== null, login, server),
   }
   if (options.json) {
@@ -186,6 +202,7 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
   }
   out.field('Rate limit', `${relay.rate_limit_per_minute}/min + burst ${relay.rate_limit_burst}`)
   out.field('Concurrent/IP', relay.concurrent_requests_per_ip)
+  out.field('Client version', `${clientVersion.version} (${clientVersionText(clientVersion.source)})`)
 
   if (states.length > 1) {
     out.section('OpenAI Accounts')
@@ -209,6 +226,9 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
   out.field('Storage mode', login.storage_mode)
   out.field('Auth store', storageText(login))
   if (login.error) out.field('Store error', login.error)
+
+  if (payload.usage) (await import('../_internal/usage')).printUsage(term, payload.usage)
+  else if (payload.usage_error) out.note(out.style.yellow(`Usage unavailable: ${payload.usage_error}`))
 
   out.section('Providers')
   out.field(

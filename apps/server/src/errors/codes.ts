@@ -21,6 +21,8 @@ export type RelayErrorCode =
   | 'host_not_allowed'
   // routes
   | 'model_not_found'
+  | 'client_version_too_old'
+  | 'unsupported_value'
   | 'account_not_found'
   | 'conversation_not_found'
   | 'response_not_found'

@@ -178,6 +178,50 @@ export function modelNotFound(id: string): RelayError {
   })
 }
 
+/** 404 `model_not_found` for a model the upstream catalog does not list, naming a few that it does. */
+export function unknownModel(id: string, available: readonly string[], clientVersion: string): RelayError {
+  const some = available.slice(0, 5).map((slug) => `\`${slug}\``)
+  const hint = some.length > 0 ? ` Available models include ${some.join(', ')}.` : ''
+  return relayError({
+    status: 404,
+    type: 'invalid_request_error',
+    code: 'model_not_found',
+    param: 'model',
+    message: `The model \`${id}\` does not exist, your ChatGPT subscription cannot use it, or it needs a newer Codex client version than ${clientVersion} (upstream.client_version).${hint} See GET /v1/models, or list it in providers.openai.extra_models to send it anyway.`,
+  })
+}
+
+/**
+ * 400 `client_version_too_old`: the backend refused `model` because the Codex client version the
+ * relay sent is older than the model's `minimal_client_version`.
+ */
+export function clientVersionTooOld(model: string | null, version: string): RelayError {
+  const name = model ? `The model \`${model}\`` : 'This model'
+  return relayError({
+    status: 400,
+    type: 'invalid_request_error',
+    code: 'client_version_too_old',
+    param: 'model',
+    message: `${name} requires a newer Codex client version than the ${version} AIRelays sent upstream. Set upstream.client_version in config.toml (or AIRELAYS_CLIENT_VERSION) to the current Codex CLI version, e.g. the one \`codex --version\` prints, or install a newer Codex CLI, then restart the relay.`,
+  })
+}
+
+/** 400 `unsupported_value` for a reasoning effort the model's catalog entry does not list. */
+export function unsupportedEffort(
+  param: string,
+  effort: string,
+  model: string,
+  supported: readonly string[],
+): RelayError {
+  return relayError({
+    status: 400,
+    type: 'invalid_request_error',
+    code: 'unsupported_value',
+    param,
+    message: `Reasoning effort '${effort}' is not supported by the model \`${model}\`. Supported values: ${supported.map((e) => `'${e}'`).join(', ')}.`,
+  })
+}
+
 /** 404 `account_not_found`. */
 export function accountNotFound(account: string): RelayError {
   return relayError({

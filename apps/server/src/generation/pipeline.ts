@@ -17,8 +17,18 @@ import type { RelayRequest } from '../request/relay-request'
 import type { RelayRuntime } from '../runtime'
 import type { Conversation } from '../stores/conversations'
 import type { FrameWriterContext } from '../streaming/frame-writer'
+import { isNonStandard } from '../streaming/responses-frames'
 import { streamResponse } from '../streaming/stream-response'
 import { seedInput } from './seed'
+import {
+  checkAgainstCatalog,
+  clientSessionId,
+  forwardedHeaders,
+  isCodexClient,
+  mapUpstreamFailure,
+  pendingEvents,
+  settledWithin,
+} from './upstream-call'
 import type { WireFormat } from './wire-format'
 
 const ADAPTATION_REASON =
@@ -52,10 +62,18 @@ export function createGeneration(rt: RelayRuntime, format: WireFormat): Generate
   return async (req, options) => {
     const prepared = await prepare(rt, format, req, options)
     const { request, context, sessionId, conversation } = prepared
-    const events = await rt.upstream.responses(request, { signal: req.signal, sessionId, requestId: req.id })
+    const pending = rt.upstream
+      .responses(request, {
+        signal: req.signal,
+        sessionId: clientSessionId(req) ?? sessionId,
+        requestId: req.id,
+        headers: forwardedHeaders(req),
+      })
+      .catch(mapUpstreamFailure(rt, request.model))
     const tap = new StreamTap(req, logLines)
     const remember = (): Promise<void> => recordOutcome(rt, req, { tap, context, conversation, request })
     if (!context.stream) {
+      const events = await pending
       const response = await aggregateResponse(tap.wrap(events))
       tap.response ??= response
       await remember()
@@ -65,9 +83,16 @@ export function createGeneration(rt: RelayRuntime, format: WireFormat): Generate
     const frameContext: FrameWriterContext = {
       envelope: (error) => inBandEnvelope(error, req.failureContext),
       scrub: (frame) => rt.secrets.scrub(frame),
+      codexClient: isCodexClient(req),
     }
+    // Early failures stay plain HTTP errors for a short window; after it the 200 is committed with
+    // a keep-alive comment, so a backend that reasons silently for minutes never looks dead.
+    const early = await settledWithin(pending, rt.settings.streamHoldMs)
+    if (early && 'error' in early) throw early.error
+    const events = early ? early.value : pendingEvents(pending, (reason) => req.abort(reason))
     return streamResponse(req, {
       events,
+      leadingKeepAlive: early === null,
       writer: format.frames(context, frameContext),
       keepAliveMs: rt.settings.keepAliveMs,
       nodeResponses: rt.settings.nodeResponses,
@@ -143,12 +168,17 @@ async function prepare(
     if (earlier === null) throw previousResponseNotFound(context.previousResponseId)
     request.input = [...(earlier as typeof request.input), ...request.input]
   }
-  if (translated.ignoredParameters.length > 0) {
-    req.setHeader('x-airelays-ignored-parameters', translated.ignoredParameters.join(','))
+  const effortParam = format.fileParts === 'responses' ? 'reasoning.effort' : 'reasoning_effort'
+  const ignoredParameters = [
+    ...translated.ignoredParameters,
+    ...(await checkAgainstCatalog(rt, req, request, effortParam)),
+  ]
+  if (ignoredParameters.length > 0) {
+    req.setHeader('x-airelays-ignored-parameters', ignoredParameters.join(','))
   }
-  if (translated.ignoredParameters.length > 0 || translated.adaptations.length > 0) {
+  if (ignoredParameters.length > 0 || translated.adaptations.length > 0) {
     req.record('compatibility_adaptation', {
-      ignored_parameters: translated.ignoredParameters,
+      ignored_parameters: ignoredParameters,
       adaptations: translated.adaptations,
       reason: ADAPTATION_REASON,
     })
@@ -184,7 +214,7 @@ class StreamTap {
   async *wrap(events: AsyncIterable<ResponsesEvent>): AsyncGenerator<ResponsesEvent, void, undefined> {
     for await (const event of events) {
       this.observe(event)
-      yield event
+      if (!isNonStandard(event.type)) yield event
     }
   }
 

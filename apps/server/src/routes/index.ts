@@ -5,6 +5,7 @@ import { answeredByRelay, HOST_NOT_FOUND, relayPathOf, requestOf } from '../requ
 import type { RelayRuntime } from '../runtime'
 import { accountsRefresh } from './accounts'
 import { chatRoute } from './chat'
+import { compactRoute } from './compact'
 import { completionsRoute } from './completions'
 import { conversationRoutes } from './conversations'
 import { fileRoutes } from './files'
@@ -64,6 +65,7 @@ function registerApiRoutes(
   const kept = keptResponseRoutes(rt)
   r('GET', '/responses/:response_id', kept.get)
   r('DELETE', '/responses/:response_id', kept.remove)
+  r('POST', '/responses/compact', compactRoute(rt))
 
   const files = fileRoutes(rt)
   r('POST', '/files', files.upload)

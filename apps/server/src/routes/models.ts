@@ -1,5 +1,7 @@
-import { getRouterParam } from 'h3'
+import type { UpstreamModel } from '@airelays/upstream-client'
+import { getQuery, getRouterParam } from 'h3'
 import { modelNotFound } from '../errors/factories'
+import { serviceTiers } from '../generation/upstream-call'
 import type { RelayRequest } from '../request/relay-request'
 import type { RelayRuntime } from '../runtime'
 import type { RelayHandler } from './handler'
@@ -24,7 +26,12 @@ interface ModelRecord {
       }
       stateful_conversations: true
     }
-    reasoning: { parameter: 'reasoning_effort'; modes: string[]; default: 'none' }
+    /** Efforts from the catalog's `supported_reasoning_levels`, default from `default_reasoning_level`. */
+    reasoning: { parameter: 'reasoning_effort'; modes: string[]; default: string | null }
+    /** Service tiers the model offers (`priority` = Fast mode; `fast` is accepted as its alias). */
+    service_tiers: string[]
+    /** Oldest Codex client version that can call it, from the catalog. */
+    minimal_client_version: string | null
     structured_output: { parameter: 'response_format'; types: string[] }
   }
 }
@@ -35,7 +42,13 @@ interface ModelList {
   data: ModelRecord[]
 }
 
-function modelRecord(id: string): ModelRecord {
+/** Reasoning modes of a model without a catalog entry (an `extra_models` id). */
+const FALLBACK_MODES = ['none', 'low', 'medium', 'high', 'xhigh']
+
+function modelRecord(id: string, entry: UpstreamModel | null): ModelRecord {
+  const modes = entry?.supported_reasoning_levels?.map((level) => level.effort) ?? FALLBACK_MODES
+  const defaultEffort =
+    typeof entry?.default_reasoning_level === 'string' ? entry.default_reasoning_level : null
   return {
     id,
     object: 'model',
@@ -55,27 +68,36 @@ function modelRecord(id: string): ModelRecord {
         },
         stateful_conversations: true,
       },
-      reasoning: {
-        parameter: 'reasoning_effort',
-        modes: ['none', 'low', 'medium', 'high', 'xhigh'],
-        default: 'none',
-      },
+      reasoning: { parameter: 'reasoning_effort', modes, default: entry ? defaultEffort : 'none' },
+      service_tiers: entry ? serviceTiers(entry) : [],
+      minimal_client_version: minimalVersion(entry),
       structured_output: { parameter: 'response_format', types: ['json_schema'] },
     },
   }
 }
 
+function minimalVersion(entry: UpstreamModel | null): string | null {
+  const value = entry?.minimal_client_version
+  if (typeof value === 'string') return value
+  if (Array.isArray(value) && value.every((n) => Number.isInteger(n))) return value.join('.')
+  return null
+}
+
 /**
- * The list for upstream `slugs` (only called after a successful catalog fetch) with the
+ * The list for the upstream catalog (only called after a successful catalog fetch) with the
  * `extra_models` appended, without duplicates.
  */
-function modelList(slugs: readonly string[], extraModels: readonly string[]): ModelList {
+function modelList(catalog: readonly UpstreamModel[], extraModels: readonly string[]): ModelList {
   const seen = new Set<string>()
   const data: ModelRecord[] = []
-  for (const id of [...slugs, ...extraModels]) {
+  const entries: Array<[string, UpstreamModel | null]> = [
+    ...catalog.map((m): [string, UpstreamModel] => [m.slug, m]),
+    ...extraModels.map((id): [string, null] => [id, null]),
+  ]
+  for (const [id, entry] of entries) {
     if (typeof id !== 'string' || id === '' || seen.has(id)) continue
     seen.add(id)
-    data.push(modelRecord(id))
+    data.push(modelRecord(id, entry))
   }
   return { object: 'list', data }
 }
@@ -83,15 +105,17 @@ function modelList(slugs: readonly string[], extraModels: readonly string[]): Mo
 async function currentList(rt: RelayRuntime, req: RelayRequest): Promise<ModelList> {
   const openai = rt.settings.config.providers.openai
   if (!openai.enabled) return { object: 'list', data: [] }
-  let slugs: string[]
+  let catalog: UpstreamModel[]
   if (req.logged) rt.modelsWaiters.push(req.id)
   try {
-    slugs = (await rt.upstream.models({ signal: req.signal })).map((model) => model.slug)
+    // `?refresh=true` refetches the catalog now instead of serving the cached one
+    if (getQuery(req.event).refresh === 'true') rt.upstream.invalidateModels()
+    catalog = await rt.upstream.models({ signal: req.signal })
   } finally {
     const index = rt.modelsWaiters.indexOf(req.id)
     if (index >= 0) rt.modelsWaiters.splice(index, 1)
   }
-  return modelList(slugs, openai.extra_models)
+  return modelList(catalog, openai.extra_models)
 }
 
 /**

@@ -50,6 +50,8 @@ export interface RelayAccountsOptions {
   secrets: SecretSet
   modelsWaiters: string[]
   dispatcher?: Dispatcher
+  /** The Codex client version every account's client announces. @default `config.upstream.client_version` */
+  clientVersion?: string
   /** @default {@link ACCOUNTS_RELOAD_INTERVAL_MS} */
   reloadIntervalMs?: number
 }
@@ -80,6 +82,7 @@ export function createRelayAccounts(options: RelayAccountsOptions): RelayAccount
   })
   const pooled = createPooledClient({
     pool,
+    clientVersion: options.clientVersion ?? config.upstream.client_version,
     hooks: {
       onAccountSelected: (info) =>
         log.write(info.requestId ?? 'upstream', 'account_selected', {
@@ -120,8 +123,9 @@ export function createRelayAccounts(options: RelayAccountsOptions): RelayAccount
       baseUrl: config.upstream.base_url,
       issuerUrl: config.upstream.issuer_base_url,
       clientId: config.upstream.client_id,
-      clientVersion: config.upstream.client_version,
+      clientVersion: options.clientVersion ?? config.upstream.client_version,
       requestTimeoutMs: config.upstream.request_timeout_seconds * 1000,
+      streamIdleTimeoutMs: config.upstream.stream_idle_timeout_seconds * 1000,
       modelsCacheTtlSeconds: openai.models_cache_ttl_seconds,
       // With several accounts retries are passes of the pool, so a failing account hands over at
       // once; a single account keeps the client's own retries (the pool then adds none).

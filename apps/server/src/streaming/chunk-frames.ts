@@ -13,6 +13,7 @@ import {
   type FrameWriterContext,
   type StreamOutcome,
 } from './frame-writer'
+import { isNonStandard } from './responses-frames'
 
 /**
  * The frames of the chunk-based wire formats (Chat Completions, Completions): each chunk of
@@ -41,7 +42,9 @@ function chunkFrames(
     return null
   }
   return {
-    push: (event, out) => emit(translator.push(event), out),
+    // the backend's non-standard frames (`response.metadata`, `codex.*`, `responsesapi.*`) carry
+    // nothing these formats can express
+    push: (event, out) => (isNonStandard(event.type) ? null : emit(translator.push(event), out)),
     fail: (error, out) => emit(translator.fail(error), out, error) ?? 'failed',
     end: (out) => emit(translator.end(), out) ?? 'failed',
     abortFrame: (error) => ctx.scrub(dataFrame(ctx.envelope(error))),

@@ -26,6 +26,11 @@ export interface FrameWriterContext {
   envelope(error: unknown): ErrorEnvelope
   /** `frame` with every known secret scrubbed out (for frames quoting upstream error text). */
   scrub(frame: string): string
+  /**
+   * The client is a Codex build (its `originator` or `user-agent` says `codex…`): it is given the
+   * backend's non-standard frames, which other Responses clients (the OpenAI SDKs) reject.
+   */
+  codexClient: boolean
 }
 
 /** `data: <json>\n\n`. */

@@ -25,7 +25,10 @@ function withPrevious(event: ResponsesEvent, previousResponseId: string): Respon
 /**
  * `/v1/responses` streams: every upstream event re-emitted as `event:`/`data:`; a failure as an
  * `error` event that continues the stream's `sequence_number`s. With `previousResponseId` (a
- * request the relay expanded) the `response` objects of the events name it.
+ * request the relay expanded) the `response` objects of the events name it. The backend's
+ * non-standard `response.metadata`, `codex.*` and `responsesapi.*` frames go to Codex clients only
+ * (the OpenAI SDKs' stream helpers throw on event types they do not know), and never ahead of
+ * `response.created`: those sent before it are written right after.
  */
 export function responsesFrames(
   ctx: FrameWriterContext,
@@ -36,13 +39,33 @@ export function responsesFrames(
     const seq = (event as { sequence_number?: unknown }).sequence_number
     if (typeof seq === 'number' && seq >= next) next = seq + 1
   }
+  const write = (event: ResponsesEvent, out: string[]): void => {
+    number(event)
+    out.push(eventFrame(event.type, previousResponseId ? withPrevious(event, previousResponseId) : event))
+  }
+  let created = false
+  const held: ResponsesEvent[] = []
+  const flushHeld = (out: string[]): void => {
+    for (const event of held.splice(0)) write(event, out)
+  }
   return {
     push(event, out) {
-      number(event)
-      out.push(eventFrame(event.type, previousResponseId ? withPrevious(event, previousResponseId) : event))
+      if (!ctx.codexClient && isNonStandard(event.type)) return null
+      if (!created) {
+        if (event.type !== 'response.created' && isNonStandard(event.type)) {
+          held.push(event)
+          return null
+        }
+        created = true
+        write(event, out)
+        flushHeld(out)
+        return null
+      }
+      write(event, out)
       return event.type === 'response.completed' || event.type === 'response.incomplete' ? 'completed' : null
     },
     fail(error, out) {
+      flushHeld(out)
       const failureEvent = isUpstreamError(error) ? error.event : undefined
       if (failureEvent && typeof failureEvent.type === 'string') {
         const numbered =
@@ -56,7 +79,15 @@ export function responsesFrames(
       }
       return 'failed'
     },
-    end: () => 'completed',
+    end: (out) => {
+      flushHeld(out)
+      return 'completed'
+    },
     abortFrame: (error) => ctx.scrub(errorEvent(ctx.envelope(error), next++)),
   }
+}
+
+/** The backend's frames that no Responses client is guaranteed to know. */
+export function isNonStandard(type: string): boolean {
+  return type === 'response.metadata' || type.startsWith('codex.') || type.startsWith('responsesapi.')
 }

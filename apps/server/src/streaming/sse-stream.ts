@@ -26,6 +26,8 @@ export interface SseStreamOptions<E> {
   writer: FrameWriter<E>
   /** Write `: keep-alive` after this many idle milliseconds (0 disables it). */
   keepAliveMs: number
+  /** Write a `: keep-alive` comment first, before any event (the headers go out with it). */
+  leadingKeepAlive?: boolean
   /** Called with each upstream event before it is translated (observation, logging), optional. */
   onEvent?: (event: E) => void
   /** Called with each frame written (counting, logging), optional. */
@@ -174,6 +176,10 @@ export function startSseStream<E>(
     opts.onAbort(error)
   }
 
+  if (opts.leadingKeepAlive) {
+    sink.write(KEEP_ALIVE)
+    lastWrite = performance.now()
+  }
   armTimer(opts.keepAliveMs)
   // A bug in translation or logging ends the stream in-band instead of leaving it open.
   void run().catch((error: unknown) => abortWith('failed', error))

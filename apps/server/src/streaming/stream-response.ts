@@ -19,6 +19,8 @@ export interface StreamResponseOptions<E> {
   writer: FrameWriter<E>
   /** Write `: keep-alive` after this many idle milliseconds (0 disables it). */
   keepAliveMs: number
+  /** Write a `: keep-alive` comment at once (the upstream has not answered yet). @default false */
+  leadingKeepAlive?: boolean
   /**
    * Write straight to the Node `ServerResponse` (`serveRelay`, which listens with node:http) and
    * settle once the stream has ended; else answer with a `Response` whose body is the stream.
@@ -57,6 +59,7 @@ export function streamResponse<E>(
     events: options.events,
     writer: options.writer,
     keepAliveMs: options.keepAliveMs,
+    leadingKeepAlive: options.leadingKeepAlive === true,
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     onFrame: (frame) => {
       frameCount++

@@ -148,9 +148,12 @@ export function readInstructions(value: unknown): string | null {
   return invalid('`instructions` must be a string.', 'instructions', 'invalid_type')
 }
 
-/** `service_tier`: only `priority` (fast mode) is forwarded; other values are dropped. */
+/**
+ * `service_tier`: only Fast mode is forwarded, as `priority` (the backend refuses `"fast"` by
+ * name, so that alias becomes `priority`); other values are dropped.
+ */
 export function forwardedServiceTier(value: unknown): string | null {
-  return value === 'priority' ? 'priority' : null
+  return value === 'priority' || value === 'fast' ? 'priority' : null
 }
 
 /** Deep copy of JSON data (inputs are parsed JSON, so structuredClone is exact). */

@@ -2,10 +2,10 @@
 export const DEFAULT_ISSUER_URL: string = 'https://auth.openai.com'
 export const DEFAULT_BASE_URL: string = 'https://chatgpt.com/backend-api/codex'
 export const DEFAULT_CLIENT_ID: string = 'app_EMoamEEZ73f0CkXaXp7hrann'
-export const DEFAULT_CLIENT_VERSION: string = '0.124.0'
+export const DEFAULT_CLIENT_VERSION: string = '0.169.0'
 export const DEFAULT_ORIGINATOR: string = 'codex_cli_rs'
 export const DEFAULT_REQUEST_TIMEOUT_MS: number = 120_000
-export const DEFAULT_STREAM_IDLE_TIMEOUT_MS: number = 300_000
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS: number = 600_000
 export const DEFAULT_LOGIN_TIMEOUT_SECONDS: number = 900
 export const DEFAULT_RETRY_ATTEMPTS: number = 3
 export const DEFAULT_BACKOFF_SECONDS: readonly number[] = [5, 20, 60]

@@ -146,6 +146,9 @@ function errorMessageOf(error: Record<string, unknown> | undefined): string | un
   return undefined
 }
 
+/** The backend's refusal of a model above the client version it was told. */
+const REQUIRES_NEWER_VERSION = /requires a newer version of Codex/i
+
 function quotaCode(error: Record<string, unknown> | undefined): 'usage_limit' | 'rate_limited' {
   const code = typeof error?.code === 'string' ? error.code : ''
   const type = typeof error?.type === 'string' ? error.type : ''
@@ -183,7 +186,12 @@ export function errorFromHttpResponse(input: {
     case 'quota':
       return new UpstreamError({ code: quotaCode(upstreamError), message, kind, ...common })
     case 'client':
-      return new UpstreamError({ code: 'bad_request', message, kind, ...common })
+      return new UpstreamError({
+        code: REQUIRES_NEWER_VERSION.test(detail) ? 'client_version_too_old' : 'bad_request',
+        message,
+        kind,
+        ...common,
+      })
     case 'auth':
       return new UpstreamError({
         code: 'auth_rejected',

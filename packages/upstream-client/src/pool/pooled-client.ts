@@ -8,6 +8,7 @@ import type {
   UpstreamClient,
   UpstreamModel,
 } from '../client-api'
+import { DEFAULT_CLIENT_VERSION } from '../_internal/constants'
 import { isUpstreamError, UpstreamError } from '../errors'
 import type { StoredAuth } from '../types'
 import type { UsageSnapshot } from '../usage'
@@ -48,6 +49,11 @@ export interface PooledClientOptions {
   /** The pool (balance mode, benches, clock) whose members carry their clients. */
   pool: AccountPool<PooledAccount>
   hooks?: PooledClientHooks
+  /**
+   * The Codex client version the members announce (`client.clientVersion`).
+   * @default the first member's, else `DEFAULT_CLIENT_VERSION`
+   */
+  clientVersion?: string
 }
 
 /** An account's status: the pool's view plus its e-mail. */
@@ -178,6 +184,9 @@ export function createPooledClient(options: PooledClientOptions): PooledClient {
 
   return {
     pool,
+    get clientVersion(): string {
+      return options.clientVersion ?? pool.members()[0]?.client.clientVersion ?? DEFAULT_CLIENT_VERSION
+    },
     responses,
     models,
     invalidateModels(): void {

@@ -7,6 +7,7 @@ import type { EmulatorModel } from '../types'
 import { authenticate } from './auth'
 import { defaultModels } from './default-models'
 import { backendHeaders } from './headers'
+import { compareVersions, parseVersion } from './version'
 
 /** The model catalog the backend serves and validates requests against. */
 export interface Catalog {
@@ -54,23 +55,4 @@ export async function handleModels(ex: Exchange): Promise<void> {
     return
   }
   sendJson(res, 200, { models }, { ...headers, etag })
-}
-
-/** Parse "X.Y.Z" (or an array like [0, 99, 0]) into numbers; null when unusable. */
-export function parseVersion(value: unknown): number[] | null {
-  if (Array.isArray(value)) return value.every((n) => Number.isInteger(n)) ? (value as number[]) : null
-  if (typeof value !== 'string') return null
-  const match = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(value.trim())
-  if (!match) return null
-  return [Number(match[1]), Number(match[2] ?? 0), Number(match[3] ?? 0)]
-}
-
-/** -1 when a < b, 0 when equal, 1 when a > b. */
-export function compareVersions(a: number[], b: number[]): number {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i] ?? 0
-    const y = b[i] ?? 0
-    if (x !== y) return x < y ? -1 : 1
-  }
-  return 0
 }

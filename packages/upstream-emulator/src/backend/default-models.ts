@@ -47,7 +47,11 @@ function model(entry: ModelEntry): EmulatorModel {
   }
 }
 
-/** The default catalog: four visible models and one hidden one. */
+/**
+ * The default catalog, as the backend served a Plus account in December 2026: the models still
+ * served on ChatGPT auth (gpt-5.4-mini, gpt-5.5, the 5.6 and 6 families, each gated by the
+ * client version that introduced it) and one hidden model.
+ */
 export function defaultModels(): EmulatorModel[] {
   return [
     model({
@@ -71,7 +75,7 @@ export function defaultModels(): EmulatorModel[] {
       display_name: 'GPT-5.6 Sol',
       description: 'Deep reasoning model of the 5.6 family.',
       priority: 3,
-      minimal_client_version: '0.130.0',
+      minimal_client_version: '0.144.0',
       default_reasoning_level: 'high',
       supported_reasoning_levels: levels('low', 'medium', 'high', 'xhigh', 'max', 'ultra'),
       service_tiers: [{ id: 'priority' }],
@@ -82,9 +86,52 @@ export function defaultModels(): EmulatorModel[] {
       display_name: 'GPT-5.6 Terra',
       description: 'Balanced model of the 5.6 family.',
       priority: 4,
-      minimal_client_version: '0.130.0',
+      minimal_client_version: '0.144.0',
       supported_reasoning_levels: levels('low', 'medium', 'high', 'xhigh', 'max', 'ultra'),
       context_window: 400000,
+    }),
+    model({
+      slug: 'gpt-5.6-luna',
+      display_name: 'GPT-5.6 Luna',
+      description: 'Fast, light model of the 5.6 family.',
+      priority: 5,
+      minimal_client_version: '0.144.0',
+      default_reasoning_level: 'low',
+      supported_reasoning_levels: levels('minimal', 'low', 'medium', 'high'),
+      context_window: 272000,
+    }),
+    model({
+      slug: 'gpt-6-astra',
+      display_name: 'GPT-6 Astra',
+      description: 'First model of the 6 family.',
+      priority: 6,
+      minimal_client_version: '0.153.0',
+      default_reasoning_level: 'high',
+      // `ultra` is listed but refused by the backend (see REFUSED_EFFORTS in validate.ts)
+      supported_reasoning_levels: levels('low', 'medium', 'high', 'xhigh', 'max', 'ultra'),
+      service_tiers: [{ id: 'priority' }],
+      context_window: 400000,
+    }),
+    model({
+      slug: 'gpt-6-sol',
+      display_name: 'GPT-6 Sol',
+      description: 'Deep reasoning model of the 6 family.',
+      priority: 7,
+      minimal_client_version: '0.155.0',
+      default_reasoning_level: 'high',
+      supported_reasoning_levels: levels('low', 'medium', 'high', 'xhigh', 'max'),
+      service_tiers: [{ id: 'priority' }],
+      context_window: 400000,
+    }),
+    model({
+      slug: 'gpt-6-luna',
+      display_name: 'GPT-6 Luna',
+      description: 'Fast, light model of the 6 family.',
+      priority: 8,
+      minimal_client_version: '0.155.0',
+      default_reasoning_level: 'low',
+      supported_reasoning_levels: levels('low', 'medium', 'high'),
+      context_window: 272000,
     }),
     model({
       slug: 'codex-auto-review',

@@ -16,6 +16,8 @@ export interface PlannedCall {
 }
 
 export interface ReplyPlan {
+  /** A compaction turn (trailing `compaction_trigger`): exactly one `compaction` item, nothing else. */
+  compaction?: boolean
   reasoning: string | null
   messages: Array<{ text: string; phase: 'commentary' | 'final_answer' | null }>
   toolCalls: PlannedCall[]
@@ -60,12 +62,20 @@ function functionTools(tools: unknown): Json[] {
   return tools.filter((t): t is Json => isObject(t) && t.type === 'function' && typeof t.name === 'string')
 }
 
+/** True when the input ends with a `compaction_trigger` item. */
+export function isCompactionTurn(input: unknown[]): boolean {
+  const last = input[input.length - 1]
+  return isObject(last) && last.type === 'compaction_trigger'
+}
+
 /** Build what the default (unscripted) reply contains for a validated request body. */
 export function defaultPlan(body: Json, input: unknown[]): ReplyPlan {
+  if (isCompactionTurn(input)) return { compaction: true, reasoning: null, messages: [], toolCalls: [] }
   const reasoning = wantsReasoning(body) ? DEFAULT_REASONING : null
   const tools = functionTools(body.tools)
   const last = input[input.length - 1]
-  const lastIsToolResult = isObject(last) && last.type === 'function_call_output'
+  const lastIsToolResult =
+    isObject(last) && (last.type === 'function_call_output' || last.type === 'custom_tool_call_output')
   const choice = body.tool_choice
   if (tools.length > 0 && choice !== 'none' && !lastIsToolResult) {
     let chosen: Json[]

@@ -9,6 +9,7 @@ import { streamScript } from './stream/script'
 import { sendSse } from './stream/sse'
 import { codexHeaders, spentWindow, usageLimitBody } from './usage'
 import { isRejection, openaiError, validateResponsesBody } from './validate'
+import { clientVersionOf } from './version'
 
 /**
  * `POST /backend-api/codex/responses`: pre behaviour, authentication, validation, then the
@@ -45,7 +46,7 @@ export async function handleResponses(ex: Exchange): Promise<void> {
   const models = state.backend.catalog.models.filter((m) =>
     accountSeesModel(state, identity.accountId, m.slug),
   )
-  const validated = validateResponsesBody(body.json, models)
+  const validated = validateResponsesBody(body.json, models, clientVersionOf(req.headers))
   if (isRejection(validated)) {
     sendJson(res, validated.status, validated.body, headers)
     return

@@ -6,7 +6,7 @@ import { runPre } from '../behaviours/pre'
 import type { Exchange } from '../exchange'
 import { validateUsage } from '../options'
 import type { EmulatorState } from '../state'
-import type { EmulatorUsageSettings } from '../types'
+import type { EmulatorAdditionalRateLimit, EmulatorSpendControl, EmulatorUsageSettings } from '../types'
 import { authenticate } from './auth'
 import { backendHeaders } from './headers'
 
@@ -23,6 +23,12 @@ export interface UsageState {
   unlimitedCredits: boolean
   creditsBalance: string
   whamForbidden: boolean
+  weeklyOnly: boolean
+  additionalRateLimits: EmulatorAdditionalRateLimit[]
+  spendControl: EmulatorSpendControl | null
+  rateLimitReachedType: string | null
+  resetCreditsAvailable: number
+  codeReviewUsedPercent: number | null
 }
 
 /** The starting figures, with `settings` (already validated) merged in. */
@@ -37,6 +43,12 @@ export function createUsage(settings: EmulatorUsageSettings | undefined): UsageS
     unlimitedCredits: false,
     creditsBalance: '0',
     whamForbidden: false,
+    weeklyOnly: false,
+    additionalRateLimits: [],
+    spendControl: null,
+    rateLimitReachedType: null,
+    resetCreditsAvailable: 0,
+    codeReviewUsedPercent: null,
   }
   if (settings) applyUsage(usage, settings)
   return usage
@@ -55,6 +67,16 @@ function applyUsage(usage: UsageState, settings: EmulatorUsageSettings): void {
   if (settings.unlimitedCredits !== undefined) usage.unlimitedCredits = settings.unlimitedCredits
   if (settings.creditsBalance !== undefined) usage.creditsBalance = settings.creditsBalance
   if (settings.whamForbidden !== undefined) usage.whamForbidden = settings.whamForbidden
+  if (settings.weeklyOnly !== undefined) usage.weeklyOnly = settings.weeklyOnly
+  if (settings.additionalRateLimits !== undefined) {
+    usage.additionalRateLimits = structuredClone(settings.additionalRateLimits)
+  }
+  if (settings.spendControl !== undefined) usage.spendControl = structuredClone(settings.spendControl)
+  if (settings.rateLimitReachedType !== undefined) usage.rateLimitReachedType = settings.rateLimitReachedType
+  if (settings.resetCreditsAvailable !== undefined)
+    usage.resetCreditsAvailable = settings.resetCreditsAvailable
+  if (settings.codeReviewUsedPercent !== undefined)
+    usage.codeReviewUsedPercent = settings.codeReviewUsedPercent
 }
 
 /** `setUsage()`: validate and merge new figures (a registered account's own, when `accountId` is given). */
@@ -106,6 +128,25 @@ export function codexHeaders(
   const pUsed = primaryOverride ? primaryOverride.used : usage.primaryUsedPercent
   const pAfter = primaryOverride ? primaryOverride.resetAfter : primary.resetAfter
   const pAt = primaryOverride ? nowSeconds() + primaryOverride.resetAfter : primary.resetAt
+  const credits = {
+    'x-codex-credits-has-credits': usage.hasCredits ? 'True' : 'False',
+    'x-codex-credits-unlimited': usage.unlimitedCredits ? 'True' : 'False',
+    'x-codex-credits-balance': usage.creditsBalance,
+  }
+  if (usage.weeklyOnly) {
+    // one window, the weekly one, reported as primary
+    return {
+      'x-codex-plan-type': plan,
+      'x-codex-active-limit': 'codex',
+      'x-codex-primary-used-percent': String(
+        primaryOverride ? primaryOverride.used : usage.secondaryUsedPercent,
+      ),
+      'x-codex-primary-window-minutes': '10080',
+      'x-codex-primary-reset-after-seconds': String(primaryOverride ? pAfter : secondary.resetAfter),
+      'x-codex-primary-reset-at': String(primaryOverride ? pAt : secondary.resetAt),
+      ...credits,
+    }
+  }
   return {
     'x-codex-plan-type': plan,
     'x-codex-active-limit': 'codex',
@@ -118,9 +159,48 @@ export function codexHeaders(
     'x-codex-secondary-reset-after-seconds': String(secondary.resetAfter),
     'x-codex-secondary-reset-at': String(secondary.resetAt),
     'x-codex-primary-over-secondary-limit-percent': '0',
-    'x-codex-credits-has-credits': usage.hasCredits ? 'True' : 'False',
-    'x-codex-credits-unlimited': usage.unlimitedCredits ? 'True' : 'False',
-    'x-codex-credits-balance': usage.creditsBalance,
+    ...credits,
+  }
+}
+
+/** The `codex.rate_limits` frame (without `type`): plan, windows in minutes, credits. */
+export function rateLimitsEvent(state: EmulatorState, plan: string): Record<string, unknown> {
+  const usage = state.backend.usage
+  const primary = windowState(usage, 'primary')
+  const secondary = windowState(usage, 'secondary')
+  const weekly = {
+    used_percent: usage.secondaryUsedPercent,
+    window_minutes: SECONDARY_WINDOW_SECONDS / 60,
+    reset_at: secondary.resetAt,
+  }
+  return {
+    plan_type: plan,
+    rate_limits: usage.weeklyOnly
+      ? { primary: weekly, secondary: null }
+      : {
+          primary: {
+            used_percent: usage.primaryUsedPercent,
+            window_minutes: PRIMARY_WINDOW_SECONDS / 60,
+            reset_at: primary.resetAt,
+          },
+          secondary: weekly,
+        },
+    credits: {
+      has_credits: usage.hasCredits,
+      unlimited: usage.unlimitedCredits,
+      balance: usage.creditsBalance,
+    },
+    limit_name: 'codex',
+  }
+}
+
+/** A `/wham/usage` window object. */
+function windowBody(usedPercent: number, seconds: number, at: { resetAt: number; resetAfter: number }) {
+  return {
+    used_percent: Math.round(usedPercent),
+    limit_window_seconds: seconds,
+    reset_after_seconds: at.resetAfter,
+    reset_at: at.resetAt,
   }
 }
 
@@ -152,10 +232,45 @@ export async function handleUsage(ex: Exchange): Promise<void> {
     sendJson(res, 403, { detail: 'Forbidden' }, headers)
     return
   }
+  sendJson(res, 200, usagePayload(usage, identity), headers)
+}
+
+/** The whole `/wham/usage` payload of late 2026. */
+function usagePayload(
+  usage: UsageState,
+  identity: { userId: string; accountId: string; email: string; plan: string },
+) {
   const primary = windowState(usage, 'primary')
   const secondary = windowState(usage, 'secondary')
-  const limitReached = usage.primaryUsedPercent >= 100 || usage.secondaryUsedPercent >= 100
-  const body = {
+  const weekly = windowBody(usage.secondaryUsedPercent, SECONDARY_WINDOW_SECONDS, secondary)
+  const limitReached = usage.weeklyOnly
+    ? usage.secondaryUsedPercent >= 100
+    : usage.primaryUsedPercent >= 100 || usage.secondaryUsedPercent >= 100
+  const reachedType = usage.rateLimitReachedType ?? (limitReached ? 'rate_limit_reached' : null)
+  const additional = usage.additionalRateLimits.map((limit) => {
+    const seconds = limit.windowSeconds ?? PRIMARY_WINDOW_SECONDS
+    const used = limit.usedPercent ?? 0
+    return {
+      limit_name: limit.limit_name,
+      metered_feature: limit.metered_feature,
+      rate_limit: {
+        allowed: used < 100,
+        limit_reached: used >= 100,
+        primary_window: windowBody(used, seconds, { resetAt: nowSeconds() + seconds, resetAfter: seconds }),
+        secondary_window: null,
+      },
+    }
+  })
+  const codeReview =
+    usage.codeReviewUsedPercent === null
+      ? null
+      : {
+          allowed: usage.codeReviewUsedPercent < 100,
+          limit_reached: usage.codeReviewUsedPercent >= 100,
+          primary_window: windowBody(usage.codeReviewUsedPercent, SECONDARY_WINDOW_SECONDS, secondary),
+          secondary_window: null,
+        }
+  return {
     user_id: identity.userId,
     account_id: identity.accountId,
     email: identity.email,
@@ -163,18 +278,10 @@ export async function handleUsage(ex: Exchange): Promise<void> {
     rate_limit: {
       allowed: !limitReached,
       limit_reached: limitReached,
-      primary_window: {
-        used_percent: Math.round(usage.primaryUsedPercent),
-        limit_window_seconds: PRIMARY_WINDOW_SECONDS,
-        reset_after_seconds: primary.resetAfter,
-        reset_at: primary.resetAt,
-      },
-      secondary_window: {
-        used_percent: Math.round(usage.secondaryUsedPercent),
-        limit_window_seconds: SECONDARY_WINDOW_SECONDS,
-        reset_after_seconds: secondary.resetAfter,
-        reset_at: secondary.resetAt,
-      },
+      primary_window: usage.weeklyOnly
+        ? weekly
+        : windowBody(usage.primaryUsedPercent, PRIMARY_WINDOW_SECONDS, primary),
+      secondary_window: usage.weeklyOnly ? null : weekly,
     },
     credits: {
       has_credits: usage.hasCredits,
@@ -183,8 +290,10 @@ export async function handleUsage(ex: Exchange): Promise<void> {
       approx_local_messages: [0, 0],
       approx_cloud_messages: [0, 0],
     },
-    code_review_rate_limit: null,
-    additional_rate_limits: null,
+    spend_control: usage.spendControl,
+    rate_limit_reached_type: reachedType,
+    rate_limit_reset_credits: { available_count: usage.resetCreditsAvailable },
+    code_review_rate_limit: codeReview,
+    additional_rate_limits: additional.length > 0 ? additional : null,
   }
-  sendJson(res, 200, body, headers)
 }

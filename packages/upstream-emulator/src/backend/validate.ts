@@ -1,4 +1,5 @@
 import type { EmulatorModel } from '../types'
+import { compareVersions, parseVersion } from './version'
 
 type Json = Record<string, unknown>
 
@@ -31,6 +32,20 @@ export const UNSUPPORTED_PARAMETERS: readonly string[] = [
 
 export const ITEM_NOT_PERSISTED =
   'Items are not persisted when `store` is set to false. Try again with `store` set to true, or remove this item from your input.'
+
+/** The backend's message when a trigger is followed by other input items. */
+export const TRIGGER_NOT_LAST = "The 'compaction_trigger' item must be the final input item."
+
+/** Efforts the catalog lists for a model but the backend refuses (seen for gpt-6-astra). */
+const REFUSED_EFFORTS: Record<string, readonly string[]> = { 'gpt-6-astra': ['ultra'] }
+
+/** Service tiers the backend knows; anything else is refused by name. */
+const KNOWN_TIERS: readonly string[] = ['auto', 'default', 'flex', 'priority', 'scale']
+
+/** The 400 body of a model above the caller's client version. */
+export function requiresNewerVersion(slug: string): string {
+  return `The '${slug}' model requires a newer version of Codex. Please upgrade to the latest app or CLI and try again.`
+}
 
 const detail = (status: number, message: string): Rejection => ({ status, body: { detail: message } })
 
@@ -121,6 +136,9 @@ function checkInputItems(input: unknown[]): Rejection | null {
     if (item.type === 'item_reference') return notPersisted(String(item.id))
     if (typeof item.id === 'string' && item.id.length > 0) return notPersisted(item.id)
     if (item.role === 'system') return detail(400, 'System messages are not allowed')
+    if (item.type === 'compaction_trigger' && i !== input.length - 1) {
+      return openaiError({ status: 400, message: TRIGGER_NOT_LAST, param: 'input', code: null })
+    }
     if (item.type === 'function_call' && typeof item.call_id === 'string') calls.add(item.call_id)
     if (item.type === 'custom_tool_call' && typeof item.call_id === 'string') calls.add(item.call_id)
     if (item.type === 'function_call_output' || item.type === 'custom_tool_call_output') {
@@ -159,7 +177,8 @@ function checkTools(tools: unknown): Rejection | null {
 function checkModelOptions(body: Json, model: EmulatorModel): Rejection | null {
   if (isObject(body.reasoning) && body.reasoning.effort !== undefined && body.reasoning.effort !== null) {
     const effort = body.reasoning.effort
-    const allowed = model.supported_reasoning_levels.map((l) => l.effort)
+    const refused = REFUSED_EFFORTS[model.slug] ?? []
+    const allowed = model.supported_reasoning_levels.map((l) => l.effort).filter((e) => !refused.includes(e))
     if (typeof effort !== 'string' || !allowed.includes(effort)) {
       return openaiError({
         status: 400,
@@ -170,6 +189,9 @@ function checkModelOptions(body: Json, model: EmulatorModel): Rejection | null {
     }
   }
   if (typeof body.service_tier === 'string' && !['auto', 'default'].includes(body.service_tier)) {
+    if (!KNOWN_TIERS.includes(body.service_tier)) {
+      return detail(400, `Unsupported service_tier: ${body.service_tier}`)
+    }
     const tiers = model.service_tiers.map((t) => t.id)
     if (!tiers.includes(body.service_tier)) return detail(400, 'Unsupported parameter: service_tier')
   }
@@ -197,10 +219,13 @@ function checkEnvelope(body: Json): Rejection | null {
 /**
  * Validate a `/responses` body the way the Codex backend does, in a fixed order. Returns the
  * normalised request (string input wrapped as one user message) or the exact rejection.
+ * `clientVersion` (from the `version` header or the user agent) gates models by their
+ * `minimal_client_version`; null lets every model through.
  */
 export function validateResponsesBody(
   parsed: unknown,
   catalog: EmulatorModel[],
+  clientVersion: number[] | null = null,
 ): ValidatedRequest | Rejection {
   if (!isObject(parsed)) {
     return openaiError({
@@ -217,6 +242,10 @@ export function validateResponsesBody(
   const model = catalog.find((m) => m.slug === body.model)
   if (!model) {
     return detail(400, `The '${body.model}' model is not supported when using Codex with a ChatGPT account.`)
+  }
+  const minimal = parseVersion(model.minimal_client_version)
+  if (clientVersion && minimal && compareVersions(clientVersion, minimal) < 0) {
+    return detail(400, requiresNewerVersion(model.slug))
   }
   if (
     body.instructions !== undefined &&

@@ -38,6 +38,8 @@ const APPLIES: Record<EmulatorBehaviourKind, EndpointRoute[]> = {
   destroy: ALL,
   pace: ['responses'],
   authorize_error: ['authorize'],
+  extra_events: ['responses'],
+  silence: ['responses'],
 }
 
 /** Kinds applied as soon as the request arrives (before authentication and validation). */
@@ -133,6 +135,15 @@ export function validateBehaviour(value: unknown, index: number): EmulatorBehavi
       break
     case 'delay':
       nonNegative(b.ms, index, 'ms', true)
+      break
+    case 'silence':
+      nonNegative(b.ms, index, 'ms', true)
+      nonNegative(b.afterEvents, index, 'afterEvents', false)
+      break
+    case 'extra_events':
+      if (b.events !== undefined && (typeof b.events !== 'object' || b.events === null)) {
+        fail(index, '"events" must be an object.')
+      }
       break
     case 'incomplete':
       if (b.reason !== undefined && typeof b.reason !== 'string') fail(index, '"reason" must be a string.')

@@ -23,8 +23,10 @@ interface ResponsesCall {
   readonly url: string
   readonly signal: AbortSignal | undefined
   readonly requestId: string | null
-  /** Sent as `session_id` and used as `prompt_cache_key` when the body has none. */
+  /** Sent as `session_id` / `session-id` and used as `prompt_cache_key` when the body has none. */
   readonly sessionId: string | null
+  /** The caller's extra headers (never overriding the client's own). */
+  readonly extraHeaders: Readonly<Record<string, string>>
   /**
    * The serialised body, dropped once the call settled: the stream's callbacks keep the call alive
    * for as long as the stream runs, and a long prompt should not stay in memory that long.
@@ -91,6 +93,7 @@ function prepareCall(
     signal: options.signal,
     requestId: options.requestId ?? null,
     sessionId,
+    extraHeaders: options.headers ?? {},
     json: JSON.stringify(payload),
     attempts: 0,
     unauthorizedRetried: false,
@@ -124,12 +127,45 @@ function linkToCaller(signal: AbortSignal | undefined): AttemptLink {
   return { signal: controller.signal, detach: () => signal?.removeEventListener('abort', onAbort) }
 }
 
+/** Headers a caller's `headers` option never replaces. */
+const RESERVED_HEADERS: ReadonlySet<string> = new Set([
+  'authorization',
+  'chatgpt-account-id',
+  'accept',
+  'content-type',
+  'content-length',
+  'host',
+  'connection',
+  'transfer-encoding',
+  'version',
+  'originator',
+  'user-agent',
+  'session_id',
+])
+
+/**
+ * Frames that carry no content and may precede it: the standard preamble and the backend's
+ * non-standard ones (`response.metadata`, `codex.*`, `responsesapi.*`).
+ */
+export function isPreambleEvent(type: unknown): boolean {
+  if (type === 'response.created' || type === 'response.in_progress' || type === 'response.metadata')
+    return true
+  return typeof type === 'string' && (type.startsWith('codex.') || type.startsWith('responsesapi.'))
+}
+
 function responsesHeaders(ctx: ClientContext, call: ResponsesCall, ready: ReadyAuth): Record<string, string> {
-  const headers: Record<string, string> = {
-    ...backendHeaders(ctx, ready, 'text/event-stream'),
-    'content-type': 'application/json',
+  const headers: Record<string, string> = {}
+  for (const [name, value] of Object.entries(call.extraHeaders)) {
+    const lower = name.toLowerCase()
+    if (!RESERVED_HEADERS.has(lower) && typeof value === 'string') headers[lower] = value
   }
-  if (call.sessionId) headers.session_id = call.sessionId
+  if (call.sessionId) {
+    headers.session_id = call.sessionId
+    headers['session-id'] ??= call.sessionId
+  }
+  Object.assign(headers, backendHeaders(ctx, ready, 'text/event-stream'), {
+    'content-type': 'application/json',
+  })
   return headers
 }
 
@@ -260,7 +296,7 @@ async function readUntilContent(
       })
     }
     buffered.push(event)
-    if (event.type === 'response.created' || event.type === 'response.in_progress') continue
+    if (isPreambleEvent(event.type)) continue
     if (isFailureEvent(event.type)) {
       pump.destroy()
       throw errorFromStreamEvent(event, false, ctx.clock(), read.secrets)

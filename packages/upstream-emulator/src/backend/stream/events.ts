@@ -25,6 +25,17 @@ export interface StreamSpec {
   textDeltas: number | undefined
   tokens: InputTokens
   ending: StreamEnding
+  /** Non-standard frames to add (`EmulatorExtraEvents`), with the `codex.rate_limits` payload. */
+  extras?: ExtraFrames
+}
+
+/** Which non-standard frames a stream carries. */
+export interface ExtraFrames {
+  metadata: boolean
+  responseMetadata: boolean
+  websocketTiming: boolean
+  /** The `codex.rate_limits` payload (without `type`), or null for none. */
+  rateLimits: Json | null
 }
 
 /** Appends one event (type + sequence number + fields). */
@@ -214,10 +225,22 @@ function pushToolCall(
   return item
 }
 
-/** Output items in order: reasoning, messages, function calls. */
+/** The one item of a compaction turn: opaque, replayable `encrypted_content`. */
+function pushCompaction(spec: StreamSpec, push: Push): Json {
+  const item = {
+    type: 'compaction',
+    encrypted_content: `gAAAAB${b64url(`airelays-emulator:compaction:${spec.responseId}`)}`,
+  }
+  push('response.output_item.added', { output_index: 0, item })
+  push('response.output_item.done', { output_index: 0, item })
+  return item
+}
+
+/** Output items in order: reasoning, messages, function calls (or the one compaction item). */
 function pushOutput(spec: StreamSpec, push: Push): Json[] {
   const output: Json[] = []
   const plan = spec.plan
+  if (plan.compaction) return [pushCompaction(spec, push)]
   if (plan.reasoning !== null) output.push(pushReasoning(spec, push, plan.reasoning, output.length))
   for (const message of plan.messages) output.push(pushMessage(spec, push, message, output.length))
   plan.toolCalls.forEach((call, n) => {
@@ -236,13 +259,33 @@ export function buildEvents(spec: StreamSpec): Json[] {
   const push: Push = (type, data) => {
     events.push({ type, sequence_number: events.length, ...data })
   }
+  const extras = spec.extras
+  if (extras?.metadata) {
+    push('response.metadata', {
+      response_id: spec.responseId,
+      metadata: { safety_buffering: { enabled: true, reason: 'cyber_safety' } },
+    })
+  }
   const snapshot = responseObject(spec, 'in_progress', [], null)
   push('response.created', { response: snapshot })
+  if (extras?.responseMetadata) {
+    push('codex.response.metadata', {
+      response_id: spec.responseId,
+      metadata: { model: spec.model, reasoning_included: false, turn_state: `ts_${spec.idSeed}` },
+    })
+  }
   push('response.in_progress', { response: snapshot })
+  if (extras?.rateLimits) push('codex.rate_limits', extras.rateLimits)
   if (pushErrorEnding(spec, push)) return events
   const output = pushOutput(spec, push)
   const usage = usageFor(spec.plan, spec.tokens)
   const ending = spec.ending
+  if (extras?.websocketTiming) {
+    push('responsesapi.websocket_timing', {
+      response_id: spec.responseId,
+      timing: { queue_ms: 3, first_token_ms: 41, total_ms: 97 },
+    })
+  }
   if (ending.kind === 'incomplete') {
     const final = responseObject(spec, 'incomplete', output, usage)
     final.incomplete_details = { reason: ending.reason }

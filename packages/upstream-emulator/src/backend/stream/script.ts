@@ -3,10 +3,10 @@ import { nowSeconds } from '../../_internal/ids'
 import type { Identity } from '../../accounts'
 import type { EmulatorState } from '../../state'
 import type { EmulatorBehaviour } from '../../types'
-import { DEFAULT_TEXT, defaultPlan, type ReplyPlan, scriptedPlan } from '../replies'
-import { codexHeaders } from '../usage'
+import { DEFAULT_TEXT, defaultPlan, isCompactionTurn, type ReplyPlan, scriptedPlan } from '../replies'
+import { codexHeaders, rateLimitsEvent } from '../usage'
 import type { ValidatedRequest } from '../validate'
-import { buildEvents, type StreamEnding } from './events'
+import { buildEvents, type ExtraFrames, type StreamEnding } from './events'
 import type { WriteOptions } from './pacer'
 import { countInputTokens } from './token-count'
 
@@ -46,8 +46,9 @@ function expandDefaultText(n: number): string {
 /** The reply: scripted, else the default one; the fixed sentence stretched to `events` words. */
 function replyPlan(input: StreamScriptInput, events: number | undefined): ReplyPlan {
   const { behaviour, request } = input
+  // the backend answers a trailing trigger with the compaction item, whatever was scripted
   const plan =
-    behaviour?.kind === 'reply'
+    behaviour?.kind === 'reply' && !isCompactionTurn(request.input)
       ? scriptedPlan(behaviour.output, request.body, request.input)
       : defaultPlan(request.body, request.input)
   if (events === undefined || !plan.messages.some((m) => m.text === DEFAULT_TEXT)) return plan
@@ -106,6 +107,42 @@ function writeOptions(input: StreamScriptInput): WriteOptions {
   return write
 }
 
+const PREAMBLE: ReadonlySet<string> = new Set([
+  'response.metadata',
+  'response.created',
+  'codex.response.metadata',
+  'response.in_progress',
+  'codex.rate_limits',
+])
+
+/** A `silence` behaviour: a stall, by default right before the first output frame. */
+function silenceAt(events: Json[], write: WriteOptions, behaviour: EmulatorBehaviour | undefined): void {
+  if (behaviour?.kind !== 'silence') return
+  let at = behaviour.afterEvents
+  if (at === undefined) {
+    at = events.findIndex((e) => !PREAMBLE.has(e.type as string))
+    if (at === -1) at = events.length
+  }
+  write.stallAfter = at
+  write.stallMs = behaviour.ms
+}
+
+/** The non-standard frames of this stream: the emulator's option, plus an `extra_events` behaviour. */
+function extraFrames(input: StreamScriptInput): ExtraFrames {
+  const { behaviour, state, identity } = input
+  const wanted = { ...state.config.extraEvents }
+  if (behaviour?.kind === 'extra_events') {
+    const all = { metadata: true, rateLimits: true, responseMetadata: true, websocketTiming: true }
+    Object.assign(wanted, behaviour.events ?? all)
+  }
+  return {
+    metadata: wanted.metadata === true,
+    responseMetadata: wanted.responseMetadata === true,
+    websocketTiming: wanted.websocketTiming === true,
+    rateLimits: wanted.rateLimits === true ? rateLimitsEvent(state, identity.plan) : null,
+  }
+}
+
 /** Plan one `/responses` answer: its events and how to pace them. */
 export function streamScript(input: StreamScriptInput): StreamScript {
   const { behaviour, state } = input
@@ -129,6 +166,9 @@ export function streamScript(input: StreamScriptInput): StreamScript {
     textDeltas,
     tokens,
     ending,
+    extras: extraFrames(input),
   })
-  return { events, write: writeOptions(input), contentType: behaviour?.kind !== 'no_content_type' }
+  const write = writeOptions(input)
+  silenceAt(events, write, behaviour)
+  return { events, write, contentType: behaviour?.kind !== 'no_content_type' }
 }
