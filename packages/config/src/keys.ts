@@ -151,6 +151,13 @@ export const configKeys: readonly ConfigKeyDefinition[] = [
     ...names('PORT', true),
     flag: { option: 'port', name: '--port' },
   }),
+  define('server', 'websockets', {
+    type: bool,
+    default: value(true),
+    description:
+      'Serve the Responses WebSocket transport on /v1/responses (Codex); when false an upgrade gets 426 and clients use HTTP.',
+    ...names('WEBSOCKETS', false),
+  }),
   define('paths', 'data_dir', {
     type: { kind: 'path' },
     default: { kind: 'home-dir', dir: '.airelays', legacyDir: '.airelay' },

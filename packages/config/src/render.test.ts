@@ -43,6 +43,8 @@ describe('renderConfig', () => {
       host = "127.0.0.1"
       # Port the relay listens on.
       port = 8080
+      # Serve the Responses WebSocket transport on /v1/responses (Codex); when false an upgrade gets 426 and clients use HTTP.
+      websockets = true
 
       [paths]
       # Directory for credentials, the relay token, uploads and state.

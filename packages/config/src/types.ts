@@ -81,6 +81,8 @@ export interface WrittenConfig {
     host?: string
     /** Listen port, 1–65535. @default 8080 */
     port?: number
+    /** Serve the Responses WebSocket transport on `/v1/responses`. @default true */
+    websockets?: boolean
   }
   paths?: {
     /** State directory. @default "~/.airelays" (the legacy "~/.airelay" when only that exists) */
@@ -184,7 +186,7 @@ export interface WrittenConfig {
 export interface ResolvedConfig {
   /** The config file that was (or would be) read, whether it exists, and why this path was chosen. */
   config_file: { path: string; exists: boolean; source: ConfigValueSource }
-  server: { host: string; port: number }
+  server: { host: string; port: number; websockets: boolean }
   paths: {
     data_dir: string
     logs_dir: string
