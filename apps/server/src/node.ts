@@ -6,6 +6,7 @@ import { type BuiltRelay, buildRelay } from './app'
 import { shuttingDown } from './errors/factories'
 import type { ServeRelayOptions } from './options'
 import { randomId } from './request/ids'
+import { createWebSocketGateway } from './websocket/gateway'
 
 /** A listening relay. */
 export interface RelayServer {
@@ -141,6 +142,9 @@ export async function serveRelay(options: ServeRelayOptions): Promise<RelayServe
   const graceMs = options.shutdownGraceMs ?? DEFAULT_GRACE_MS
   // requireHostHeader is checked by the relay itself, so that answer carries the envelope too.
   const server = createServer({ ...timers, requireHostHeader: false }, toNodeHandler(built.app))
+  // The Responses WebSocket (websocket/): every upgrade is answered here, 101 or an error/426.
+  const sockets = createWebSocketGateway(runtime)
+  server.on('upgrade', (request, socket: Duplex, head: Buffer) => sockets.handleUpgrade(request, socket, head))
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
     answerClientError(runtime, error, socket),
   )
@@ -169,6 +173,7 @@ export async function serveRelay(options: ServeRelayOptions): Promise<RelayServe
 
   const shutdown = async (force: boolean): Promise<void> => {
     runtime.lifecycle.beginDrain()
+    sockets.drain()
     const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()))
     server.closeIdleConnections()
     if (!force) {
@@ -198,6 +203,7 @@ export async function serveRelay(options: ServeRelayOptions): Promise<RelayServe
     clearInterval(sweep)
     if (flushTimer) clearTimeout(flushTimer)
     server.closeAllConnections()
+    sockets.terminateAll()
     await listenerClosed
     await built.close()
     detachSignals()

@@ -12,6 +12,7 @@ import { responsesRoute } from './responses'
 import { healthz, indexPage, relayStatus, subscriptionStatus } from './status'
 import { RouteTable } from './table'
 import { unsupportedRoute } from './unsupported'
+import { registerUpgradeRefusal } from '../websocket/refusal'
 
 type Method = 'GET' | 'POST' | 'DELETE'
 
@@ -79,7 +80,10 @@ function registerApiRoutes(
 export function registerRoutes(app: H3, rt: RelayRuntime): void {
   const routes = new RouteTable()
   registerPublicRoutes(app, routes, rt)
-  for (const prefix of ['/v1', '/no-tools/v1'] as const) registerApiRoutes(app, routes, rt, prefix)
+  for (const prefix of ['/v1', '/no-tools/v1'] as const) {
+    registerApiRoutes(app, routes, rt, prefix)
+    registerUpgradeRefusal(app, prefix)
+  }
   app.all('/**', (event) => {
     const path = relayPathOf(event)
     const allowed = routes.methodsFor(path)
