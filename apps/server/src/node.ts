@@ -144,7 +144,9 @@ export async function serveRelay(options: ServeRelayOptions): Promise<RelayServe
   const server = createServer({ ...timers, requireHostHeader: false }, toNodeHandler(built.app))
   // The Responses WebSocket (websocket/): every upgrade is answered here, 101 or an error/426.
   const sockets = createWebSocketGateway(runtime)
-  server.on('upgrade', (request, socket: Duplex, head: Buffer) => sockets.handleUpgrade(request, socket, head))
+  server.on('upgrade', (request, socket: Duplex, head: Buffer) =>
+    sockets.handleUpgrade(request, socket, head),
+  )
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
     answerClientError(runtime, error, socket),
   )

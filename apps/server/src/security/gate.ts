@@ -10,7 +10,10 @@ import { checkBrowserHeaders, isLoopbackBind } from './origin-guard'
  * What the gate reads of a request: a {@link RelayRequest}, or the WebSocket handshake of
  * `websocket/handshake.ts`, which has no h3 event.
  */
-export type GatedRequest = Pick<RelayRequest, 'id' | 'logged' | 'method' | 'fullPath' | 'clientIp' | 'holdSlot'> & {
+export type GatedRequest = Pick<
+  RelayRequest,
+  'id' | 'logged' | 'method' | 'fullPath' | 'clientIp' | 'holdSlot'
+> & {
   readonly event: { readonly req: { readonly headers: Headers } }
 }
 

@@ -83,7 +83,12 @@ export function createWebSocketGateway(rt: RelayRuntime): WebSocketGateway {
     const target = SOCKET_PATHS.get(path)
     if (draining || rt.lifecycle.draining) return refuse(socket, id, request, shuttingDown())
     if (!rt.settings.config.server.websockets) {
-      return refuse(socket, id, request, upgradeRefused('WebSocket is turned off on this relay (server.websockets = false).'))
+      return refuse(
+        socket,
+        id,
+        request,
+        upgradeRefused('WebSocket is turned off on this relay (server.websockets = false).'),
+      )
     }
     if (!target) return refuse(socket, id, request, upgradeRefused(`No WebSocket is served on ${path}.`))
     if ((request.headers.upgrade ?? '').toLowerCase() !== 'websocket' || request.method !== 'GET') {

@@ -11,7 +11,9 @@ import { upgradeRefused } from './frames'
 export function registerUpgradeRefusal(app: H3, prefix: '/v1' | '/no-tools/v1'): void {
   app.on('GET', `${prefix}/responses`, (event) => {
     if ((event.req.headers.get('upgrade') ?? '').toLowerCase() === 'websocket') {
-      throw upgradeRefused('This relay serves the Responses WebSocket only when it runs its own server (serveRelay).')
+      throw upgradeRefused(
+        'This relay serves the Responses WebSocket only when it runs its own server (serveRelay).',
+      )
     }
     throw methodNotAllowed('GET', ['POST'])
   })

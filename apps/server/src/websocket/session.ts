@@ -176,7 +176,9 @@ export class ResponsesSession {
       return
     }
     if (!isObject(frame) || typeof frame.type !== 'string') {
-      this.#sendError(badFrame('invalid_frame', 'A frame must be a JSON object with a string `type`.', 'type'))
+      this.#sendError(
+        badFrame('invalid_frame', 'A frame must be a JSON object with a string `type`.', 'type'),
+      )
       return
     }
     switch (frame.type) {
@@ -282,7 +284,8 @@ export class ResponsesSession {
         prefix = this.#thread.items
       }
       const items = inputItems(body.input)
-      if (items === null) throw badFrame('invalid_type', '`input` must be an array of items or a string.', 'input')
+      if (items === null)
+        throw badFrame('invalid_type', '`input` must be an array of items or a string.', 'input')
       const input = [...prefix, ...this.#pending, ...items]
       this.#pending = []
       if (byteLength(input) > this.#init.maxThreadBytes) {
@@ -293,8 +296,20 @@ export class ResponsesSession {
         // A warm-up: nothing is generated; the thread now starts with this input.
         const id = `resp_${randomUUID().replaceAll('-', '')}`
         const model = typeof body.model === 'string' ? body.model : null
-        const response = { id, object: 'response', created_at: Math.floor(rt.now() / 1000), status: 'completed', model, output: [], usage: null }
-        this.#send({ type: 'response.created', response: { ...response, status: 'in_progress' }, sequence_number: 0 })
+        const response = {
+          id,
+          object: 'response',
+          created_at: Math.floor(rt.now() / 1000),
+          status: 'completed',
+          model,
+          output: [],
+          usage: null,
+        }
+        this.#send({
+          type: 'response.created',
+          response: { ...response, status: 'in_progress' },
+          sequence_number: 0,
+        })
         this.#send({ type: 'response.completed', response, sequence_number: 1 })
         this.#thread = { responseId: id, items: input, bytes: byteLength(input) }
         Object.assign(outbound, { id, model, generate: false })
@@ -327,8 +342,13 @@ export class ResponsesSession {
       }
       if (controller.signal.aborted) throw controller.signal.reason
       if (!terminal) throw incompleteStream()
-      Object.assign(outbound, { id: terminal.id, model: terminal.model ?? request.model, usage: terminal.usage ?? null })
-      if (terminal.usage) rt.log.write(requestId, 'outbound_usage', { model: outbound.model, usage: terminal.usage })
+      Object.assign(outbound, {
+        id: terminal.id,
+        model: terminal.model ?? request.model,
+        usage: terminal.usage ?? null,
+      })
+      if (terminal.usage)
+        rt.log.write(requestId, 'outbound_usage', { model: outbound.model, usage: terminal.usage })
       if (typeof terminal.id === 'string' && terminal.status !== 'failed') {
         const outputItems = output.length > 0 ? output : Array.isArray(terminal.output) ? terminal.output : []
         const items = [...input, ...outputItems]
