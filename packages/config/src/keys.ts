@@ -156,7 +156,7 @@ export const configKeys: readonly ConfigKeyDefinition[] = [
     default: value(true),
     description:
       'Serve the Responses WebSocket transport on /v1/responses (Codex); when false an upgrade gets 426 and clients use HTTP.',
-    ...names('WEBSOCKETS', false),
+    env: ['AIRELAYS_WEBSOCKETS'],
   }),
   define('paths', 'data_dir', {
     type: { kind: 'path' },
