@@ -272,4 +272,13 @@ describe('Responses WebSocket', () => {
     expect(limited).toMatchObject({ status: 429 })
     client.ws.close()
   })
+  it('keeps a connection open past the HTTP request timeouts', async () => {
+    const relay = await start({ relay: { requestTimeoutMs: 200, headersTimeoutMs: 200 } })
+    relay.emu.script({ kind: 'reply', output: { text: 'later' } })
+    const client = await connect(relay)
+    await new Promise((resolve) => setTimeout(resolve, 1000)) // lower bound: several timer checks
+    client.send(create([user('still there?')]))
+    expect((await client.until(['response.completed', 'error'])).at(-1)?.type).toBe('response.completed')
+    client.ws.close()
+  })
 })
