@@ -1,4 +1,4 @@
-import { eventually } from '@airelays/test-utils'
+import { eventually, sleep } from '@airelays/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { type RelayHarness, type RelayHarnessOptions, startRelay } from './_setup'
@@ -276,7 +276,7 @@ describe('Responses WebSocket', () => {
     const relay = await start({ relay: { requestTimeoutMs: 200, headersTimeoutMs: 200 } })
     relay.emu.script({ kind: 'reply', output: { text: 'later' } })
     const client = await connect(relay)
-    await new Promise((resolve) => setTimeout(resolve, 1000)) // lower bound: several timer checks
+    await sleep(1000) // a lower bound: Node checks the request timers several times meanwhile
     client.send(create([user('still there?')]))
     expect((await client.until(['response.completed', 'error'])).at(-1)?.type).toBe('response.completed')
     client.ws.close()
