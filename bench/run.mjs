@@ -10,6 +10,7 @@ import { writeDocs } from './lib/docs.mjs'
 import { load1, machineInfo, startForeignMeter, waitForQuiet } from './lib/machine.mjs'
 import { measureM1, measureM3, measureM4, measureM7 } from './lib/measures.mjs'
 import { measureRatelimit, measureStartup, measureTokenCompare } from './lib/measures-tools.mjs'
+import { measureWebSocketThread } from './lib/measures-websocket.mjs'
 import { METRICS, parseOptions, sizes, USAGE } from './lib/options.mjs'
 import {
   cliAvailable,
@@ -33,7 +34,7 @@ function planRun(opts) {
   const selected = new Set(opts.only ?? METRICS)
   if (selected.has('M5')) selected.add('M4')
   const size = sizes(opts.smoke)
-  const needsRelay = ['M1', 'M3', 'M4', 'M7'].some((m) => selected.has(m))
+  const needsRelay = ['M1', 'M3', 'M4', 'M7', 'WS'].some((m) => selected.has(m))
   const needsEmulator = needsRelay || selected.has('startup')
   const full = !opts.smoke && !opts.only && !opts.ablate && !opts.profile && !opts.levels
   if (opts.levels) size.M4.levels = opts.levels
@@ -75,7 +76,7 @@ function newResult(opts, plan) {
     relay: relayMode
       ? { mode: relayMode, command: relayMode === 'cli' ? 'airelays serve' : 'bench/relay-process.mjs' }
       : null,
-    rounds: Object.fromEntries(['M1', 'M3', 'M4', 'M7'].map((m) => [m, opts.rounds ?? size[m].rounds])),
+    rounds: Object.fromEntries(['M1', 'M3', 'M4', 'M7', 'WS'].map((m) => [m, opts.rounds ?? size[m].rounds])),
     warmupRoundsPerArm: 1,
     sizes: Object.fromEntries(
       Object.entries(size).filter(([k]) => selected.has(k) || (k === 'M4' && selected.has('M5'))),
@@ -220,6 +221,10 @@ async function measureRelay(ctx, plan, step, cleanups) {
   if (selected.has('M7'))
     await step('M7 stream throughput at 50 connections', 'M7', () =>
       measureM7(ctx, { ...size.M7, rounds: rounds('M7') }),
+    )
+  if (selected.has('WS'))
+    await step('WS five-turn thread over the Responses WebSocket vs HTTP', 'WS', () =>
+      measureWebSocketThread({ ...ctx, undici: loadUndici(ctx.root) }, { ...size.WS, rounds: rounds('WS') }),
     )
   if (selected.has('M4'))
     await step('M4/M5 concurrent streams sweep and relay RSS', 'M4', () =>

@@ -171,6 +171,10 @@ function autoFindings(result, figures) {
     out.push(
       `- M7: with 50 connections and no pacing, the relay completes ${num(m.M7.relay, 0)} streams/s against ${num(m.M7.direct, 0)} straight from the emulator (ratio ${num(m.M7.ratio, 3)}). This is the CPU cost of re-framing SSE on a 2-core box where client, relay and emulator share the cores, not a user-visible limit.${flag('m7.ratio')}`,
     )
+  if (m.WS)
+    out.push(
+      `- WS: a ${m.WS.turns}-turn Responses thread sends ${num(m.WS.websocket.clientBytes, 0)} bytes from the client over the WebSocket (previous_response_id and only the new item after the first turn) against ${num(m.WS.http.clientBytes, 0)} over HTTP; upstream the relay sends ${num(m.WS.websocket.upstreamBytes, 0)} against ${num(m.WS.http.upstreamBytes, 0)} bytes (the backend is called over HTTP either way, so the relay sends the whole thread). Median time per turn: ${num(m.WS.websocket.msPerTurnP50)} ms over the WebSocket, ${num(m.WS.http.msPerTurnP50)} ms over HTTP.`,
+    )
   return out
 }
 
@@ -303,6 +307,7 @@ minutes on a 2-core machine.
 | M4 | waves of concurrent streams; a frame is lost when a stream has fewer text events than the emulator sent; failed = no terminal frame (\`[DONE]\` / \`response.completed\`) or an error frame | ${s.M4 ? `${s.M4.levels.join(' / ')} streams, ${s.M4.events} events at ${s.M4.gapMs} ms (the Busbar shape), one warm-up wave per arm at ${s.M4.levels[0]}` : 'not run'} |
 | M5 | relay VmRSS from /proc every 50 ms: cold idle (1 s after start, before any request), peak per M4 level (median over the measured relay waves of the highest RSS sampled during each wave), after the sweep; per extra 100 streams = (peak₁₀₀₀ − peak₁₀₀) / 9 | ${s.M4 ? `settle ${Math.round(s.M4.settleMs / 1000)} s before "after"` : 'not run'} |
 | M7 | streams per second, 50 concurrent connections, no pacing; ratio relay / direct | ${s.M7 ? `${s.M7.n} streams per round (warm-up ${s.M7.warmup}), ${s.M7.events} events` : 'not run'} |
+| WS | one ${s.WS ? s.WS.turns : 5}-turn \`/v1/responses\` thread with a 20 KB first turn, over HTTP (whole history each turn) and over one WebSocket (\`previous_response_id\`); bytes from the client, bytes upstream (the emulator's recording), time per turn | ${s.WS ? `${s.WS.rounds} threads per transport after one warm-up thread each` : 'not run'} |
 | start-up | \`airelays --version\` and \`airelays status\`, spawned one after the other, median | ${s.startup ? `${s.startup.n} runs each after one warm-up` : 'not run'} |
 | ratelimit | \`node bench/ratelimit.bench.mjs --json\` (the @airelays/ratelimit microbenchmark), worst take+acquire+release scenario | ${s.ratelimit ? 'default iterations' : 'not run'} |
 

@@ -360,3 +360,51 @@ export function tokenCompareRows(m, judge) {
     ),
   ]
 }
+
+/** The WS rows: a five-turn thread over the Responses WebSocket vs HTTP (information only). */
+export function wsRows(m, judge) {
+  const rows = []
+  if (m.WS) {
+    const x = m.WS
+    const pct = (a, b) => (b ? `${fmtNum((a / b) * 100, 0)}%` : '—')
+    rows.push(
+      judge(
+        {
+          id: 'ws.client_bytes',
+          metric: 'WS',
+          label: `WS bytes the client sends for a ${x.turns}-turn thread, WebSocket/HTTP`,
+          value: x.websocket.clientBytes / x.http.clientBytes,
+          display: pct(x.websocket.clientBytes, x.http.clientBytes),
+          budget: '—',
+          detail: `WebSocket ${x.websocket.perTurn.map((t) => t.clientBytes).join('/')} B, HTTP ${x.http.perTurn.map((t) => t.clientBytes).join('/')} B per turn`,
+        },
+        { metric: 'WS' },
+      ),
+      judge(
+        {
+          id: 'ws.upstream_bytes',
+          metric: 'WS',
+          label: `WS bytes the relay sends upstream for a ${x.turns}-turn thread, WebSocket/HTTP`,
+          value: x.websocket.upstreamBytes / x.http.upstreamBytes,
+          display: pct(x.websocket.upstreamBytes, x.http.upstreamBytes),
+          budget: '—',
+          detail: `WebSocket ${x.websocket.perTurn.map((t) => t.upstreamBytes).join('/')} B, HTTP ${x.http.perTurn.map((t) => t.upstreamBytes).join('/')} B per turn (the upstream is HTTP either way: the relay holds the thread)`,
+        },
+        { metric: 'WS' },
+      ),
+      judge(
+        {
+          id: 'ws.turn_ms',
+          metric: 'WS',
+          label: `WS time per turn, median, WebSocket vs HTTP`,
+          value: x.websocket.msPerTurnP50,
+          display: `${fmtNum(x.websocket.msPerTurnP50)} ms`,
+          budget: '—',
+          detail: `HTTP ${fmtNum(x.http.msPerTurnP50)} ms; per turn WebSocket ${x.websocket.perTurn.map((t) => fmtNum(t.msP50, 1)).join('/')} ms, HTTP ${x.http.perTurn.map((t) => fmtNum(t.msP50, 1)).join('/')} ms`,
+        },
+        { metric: 'WS' },
+      ),
+    )
+  }
+  return rows
+}

@@ -3,7 +3,7 @@
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 
-export const METRICS = ['M1', 'M3', 'M4', 'M5', 'M7', 'startup', 'ratelimit', 'tokenCompare']
+export const METRICS = ['M1', 'M3', 'M4', 'M5', 'M7', 'WS', 'startup', 'ratelimit', 'tokenCompare']
 
 export const USAGE = `Usage: node bench/run.mjs [options]     (pnpm bench builds first, then runs this)
 
@@ -116,6 +116,7 @@ export function sizes(smoke) {
       M3: { n: 2, events: 5, gapMs: 2, rounds: 1 },
       M4: { levels: [2, 4], events: 6, gapMs: 2, settleMs: 200, rounds: 1 },
       M7: { n: 20, warmup: 20, connections: 5, events: 5, rounds: 1 },
+      WS: { turns: 5, rounds: 1 },
       startup: { n: 1 },
       ratelimit: { iterations: 1000 },
       tokenCompare: { pairs: 20, rounds: 1 },
@@ -126,6 +127,7 @@ export function sizes(smoke) {
     M3: { n: 34, events: 20, gapMs: 20, rounds: 3 },
     M4: { levels: [10, 50, 100, 250, 500, 1000], events: 64, gapMs: 20, settleMs: 5000, rounds: 3 },
     M7: { n: 1500, warmup: 4000, connections: 50, events: 20, rounds: 3 },
+    WS: { turns: 5, rounds: 5 },
     startup: { n: 10 },
     ratelimit: { iterations: null },
     tokenCompare: { pairs: 10_000, rounds: 3 },

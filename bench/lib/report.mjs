@@ -11,6 +11,7 @@ import {
   ratelimitRows,
   startupRows,
   tokenCompareRows,
+  wsRows,
 } from './figures.mjs'
 
 export { BUDGETS, MAX_SPREAD }
@@ -69,6 +70,7 @@ export function buildFigures(result) {
     ...startupRows(m, judge),
     ...ratelimitRows(m, judge),
     ...tokenCompareRows(m, judge),
+    ...wsRows(m, judge),
   ]
 }
 

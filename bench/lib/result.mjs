@@ -59,6 +59,7 @@ export function expectedFigureIds(selected) {
     ids.push('m3.added_ttft_p50', 'm3.added_ttft_p99', 'm3.added_gap_p50', 'm3.added_gap_p99')
   if (selected.includes('M4')) ids.push('m4.streams_', 'm5.per_extra_100', 'm5.idle', 'm5.peak', 'm5.after')
   if (selected.includes('M7')) ids.push('m7.ratio', 'm7.relay_cpu')
+  if (selected.includes('WS')) ids.push('ws.client_bytes', 'ws.upstream_bytes', 'ws.turn_ms')
   if (selected.includes('startup')) ids.push('startup.version', 'startup.status')
   if (selected.includes('ratelimit')) ids.push('ratelimit.ns')
   if (selected.includes('tokenCompare')) ids.push('a3.token_compare_delta')

@@ -8,6 +8,7 @@ import { type BuiltRelay, buildRelay } from './app'
 import { shuttingDown } from './errors/factories'
 import type { ServeRelayOptions } from './options'
 import { randomId } from './request/ids'
+import { createWebSocketGateway } from './websocket/gateway'
 
 /** A listening relay. */
 export interface RelayServer {
@@ -205,6 +206,11 @@ export async function serveRelay(options: ServeRelayOptions): Promise<RelayServe
   })
   // Connections beyond the cap are closed as soon as they open (issue 26, item 6).
   server.maxConnections = options.config.server.max_connections ?? DEFAULT_MAX_CONNECTIONS
+  // The Responses WebSocket (websocket/): every upgrade is answered here, 101 or an error/426.
+  const sockets = createWebSocketGateway(runtime)
+  server.on('upgrade', (request, socket: Duplex, head: Buffer) =>
+    sockets.handleUpgrade(request, socket, head),
+  )
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
     answerClientError(runtime, error, socket),
   )
@@ -233,6 +239,7 @@ export async function serveRelay(options: ServeRelayOptions): Promise<RelayServe
 
   const shutdown = async (force: boolean): Promise<void> => {
     runtime.lifecycle.beginDrain()
+    sockets.drain()
     const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()))
     server.closeIdleConnections()
     if (!force) {
@@ -262,6 +269,7 @@ export async function serveRelay(options: ServeRelayOptions): Promise<RelayServe
     clearInterval(sweep)
     if (flushTimer) clearTimeout(flushTimer)
     server.closeAllConnections()
+    sockets.terminateAll()
     await listenerClosed
     await built.close()
     detachSignals()

@@ -165,6 +165,13 @@ export const configKeys: readonly ConfigKeyDefinition[] = [
       'While a stream has nothing to send, the relay writes an SSE keep-alive comment at least this often, in seconds.',
     env: ['AIRELAYS_STREAM_KEEPALIVE_SECONDS'],
   }),
+  define('server', 'websockets', {
+    type: bool,
+    default: value(true),
+    description:
+      'Serve the Responses WebSocket transport on /v1/responses (Codex); when false an upgrade gets 426 and clients use HTTP.',
+    env: ['AIRELAYS_WEBSOCKETS'],
+  }),
   define('paths', 'data_dir', {
     type: { kind: 'path' },
     default: { kind: 'home-dir', dir: '.airelays', legacyDir: '.airelay' },

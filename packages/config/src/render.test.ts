@@ -47,6 +47,8 @@ describe('renderConfig', () => {
       max_connections = 512
       # While a stream has nothing to send, the relay writes an SSE keep-alive comment at least this often, in seconds.
       stream_keepalive_seconds = 15.0
+      # Serve the Responses WebSocket transport on /v1/responses (Codex); when false an upgrade gets 426 and clients use HTTP.
+      websockets = true
 
       [paths]
       # Directory for credentials, the relay token, uploads and state.

@@ -87,6 +87,8 @@ export interface WrittenConfig {
     max_connections?: number
     /** Seconds between SSE keep-alive comments while a stream is silent. @default 15.0 */
     stream_keepalive_seconds?: number
+    /** Serve the Responses WebSocket transport on `/v1/responses`. @default true */
+    websockets?: boolean
   }
   paths?: {
     /** State directory. @default "~/.airelays" (the legacy "~/.airelay" when only that exists) */
@@ -206,7 +208,13 @@ export interface WrittenConfig {
 export interface ResolvedConfig {
   /** The config file that was (or would be) read, whether it exists, and why this path was chosen. */
   config_file: { path: string; exists: boolean; source: ConfigValueSource }
-  server: { host: string; port: number; max_connections: number; stream_keepalive_seconds: number }
+  server: {
+    host: string
+    port: number
+    max_connections: number
+    stream_keepalive_seconds: number
+    websockets: boolean
+  }
   paths: {
     data_dir: string
     logs_dir: string

@@ -1,4 +1,5 @@
 import { registerAccount } from './accounts'
+import { createResponsesSocketServer } from './backend/stream/websocket'
 import { createApi } from './control/api'
 import { dispatch } from './dispatch'
 import { resolveOptions } from './options'
@@ -23,7 +24,8 @@ function formatHost(host: string): string {
 //   backend/      Codex backend: responses, catalog (models), usage (+ x-codex-* headers), auth,
 //                 request validation, reply plans
 //   backend/stream/  script (what one answer sends), events (the Responses event list),
-//                 token-count (usage object, prompt cache), pacer (timing), sse (the transport)
+//                 token-count (usage object, prompt cache), pacer (timing), sse (the transport),
+//                 websocket (the Responses WebSocket: same script and pacer, `upgrade` of server.ts)
 //   control/      the JavaScript API, and the same operations over HTTP under /__emulator/
 
 /**
@@ -50,6 +52,7 @@ export async function createUpstreamEmulator(
     host: config.host,
     port: config.port,
     handle: (req, res) => dispatch(state, req, res),
+    upgrade: createResponsesSocketServer(state).upgrade,
   })
   state.baseUrl = `http://${formatHost(config.host)}:${listener.port}`
   return createApi(state, listener.close)

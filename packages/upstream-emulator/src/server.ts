@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { sendJson } from './_internal/http'
 import { UpstreamEmulatorError } from './errors'
 
@@ -16,6 +17,8 @@ export interface ListenOptions {
   host: string
   port: number
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>
+  /** The `upgrade` listener (the backend's Responses WebSocket). */
+  upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void
 }
 
 /** Answer a request whose handler threw: 500 when nothing was sent yet, else drop the socket. */
@@ -36,13 +39,14 @@ function internalError(res: ServerResponse, error: unknown): void {
 
 /** Start the HTTP server. Rejects with `emulator_listen_failed`. */
 export async function listen(options: ListenOptions): Promise<Listener> {
-  const { host, port, handle } = options
+  const { host, port, handle, upgrade } = options
   const server = createServer(
     { keepAlive: true, noDelay: true, requestTimeout: 0, headersTimeout: 60_000 },
     (req, res) => {
       handle(req, res).catch((error: unknown) => internalError(res, error))
     },
   )
+  if (upgrade) server.on('upgrade', upgrade)
   server.keepAliveTimeout = 65_000
   server.maxHeadersCount = 0
   const sockets = new Set<Socket>()

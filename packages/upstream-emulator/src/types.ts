@@ -260,6 +260,11 @@ export interface RecordedRequest {
   route: BehaviourRoute | 'device_page' | 'other'
   /** Kind of the scripted behaviour applied to this request, if any. */
   behaviour?: EmulatorBehaviourKind
+  /**
+   * `'websocket'` for a `response.create` frame of the Responses WebSocket (`method` is then the
+   * upgrade's `GET` and `body` the frame as sent); absent for HTTP requests.
+   */
+  transport?: 'websocket'
 }
 
 /**

@@ -4,6 +4,7 @@ import { methodNotAllowed, notFound } from '../errors/factories'
 import { answeredByRelay, HOST_NOT_FOUND, relayPathOf, requestOf } from '../request/core'
 import type { RelayRuntime } from '../runtime'
 import { accountsRefresh } from './accounts'
+import { registerUpgradeRefusal } from '../websocket/refusal'
 import { chatRoute } from './chat'
 import { compactRoute } from './compact'
 import { completionsRoute } from './completions'
@@ -104,7 +105,10 @@ export function registerRoutes(app: H3, rt: RelayRuntime): void {
   const routes = new RouteTable()
   const dashboard = dashboardRoutes(rt)
   registerPublicRoutes(app, routes, rt, dashboard)
-  for (const prefix of ['/v1', '/no-tools/v1'] as const) registerApiRoutes(app, routes, rt, prefix, dashboard)
+  for (const prefix of ['/v1', '/no-tools/v1'] as const) {
+    registerApiRoutes(app, routes, rt, prefix, dashboard)
+    registerUpgradeRefusal(app, prefix)
+  }
   app.all('/**', (event) => {
     // Mounted at a host's root, the host's unmatched requests reach this route too: they stay the
     // host's (its own 404), never the relay's envelope.

@@ -6,8 +6,19 @@ import type { RelayRuntime } from '../runtime'
 import { bearerFromHeader, tokensMatch } from './bearer'
 import { checkBrowserHeaders, isLoopbackBind } from './origin-guard'
 
-/** Admits a request or throws its 403 / 429 / 401 relay error. */
-export type SecurityGate = (req: RelayRequest) => Promise<void>
+/**
+ * What the gate reads of a request: a {@link RelayRequest}, or the WebSocket handshake of
+ * `websocket/handshake.ts`, which has no h3 event.
+ */
+export type GatedRequest = Pick<
+  RelayRequest,
+  'id' | 'logged' | 'method' | 'fullPath' | 'clientIp' | 'holdSlot'
+> & {
+  readonly event: { readonly req: { readonly headers: Headers } }
+}
+
+/** Admits a `/v1` request or throws its 403 / 429 / 401 relay error. */
+export type SecurityGate = (req: GatedRequest) => Promise<void>
 
 /**
  * The security gate of every path but the public pages (`/`, `/healthz`): `/v1`, `/no-tools/v1`
@@ -75,7 +86,7 @@ export function createSecurityGate(rt: RelayRuntime): SecurityGate {
  * a non-loopback `Host` on a loopback-only relay gets 403 before anything else is looked at. Never
  * counted as a failed authentication and never touching the limiter.
  */
-function browserGate(rt: RelayRuntime, req: RelayRequest, loopbackOnly: boolean): void {
+function browserGate(rt: RelayRuntime, req: GatedRequest, loopbackOnly: boolean): void {
   const headers = req.event.req.headers
   const origin = headers.get('origin')
   const host = headers.get('host')
