@@ -3,7 +3,6 @@ import type { ErrorEnvelope } from '@airelays/translate'
 // The wire envelope is owned by @airelays/translate; re-exported from this package's barrel.
 export type { ErrorEnvelope }
 
-
 const kRelayError: unique symbol = Symbol.for('airelays.server.RelayError')
 
 /** Everything needed to build a {@link RelayError}. */

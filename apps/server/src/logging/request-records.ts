@@ -1,5 +1,5 @@
-import { BodySnapshot, type BodySummary } from './traffic-log'
 import { redactQuery, type SecretSet } from './redact'
+import { BodySnapshot, type BodySummary } from './traffic-log'
 
 /** What the records of a request need to know about it. */
 export interface LoggedRequest {

@@ -36,7 +36,11 @@ export function relayPathOf(event: H3Event): string {
 
 function isApiPath(path: string): boolean {
   return (
-    path === '/v1' || path.startsWith('/v1/') || path === '/no-tools/v1' || path.startsWith('/no-tools/v1/')
+    path === '/v1' ||
+    path.startsWith('/v1/') ||
+    path === '/no-tools/v1' ||
+    path.startsWith('/no-tools/v1/') ||
+    path.startsWith('/api/')
   )
 }
 

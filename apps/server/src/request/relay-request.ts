@@ -1,7 +1,7 @@
 import type { H3Event } from 'h3'
 import { type FailureContext, toRelayError } from '../errors/to-relay-error'
-import { BodySnapshot, type BodySummary } from '../logging/traffic-log'
 import { inboundFields, type OutboundState, writeEndRecords } from '../logging/request-records'
+import { BodySnapshot, type BodySummary } from '../logging/traffic-log'
 import type { RelayRuntime } from '../runtime'
 import { readBodyBytes, readJsonObject } from './body'
 import { errorResponse } from './respond'

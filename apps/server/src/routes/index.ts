@@ -2,18 +2,20 @@ import type { H3 } from 'h3'
 import { methodNotAllowed, notFound } from '../errors/factories'
 import { relayPathOf, requestOf } from '../request/core'
 import type { RelayRuntime } from '../runtime'
+import { modelRouteFor, modelsRouteFor } from './anthropic-models'
 import { chatRoute } from './chat'
 import { completionsRoute } from './completions'
 import { conversationRoutes } from './conversations'
 import { fileRoutes } from './files'
 import type { RelayHandler } from './handler'
+import { apiHelloRoute, countTokensRoute, eventLoggingRoute, messagesRoute } from './messages'
 import { modelRoute, modelsRoute } from './models'
 import { responsesRoute } from './responses'
 import { healthz, indexPage, relayStatus, subscriptionStatus } from './status'
 import { RouteTable } from './table'
 import { unsupportedRoute } from './unsupported'
 
-type Method = 'GET' | 'POST' | 'DELETE'
+type Method = 'GET' | 'POST' | 'DELETE' | 'HEAD'
 
 /** Register `method path` on the app (the handler gets the request the core opened) and in the table. */
 function add(app: H3, routes: RouteTable, method: Method, path: string): (handler: RelayHandler) => void {
@@ -40,8 +42,8 @@ function registerApiRoutes(
   const r = (method: Method, path: string, handler: RelayHandler): void =>
     add(app, routes, method, prefix + path)(handler)
 
-  r('GET', '/models', modelsRoute(rt))
-  r('GET', '/models/:model', modelRoute(rt))
+  r('GET', '/models', modelsRouteFor(rt, modelsRoute(rt)))
+  r('GET', '/models/:model', modelRouteFor(rt, modelRoute(rt)))
 
   r('POST', '/chat/completions', chatRoute(rt, { noTools }))
   r('POST', '/completions', completionsRoute(rt))
@@ -72,6 +74,16 @@ function registerApiRoutes(
   r('POST', '/realtime/sessions', unsupported)
 }
 
+/** The Anthropic Messages surface (behind the security gate; see `routes/messages.ts`). */
+function registerAnthropicRoutes(app: H3, routes: RouteTable, rt: RelayRuntime): void {
+  add(app, routes, 'POST', '/v1/messages')(messagesRoute(rt))
+  add(app, routes, 'POST', '/v1/messages/count_tokens')(countTokensRoute(rt))
+  add(app, routes, 'HEAD', '/api/hello')(apiHelloRoute())
+  const eventLogging = eventLoggingRoute()
+  add(app, routes, 'POST', '/api/event_logging/batch')(eventLogging)
+  add(app, routes, 'POST', '/api/event_logging/v2/batch')(eventLogging)
+}
+
 /**
  * Every route of the relay: the public ones, the API under `/v1` and `/no-tools/v1`, and the
  * fallback that answers 405 (with `Allow`) on a known path and 404 elsewhere.
@@ -80,6 +92,7 @@ export function registerRoutes(app: H3, rt: RelayRuntime): void {
   const routes = new RouteTable()
   registerPublicRoutes(app, routes, rt)
   for (const prefix of ['/v1', '/no-tools/v1'] as const) registerApiRoutes(app, routes, rt, prefix)
+  registerAnthropicRoutes(app, routes, rt)
   app.all('/**', (event) => {
     const path = relayPathOf(event)
     const allowed = routes.methodsFor(path)

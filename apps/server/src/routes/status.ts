@@ -1,5 +1,5 @@
-import { securitySettings, settingsSummary } from '@airelays/config'
 import { tokenFingerprint } from '@airelays/auth-store'
+import { securitySettings, settingsSummary } from '@airelays/config'
 import { getQuery } from 'h3'
 import { accountNotFound, notImplemented } from '../errors/factories'
 import { renderStatusPage } from '../pages/status-page'

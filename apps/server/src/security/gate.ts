@@ -3,7 +3,7 @@ import { invalidToken, limiterRefusal } from '../errors/factories'
 import { headerRecord } from '../logging/request-records'
 import type { RelayRequest } from '../request/relay-request'
 import type { RelayRuntime } from '../runtime'
-import { bearerFromHeader, tokensMatch } from './bearer'
+import { presentedToken, tokensMatch } from './bearer'
 import { checkBrowserHeaders, isLoopbackBind } from './origin-guard'
 
 /** Admits a `/v1` request or throws its 403 / 429 / 401 relay error. */
@@ -24,7 +24,7 @@ export function createSecurityGate(rt: RelayRuntime): SecurityGate {
     let presented: string | null = null
     let credentialValid = false
     if (requireAuth) {
-      presented = bearerFromHeader(req.event.req.headers.get('authorization'))
+      presented = presentedToken(req.event.req.headers)
       const { token } = await rt.tokens.current()
       credentialValid = tokensMatch(presented, token)
     }

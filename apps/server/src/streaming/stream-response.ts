@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import { inBandEnvelope } from '../errors/to-relay-error'
-import type { RelayRequest } from '../request/relay-request'
 import type { Terminable } from '../request/lifecycle'
+import type { RelayRequest } from '../request/relay-request'
 import type { FrameWriter, StreamOutcome } from './frame-writer'
 import { type EventSource, nodeSink, type SseStream, startSseStream, webSink } from './sse-stream'
 
