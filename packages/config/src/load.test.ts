@@ -2,9 +2,9 @@ import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CONFIG_RELATIVE, createTestHome, type TestHome } from './_internal/test-home'
+import { getConfigValue } from './_internal/values'
 import { configKeys } from './keys'
 import { type LoadConfigOptions, type LoadConfigResult, loadConfig } from './load'
-import { getConfigValue } from './_internal/values'
 import type { ConfigFlags, ConfigKeyPath } from './types'
 
 let home: TestHome
@@ -58,6 +58,16 @@ describe('defaults', () => {
           "uploads_dir": "<home>/.airelays/uploads",
         },
         "providers": {
+          "anthropic": {
+            "enabled": true,
+            "models": [
+              "opus=gpt-5.5:high",
+              "sonnet=gpt-5.5:medium",
+              "haiku=gpt-5.4-mini:low",
+              "fable=gpt-5.5:medium",
+              "claude-*=gpt-5.5:medium",
+            ],
+          },
           "claude": {
             "bin": "claude",
             "enabled": true,

@@ -3,10 +3,10 @@ import { join } from 'node:path'
 import { parse } from 'smol-toml'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CONFIG_RELATIVE, createTestHome, type TestHome } from './_internal/test-home'
+import { getConfigValue } from './_internal/values'
 import { ConfigError, isConfigError } from './errors'
 import { configKeys } from './keys'
 import { loadConfig } from './load'
-import { getConfigValue } from './_internal/values'
 import { renderConfig, writeConfig } from './render'
 import type { ResolvedConfig } from './types'
 
@@ -119,6 +119,12 @@ describe('renderConfig', () => {
       retry_backoff_seconds = [5, 20, 60]
       # Model ids listed in /v1/models besides the upstream ones; an empty list means the default.
       extra_models = ["gpt-5.6-sol", "gpt-5.6-terra"]
+
+      [providers.anthropic]
+      # Serve the Anthropic Messages API (/v1/messages, count_tokens) on the subscription.
+      enabled = true
+      # Claude model name -> subscription model and effort, as name=model[:effort]: an exact id (claude-opus-4-8), a family word (opus, sonnet, haiku, fable) or a pattern with * (claude-*); an empty list means the default.
+      models = ["opus=gpt-5.5:high", "sonnet=gpt-5.5:medium", "haiku=gpt-5.4-mini:low", "fable=gpt-5.5:medium", "claude-*=gpt-5.5:medium"]
 
       [providers.claude]
       # Claude runtime switch, kept for compatibility (this relay does not run Claude).
