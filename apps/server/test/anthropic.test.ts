@@ -273,3 +273,42 @@ describe('models and side routes', () => {
     }, 10_000)
   })
 })
+
+describe('the Claude model map of [providers.anthropic]', () => {
+  it('defaults to the translate package map', async () => {
+    const { claudeModelTable } = await import('@airelays/config')
+    const { DEFAULT_CLAUDE_MODEL_MAP } = await import('@airelays/translate')
+    expect(claudeModelTable(h.config)).toEqual(DEFAULT_CLAUDE_MODEL_MAP)
+  })
+
+  it('maps model names with the configured entries', async () => {
+    const custom = await startRelay({ env: { AIRELAYS_ANTHROPIC_MODELS: 'opus=gpt-5.4-mini:low' } })
+    try {
+      const res = await custom.fetch('/v1/messages', {
+        method: 'POST',
+        headers: ANTHROPIC,
+        body: JSON.stringify({
+          model: 'claude-opus-4-8',
+          max_tokens: 64,
+          messages: [{ role: 'user', content: 'Reply with exactly: mapped' }],
+        }),
+      })
+      expect(res.status).toBe(200)
+      const upstream = custom.emu.requests.find((r) => r.route === 'responses')
+      expect(upstream?.body).toMatchObject({ model: 'gpt-5.4-mini', reasoning: { effort: 'low' } })
+    } finally {
+      await custom.close()
+    }
+  })
+
+  it('answers 422 provider_disabled in the Anthropic envelope when the surface is off', async () => {
+    const off = await startRelay({ env: { AIRELAYS_ENABLE_ANTHROPIC: 'false' } })
+    try {
+      const res = await off.fetch('/v1/messages', { method: 'POST', headers: ANTHROPIC, body: '{}' })
+      expect(res.status).toBe(422)
+      expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } })
+    } finally {
+      await off.close()
+    }
+  })
+})

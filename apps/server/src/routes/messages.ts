@@ -1,3 +1,4 @@
+import { claudeModelTable } from '@airelays/config'
 import { expandFileReferences } from '@airelays/file-inliner'
 import {
   aggregateResponse,
@@ -25,10 +26,27 @@ const ADAPTATION_REASON =
 /** Anthropic streams ping at least this often while the upstream is silent (Claude Code's watchdog is 5 minutes). */
 const MAX_PING_INTERVAL_MS = 15_000
 
-/** The Claude model map of the relay's config (`[providers.anthropic] models`), else the default. */
+const maps = new WeakMap<RelayRuntime, ClaudeModelMap>()
+
+/**
+ * The Claude model map of the relay's config (`[providers.anthropic] models`, parsed once per
+ * app), else the translate package's default.
+ */
 export function claudeModelMap(rt: RelayRuntime): ClaudeModelMap {
-  const anthropic = (rt.settings.config.providers as { anthropic?: { models?: ClaudeModelMap } }).anthropic
-  return anthropic?.models ?? DEFAULT_CLAUDE_MODEL_MAP
+  let map = maps.get(rt)
+  if (map === undefined) {
+    const table = claudeModelTable(rt.settings.config)
+    map = Object.keys(table).length > 0 ? table : DEFAULT_CLAUDE_MODEL_MAP
+    maps.set(rt, map)
+  }
+  return map
+}
+
+/** Refuse when `[providers.anthropic] enabled = false`. */
+function checkEnabled(rt: RelayRuntime): void {
+  if (!rt.settings.config.providers.anthropic.enabled) {
+    throw providerDisabled('The Anthropic Messages API is disabled for this AIRelays process.')
+  }
 }
 
 /** Every response of an Anthropic route carries `request-id` (the SDK exposes it as `requestID`). */
@@ -49,6 +67,7 @@ export function messagesRoute(rt: RelayRuntime): RelayHandler {
   const logLines = rt.settings.config.logging.stream_lines
   return async (req) => {
     anthropicHeaders(req)
+    checkEnabled(rt)
     const body = await req.readJson({ emptyAsObject: false })
     if (!rt.settings.config.providers.openai.enabled) {
       throw providerDisabled('The OpenAI runtime that serves Claude model names is disabled.')
@@ -115,6 +134,7 @@ export function messagesRoute(rt: RelayRuntime): RelayHandler {
 export function countTokensRoute(rt: RelayRuntime): RelayHandler {
   return async (req) => {
     anthropicHeaders(req)
+    checkEnabled(rt)
     const body = await req.readJson({ emptyAsObject: false })
     const checked = translateMessagesRequest({ max_tokens: 1, ...body }, { models: claudeModelMap(rt) })
     if (!checked.ok) throw translationRejected(checked.error)
