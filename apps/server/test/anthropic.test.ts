@@ -161,6 +161,28 @@ describe('POST /v1/messages', () => {
   })
 })
 
+describe('/no-tools/v1/messages', () => {
+  it('answers without tools and refuses a request that defines tools', async () => {
+    const post = (body: Record<string, unknown>) =>
+      h.fetch('/no-tools/v1/messages', {
+        method: 'POST',
+        headers: ANTHROPIC,
+        body: JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 64, ...body }),
+      })
+    const plain = await post({ messages: [{ role: 'user', content: 'Reply with exactly: plain' }] })
+    expect(plain.status).toBe(200)
+    const refused = await post({
+      messages: [{ role: 'user', content: 'hi' }],
+      tools: [{ name: 't', input_schema: { type: 'object' } }],
+    })
+    expect(refused.status).toBe(400)
+    expect(await refused.json()).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error', message: 'This route disables tools.' },
+    })
+  })
+})
+
 describe('authentication on Anthropic routes', () => {
   it('accepts the relay token in x-api-key', async () => {
     const res = await postMessages(

@@ -3,13 +3,12 @@ import type { RelayError } from './relay-error'
 
 /**
  * Whether a request speaks the Anthropic API, so its errors take Anthropic's envelope: the
- * Messages routes (`/v1/messages…`), Claude Code's `/api/*` side routes, and any request that
+ * Messages routes (`/v1/messages…`, `/no-tools/v1/messages…`), Claude Code's `/api/*` side routes, and any request that
  * carries `anthropic-version` (the Anthropic SDK always sends it, e.g. on `GET /v1/models`).
  */
 export function speaksAnthropic(path: string, headers: Headers): boolean {
   return (
-    path === '/v1/messages' ||
-    path.startsWith('/v1/messages/') ||
+    /^(\/no-tools)?\/v1\/messages(\/|$)/.test(path) ||
     path.startsWith('/api/') ||
     headers.has('anthropic-version')
   )

@@ -48,6 +48,8 @@ function registerApiRoutes(
   r('POST', '/chat/completions', chatRoute(rt, { noTools }))
   r('POST', '/completions', completionsRoute(rt))
   r('POST', '/responses', responsesRoute(rt, { noTools }))
+  r('POST', '/messages', messagesRoute(rt, { noTools }))
+  r('POST', '/messages/count_tokens', countTokensRoute(rt))
 
   const files = fileRoutes(rt)
   r('POST', '/files', files.upload)
@@ -74,10 +76,8 @@ function registerApiRoutes(
   r('POST', '/realtime/sessions', unsupported)
 }
 
-/** The Anthropic Messages surface (behind the security gate; see `routes/messages.ts`). */
-function registerAnthropicRoutes(app: H3, routes: RouteTable, rt: RelayRuntime): void {
-  add(app, routes, 'POST', '/v1/messages')(messagesRoute(rt))
-  add(app, routes, 'POST', '/v1/messages/count_tokens')(countTokensRoute(rt))
+/** Claude Code's side routes (behind the security gate; see `routes/messages.ts`). */
+function registerClaudeCodeRoutes(app: H3, routes: RouteTable): void {
   add(app, routes, 'HEAD', '/api/hello')(apiHelloRoute())
   const eventLogging = eventLoggingRoute()
   add(app, routes, 'POST', '/api/event_logging/batch')(eventLogging)
@@ -92,7 +92,7 @@ export function registerRoutes(app: H3, rt: RelayRuntime): void {
   const routes = new RouteTable()
   registerPublicRoutes(app, routes, rt)
   for (const prefix of ['/v1', '/no-tools/v1'] as const) registerApiRoutes(app, routes, rt, prefix)
-  registerAnthropicRoutes(app, routes, rt)
+  registerClaudeCodeRoutes(app, routes)
   app.all('/**', (event) => {
     const path = relayPathOf(event)
     const allowed = routes.methodsFor(path)

@@ -10,7 +10,7 @@ import {
 } from '@airelays/translate'
 import { providerDisabled, translationRejected } from '../errors/factories'
 import { inBandEnvelope } from '../errors/to-relay-error'
-import { recordOutcome, StreamTap } from '../generation/pipeline'
+import { type GenerateOptions, recordOutcome, StreamTap } from '../generation/pipeline'
 import { seedInput } from '../generation/seed'
 import { countMessagesTokens } from '../generation/token-count'
 import type { RelayRequest } from '../request/relay-request'
@@ -42,6 +42,23 @@ export function claudeModelMap(rt: RelayRuntime): ClaudeModelMap {
   return map
 }
 
+/** `/no-tools/v1/messages`: a request that defines or forces tools is refused, as on the other routes. */
+function refuseTools(body: Record<string, unknown>): void {
+  for (const key of ['tools', 'tool_choice'] as const) {
+    const value = body[key]
+    const present = Array.isArray(value) ? value.length > 0 : value !== undefined && value !== null
+    if (present && !(key === 'tool_choice' && (value as { type?: unknown }).type === 'none')) {
+      throw translationRejected({
+        status: 400,
+        type: 'invalid_request_error',
+        code: 'tools_disabled',
+        param: key,
+        message: 'This route disables tools.',
+      })
+    }
+  }
+}
+
 /** Refuse when `[providers.anthropic] enabled = false`. */
 function checkEnabled(rt: RelayRuntime): void {
   if (!rt.settings.config.providers.anthropic.enabled) {
@@ -63,7 +80,7 @@ function anthropicHeaders(req: RelayRequest): void {
  * refuses are listed in `x-airelays-ignored-parameters`. Errors take Anthropic's envelope (see
  * `errors/anthropic.ts`).
  */
-export function messagesRoute(rt: RelayRuntime): RelayHandler {
+export function messagesRoute(rt: RelayRuntime, options: GenerateOptions): RelayHandler {
   const logLines = rt.settings.config.logging.stream_lines
   return async (req) => {
     anthropicHeaders(req)
@@ -72,6 +89,7 @@ export function messagesRoute(rt: RelayRuntime): RelayHandler {
     if (!rt.settings.config.providers.openai.enabled) {
       throw providerDisabled('The OpenAI runtime that serves Claude model names is disabled.')
     }
+    if (options.noTools) refuseTools(body)
     const sessionHeader = req.event.req.headers.get('x-claude-code-session-id')?.trim()
     const translated = translateMessagesRequest(body, {
       models: claudeModelMap(rt),
