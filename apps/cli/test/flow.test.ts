@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { eventually } from '@airelays/test-utils'
 import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CliProcess, type Sandbox, createSandbox, freePort, killAll, runCli, runJson } from './_helpers'
+import { CliProcess, createSandbox, freePort, killAll, runCli, runJson, type Sandbox } from './_helpers'
 
 // One user's journey against an in-test emulator, in order: init, device login, serve, status,
 // models, token rotate (honoured by the running relay), doctor, logout, shutdown.
@@ -163,13 +163,14 @@ describe.sequential('init -> login -> serve -> status -> token rotate -> doctor 
       ['openai_auth', 'pass'],
       ['openai_models', 'pass'],
       ['openai_response', 'pass'],
+      ['anthropic', 'pass'],
       ['claude', 'skip'],
     ])
     expect(json.checks[0]?.message).toBe('Configuration file found.')
     expect(json.checks[3]?.message).toMatch(/^Upstream \/models returned \d+ model\(s\)\.$/)
     expect(json.checks[3]?.data?.selected_model).toBe('gpt-5.5')
     expect(json.checks[4]?.data).toMatchObject({ model: 'gpt-5.5', text: 'ok' })
-    expect(json.summary).toEqual({ passed: 5, warnings: 0, failed: 0, skipped: 1 })
+    expect(json.summary).toEqual({ passed: 6, warnings: 0, failed: 0, skipped: 1 })
     const sent = emu.requests.find((request) => request.route === 'responses')
     expect(sent?.body).toMatchObject({
       model: 'gpt-5.5',
