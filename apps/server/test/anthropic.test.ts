@@ -1,6 +1,6 @@
 // The Anthropic Messages surface of the relay: /v1/messages (JSON and SSE), count_tokens, the
 // models shape switch, Claude Code's side routes, x-api-key, and Anthropic's error envelope.
-import { readFrames } from '@airelays/test-utils'
+import { eventually, readFrames } from '@airelays/test-utils'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type RelayHarness, startRelay } from './_setup'
 
@@ -75,6 +75,7 @@ describe('POST /v1/messages', () => {
   })
 
   it('stops at a stop sequence and cancels the upstream stream', async () => {
+    h.emu.script({ kind: 'pace', gapMs: 100 })
     const res = await postMessages({
       stream: true,
       stop_sequences: ['three'],
@@ -89,6 +90,12 @@ describe('POST /v1/messages', () => {
     const delta = list.find((e) => e.event === 'message_delta')?.data.delta
     expect(delta).toEqual({ stop_reason: 'stop_sequence', stop_sequence: 'three' })
     expect(list.at(-1)?.event).toBe('message_stop')
+    // the paced upstream stream was still running: the relay aborted it
+    const upstream = await eventually(
+      () => h.emu.requests.find((r) => r.route === 'responses' && r.outcome !== undefined),
+      10_000,
+    )
+    expect(upstream.outcome).toBe('aborted')
   })
 
   it('sends ping frames while the upstream is silent', async () => {
@@ -288,7 +295,6 @@ describe('models and side routes', () => {
     const res = await postMessages({ messages: [{ role: 'user', content: 'Reply with exactly: logged' }] })
     const id = res.headers.get('x-request-id')
     await res.text()
-    const { eventually } = await import('@airelays/test-utils')
     await eventually(async () => {
       const phases = (await h.logRecords()).filter((r) => r.request_id === id).map((r) => r.phase)
       return ['inbound_request', 'outbound_usage', 'outbound_response'].every((p) => phases.includes(p))
