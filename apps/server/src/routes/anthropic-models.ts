@@ -75,10 +75,11 @@ function isAnthropicClient(req: RelayRequest): boolean {
  * only) when the request carries `anthropic-version`; the OpenAI list otherwise.
  */
 export function modelsRouteFor(rt: RelayRuntime, openai: RelayHandler): RelayHandler {
+  const map = claudeModelMap(rt)
   return (req) => {
     if (!isAnthropicClient(req)) return openai(req)
     req.setHeader('request-id', req.id)
-    const data = listedIds(claudeModelMap(rt)).map((id) => modelInfo(id, claudeModelMap(rt)))
+    const data = listedIds(map).map((id) => modelInfo(id, map))
     return req.json({
       data,
       has_more: false,
@@ -94,11 +95,11 @@ export function modelsRouteFor(rt: RelayRuntime, openai: RelayHandler): RelayHan
  * else 404 `not_found_error`); the OpenAI entry otherwise.
  */
 export function modelRouteFor(rt: RelayRuntime, openai: RelayHandler): RelayHandler {
+  const map = claudeModelMap(rt)
   return (req) => {
     if (!isAnthropicClient(req)) return openai(req)
     req.setHeader('request-id', req.id)
     const id = getRouterParam(req.event, 'model', { decode: true }) ?? ''
-    const map = claudeModelMap(rt)
     const target = resolveClaudeModel(id, map)
     if (target.model === id && target.effort === null) throw modelNotFound(id)
     return req.json(modelInfo(id, map))

@@ -26,20 +26,13 @@ const ADAPTATION_REASON =
 /** Anthropic streams ping at least this often while the upstream is silent (Claude Code's watchdog is 5 minutes). */
 const MAX_PING_INTERVAL_MS = 15_000
 
-const maps = new WeakMap<RelayRuntime, ClaudeModelMap>()
-
 /**
- * The Claude model map of the relay's config (`[providers.anthropic] models`, parsed once per
- * app), else the translate package's default.
+ * The Claude model map of the relay's config (`[providers.anthropic] models`), else the translate
+ * package's default. Route factories read it once.
  */
 export function claudeModelMap(rt: RelayRuntime): ClaudeModelMap {
-  let map = maps.get(rt)
-  if (map === undefined) {
-    const table = claudeModelTable(rt.settings.config)
-    map = Object.keys(table).length > 0 ? table : DEFAULT_CLAUDE_MODEL_MAP
-    maps.set(rt, map)
-  }
-  return map
+  const table = claudeModelTable(rt.settings.config)
+  return Object.keys(table).length > 0 ? table : DEFAULT_CLAUDE_MODEL_MAP
 }
 
 /** `/no-tools/v1/messages`: a request that defines or forces tools is refused, as on the other routes. */
@@ -82,6 +75,7 @@ function anthropicHeaders(req: RelayRequest): void {
  */
 export function messagesRoute(rt: RelayRuntime, options: GenerateOptions): RelayHandler {
   const logLines = rt.settings.config.logging.stream_lines
+  const models = claudeModelMap(rt)
   return async (req) => {
     anthropicHeaders(req)
     checkEnabled(rt)
@@ -92,7 +86,7 @@ export function messagesRoute(rt: RelayRuntime, options: GenerateOptions): Relay
     if (options.noTools) refuseTools(body)
     const sessionHeader = req.event.req.headers.get('x-claude-code-session-id')?.trim()
     const translated = translateMessagesRequest(body, {
-      models: claudeModelMap(rt),
+      models,
       ...(sessionHeader ? { sessionId: sessionHeader } : {}),
     })
     if (!translated.ok) throw translationRejected(translated.error)
@@ -150,11 +144,12 @@ export function messagesRoute(rt: RelayRuntime, options: GenerateOptions): Relay
  * request that would be refused is refused here too. No upstream call.
  */
 export function countTokensRoute(rt: RelayRuntime): RelayHandler {
+  const models = claudeModelMap(rt)
   return async (req) => {
     anthropicHeaders(req)
     checkEnabled(rt)
     const body = await req.readJson({ emptyAsObject: false })
-    const checked = translateMessagesRequest({ max_tokens: 1, ...body }, { models: claudeModelMap(rt) })
+    const checked = translateMessagesRequest({ max_tokens: 1, ...body }, { models })
     if (!checked.ok) throw translationRejected(checked.error)
     return req.json({ input_tokens: countMessagesTokens(body) })
   }
