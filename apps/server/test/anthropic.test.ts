@@ -279,6 +279,18 @@ describe('models and side routes', () => {
     expect(await missing.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error' } })
   })
 
+  it('answers the side routes without a token and never counts them as failed logins', async () => {
+    for (let i = 0; i < 12; i++) {
+      const res = await h.fetch('/api/event_logging/v2/batch', { method: 'POST', auth: false, body: '{}' })
+      expect(res.status).toBe(204)
+    }
+    const hello = await h.fetch('/api/hello', { method: 'HEAD', auth: false })
+    expect(hello.status).toBe(200)
+    // the IP is not blocked: a request with the token still passes
+    const ok = await postMessages({ messages: [{ role: 'user', content: 'Reply with exactly: ok' }] })
+    expect(ok.status).toBe(200)
+  })
+
   it('answers HEAD /api/hello and swallows event logging', async () => {
     const hello = await h.fetch('/api/hello', { method: 'HEAD' })
     expect(hello.status).toBe(200)

@@ -13,14 +13,17 @@ export type SecurityGate = (req: RelayRequest) => Promise<void>
  * The security gate of `/v1` and `/no-tools/v1`: first the browser checks (`Origin`,
  * `Sec-Fetch-Site`, `Host`; 403), then the reference's order: IP block, concurrency, token bucket
  * (all three in @airelays/ratelimit's `admit`), then the bearer token (constant-time). On success
- * the request holds a concurrency slot until it finishes — streams included.
+ * the request holds a concurrency slot until it finishes — streams included. Claude Code's no-op
+ * `/api/*` side routes get the browser checks and the limiter but no token check.
  */
 export function createSecurityGate(rt: RelayRuntime): SecurityGate {
   // Whether the relay listens on loopback only (`config.server.host`; `serveRelay` puts its `host` there).
   const loopbackOnly = isLoopbackBind(rt.settings.config.server.host)
   return async (req) => {
     browserGate(rt, req, loopbackOnly)
-    const requireAuth = rt.settings.config.security.require_bearer_auth
+    // Claude Code's side routes (`/api/hello`, `/api/event_logging/*`) answer nothing and may be
+    // sent without the token (telemetry): no token check, so they never count as failed logins.
+    const requireAuth = rt.settings.config.security.require_bearer_auth && !req.path.startsWith('/api/')
     let presented: string | null = null
     let credentialValid = false
     if (requireAuth) {
