@@ -603,6 +603,17 @@ describe('status without a login', () => {
     })
     expect(json.providers).toEqual({
       openai: { enabled: true, ready: false },
+      anthropic: {
+        enabled: true,
+        ready: false,
+        models: {
+          opus: { model: 'gpt-5.5', effort: 'high' },
+          sonnet: { model: 'gpt-5.5', effort: 'medium' },
+          haiku: { model: 'gpt-5.4-mini', effort: 'low' },
+          fable: { model: 'gpt-5.5', effort: 'medium' },
+          'claude-*': { model: 'gpt-5.5', effort: 'medium' },
+        },
+      },
       claude: { enabled: true, supported: false, ready: false, note: 'not supported by this version' },
     })
     expect(json.config).toMatchObject({ path: box.configPath, exists: false, warnings: [], errors: [] })
@@ -638,6 +649,7 @@ describe('doctor and logout without a login', () => {
       ['openai_auth', 'fail'],
       ['openai_models', 'skip'],
       ['openai_response', 'skip'],
+      ['anthropic', 'pass'],
       ['claude', 'skip'],
     ])
     expect(json.checks[0]?.message).toBe('Using built-in defaults; no config file exists.')
@@ -645,8 +657,11 @@ describe('doctor and logout without a login', () => {
     expect(json.checks[2]?.message).toBe(
       'OpenAI subscription login is missing, incomplete, or account-mismatched.',
     )
-    expect(json.checks[5]?.message).toBe('The Claude runtime is not supported by this version.')
-    expect(json.summary).toEqual({ passed: 0, warnings: 1, failed: 2, skipped: 3 })
+    expect(json.checks[5]?.message).toBe(
+      'Claude model names map to: opus → gpt-5.5 (high), sonnet → gpt-5.5 (medium), haiku → gpt-5.4-mini (low), fable → gpt-5.5 (medium), claude-* → gpt-5.5 (medium).',
+    )
+    expect(json.checks[6]?.message).toBe('The Claude runtime is not supported by this version.')
+    expect(json.summary).toEqual({ passed: 1, warnings: 1, failed: 2, skipped: 3 })
     expect(json.next_steps).toEqual(['airelays init', 'airelays token rotate', 'airelays login --device'])
 
     const human = await runCli(['doctor'], box.env())

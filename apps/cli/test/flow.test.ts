@@ -209,6 +209,7 @@ describe.sequential('init -> login -> serve -> status -> token rotate -> doctor 
       ['openai_auth', 'pass'],
       ['openai_models', 'pass'],
       ['openai_response', 'pass'],
+      ['anthropic', 'pass'],
       ['claude', 'skip'],
     ])
     expect(json.checks[0]?.message).toBe('Configuration file found.')
@@ -217,7 +218,7 @@ describe.sequential('init -> login -> serve -> status -> token rotate -> doctor 
     )
     expect(json.checks[3]?.data?.selected_model).toBe('gpt-5.5')
     expect(json.checks[4]?.data).toMatchObject({ model: 'gpt-5.5', text: 'ok' })
-    expect(json.summary).toEqual({ passed: 5, warnings: 0, failed: 0, skipped: 1 })
+    expect(json.summary).toEqual({ passed: 6, warnings: 0, failed: 0, skipped: 1 })
     const sent = emu.requests.find((request) => request.route === 'responses')
     expect(sent?.body).toMatchObject({
       model: 'gpt-5.5',

@@ -1,4 +1,6 @@
 // Public API of @airelays/config.
+export { claudeModelTable } from './anthropic'
+export type { ClaudeModelRoute } from './anthropic'
 export { renderKeyTable } from './docs'
 export { ConfigError, isConfigError } from './errors'
 export type { ConfigErrorCode } from './errors'

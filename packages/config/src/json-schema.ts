@@ -33,7 +33,14 @@ function typeSchema(type: ConfigValueType): JsonSchema {
     case 'string-list':
       return {
         anyOf: [
-          { type: 'array', items: { type: 'string', minLength: 1 } },
+          {
+            type: 'array',
+            items: {
+              type: 'string',
+              minLength: 1,
+              ...(type.itemPattern === undefined ? {} : { pattern: type.itemPattern }),
+            },
+          },
           { type: 'string', description: 'Comma-separated list.' },
         ],
       }

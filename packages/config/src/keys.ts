@@ -24,7 +24,17 @@ export type ConfigValueType =
   /** One of `values`, trimmed and lower-cased (and `-` → `_` when `dashToUnderscore`). */
   | { readonly kind: 'enum'; readonly values: readonly string[]; readonly dashToUnderscore?: boolean }
   /** A TOML array of strings or a comma-separated string. With `emptyUsesDefault`, `[]` means the default. */
-  | { readonly kind: 'string-list'; readonly emptyUsesDefault?: boolean }
+  /**
+   * A TOML array of strings or a comma-separated string. With `emptyUsesDefault`, `[]` means the
+   * default; with `itemPattern` (a regular expression source), every entry must match it.
+   */
+  | {
+      readonly kind: 'string-list'
+      readonly emptyUsesDefault?: boolean
+      readonly itemPattern?: string
+      /** What an entry looks like, for error messages and the docs, e.g. `name=model[:effort]`. */
+      readonly itemShape?: string
+    }
   /** A non-empty list of finite numbers >= 0 (array or comma-separated); one bad entry rejects the whole value. */
   | { readonly kind: 'number-list' }
 
@@ -79,6 +89,7 @@ export const configSections: readonly ConfigSection[] = [
   'uploads',
   'logging',
   'providers.openai',
+  'providers.anthropic',
   'providers.claude',
 ]
 
@@ -92,6 +103,8 @@ export const configSectionDescriptions: Readonly<Record<ConfigSection, string>> 
   uploads: 'Limits of the /v1/files store, of file references and of stored conversations.',
   logging: 'Traffic logs.',
   'providers.openai': 'The OpenAI runtime backed by the ChatGPT subscription login.',
+  'providers.anthropic':
+    'The Anthropic Messages API (/v1/messages) for Claude Code and the Anthropic SDK: which subscription model serves each Claude model name.',
   'providers.claude':
     'Claude runtime settings of the reference implementation, kept so existing files round-trip.',
 }
@@ -128,6 +141,9 @@ function names(suffix: string, withOpenAiEndpoint: boolean): Pick<KeySpec, 'env'
       : [`AIRELAY_${suffix}`],
   }
 }
+
+/** One `[providers.anthropic] models` entry: `name=model` or `name=model:effort`. */
+export const CLAUDE_MODEL_ENTRY: RegExp = /^[^=\s]+=[^:=\s]+(:[a-z]+)?$/
 
 const value = (v: ConfigValue): ConfigDefault => ({ kind: 'value', value: v })
 const positiveInt: ConfigValueType = { kind: 'integer', min: 1 }
@@ -433,6 +449,30 @@ export const configKeys: readonly ConfigKeyDefinition[] = [
     description:
       'Model ids accepted and listed in /v1/models although the upstream catalog does not list them (for models the backend serves unlisted).',
     env: ['AIRELAYS_OPENAI_EXTRA_MODELS'],
+  }),
+  define('providers.anthropic', 'enabled', {
+    type: bool,
+    default: value(true),
+    description: 'Serve the Anthropic Messages API (/v1/messages, count_tokens) on the subscription.',
+    env: ['AIRELAYS_ENABLE_ANTHROPIC'],
+  }),
+  define('providers.anthropic', 'models', {
+    type: {
+      kind: 'string-list',
+      emptyUsesDefault: true,
+      itemPattern: CLAUDE_MODEL_ENTRY.source,
+      itemShape: 'name=model or name=model:effort',
+    },
+    default: value([
+      'opus=gpt-5.5:high',
+      'sonnet=gpt-5.5:medium',
+      'haiku=gpt-5.4-mini:low',
+      'fable=gpt-5.5:medium',
+      'claude-*=gpt-5.5:medium',
+    ]),
+    description:
+      'Claude model name -> subscription model and effort, as name=model[:effort]: an exact id (claude-opus-4-8), a family word (opus, sonnet, haiku, fable) or a pattern with * (claude-*); an empty list means the default.',
+    env: ['AIRELAYS_ANTHROPIC_MODELS'],
   }),
   define('providers.claude', 'enabled', {
     type: bool,

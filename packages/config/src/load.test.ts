@@ -60,6 +60,16 @@ describe('defaults', () => {
           "uploads_dir": "<home>/.airelays/uploads",
         },
         "providers": {
+          "anthropic": {
+            "enabled": true,
+            "models": [
+              "opus=gpt-5.5:high",
+              "sonnet=gpt-5.5:medium",
+              "haiku=gpt-5.4-mini:low",
+              "fable=gpt-5.5:medium",
+              "claude-*=gpt-5.5:medium",
+            ],
+          },
           "claude": {
             "bin": "claude",
             "enabled": true,

@@ -7,6 +7,7 @@ describe('package surface', () => {
     expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
       [
         "ConfigError",
+        "claudeModelTable",
         "configJsonSchema",
         "configKeys",
         "configSections",

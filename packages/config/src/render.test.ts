@@ -142,6 +142,12 @@ describe('renderConfig', () => {
       # Model ids accepted and listed in /v1/models although the upstream catalog does not list them (for models the backend serves unlisted).
       extra_models = []
 
+      [providers.anthropic]
+      # Serve the Anthropic Messages API (/v1/messages, count_tokens) on the subscription.
+      enabled = true
+      # Claude model name -> subscription model and effort, as name=model[:effort]: an exact id (claude-opus-4-8), a family word (opus, sonnet, haiku, fable) or a pattern with * (claude-*); an empty list means the default.
+      models = ["opus=gpt-5.5:high", "sonnet=gpt-5.5:medium", "haiku=gpt-5.4-mini:low", "fable=gpt-5.5:medium", "claude-*=gpt-5.5:medium"]
+
       [providers.claude]
       # Claude runtime switch, kept for compatibility (this relay does not run Claude).
       enabled = true

@@ -185,6 +185,12 @@ export interface WrittenConfig {
       /** Model ids accepted and listed in /v1/models although the upstream catalog does not list them. @default [] */
       extra_models?: string[] | string
     }
+    anthropic?: {
+      /** Serve the Anthropic Messages API (/v1/messages, count_tokens). @default true */
+      enabled?: boolean
+      /** Claude model name -> subscription model and effort, as `name=model[:effort]`. @default ["opus=gpt-5.5:high", "sonnet=gpt-5.5:medium", "haiku=gpt-5.4-mini:low", "fable=gpt-5.5:medium", "claude-*=gpt-5.5:medium"] */
+      models?: string[] | string
+    }
     claude?: {
       /** Claude runtime switch (kept for compatibility; AIRelays does not run Claude). @default true */
       enabled?: boolean
@@ -275,6 +281,10 @@ export interface ResolvedConfig {
       retry_backoff_seconds: number[]
       extra_models: string[]
     }
+    anthropic: {
+      enabled: boolean
+      models: string[]
+    }
     claude: {
       enabled: boolean
       oauth_token_file: string
@@ -296,6 +306,7 @@ type KeyedSections = {
   uploads: ResolvedConfig['uploads']
   logging: ResolvedConfig['logging']
   'providers.openai': ResolvedConfig['providers']['openai']
+  'providers.anthropic': ResolvedConfig['providers']['anthropic']
   'providers.claude': ResolvedConfig['providers']['claude']
 }
 

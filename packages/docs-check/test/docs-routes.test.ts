@@ -22,7 +22,7 @@ const key = (route: Route): string => `${route.method} ${route.path.replace(/\{[
 function documentedRoutes(markdown: string): Route[] {
   const out: Route[] = []
   for (const span of inlineCodeSpans(markdown)) {
-    const match = /^(GET|POST|DELETE|PUT|PATCH) (\/[\w/{}.-]*)$/.exec(span)
+    const match = /^(GET|HEAD|POST|DELETE|PUT|PATCH) (\/[\w/{}.-]*)$/.exec(span)
     if (match) out.push({ method: match[1] as string, path: match[2] as string })
   }
   return out

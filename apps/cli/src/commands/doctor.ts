@@ -4,6 +4,7 @@ import type { ConfigFlags, LoadConfigResult, ResolvedConfig } from '@airelays/co
 import type { UpstreamClient } from '@airelays/upstream-client'
 import { createUpstreamClient, isUpstreamError } from '@airelays/upstream-client'
 import { loadAccounts } from '../_internal/accounts'
+import { anthropicStatus, claudeRouteText } from '../_internal/claude-models'
 import { loginHint } from '../_internal/client'
 import { clientVersionFor } from '../_internal/client-version'
 import { authStoreFor, type LoginState, readLoginState } from '../_internal/login-state'
@@ -100,8 +101,8 @@ async function probeResponse(upstream: UpstreamClient, model: string, signal: Ab
 }
 
 /**
- * `airelays doctor`: config, relay_token, openai_auth, openai_models, openai_response, claude, in
- * the reference order. The upstream probes run once, without retries, so a failure shows at once.
+ * `airelays doctor`: config, relay_token, openai_auth, openai_models, openai_response, anthropic,
+ * claude, in the reference order. The upstream probes run once, without retries, so a failure shows at once.
  * Exit code 1 when a check failed; warnings do not fail the run.
  */
 export async function runDoctor(term: Terminal, options: DoctorOptions): Promise<number> {
@@ -130,6 +131,7 @@ export async function runDoctor(term: Terminal, options: DoctorOptions): Promise
   checks.push(
     ...(await upstreamChecks(config, { store, slot, login, skipResponse: options.skipResponse, clientVersion })),
   )
+  checks.push(anthropicCheck(config))
   checks.push({
     name: 'claude',
     status: 'skip',
@@ -141,6 +143,28 @@ export async function runDoctor(term: Terminal, options: DoctorOptions): Promise
   if (options.json) printJson(term.out, payload)
   else printReport(term, payload)
   return exitCode
+}
+
+/** The Anthropic Messages surface: on or off, and where each Claude model name goes. */
+function anthropicCheck(config: ResolvedConfig): DoctorCheck {
+  const { enabled, models } = anthropicStatus(config)
+  if (!enabled || !config.providers.openai.enabled) {
+    return {
+      name: 'anthropic',
+      status: 'skip',
+      message: enabled
+        ? 'The Anthropic Messages API needs the OpenAI runtime, which is disabled.'
+        : 'The Anthropic Messages API is disabled ([providers.anthropic] enabled = false).',
+      data: { models },
+    }
+  }
+  const mapping = Object.entries(models).map(([name, route]) => claudeRouteText(name, route))
+  return {
+    name: 'anthropic',
+    status: 'pass',
+    message: `Claude model names map to: ${mapping.join(', ')}.`,
+    data: { models },
+  }
 }
 
 function relayTokenCheck(config: ResolvedConfig, token: RelayTokenInfo): DoctorCheck {

@@ -12,6 +12,7 @@ import { configKeys, settingsSummary } from '@airelays/config'
 import type { ResolvedClientVersion, UsageSnapshot } from '@airelays/upstream-client'
 import { loadAccounts } from '../_internal/accounts'
 import { changedSettings, resolvedValue } from '../_internal/changed-settings'
+import { type AnthropicStatus, anthropicStatus, claudeRouteText } from '../_internal/claude-models'
 import { type ClientBlock, clientBlock, loginHint, printClientSetup, serveCommand } from '../_internal/client'
 import { clientVersionFor, clientVersionText } from '../_internal/client-version'
 import { authStoreFor, type LoginState, readLoginState, storageText } from '../_internal/login-state'
@@ -29,6 +30,8 @@ export interface StatusOptions {
 /** Provider readiness in `status --json`. */
 export interface ProvidersStatus {
   openai: { enabled: boolean; ready: boolean }
+  /** The Anthropic Messages API (`/v1/messages`) and its Claude model map; ready with OpenAI. */
+  anthropic: AnthropicStatus & { ready: boolean }
   /** The Claude keys are kept in the config, but this version does not run Claude. */
   claude: { enabled: boolean; supported: false; ready: false; note: string }
 }
@@ -161,6 +164,11 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
         enabled: config.providers.openai.enabled,
         ready: config.providers.openai.enabled && login.ready_for_requests,
       },
+      anthropic: {
+        ...anthropicStatus(config),
+        ready:
+          config.providers.anthropic.enabled && config.providers.openai.enabled && login.ready_for_requests,
+      },
       claude: { enabled: config.providers.claude.enabled, supported: false, ready: false, note: CLAUDE_NOTE },
     },
     client: clientBlock(config, relay.client_base_url),
@@ -235,7 +243,15 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
     'OpenAI',
     `${login.enabled ? 'enabled' : 'disabled'}, ${payload.providers.openai.ready ? 'ready' : 'not ready'}`,
   )
+  const anthropic = payload.providers.anthropic
+  out.field(
+    'Anthropic API',
+    `${anthropic.enabled ? 'enabled' : 'disabled'}, ${anthropic.ready ? 'ready' : 'not ready'} (/v1/messages)`,
+  )
   out.field('Claude', CLAUDE_NOTE)
+
+  out.section('Claude Models')
+  for (const [name, route] of Object.entries(anthropic.models)) out.line(`  ${claudeRouteText(name, route)}`)
 
   out.section('Settings')
   // Only values that differ from the default: `airelays init` writes every key into config.toml.

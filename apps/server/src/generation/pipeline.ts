@@ -198,7 +198,7 @@ async function prepare(
 }
 
 /** Records what the upstream stream reveals (terminal response, usage) and logs stream lines when asked. */
-class StreamTap {
+export class StreamTap {
   response: ResponsesObject | null = null
   readonly #req: RelayRequest
   readonly #logLines: boolean
@@ -244,9 +244,9 @@ class StreamTap {
 }
 
 /** What {@link recordOutcome} needs besides the request. */
-interface OutcomeSources {
+export interface OutcomeSources {
   tap: StreamTap
-  context: TranslationContext
+  context: { model: string; route?: string; store?: boolean; previousResponseId?: string }
   conversation: Conversation | null
   /** The request the upstream got (its input is kept with a `/v1/responses` answer). */
   request: ResponsesRequest
@@ -256,7 +256,11 @@ interface OutcomeSources {
  * Once the upstream answer is known: its id, model and usage go to the `outbound_response` record
  * (and an `outbound_usage` record), and the conversation remembers the response id.
  */
-async function recordOutcome(rt: RelayRuntime, req: RelayRequest, sources: OutcomeSources): Promise<void> {
+export async function recordOutcome(
+  rt: RelayRuntime,
+  req: RelayRequest,
+  sources: OutcomeSources,
+): Promise<void> {
   const response = sources.tap.response
   if (!response) return
   const model = response.model ?? sources.context.model

@@ -74,7 +74,11 @@ function ownsRequest(event: H3Event, app: H3): boolean {
 
 function isApiPath(path: string): boolean {
   return (
-    path === '/v1' || path.startsWith('/v1/') || path === '/no-tools/v1' || path.startsWith('/no-tools/v1/')
+    path === '/v1' ||
+    path.startsWith('/v1/') ||
+    path === '/no-tools/v1' ||
+    path.startsWith('/no-tools/v1/') ||
+    path.startsWith('/api/')
   )
 }
 

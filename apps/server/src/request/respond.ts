@@ -1,3 +1,4 @@
+import { speaksAnthropic, toAnthropicErrorResult } from '../errors/anthropic'
 import type { RelayError } from '../errors/relay-error'
 import { INTERNAL_ERROR_MESSAGE } from '../errors/to-relay-error'
 import { BodySnapshot } from '../logging/traffic-log'
@@ -16,6 +17,17 @@ export function errorResponse(
   error: RelayError,
 ): { response: Response; snapshot: BodySnapshot } {
   if (error.status >= 500 && error.message === INTERNAL_ERROR_MESSAGE) reportUnexpected(rt, req, error)
+  if (speaksAnthropic(req.path, req.event.req.headers)) {
+    const anthropic = toAnthropicErrorResult(error, req.id)
+    const text = rt.secrets.scrub(JSON.stringify(anthropic.body))
+    return {
+      response: new Response(text, {
+        status: anthropic.status,
+        headers: { 'content-type': JSON_TYPE, ...anthropic.headers },
+      }),
+      snapshot: new BodySnapshot(text, JSON_TYPE, anthropic.body),
+    }
+  }
   const body = error.toJSON()
   // Upstream error messages can quote a token: scrub every known secret from what the client sees.
   const text = rt.secrets.scrub(JSON.stringify(body))

@@ -5,19 +5,21 @@ import { answeredByRelay, HOST_NOT_FOUND, relayPathOf, requestOf } from '../requ
 import type { RelayRuntime } from '../runtime'
 import { accountsRefresh } from './accounts'
 import { registerUpgradeRefusal } from '../websocket/refusal'
+import { modelRouteFor, modelsRouteFor } from './anthropic-models'
 import { chatRoute } from './chat'
 import { compactRoute } from './compact'
 import { completionsRoute } from './completions'
 import { conversationRoutes } from './conversations'
 import { fileRoutes } from './files'
 import type { RelayHandler } from './handler'
+import { apiHelloRoute, countTokensRoute, eventLoggingRoute, messagesRoute } from './messages'
 import { modelRoute, modelsRoute } from './models'
 import { keptResponseRoutes, responsesRoute } from './responses'
 import { healthz, relayStatus, subscriptionStatus } from './status'
 import { RouteTable } from './table'
 import { unsupportedRoute } from './unsupported'
 
-type Method = 'GET' | 'POST' | 'DELETE'
+type Method = 'GET' | 'POST' | 'DELETE' | 'HEAD'
 
 /**
  * Register `method path` on the app (the handler gets the request the core opened) and in the
@@ -57,8 +59,8 @@ function registerApiRoutes(
   const r = (method: Method, path: string, handler: RelayHandler): void =>
     add(app, routes, method, prefix + path)(handler)
 
-  r('GET', '/models', modelsRoute(rt))
-  r('GET', '/models/:model', modelRoute(rt))
+  r('GET', '/models', modelsRouteFor(rt, modelsRoute(rt)))
+  r('GET', '/models/:model', modelRouteFor(rt, modelRoute(rt)))
 
   r('POST', '/chat/completions', chatRoute(rt, { noTools }))
   r('POST', '/completions', completionsRoute(rt))
@@ -67,6 +69,8 @@ function registerApiRoutes(
   r('GET', '/responses/:response_id', kept.get)
   r('DELETE', '/responses/:response_id', kept.remove)
   r('POST', '/responses/compact', compactRoute(rt))
+  r('POST', '/messages', messagesRoute(rt, { noTools }))
+  r('POST', '/messages/count_tokens', countTokensRoute(rt))
 
   const files = fileRoutes(rt)
   r('POST', '/files', files.upload)
@@ -97,6 +101,14 @@ function registerApiRoutes(
   r('POST', '/realtime/sessions', unsupported)
 }
 
+/** Claude Code's side routes (behind the security gate; see `routes/messages.ts`). */
+function registerClaudeCodeRoutes(app: H3, routes: RouteTable): void {
+  add(app, routes, 'HEAD', '/api/hello')(apiHelloRoute())
+  const eventLogging = eventLoggingRoute()
+  add(app, routes, 'POST', '/api/event_logging/batch')(eventLogging)
+  add(app, routes, 'POST', '/api/event_logging/v2/batch')(eventLogging)
+}
+
 /**
  * Every route of the relay: the public ones, the API under `/v1` and `/no-tools/v1`, and the
  * fallback that answers 405 (with `Allow`) on a known path and 404 elsewhere.
@@ -109,6 +121,7 @@ export function registerRoutes(app: H3, rt: RelayRuntime): void {
     registerApiRoutes(app, routes, rt, prefix, dashboard)
     registerUpgradeRefusal(app, prefix)
   }
+  registerClaudeCodeRoutes(app, routes)
   app.all('/**', (event) => {
     // Mounted at a host's root, the host's unmatched requests reach this route too: they stay the
     // host's (its own 404), never the relay's envelope.

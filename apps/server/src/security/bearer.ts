@@ -14,6 +14,17 @@ export function bearerFromHeader(header: string | null): string | null {
   return token.length > 0 ? token : null
 }
 
+/**
+ * The relay token a request presents: `Authorization: Bearer <token>`, else `x-api-key` (what the
+ * Anthropic SDK and Claude Code send with `ANTHROPIC_API_KEY`), else `null`.
+ */
+export function presentedToken(headers: Headers): string | null {
+  const bearer = bearerFromHeader(headers.get('authorization'))
+  if (bearer !== null) return bearer
+  const apiKey = headers.get('x-api-key')?.trim()
+  return apiKey ? apiKey : null
+}
+
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest()
 }

@@ -3,7 +3,7 @@ import { invalidToken, limiterRefusal } from '../errors/factories'
 import { boundedHeaderRecord, clip } from '../logging/request-records'
 import type { RelayRequest } from '../request/relay-request'
 import type { RelayRuntime } from '../runtime'
-import { bearerFromHeader, tokensMatch } from './bearer'
+import { presentedToken, tokensMatch } from './bearer'
 import { checkBrowserHeaders, isLoopbackBind } from './origin-guard'
 
 /**
@@ -12,7 +12,7 @@ import { checkBrowserHeaders, isLoopbackBind } from './origin-guard'
  */
 export type GatedRequest = Pick<
   RelayRequest,
-  'id' | 'logged' | 'method' | 'fullPath' | 'clientIp' | 'holdSlot'
+  'id' | 'logged' | 'method' | 'path' | 'fullPath' | 'clientIp' | 'holdSlot'
 > & {
   readonly event: { readonly req: { readonly headers: Headers } }
 }
@@ -26,18 +26,21 @@ export type SecurityGate = (req: GatedRequest) => Promise<void>
  * the token (issue 26, item 1). First the browser checks (`Origin`,
  * `Sec-Fetch-Site`, `Host`; 403), then the reference's order: IP block, concurrency, token bucket
  * (all three in @airelays/ratelimit's `admit`), then the bearer token (constant-time). On success
- * the request holds a concurrency slot until it finishes — streams included.
+ * the request holds a concurrency slot until it finishes — streams included. Claude Code's no-op
+ * `/api/*` side routes get the browser checks and the limiter but no token check.
  */
 export function createSecurityGate(rt: RelayRuntime): SecurityGate {
   // Whether the relay listens on loopback only (`config.server.host`; `serveRelay` puts its `host` there).
   const loopbackOnly = isLoopbackBind(rt.settings.config.server.host)
   return async (req) => {
     browserGate(rt, req, loopbackOnly)
-    const requireAuth = rt.settings.config.security.require_bearer_auth
+    // Claude Code's side routes (`/api/hello`, `/api/event_logging/*`) answer nothing and may be
+    // sent without the token (telemetry): no token check, so they never count as failed logins.
+    const requireAuth = rt.settings.config.security.require_bearer_auth && !req.path.startsWith('/api/')
     let presented: string | null = null
     let credentialValid = false
     if (requireAuth) {
-      presented = bearerFromHeader(req.event.req.headers.get('authorization'))
+      presented = presentedToken(req.event.req.headers)
       const { token } = await rt.tokens.current()
       credentialValid = tokensMatch(presented, token)
       // Just after `airelays token rotate` the cached token is the old one: look at the file again

@@ -18,6 +18,8 @@ export interface FrameWriter<E> {
   end(out: string[]): StreamOutcome
   /** The in-band error frame written when the relay ends the stream itself (shutdown, a bug). */
   abortFrame(error: unknown): string
+  /** What is written after an idle period (`: keep-alive\n\n` when absent; Anthropic streams send `ping`). */
+  readonly keepAliveFrame?: string
 }
 
 /** What a frame writer gets from the relay. */

@@ -114,7 +114,7 @@ export function startSseStream<E>(
       armTimer(opts.keepAliveMs - idle)
       return
     }
-    sink.write(KEEP_ALIVE)
+    sink.write(opts.writer.keepAliveFrame ?? KEEP_ALIVE)
     lastWrite = performance.now()
     armTimer(opts.keepAliveMs)
   }

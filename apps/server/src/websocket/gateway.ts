@@ -1,3 +1,4 @@
+import { type ForwardedForOptions, forwardedClientAddress } from '@airelays/ratelimit'
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
@@ -40,12 +41,14 @@ function headersOf(request: IncomingMessage): Headers {
   return headers
 }
 
-function clientIpOf(request: IncomingMessage, headers: Headers, trustForwardedFor: boolean): string {
-  if (trustForwardedFor) {
-    const first = headers.get('x-forwarded-for')?.split(',')[0]?.trim()
-    if (first) return first
-  }
-  return request.socket.remoteAddress || 'unknown'
+/**
+ * The socket peer; when X-Forwarded-For is trusted, the entry read from the right past the trusted
+ * proxies (as for HTTP requests in `request/core.ts`).
+ */
+function clientIpOf(request: IncomingMessage, headers: Headers, forwardedFor: ForwardedForOptions | null): string {
+  const peer = request.socket.remoteAddress || 'unknown'
+  if (forwardedFor === null) return peer
+  return forwardedClientAddress(peer, headers.get('x-forwarded-for'), forwardedFor)
 }
 
 /**
@@ -96,12 +99,13 @@ export function createWebSocketGateway(rt: RelayRuntime): WebSocketGateway {
     }
     const headers = headersOf(request)
     const config = rt.settings.config
-    const clientIp = clientIpOf(request, headers, config.security.trust_x_forwarded_for)
+    const clientIp = clientIpOf(request, headers, rt.forwardedFor)
     let release: (() => void) | null = null
     const gated: GatedRequest = {
       id,
       logged: true,
       method: 'GET',
+      path,
       fullPath: path,
       clientIp,
       holdSlot: (slot) => {

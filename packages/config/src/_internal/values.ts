@@ -71,6 +71,10 @@ function checkEnum(type: Extract<ConfigValueType, { kind: 'enum' }>, text: strin
 
 function checkStringList(type: Extract<ConfigValueType, { kind: 'string-list' }>, items: string[]): Parsed {
   if (items.length === 0 && type.emptyUsesDefault) return ok([], 'empty')
+  if (type.itemPattern !== undefined) {
+    const pattern = new RegExp(type.itemPattern)
+    if (!items.every((item) => pattern.test(item))) return bad
+  }
   return ok(items)
 }
 
@@ -200,10 +204,12 @@ export function describeAccepted(type: ConfigValueType, origin: RawOrigin): stri
       return describeRange(type.min, undefined, 'a number', type.exclusiveMin)
     case 'enum':
       return `one of ${type.values.join(', ')}`
-    case 'string-list':
+    case 'string-list': {
+      const shape = type.itemShape === undefined ? '' : ` of ${type.itemShape} entries`
       return origin === 'file'
-        ? 'an array of strings or a comma-separated string'
-        : 'a comma-separated list, e.g. a,b'
+        ? `an array of strings or a comma-separated string${shape}`
+        : `a comma-separated list${shape}, e.g. ${type.itemShape === undefined ? 'a,b' : 'opus=gpt-5.5:high,haiku=gpt-5.4-mini'}`
+    }
     case 'number-list':
       return origin === 'file'
         ? 'a non-empty array of finite numbers >= 0 (or a comma-separated string), e.g. [5, 20, 60]'
