@@ -3,11 +3,11 @@
 // no `workspace:` ranges left, every export target present in the tarball, types first, and a
 // clean publint report. Needs a prior `pnpm build`.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { formatMessage } from 'publint/utils'
 import { publint } from 'publint'
+import { formatMessage } from 'publint/utils'
 
 const root = join(import.meta.dirname, '..')
 const dirs = ['packages', 'apps'].flatMap((group) =>

@@ -37,7 +37,11 @@ function* walk(dir) {
     if (statSync(path).isDirectory()) {
       if (name === 'node_modules' || name === '__fixtures__' || name === '__snapshots__') continue
       yield* walk(path)
-    } else if (/\.(ts|tsx|mts)$/.test(name) && !/\.(test|spec|bench)\.ts$/.test(name) && !name.endsWith('.d.ts')) {
+    } else if (
+      /\.(ts|tsx|mts)$/.test(name) &&
+      !/\.(test|spec|bench)\.ts$/.test(name) &&
+      !name.endsWith('.d.ts')
+    ) {
       if (!TEST_SUPPORT.test(name)) yield path
     }
   }
@@ -60,7 +64,12 @@ function inspect(path) {
     if (ts.isFunctionLike(node) && 'body' in node && node.body) {
       const start = file.getLineAndCharacterOfPosition(node.getStart()).line + 1
       const end = file.getLineAndCharacterOfPosition(node.getEnd()).line + 1
-      found.functions.push({ name: functionName(node), line: start, lines: end - start + 1, params: node.parameters.length })
+      found.functions.push({
+        name: functionName(node),
+        line: start,
+        lines: end - start + 1,
+        params: node.parameters.length,
+      })
     }
     ts.forEachChild(node, visit)
   }

@@ -5,7 +5,7 @@
 // inside a private D-Bus session with a throwaway, unlocked Secret Service, so the keychain driver of
 // @airelays/auth-store is tested for real. Without them, those tests are skipped with a message.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 

@@ -1,7 +1,7 @@
 // The measurements. Each one interleaves the two arms round by round (one warm-up round per arm,
 // then direct/relay, relay/direct, …) and returns raw per-round numbers plus derived figures.
 
-import { addedMedian, ARMS, interleaved, pace, range, summarize, targets, withCpu } from './arms.mjs'
+import { ARMS, addedMedian, interleaved, pace, range, summarize, targets, withCpu } from './arms.mjs'
 import { max, median, percentile, round, spread } from './stats.mjs'
 
 // ----------------------------------------------------------------------------------------- M1

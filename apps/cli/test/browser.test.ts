@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { bindOnce, CliProcess, type Sandbox, createSandbox, freePort, killAll } from './_helpers'
+import { bindOnce, CliProcess, createSandbox, freePort, killAll, type Sandbox } from './_helpers'
 
 // The browser login with a real browser: playwright-core drives the Chromium at CHROMIUM_PATH, else
 // a system one (Debian's `apt-get install chromium`). Without one the test is skipped, visibly.

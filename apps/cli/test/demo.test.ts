@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { afterEach, beforeEach, expect, it } from 'vitest'
-import { CliProcess, type Sandbox, createSandbox, killAll, runCli } from './_helpers'
+import { CliProcess, createSandbox, killAll, runCli, type Sandbox } from './_helpers'
 
 let box: Sandbox
 beforeEach(async () => {

@@ -4,15 +4,7 @@ import { eventually } from '@airelays/test-utils'
 import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { VERSION } from '../src/version'
-import {
-  CliProcess,
-  createSandbox,
-  freePort,
-  killAll,
-  runCli,
-  runJson,
-  type Sandbox,
-} from './_helpers'
+import { CliProcess, createSandbox, freePort, killAll, runCli, runJson, type Sandbox } from './_helpers'
 
 // One user's journey against an in-test emulator, in order: init, device login, serve, status,
 // models, token rotate (honoured by the running relay), doctor, logout, shutdown.
@@ -147,7 +139,10 @@ describe.sequential('init -> login -> serve -> status -> token rotate -> doctor 
   it('status shows only the weekly window for a weekly-only plan', async () => {
     emu.setUsage({ weeklyOnly: true, secondaryUsedPercent: 61 })
     try {
-      const { json } = await runJson<{ usage: { windows: Record<string, unknown> } }>(['status', '--json'], env)
+      const { json } = await runJson<{ usage: { windows: Record<string, unknown> } }>(
+        ['status', '--json'],
+        env,
+      )
       expect(json.usage.windows.five_hour).toBeNull()
       expect(json.usage.windows.weekly).toMatchObject({ used_percent: 61 })
       const human = await runCli(['status'], env)

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { bindOnce, CliProcess, type Sandbox, createSandbox, freePort, killAll, runCli } from './_helpers'
+import { bindOnce, CliProcess, createSandbox, freePort, killAll, runCli, type Sandbox } from './_helpers'
 
 let emu: UpstreamEmulator
 let box: Sandbox

@@ -44,7 +44,6 @@ const DEFAULT_MAX_JSON_BYTES = 16 * 1024 * 1024
 const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024
 const DEFAULT_MAX_LOG_BYTES = 1024 * 1024 * 1024
 const DEFAULT_MAX_CONVERSATION_BYTES = 64 * 1024 * 1024
-const DEFAULT_KEEP_ALIVE_MS = 15_000
 const DEFAULT_STREAM_HOLD_MS = 3000
 /** How long the traffic log waits at most for the first credentials read before writing. */
 const SECRETS_READY_MAX_MS = 5000

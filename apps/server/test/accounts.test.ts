@@ -3,11 +3,11 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { accountSlug, createAuthStore } from '@airelays/auth-store'
+import { eventually } from '@airelays/test-utils'
 import type { EmulatorAccountOptions } from '@airelays/upstream-emulator'
 import { RateLimitError } from 'openai'
 import { afterEach, describe, expect, it } from 'vitest'
 import { serveRelay } from '../src/index'
-import { eventually } from '@airelays/test-utils'
 import { type RelayHarness, startRelay } from './_setup'
 
 const ACCOUNTS: EmulatorAccountOptions[] = [

@@ -1,11 +1,11 @@
 // Web pages in the user's browser (docs/security.md): a foreign Origin, Sec-Fetch-Site:
 // cross-site and (on a loopback relay) a non-loopback Host get 403 before any other check.
-import { createServer, type IncomingHttpHeaders, request as httpRequest, type Server } from 'node:http'
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { eventually } from '@airelays/test-utils'
 import { H3, toNodeHandler } from 'h3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createRelayApp, serveRelay } from '../src/index'
-import { eventually } from '@airelays/test-utils'
 import { type RelayHarness, type RelayHarnessOptions, startRelay } from './_setup'
 
 const harnesses: RelayHarness[] = []

@@ -1,6 +1,6 @@
 import { createAuthStore, credentialStoreFor } from '@airelays/auth-store'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { readFrames } from '@airelays/test-utils'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type RelayHarness, startRelay } from './_setup'
 
 let h: RelayHarness

@@ -2,6 +2,7 @@
 // ReadableStream, so back-pressure and client cancellation go through the reader instead of a Node
 // socket. `serveRelay` writes to the Node response instead; test/streaming.test.ts covers that.
 import { createAuthStore, credentialStoreFor } from '@airelays/auth-store'
+import { eventually } from '@airelays/test-utils'
 import {
   createUpstreamClient,
   type ResponsesEvent,
@@ -10,7 +11,6 @@ import {
 } from '@airelays/upstream-client'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createRelayApp } from '../src/index'
-import { eventually } from '@airelays/test-utils'
 import { type RelayHarness, startRelay } from './_setup'
 
 const EVENTS = 400

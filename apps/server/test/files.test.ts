@@ -1,8 +1,8 @@
 import { readdir } from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { eventually } from '@airelays/test-utils'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type RelayHarness, startRelay } from './_setup'
 
 let h: RelayHarness

@@ -2,9 +2,9 @@
 // envelope; a response that takes long (a stream) is not, because the timers cover receiving the
 // request only.
 import { connect } from 'node:net'
+import { eventually } from '@airelays/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { serveRelay } from '../src/index'
-import { eventually } from '@airelays/test-utils'
 import { type RelayHarness, type RelayHarnessOptions, startRelay } from './_setup'
 
 const harnesses: RelayHarness[] = []

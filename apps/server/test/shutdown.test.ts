@@ -1,7 +1,7 @@
 import { connect } from 'node:net'
+import { eventually } from '@airelays/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { serveRelay } from '../src/index'
-import { eventually } from '@airelays/test-utils'
 import { type RelayHarness, type RelayHarnessOptions, startRelay } from './_setup'
 
 let h: RelayHarness | null = null

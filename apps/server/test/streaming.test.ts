@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { eventually } from '@airelays/test-utils'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type RelayHarness, startRelay } from './_setup'
 
 let h: RelayHarness

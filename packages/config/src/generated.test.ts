@@ -5,8 +5,8 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createTestHome, type TestHome } from './_internal/test-home'
-import { configJsonSchema, configKeys, loadConfig, renderKeyTable } from './index'
 import { getConfigValue } from './_internal/values'
+import { configJsonSchema, configKeys, loadConfig, renderKeyTable } from './index'
 
 const README = fileURLToPath(new URL('../README.md', import.meta.url))
 const START =

@@ -430,7 +430,13 @@ describe('precedence: flag > AIRELAYS_* env > legacy env > config.toml > default
       env: { AIRELAYS_PORT: '', AIRELAY_PORT: '   ', OPENAI_ENDPOINT_PORT: '7000', AIRELAYS_HOST: '' },
     })
     expect(result.errors).toEqual([])
-    expect(result.config.server).toEqual({ host: '0.0.0.0', port: 7000, max_connections: 512, stream_keepalive_seconds: 15, websockets: true })
+    expect(result.config.server).toEqual({
+      host: '0.0.0.0',
+      port: 7000,
+      max_connections: 512,
+      stream_keepalive_seconds: 15,
+      websockets: true,
+    })
     expect(result.sources['server.port']).toEqual({ kind: 'legacy-env', name: 'OPENAI_ENDPOINT_PORT' })
   })
 
@@ -463,7 +469,13 @@ describe('precedence: flag > AIRELAYS_* env > legacy env > config.toml > default
 
   it('validates flags like environment values and names the flag', async () => {
     const result = await load({ flags: { port: '0', host: '', authStorage: 'vault', logsDir: ' ' } })
-    expect(result.config.server).toEqual({ host: '127.0.0.1', port: 8080, max_connections: 512, stream_keepalive_seconds: 15, websockets: true })
+    expect(result.config.server).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      max_connections: 512,
+      stream_keepalive_seconds: 15,
+      websockets: true,
+    })
     expect(result.config.auth.storage).toBe('auto')
     expect(result.errors.map((e) => [e.key, e.source, e.message])).toEqual([
       [
@@ -698,7 +710,13 @@ describe('config file problems', () => {
     const file = await home.write(CONFIG_RELATIVE, '[server]\nport = 9000\nhost = \n')
     const result = await load({ env: { AIRELAYS_HOST: '127.0.0.2' } })
     expect(result.config.config_file.exists).toBe(true)
-    expect(result.config.server).toEqual({ host: '127.0.0.2', port: 8080, max_connections: 512, stream_keepalive_seconds: 15, websockets: true })
+    expect(result.config.server).toEqual({
+      host: '127.0.0.2',
+      port: 8080,
+      max_connections: 512,
+      stream_keepalive_seconds: 15,
+      websockets: true,
+    })
     expect(result.errors).toEqual([
       {
         code: 'config_parse_error',

@@ -6,9 +6,9 @@
 // its messages are used as well (see `catalogueMessages`).
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { configKeys } from '@airelays/config'
 import * as server from '@airelays/server'
 import { describe, expect, it } from 'vitest'
-import { configKeys } from '@airelays/config'
 import { headings, inlineCodeSpans } from '../src/markdown'
 import {
   filesContaining,

@@ -12,10 +12,10 @@ import {
   generateRelayToken,
   writeRelayToken,
 } from '@airelays/auth-store'
+import { relayConfig, walkFiles } from '@airelays/test-utils'
 import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
 import { build } from 'tsup'
 import { expect } from 'vitest'
-import { relayConfig, walkFiles } from '@airelays/test-utils'
 import { JSON_HEADERS } from './_harness'
 
 const childSource = fileURLToPath(new URL('./_child/relay-child.ts', import.meta.url))

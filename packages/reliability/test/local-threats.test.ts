@@ -1,7 +1,8 @@
 // Threats specific to a relay on 127.0.0.1 (docs/security.md): web pages in the user's browser
 // (cross-site requests, DNS rebinding) and what the unauthenticated routes reveal.
-import { afterEach, describe, expect, it } from 'vitest'
+
 import { closeAll, eventually } from '@airelays/test-utils'
+import { afterEach, describe, expect, it } from 'vitest'
 import { chatBody, type RelayHarnessOptions, startRelay } from './_harness'
 import { frameRequest, type RawResponse, rawRequest } from './_raw-http'
 

@@ -10,9 +10,9 @@ import {
   writeRelayToken,
 } from '@airelays/auth-store'
 import { loadConfig, writeConfig } from '@airelays/config'
+import { closeAll, eventually, walkFiles } from '@airelays/test-utils'
 import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterEach, describe, expect, it } from 'vitest'
-import { closeAll, eventually, walkFiles } from '@airelays/test-utils'
 import { chatBody, JSON_HEADERS, startRelay } from './_harness'
 import { frame, responseEvents, startRawUpstream, writeChunks } from './_raw-upstream'
 

@@ -1,6 +1,7 @@
 // B11 group D — graceful shutdown of a relay in its own process (SIGTERM, second signal, restart).
 import { createServer } from 'node:http'
 import { type AddressInfo, connect } from 'node:net'
+import { eventually, frameData, readSse, sleep } from '@airelays/test-utils'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   buildChild,
@@ -12,7 +13,6 @@ import {
   stopChildren,
   upstream,
 } from './_child-harness'
-import { eventually, frameData, readSse, sleep } from '@airelays/test-utils'
 import { chatBody } from './_harness'
 
 beforeAll(buildChild, 120_000)

@@ -64,7 +64,10 @@ export interface RelayHarness<R extends ServedRelay = ServedRelay> {
   url: string
   /** fetch against the relay, with the bearer token unless `auth: false` or an authorization header is set. */
   fetch(path: string, init?: RequestInit & { auth?: boolean }): Promise<Response>
-  /** Every line of every stored traffic log file, file by file in path order. */
+  /**
+   * Every complete line of every stored traffic log file, file by file in path order. A line the
+   * relay is still appending (no newline yet) is not a record yet and is left out.
+   */
   logLines(): Promise<string[]>
   /** Every stored log record, parsed (throws when a line is not JSON). */
   logRecords(): Promise<Record<string, unknown>[]>
@@ -106,7 +109,12 @@ function harnessOf<R extends ServedRelay>(
     return Promise.all(files.map(async (path) => ({ path, text: await readFile(path, 'utf8') })))
   }
   const logLines = async (): Promise<string[]> =>
-    (await logFiles()).flatMap((file) => file.text.split('\n').filter((line) => line !== ''))
+    (await logFiles()).flatMap((file) =>
+      file.text
+        .split('\n')
+        .slice(0, -1)
+        .filter((line) => line !== ''),
+    )
   const harness: RelayHarness<R> = {
     ...parts,
     url: relay.url,

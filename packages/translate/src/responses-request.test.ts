@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { normalizeResponsesRequest, translateChatRequest } from './index'
 import type { TranslationResult, TranslationSuccess, ValidationError } from './index'
+import { normalizeResponsesRequest, translateChatRequest } from './index'
 
 function ok(result: TranslationResult): TranslationSuccess {
   if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.error)}`)

@@ -1,13 +1,13 @@
 // The Codex backend of late 2026 seen from the client: one client version for /models and
 // /responses, the "requires a newer version" refusal, forwarded session headers, the
 // non-standard frames before the first content, and silent periods within the idle budget.
-import { type UpstreamEmulator, createUpstreamEmulator } from '@airelays/upstream-emulator'
+import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
-  NO_ENV_PROXY,
   codexBody,
   collect,
   instantSleep,
+  NO_ENV_PROXY,
   recordingStore,
   rejectionOf,
   textOf,

@@ -1,6 +1,6 @@
 import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { NO_ENV_PROXY, codexBody, collect, recordingStore } from './_test-helpers'
+import { codexBody, collect, NO_ENV_PROXY, recordingStore } from './_test-helpers'
 import { createUpstreamClient, isUpstreamError, type UpstreamClient } from './index'
 
 // Acceptance criterion of the issue: the client must not queue concurrent streams behind a

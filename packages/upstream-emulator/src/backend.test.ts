@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { authHeaders, codexBody, type Loose, postResponses, userInput } from './_test-helpers'
-import { createUpstreamEmulator } from './index'
 import type { UpstreamEmulator } from './index'
+import { createUpstreamEmulator } from './index'
 
 let emu: UpstreamEmulator
 beforeAll(async () => {

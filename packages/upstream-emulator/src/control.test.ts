@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process'
+import { EventEmitter } from 'node:events'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { EventEmitter } from 'node:events'
 import { afterEach, describe, expect, it } from 'vitest'
 import { codexBody, decodeJwtPayload, type Loose, parseSse, postResponses } from './_test-helpers'
 import { schemaInstance } from './backend/replies'
 import { runCli } from './cli'
-import { createUpstreamEmulator, isUpstreamEmulatorError, type UpstreamEmulatorError } from './index'
 import type { RecordedRequest, UpstreamEmulator } from './index'
+import { createUpstreamEmulator, isUpstreamEmulatorError, type UpstreamEmulatorError } from './index'
 
 let emu: UpstreamEmulator | undefined
 afterEach(async () => {

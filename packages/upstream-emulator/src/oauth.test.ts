@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { decodeJwtPayload, pkcePair } from './_test-helpers'
-import { createUpstreamEmulator, DEFAULT_CLIENT_ID } from './index'
 import type { UpstreamEmulator, UpstreamEmulatorOptions } from './index'
+import { createUpstreamEmulator, DEFAULT_CLIENT_ID } from './index'
 
 let emu: UpstreamEmulator | undefined
 afterEach(async () => {

@@ -2,8 +2,8 @@ import { request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { codexBody, type Loose, parseSse, postResponses, type SseEvent, userInput } from './_test-helpers'
 import { DEFAULT_TEXT } from './backend/replies'
-import { createUpstreamEmulator } from './index'
 import type { UpstreamEmulator } from './index'
+import { createUpstreamEmulator } from './index'
 
 let emu: UpstreamEmulator
 beforeAll(async () => {

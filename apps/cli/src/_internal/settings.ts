@@ -1,7 +1,7 @@
 import type { ConfigFlags, ConfigIssue, LoadConfigResult } from '@airelays/config'
 import { loadConfig } from '@airelays/config'
 import { CliError } from '../errors'
-import { type Terminal, printWarning } from './output'
+import { printWarning, type Terminal } from './output'
 
 /** How `loadSettings` treats configuration errors. */
 export type ConfigErrorHandling =

@@ -129,7 +129,13 @@ export async function runDoctor(term: Terminal, options: DoctorOptions): Promise
   }
   const clientVersion = (await clientVersionFor(loaded)).version
   checks.push(
-    ...(await upstreamChecks(config, { store, slot, login, skipResponse: options.skipResponse, clientVersion })),
+    ...(await upstreamChecks(config, {
+      store,
+      slot,
+      login,
+      skipResponse: options.skipResponse,
+      clientVersion,
+    })),
   )
   checks.push(anthropicCheck(config))
   checks.push({

@@ -2,7 +2,7 @@ import { generateRelayToken, writeRelayToken } from '@airelays/auth-store'
 import type { ConfigFlags } from '@airelays/config'
 import { isConfigError, settingsSummary, writeConfig } from '@airelays/config'
 import { type ClientBlock, clientBlock, loginHint, printClientSetup, serveCommand } from '../_internal/client'
-import { type Terminal, printJson } from '../_internal/output'
+import { printJson, type Terminal } from '../_internal/output'
 import { readConfiguredToken } from '../_internal/relay-token'
 import { loadSettings } from '../_internal/settings'
 

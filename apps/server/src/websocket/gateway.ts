@@ -1,7 +1,7 @@
-import { type ForwardedForOptions, forwardedClientAddress } from '@airelays/ratelimit'
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
+import { type ForwardedForOptions, forwardedClientAddress } from '@airelays/ratelimit'
 import { WebSocketServer } from 'ws'
 import { shuttingDown } from '../errors/factories'
 import type { RelayError } from '../errors/relay-error'
@@ -45,7 +45,11 @@ function headersOf(request: IncomingMessage): Headers {
  * The socket peer; when X-Forwarded-For is trusted, the entry read from the right past the trusted
  * proxies (as for HTTP requests in `request/core.ts`).
  */
-function clientIpOf(request: IncomingMessage, headers: Headers, forwardedFor: ForwardedForOptions | null): string {
+function clientIpOf(
+  request: IncomingMessage,
+  headers: Headers,
+  forwardedFor: ForwardedForOptions | null,
+): string {
   const peer = request.socket.remoteAddress || 'unknown'
   if (forwardedFor === null) return peer
   return forwardedClientAddress(peer, headers.get('x-forwarded-for'), forwardedFor)
@@ -98,7 +102,6 @@ export function createWebSocketGateway(rt: RelayRuntime): WebSocketGateway {
       return refuse(socket, id, request, upgradeRefused('Only a WebSocket upgrade (GET) is served here.'))
     }
     const headers = headersOf(request)
-    const config = rt.settings.config
     const clientIp = clientIpOf(request, headers, rt.forwardedFor)
     let release: (() => void) | null = null
     const gated: GatedRequest = {

@@ -1,6 +1,6 @@
 import { RateLimiterError } from '../errors'
-import type { RateLimiterOptions, RateLimiterSettings } from '../types'
 import { createMemoryStore, type RateLimitStore } from '../store'
+import type { RateLimiterOptions, RateLimiterSettings } from '../types'
 
 /** Reference defaults (original relay, `[security]` section). */
 export const DEFAULTS = {

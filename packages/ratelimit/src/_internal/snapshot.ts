@@ -1,5 +1,5 @@
 import type { RateLimitClientSnapshot, RateLimitSnapshot } from '../types'
-import { failuresInWindow, countBlocked } from './blocking'
+import { countBlocked, failuresInWindow } from './blocking'
 import { tokensAt } from './buckets'
 import { sweepExpired } from './clients'
 import { ceilSeconds, EPSILON, keyOf, type LimiterState, tick } from './state'

@@ -1,7 +1,7 @@
 // Test helpers for the Messages surface (not exported from the package).
 
-import { MessageStream } from '@anthropic-ai/sdk/lib/MessageStream'
 import { Stream } from '@anthropic-ai/sdk/core/streaming'
+import { MessageStream } from '@anthropic-ai/sdk/lib/MessageStream'
 import type { ResponsesEvent } from '../types'
 import { toAnthropicSse } from './events'
 import type { AnthropicMessage, AnthropicStreamEvent, MessagesContext } from './types'

@@ -3,9 +3,9 @@
  * Messages requests — Claude Code's shape, a tool loop with thinking sent back, images, PDFs,
  * structured output — are accepted, and the answers translate back into messages the SDK reads.
  */
+
+import type { EmulatorBehaviour, IssuedTokens, UpstreamEmulator } from '@airelays/upstream-emulator'
 import { createUpstreamEmulator } from '@airelays/upstream-emulator'
-import type { IssuedTokens, UpstreamEmulator } from '@airelays/upstream-emulator'
-import type { EmulatorBehaviour } from '@airelays/upstream-emulator'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { aggregateResponse } from '../aggregate'

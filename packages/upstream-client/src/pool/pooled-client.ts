@@ -1,3 +1,4 @@
+import { DEFAULT_CLIENT_VERSION } from '../_internal/constants'
 import type {
   CallOptions,
   LoginStatus,
@@ -8,7 +9,6 @@ import type {
   UpstreamClient,
   UpstreamModel,
 } from '../client-api'
-import { DEFAULT_CLIENT_VERSION } from '../_internal/constants'
 import { isUpstreamError, UpstreamError } from '../errors'
 import type { StoredAuth } from '../types'
 import type { UsageSnapshot } from '../usage'
