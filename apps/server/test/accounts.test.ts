@@ -122,7 +122,9 @@ describe('failover before the first byte', () => {
     const records =
       (await eventually(async () => {
         const all = await harness.logRecords()
-        const upstream = all.filter((r) => r.phase === 'upstream_request').length
+        const upstream = all.filter(
+          (r) => r.phase === 'upstream_request' && String(r.url).endsWith('/responses'),
+        ).length
         return all.some((r) => r.phase === 'account_failover') && upstream >= 3 ? all : null
       })) ?? []
     expect(records.find((r) => r.phase === 'account_failover')).toMatchObject({
@@ -130,7 +132,10 @@ describe('failover before the first byte', () => {
       to_account: slug(1),
       reason: 'usage_limit',
     })
-    const upstream = records.filter((r) => r.phase === 'upstream_request')
+    // The catalog check reads /models of every account first; the calls that matter are /responses.
+    const upstream = records.filter(
+      (r) => r.phase === 'upstream_request' && String(r.url).endsWith('/responses'),
+    )
     expect(upstream.map((r) => r.account)).toEqual([slug(0), slug(1), slug(1)])
     expect(JSON.stringify(records)).not.toContain(
       harness.emu.storedAuth({ accountId: 'acct_a' }).tokens.refresh_token,

@@ -295,7 +295,7 @@ describe('relay and subscription status', () => {
     })
     expect(body.relay.bearer_token_fingerprint).toMatch(/^[0-9a-f]{12}$/)
     expect(body.relay.bearer_token_source).toBe('file')
-    expect(body.supported_routes).toHaveLength(15)
+    expect(body.supported_routes).toHaveLength(16)
     expect(body.supported_routes).toContain('/v1/responses/{response_id}')
   })
 

@@ -51,8 +51,14 @@ export function relayPathOf(event: H3Event): string {
   return req?.path ?? event.url.pathname
 }
 
-/** The only paths answered without the security gate: the index page and the health check. */
-const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/', '/healthz'])
+/** The only paths answered without the security gate: the dashboard shell and assets, the health check. */
+const PUBLIC_PATHS: ReadonlySet<string> = new Set([
+  '/',
+  '/healthz',
+  // The dashboard's script and style sheet: the same for everyone, no data in them.
+  '/dashboard/app.js',
+  '/dashboard/app.css',
+])
 
 /** Paths the relay serves wherever it is mounted: its page, its health check and the APIs. */
 function isRelayPath(path: string): boolean {
