@@ -32,7 +32,7 @@ export function dashboardScript(): Promise<DashboardScript> {
 
 async function buildFromSource(): Promise<string> {
   // A computed specifier: tsup leaves it alone, so esbuild never ends up in the published bundle.
-  const specifier = './dev-build'
+  const specifier = './dev-build.ts'
   const mod = (await import(/* @vite-ignore */ specifier)) as { bundleDashboard(): Promise<string> }
   return mod.bundleDashboard()
 }
