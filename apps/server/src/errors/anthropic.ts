@@ -9,7 +9,8 @@ import type { RelayError } from './relay-error'
 export function speaksAnthropic(path: string, headers: Headers): boolean {
   return (
     /^(\/no-tools)?\/v1\/messages(\/|$)/.test(path) ||
-    path.startsWith('/api/') ||
+    path === '/api/hello' ||
+    path.startsWith('/api/event_logging/') ||
     headers.has('anthropic-version')
   )
 }

@@ -36,7 +36,7 @@ export function createSecurityGate(rt: RelayRuntime): SecurityGate {
     browserGate(rt, req, loopbackOnly)
     // Claude Code's side routes (`/api/hello`, `/api/event_logging/*`) answer nothing and may be
     // sent without the token (telemetry): no token check, so they never count as failed logins.
-    const requireAuth = rt.settings.config.security.require_bearer_auth && !req.path.startsWith('/api/')
+    const requireAuth = rt.settings.config.security.require_bearer_auth && !isClaudeCodeSideRoute(req.path)
     let presented: string | null = null
     let credentialValid = false
     if (requireAuth) {
@@ -108,4 +108,9 @@ function browserGate(rt: RelayRuntime, req: GatedRequest, loopbackOnly: boolean)
     })
   }
   throw rejection.error
+}
+
+/** Claude Code's side routes (`/api/hello`, `/api/event_logging/*`): answered without the token. */
+function isClaudeCodeSideRoute(path: string): boolean {
+  return path === '/api/hello' || path.startsWith('/api/event_logging/')
 }
