@@ -298,12 +298,13 @@ export function buildRelay(options: RelayOptions, internals: BuildRelayInternals
 
   const app = new H3({ allowMalformedURL: true })
   app.use(relayCore(runtime, app))
-  registerRoutes(app, runtime)
+  const routes = registerRoutes(app, runtime)
 
   const ownsUpstream = !options.upstream
   let closing: Promise<void> | null = null
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      await routes.close().catch(() => {})
       if (accounts) await accounts.close().catch(() => {})
       await runtime.responses.close().catch(() => {})
       await log.close()

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs'
 import { join } from 'node:path'
 
 /** Every `*.log` file under `dir` (the hour files), with its size, oldest first (paths sort by hour). */
-async function hourFiles(dir: string): Promise<{ path: string; size: number }[]> {
+export async function hourFiles(dir: string): Promise<{ path: string; size: number }[]> {
   const out: { path: string; size: number }[] = []
   const walk = async (at: string, depth: number): Promise<void> => {
     let entries: import('node:fs').Dirent[]
@@ -32,13 +32,23 @@ async function hourFiles(dir: string): Promise<{ path: string; size: number }[]>
  */
 export class LogBudget {
   readonly #dir: string
-  readonly #max: number
+  #max: number
   #total: number | null = null
 
   /** @param max bytes; 0 means no limit. */
   constructor(dir: string, max: number) {
     this.#dir = dir
     this.#max = max
+  }
+
+  /** The budget in bytes (0: no limit). */
+  get max(): number {
+    return this.#max
+  }
+
+  /** Change the budget from the next batch on (`PUT /v1/relay/logging`). */
+  set max(bytes: number) {
+    this.#max = bytes
   }
 
   /** Whether `bytes` more may be appended to `current` (deleting older hour files to make room). */

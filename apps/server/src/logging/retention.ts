@@ -34,14 +34,36 @@ export class LogRetention {
   #timer: NodeJS.Timeout | null = null
   #sweeping: Promise<void> | null = null
   #stopped = false
+  #days: number
+  #started = false
 
   constructor(opts: LogRetentionOptions) {
     this.#opts = opts
+    this.#days = opts.retentionDays
+  }
+
+  /** The retention in days (0 keeps everything). */
+  get retentionDays(): number {
+    return this.#days
+  }
+
+  /** Change the retention from now on (`PUT /v1/relay/logging`); a started sweep follows it. */
+  setRetentionDays(days: number): void {
+    this.#days = days
+    if (!this.#started) return
+    if (this.#timer) clearInterval(this.#timer)
+    this.#timer = null
+    this.#arm()
   }
 
   /** Start the retention sweep: once now, then every hour (the timer never keeps the process alive). */
   start(): void {
-    if (this.#opts.dir === null || this.#opts.retentionDays <= 0 || this.#timer) return
+    this.#started = true
+    this.#arm()
+  }
+
+  #arm(): void {
+    if (this.#opts.dir === null || this.#days <= 0 || this.#timer || this.#stopped) return
     this.#startSweep()
     this.#timer = setInterval(() => this.#startSweep(), HOUR_MS)
     this.#timer.unref()
@@ -65,7 +87,7 @@ export class LogRetention {
    */
   async sweep(): Promise<number> {
     const dir = this.#opts.dir
-    const days = this.#opts.retentionDays
+    const days = this.#days
     if (dir === null || days <= 0) return 0
     const now = this.#opts.now()
     const cutoff = now - days * DAY_MS

@@ -295,6 +295,16 @@ export class TrafficLog {
     this.#retention.start()
   }
 
+  /** The retention sweep (its days can change while the relay runs). */
+  get retention(): LogRetention {
+    return this.#retention
+  }
+
+  /** The size budget of all hour files. */
+  get budget(): LogBudget {
+    return this.#budget
+  }
+
   /** One retention sweep now (see {@link LogRetention.sweep}); the number of files deleted. */
   sweep(): Promise<number> {
     return this.#retention.sweep()

@@ -18,11 +18,18 @@ const MONITORING_PATHS: ReadonlySet<string> = new Set([
   '/no-tools/v1/subscription/status',
   '/no-tools/v1/account/rate_limits',
 ])
-/** Prefixes of the dashboard's assets and APIs: not logged nor counted either. */
+/**
+ * Prefixes of the dashboard's assets and APIs: not logged nor counted either (their changes write
+ * their own records: `account_signed_in`, `account_signed_out`, `logging_settings` …).
+ */
 const MONITORING_PREFIXES: readonly string[] = [
   '/dashboard/',
-  '/v1/relay/traffic',
-  '/no-tools/v1/relay/traffic',
+  ...['/v1', '/no-tools/v1'].flatMap((p) => [
+    `${p}/relay/traffic`,
+    `${p}/relay/accounts`,
+    `${p}/relay/logging`,
+    `${p}/relay/token`,
+  ]),
 ]
 const NOT_FOUND = Symbol.for('h3.notFound')
 const kRequest = 'airelays'

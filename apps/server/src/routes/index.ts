@@ -14,12 +14,15 @@ import { fileRoutes } from './files'
 import type { RelayHandler } from './handler'
 import { apiHelloRoute, countTokensRoute, eventLoggingRoute, messagesRoute } from './messages'
 import { modelRoute, modelsRoute } from './models'
+import { type RelayAccountRoutes, relayAccountRoutes } from './relay-accounts'
+import { relayLoggingRoutes } from './relay-logging'
+import { relayTokenRotate } from './relay-token'
 import { keptResponseRoutes, responsesRoute } from './responses'
 import { healthz, relayStatus, subscriptionStatus } from './status'
 import { RouteTable } from './table'
 import { unsupportedRoute } from './unsupported'
 
-type Method = 'GET' | 'POST' | 'DELETE' | 'HEAD'
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD'
 
 /**
  * Register `method path` on the app (the handler gets the request the core opened) and in the
@@ -53,8 +56,9 @@ function registerApiRoutes(
   routes: RouteTable,
   rt: RelayRuntime,
   prefix: '/v1' | '/no-tools/v1',
-  dashboard: DashboardRoutes,
+  relay: { dashboard: DashboardRoutes; accounts: RelayAccountRoutes },
 ): void {
+  const { dashboard } = relay
   const noTools = prefix === '/no-tools/v1'
   const r = (method: Method, path: string, handler: RelayHandler): void =>
     add(app, routes, method, prefix + path)(handler)
@@ -87,6 +91,16 @@ function registerApiRoutes(
 
   r('GET', '/relay/status', relayStatus(rt))
   r('POST', '/relay/accounts/refresh', accountsRefresh(rt))
+  r('GET', '/relay/accounts', relay.accounts.list)
+  r('PUT', '/relay/accounts/order', relay.accounts.order)
+  r('POST', '/relay/accounts/login', relay.accounts.startLogin)
+  r('GET', '/relay/accounts/login/:login_id', relay.accounts.loginStatus)
+  r('DELETE', '/relay/accounts/login/:login_id', relay.accounts.cancelLogin)
+  r('DELETE', '/relay/accounts/:account', relay.accounts.signOut)
+  const logging = relayLoggingRoutes(rt)
+  r('GET', '/relay/logging', logging.get)
+  r('PUT', '/relay/logging', logging.put)
+  r('POST', '/relay/token/rotate', relayTokenRotate(rt))
   r('GET', '/relay/traffic', dashboard.traffic)
   r('GET', '/relay/traffic/stream', dashboard.stream)
   r('GET', '/relay/traffic/:request_id', dashboard.detail)
@@ -111,14 +125,16 @@ function registerClaudeCodeRoutes(app: H3, routes: RouteTable): void {
 
 /**
  * Every route of the relay: the public ones, the API under `/v1` and `/no-tools/v1`, and the
- * fallback that answers 405 (with `Allow`) on a known path and 404 elsewhere.
+ * fallback that answers 405 (with `Allow`) on a known path and 404 elsewhere. `close()` stops the
+ * device logins started from the dashboard.
  */
-export function registerRoutes(app: H3, rt: RelayRuntime): void {
+export function registerRoutes(app: H3, rt: RelayRuntime): { close(): Promise<void> } {
   const routes = new RouteTable()
   const dashboard = dashboardRoutes(rt)
+  const accounts = relayAccountRoutes(rt)
   registerPublicRoutes(app, routes, rt, dashboard)
   for (const prefix of ['/v1', '/no-tools/v1'] as const) {
-    registerApiRoutes(app, routes, rt, prefix, dashboard)
+    registerApiRoutes(app, routes, rt, prefix, { dashboard, accounts })
     registerUpgradeRefusal(app, prefix)
   }
   registerClaudeCodeRoutes(app, routes)
@@ -131,4 +147,5 @@ export function registerRoutes(app: H3, rt: RelayRuntime): void {
     if (allowed.length > 0) throw methodNotAllowed(event.req.method, allowed)
     throw notFound(event.req.method, path)
   })
+  return { close: accounts.close }
 }
