@@ -6,9 +6,10 @@ body{margin:0;font:14px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:
 header{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem 1rem;padding:.6rem 1rem;border-bottom:1px solid var(--line);background:var(--soft)}
 header h1{font-size:1.05rem;margin:0}
 nav{display:flex;flex-wrap:wrap;gap:.25rem}
-nav button,.btn{font:inherit;border:1px solid var(--line);background:var(--bg);color:var(--fg);border-radius:6px;padding:.3rem .7rem;cursor:pointer}
-nav button[aria-current="page"]{background:var(--accent);border-color:var(--accent);color:#fff;font-weight:600}
-button:focus-visible,input:focus-visible,select:focus-visible,tr:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
+nav a.tab,.btn{font:inherit;border:1px solid var(--line);background:var(--bg);color:var(--fg);border-radius:6px;padding:.3rem .7rem;cursor:pointer}
+nav a.tab{text-decoration:none;display:inline-block}
+nav a[aria-current="page"]{background:var(--accent);border-color:var(--accent);color:#fff;font-weight:600}
+a:focus-visible,pre:focus-visible,.table-wrap:focus-visible,main:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,tr:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
 main{max-width:68rem;margin:0 auto;padding:1rem}
 h2{font-size:1.1rem;margin:1.2rem 0 .5rem}
 h3{font-size:.95rem;margin:.8rem 0 .3rem}
@@ -46,5 +47,14 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--so
 .error{color:var(--bad)}
 .snippet{position:relative}.snippet .btn{position:absolute;top:.3rem;right:.3rem;font-size:.8rem;padding:.1rem .5rem}
 .live{font-size:.85rem}
-@media (max-width:40rem){main{padding:.6rem}header{padding:.5rem .6rem}th,td{padding:.25rem .4rem}}
+.skip{position:absolute;left:-999px;top:0}.skip:focus{left:.5rem;top:.5rem;background:var(--bg);padding:.3rem .6rem;z-index:2}
+.btn:disabled{opacity:.55;cursor:not-allowed}
+.btn.danger{border-color:var(--bad);color:var(--bad);font-weight:600}
+.actions{display:flex;flex-wrap:wrap;gap:.4rem;margin:.6rem 0}
+.confirm{border:1px solid var(--bad);border-radius:6px;padding:.5rem .7rem;margin:.5rem 0;display:flex;flex-wrap:wrap;gap:.4rem;align-items:center}.confirm p{margin:0;flex-basis:100%}
+.user-code{font:600 1.6rem/1.2 ui-monospace,SFMono-Regular,Menlo,monospace;letter-spacing:.12em;margin:.4rem 0}
+form label+p{margin:.1rem 0 .6rem}
+input[aria-invalid="true"]{border-color:var(--bad);border-width:2px}
+a{color:var(--accent)}
+@media (max-width:40rem){main{padding:.6rem}.grid{grid-template-columns:minmax(0,1fr)}pre{white-space:pre-wrap;overflow-wrap:anywhere}header{padding:.5rem .6rem}th,td{padding:.25rem .4rem}}
 `

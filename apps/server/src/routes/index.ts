@@ -55,10 +55,9 @@ function registerApiRoutes(
   app: H3,
   routes: RouteTable,
   rt: RelayRuntime,
-  prefix: '/v1' | '/no-tools/v1',
-  relay: { dashboard: DashboardRoutes; accounts: RelayAccountRoutes },
+  relay: { prefix: '/v1' | '/no-tools/v1'; dashboard: DashboardRoutes; accounts: RelayAccountRoutes },
 ): void {
-  const { dashboard } = relay
+  const { prefix, dashboard } = relay
   const noTools = prefix === '/no-tools/v1'
   const r = (method: Method, path: string, handler: RelayHandler): void =>
     add(app, routes, method, prefix + path)(handler)
@@ -134,7 +133,7 @@ export function registerRoutes(app: H3, rt: RelayRuntime): { close(): Promise<vo
   const accounts = relayAccountRoutes(rt)
   registerPublicRoutes(app, routes, rt, dashboard)
   for (const prefix of ['/v1', '/no-tools/v1'] as const) {
-    registerApiRoutes(app, routes, rt, prefix, { dashboard, accounts })
+    registerApiRoutes(app, routes, rt, { prefix, dashboard, accounts })
     registerUpgradeRefusal(app, prefix)
   }
   registerClaudeCodeRoutes(app, routes)

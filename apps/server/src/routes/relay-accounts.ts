@@ -89,8 +89,18 @@ function storeError(error: unknown): never {
   throw error
 }
 
-/** The account routes the dashboard's Accounts page uses (ordinary authenticated JSON routes). */
-export function relayAccountRoutes(rt: RelayRuntime): RelayAccountRoutes {
+/** What the account handlers share. */
+interface AccountsContext {
+  rt: RelayRuntime
+  dataDir: string
+  store(): AuthStore
+  /** The signed-in accounts, in serving order. */
+  stored(): Promise<StoredAccount[]>
+  /** Tell the pool the slots changed (it reloads now). */
+  changed(): Promise<void>
+}
+
+function contextOf(rt: RelayRuntime): AccountsContext {
   const config = rt.settings.config
   const dataDir = config.paths.data_dir
   let store: AuthStore | null = null
@@ -98,44 +108,45 @@ export function relayAccountRoutes(rt: RelayRuntime): RelayAccountRoutes {
     store ??= createAuthStore({ mode: config.auth.storage, dataDir })
     return store
   }
-  const logins = new Map<string, PendingLogin>()
-  const stored = async (): Promise<StoredAccount[]> =>
-    (await listAccounts({ store: storeOf(), dataDir })).accounts
-  const changed = async (): Promise<void> => {
-    await rt.accounts?.reload(true)
+  return {
+    rt,
+    dataDir,
+    store: storeOf,
+    stored: async () => (await listAccounts({ store: storeOf(), dataDir })).accounts,
+    changed: async () => {
+      await rt.accounts?.reload(true)
+    },
   }
+}
 
-  const list: RelayHandler = async (req) => {
-    const accounts = await stored()
-    const live = new Map(
-      (rt.accounts?.client.accounts() ?? []).map((a) => [a.slug, a as unknown as Record<string, unknown>]),
-    )
-    return req.json({
-      object: 'list',
-      balance: config.providers.openai.balance,
-      data: accounts.map((a) => accountView(a, live)),
-    })
-  }
-
-  const finish = async (pending: PendingLogin): Promise<void> => {
-    try {
-      const auth = await pending.login.waitForCompletion()
-      for (const t of [auth.tokens.access_token, auth.tokens.refresh_token, auth.tokens.id_token]) {
-        rt.secrets.add(t)
-      }
-      const placement = chooseLoginSlot(await stored(), auth)
-      await storeOf().set(placement.slot, auth)
-      await changed()
-      const added = (await stored()).find((a) => a.slot === placement.slot)
-      pending.account = { slug: placement.slug, email: added?.email ?? null, action: placement.action }
-      pending.status = 'signed_in'
-      rt.log.write('accounts', 'account_signed_in', { account: placement.slug, action: placement.action })
-    } catch (error) {
-      if (pending.status === 'cancelled') return
-      pending.status = 'failed'
-      pending.error = error instanceof Error ? error.message : String(error)
+/** Wait for the login's approval, then save the credentials in their slot (as `airelays login`). */
+async function finishLogin(ctx: AccountsContext, pending: PendingLogin): Promise<void> {
+  const { rt } = ctx
+  try {
+    const auth = await pending.login.waitForCompletion()
+    for (const t of [auth.tokens.access_token, auth.tokens.refresh_token, auth.tokens.id_token]) {
+      rt.secrets.add(t)
     }
+    const placement = chooseLoginSlot(await ctx.stored(), auth)
+    await ctx.store().set(placement.slot, auth)
+    await ctx.changed()
+    const added = (await ctx.stored()).find((a) => a.slot === placement.slot)
+    pending.account = { slug: placement.slug, email: added?.email ?? null, action: placement.action }
+    pending.status = 'signed_in'
+    rt.log.write('accounts', 'account_signed_in', { account: placement.slug, action: placement.action })
+  } catch (error) {
+    if (pending.status === 'cancelled') return
+    pending.status = 'failed'
+    pending.error = error instanceof Error ? error.message : String(error)
   }
+}
+
+/** The device logins started from the relay: start, status, cancel. */
+function loginRoutes(
+  ctx: AccountsContext,
+): Pick<RelayAccountRoutes, 'startLogin' | 'loginStatus' | 'cancelLogin' | 'close'> {
+  const config = ctx.rt.settings.config
+  const logins = new Map<string, PendingLogin>()
 
   const startLogin: RelayHandler = async (req) => {
     if (!config.providers.openai.enabled) {
@@ -177,7 +188,7 @@ export function relayAccountRoutes(rt: RelayRuntime): RelayAccountRoutes {
       if (logins.size <= MAX_KEPT) break
       if (old.status !== 'pending') logins.delete(id)
     }
-    void finish(pending)
+    void finishLogin(ctx, pending)
     return req.json(loginView(pending), 201)
   }
 
@@ -207,58 +218,6 @@ export function relayAccountRoutes(rt: RelayRuntime): RelayAccountRoutes {
     return req.json(loginView(pending))
   }
 
-  const signOut: RelayHandler = async (req) => {
-    const selector = decodeURIComponent(getRouterParam(req.event, 'account') ?? '')
-    const account = (await stored()).find((a) => a.slug === selector || a.email === selector)
-    if (!account) throw accountNotFound(selector)
-    let revoked = false
-    let revokeError: string | null = null
-    const upstream = createUpstreamClient({
-      baseUrl: config.upstream.base_url,
-      issuerUrl: config.upstream.issuer_base_url,
-      clientId: config.upstream.client_id,
-      clientVersion: config.upstream.client_version,
-      credentials: credentialStoreFor(storeOf(), account.slot),
-    })
-    try {
-      const result = await upstream.revoke(account.auth)
-      revoked = result.revoked
-      revokeError = result.revoked ? null : result.error
-    } finally {
-      await upstream.close()
-    }
-    const deleted = await removeAccount({ store: storeOf(), dataDir, account })
-    await changed()
-    rt.log.write(req.id, 'account_signed_out', { account: account.slug, revoked })
-    return req.json({
-      object: 'relay.account_sign_out',
-      account: account.slug,
-      deleted,
-      revoked,
-      revoke_error: revokeError,
-      remaining: (await stored()).map((a) => a.slug),
-    })
-  }
-
-  const order: RelayHandler = async (req) => {
-    const body = await req.readJson({ emptyAsObject: false })
-    const names = body.order
-    if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string')) {
-      throw invalidValue('order', '`order` must be a non-empty array of account slugs or e-mails.')
-    }
-    const accounts = await stored()
-    let slugs: string[] = []
-    try {
-      slugs = reorderAccounts(accounts, names as string[])
-    } catch (error) {
-      storeError(error)
-    }
-    await writeAccountOrder(dataDir, slugs)
-    await changed()
-    rt.log.write(req.id, 'account_order', { order: slugs })
-    return req.json({ object: 'relay.account_order', order: slugs })
-  }
-
   const close = async (): Promise<void> => {
     for (const pending of logins.values()) {
       if (pending.status !== 'pending') continue
@@ -266,6 +225,77 @@ export function relayAccountRoutes(rt: RelayRuntime): RelayAccountRoutes {
       await pending.login.cancel().catch(() => {})
     }
   }
+  return { startLogin, loginStatus, cancelLogin, close }
+}
 
-  return { list, startLogin, loginStatus, cancelLogin, signOut, order, close }
+/** `DELETE /v1/relay/accounts/:account` (as `airelays logout <account>`). */
+function signOutRoute(ctx: AccountsContext): RelayHandler {
+  const config = ctx.rt.settings.config
+  return async (req) => {
+    const selector = decodeURIComponent(getRouterParam(req.event, 'account') ?? '')
+    const account = (await ctx.stored()).find((a) => a.slug === selector || a.email === selector)
+    if (!account) throw accountNotFound(selector)
+    const upstream = createUpstreamClient({
+      baseUrl: config.upstream.base_url,
+      issuerUrl: config.upstream.issuer_base_url,
+      clientId: config.upstream.client_id,
+      clientVersion: config.upstream.client_version,
+      credentials: credentialStoreFor(ctx.store(), account.slot),
+    })
+    let result: { revoked: boolean; error?: string | null }
+    try {
+      result = await upstream.revoke(account.auth)
+    } finally {
+      await upstream.close()
+    }
+    const deleted = await removeAccount({ store: ctx.store(), dataDir: ctx.dataDir, account })
+    await ctx.changed()
+    ctx.rt.log.write(req.id, 'account_signed_out', { account: account.slug, revoked: result.revoked })
+    return req.json({
+      object: 'relay.account_sign_out',
+      account: account.slug,
+      deleted,
+      revoked: result.revoked,
+      revoke_error: result.revoked ? null : (result.error ?? null),
+      remaining: (await ctx.stored()).map((a) => a.slug),
+    })
+  }
+}
+
+/** `PUT /v1/relay/accounts/order` (as `airelays accounts order`). */
+function orderRoute(ctx: AccountsContext): RelayHandler {
+  return async (req) => {
+    const body = await req.readJson({ emptyAsObject: false })
+    const names = body.order
+    if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string')) {
+      throw invalidValue('order', '`order` must be a non-empty array of account slugs or e-mails.')
+    }
+    let slugs: string[] = []
+    try {
+      slugs = reorderAccounts(await ctx.stored(), names as string[])
+    } catch (error) {
+      storeError(error)
+    }
+    await writeAccountOrder(ctx.dataDir, slugs)
+    await ctx.changed()
+    ctx.rt.log.write(req.id, 'account_order', { order: slugs })
+    return req.json({ object: 'relay.account_order', order: slugs })
+  }
+}
+
+/** The account routes the dashboard's Accounts page uses (ordinary authenticated JSON routes). */
+export function relayAccountRoutes(rt: RelayRuntime): RelayAccountRoutes {
+  const ctx = contextOf(rt)
+  const list: RelayHandler = async (req) => {
+    const accounts = await ctx.stored()
+    const live = new Map(
+      (rt.accounts?.client.accounts() ?? []).map((a) => [a.slug, a as unknown as Record<string, unknown>]),
+    )
+    return req.json({
+      object: 'list',
+      balance: rt.settings.config.providers.openai.balance,
+      data: accounts.map((a) => accountView(a, live)),
+    })
+  }
+  return { list, signOut: signOutRoute(ctx), order: orderRoute(ctx), ...loginRoutes(ctx) }
 }

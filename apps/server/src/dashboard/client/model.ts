@@ -1,26 +1,15 @@
 // Pure helpers of the dashboard client (no DOM state): usage windows, formatting, the SSE reader
 // and the traffic chart.
 
+import type { TrafficEntry, TrafficMinute } from '../feed-types'
+
 type Json = Record<string, unknown>
 
-/** One request as the relay's traffic feed sends it (see `TrafficEntry` on the server). */
-export interface Entry {
-  request_id: string
-  started_at: string
-  finished_at: string
-  method: string
-  route: string
-  model: string | null
-  account: string | null
-  stream: boolean
-  status: number
-  outcome: string
-  duration_ms: number | null
-  tokens_in: number | null
-  tokens_out: number | null
-  cached_tokens: number | null
-  has_detail: boolean
-}
+/** One request as the relay's traffic feed sends it (the server's type, imported type-only). */
+export type Entry = TrafficEntry
+
+/** A minute of the chart (the server's {@link TrafficMinute} without its error count). */
+export type ChartMinute = Pick<TrafficMinute, 'minute' | 'requests' | 'tokens_in' | 'tokens_out'>
 
 /** A usage window to draw as a bar. */
 export interface WindowView {
@@ -154,10 +143,7 @@ function svg(tag: string, attrs: Record<string, string | number>): SVGElement {
  * The last hour as an inline SVG: requests per minute as bars, tokens (in + out) per minute as a
  * line on its own scale. The figures are in the title and in a text summary for screen readers.
  */
-export function renderChart(
-  minutes: { minute: number; requests: number; tokens_in: number; tokens_out: number }[],
-  now: number,
-): SVGElement {
+export function renderChart(minutes: readonly ChartMinute[], now: number): SVGElement {
   const W = 720
   const H = 140
   const pad = { l: 34, r: 40, t: 10, b: 18 }
