@@ -70,10 +70,21 @@ describe('/v1/relay/accounts', () => {
     expect(((await json(missing)).error as Json).code).toBe('account_not_found')
   })
 
-  it('needs the relay token', async () => {
+  it('needs the relay token and refuses a cross-site browser', async () => {
     h = await startRelay()
-    const res = await h.fetch('/v1/relay/accounts/login', { method: 'POST', auth: false })
-    expect(res.status).toBe(401)
+    for (const [method, path] of [
+      ['POST', '/v1/relay/accounts/login'],
+      ['PUT', '/v1/relay/accounts/order'],
+      ['DELETE', '/v1/relay/accounts/dev'],
+      ['PUT', '/v1/relay/logging'],
+      ['POST', '/v1/relay/token/rotate'],
+    ] as const) {
+      expect((await h.fetch(path, { method, auth: false })).status, path).toBe(401)
+      const crossSite = await h.fetch(path, { method, headers: { origin: 'https://evil.example' } })
+      expect(crossSite.status, path).toBe(403)
+    }
+    // nothing changed
+    expect(await json(await h.fetch('/v1/relay/logging'))).toMatchObject({ retention_days: 30 })
   })
 })
 
