@@ -36,7 +36,7 @@ function planRun(opts) {
   const size = sizes(opts.smoke)
   const needsRelay = ['M1', 'M3', 'M4', 'M7', 'WS'].some((m) => selected.has(m))
   const needsEmulator = needsRelay || selected.has('startup')
-  const full = !opts.smoke && !opts.only && !opts.ablate && !opts.profile && !opts.levels
+  const full = !opts.smoke && !opts.only && !opts.ablate && !opts.profile && !opts.levels && !opts.dashboard
   if (opts.levels) size.M4.levels = opts.levels
   const out = resolve(
     opts.out ??
@@ -203,6 +203,33 @@ async function startRelayArm(ctx, plan, cleanups) {
   ctx.sampler = startRssSampler(ctx.relay.pid, 50)
   ctx.client = createClient(loadUndici(root))
   cleanups.push(() => ctx.client.close())
+  if (opts.dashboard) {
+    const watcher = await watchTraffic(ctx.relay.url, ctx.home.token)
+    cleanups.push(async () => ctx.log(`  dashboard stream: ${await watcher.close()} request events received`))
+    ctx.log('  dashboard event stream connected')
+  }
+}
+
+/** A dashboard's event stream, read for as long as the run lasts; `close()` resolves with the events seen. */
+async function watchTraffic(url, token) {
+  const abort = new AbortController()
+  const res = await fetch(`${url}/v1/relay/traffic/stream`, {
+    headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+    signal: abort.signal,
+  })
+  if (!res.ok || !res.body) throw new Error(`the traffic stream answered HTTP ${res.status}`)
+  let events = 0
+  const decoder = new TextDecoder()
+  const reading = (async () => {
+    for await (const chunk of res.body) events += decoder.decode(chunk).split('event: request\n').length - 1
+  })().catch(() => {})
+  return {
+    async close() {
+      abort.abort()
+      await reading
+      return events
+    },
+  }
 }
 
 /** M1, M3, M7 and M4/M5: direct vs through-relay, interleaved. */

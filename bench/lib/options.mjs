@@ -27,6 +27,8 @@ Options:
   --levels LIST        M4 concurrency levels (default 10,50,100,250,500,1000); makes the run partial
   --ablate LIST        diagnosis: start the relay with bench/relay-process.mjs --ablate LIST
                        (cached-credentials, no-traffic-log) to attribute a cost; never a full run
+  --dashboard          keep a dashboard's event stream (GET /v1/relay/traffic/stream) open during
+                       the relay measurements, to compare with a run without it; makes the run partial
   --docs-from PATH     only regenerate docs/performance.md (+ SVGs) from a result JSON
   -h, --help           this help`
 
@@ -48,6 +50,7 @@ export function parseOptions(argv) {
       'heap-snapshot': { type: 'boolean' },
       ablate: { type: 'string' },
       levels: { type: 'string' },
+      dashboard: { type: 'boolean' },
       'docs-from': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -94,6 +97,7 @@ export function parseOptions(argv) {
     heapSnapshot: values['heap-snapshot'] === true,
     ablate: values.ablate ?? null,
     levels: parseLevels(values.levels),
+    dashboard: values.dashboard === true,
     docsFrom: values['docs-from'] ? resolve(values['docs-from']) : null,
   }
 }
