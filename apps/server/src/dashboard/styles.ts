@@ -54,6 +54,7 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--so
 .confirm{border:1px solid var(--bad);border-radius:6px;padding:.5rem .7rem;margin:.5rem 0;display:flex;flex-wrap:wrap;gap:.4rem;align-items:center}.confirm p{margin:0;flex-basis:100%}
 .user-code{font:600 1.6rem/1.2 ui-monospace,SFMono-Regular,Menlo,monospace;letter-spacing:.12em;margin:.4rem 0}
 form label+p{margin:.1rem 0 .6rem}
+form input[type="number"]{max-width:16rem}
 input[aria-invalid="true"]{border-color:var(--bad);border-width:2px}
 a{color:var(--accent)}
 @media (max-width:40rem){main{padding:.6rem}.grid{grid-template-columns:minmax(0,1fr)}pre{white-space:pre-wrap;overflow-wrap:anywhere}header{padding:.5rem .6rem}th,td{padding:.25rem .4rem}}
