@@ -451,25 +451,43 @@ describe('H9 smaller findings (item 9)', () => {
     expect(records.filter((r) => r.phase === 'inbound_request')).toHaveLength(0)
   })
 
-  it('a tool schema nested 2,000 deep is a 400, not a 500', async () => {
+  it('a tool schema nested 2,000 deep is a 400 in each wire format, not a 500', async () => {
     const h = await startRelay()
     let schema: Record<string, unknown> = { type: 'string' }
     for (let i = 0; i < 2_000; i++) schema = { type: 'object', properties: { a: schema } }
-    for (const [path, tools] of [
-      ['/v1/responses', [{ type: 'function', name: 'f', parameters: schema }]],
-      ['/v1/chat/completions', [{ type: 'function', function: { name: 'f', parameters: schema } }]],
-    ] as const) {
+    const user = [{ role: 'user', content: 'hi' }]
+    const cases = [
+      ['/v1/responses', { input: 'hi', tools: [{ type: 'function', name: 'f', parameters: schema }] }],
+      ['/v1/responses', { input: 'hi', tools: [{ type: 'custom', name: 'c', format: schema }] }],
+      [
+        '/v1/chat/completions',
+        { messages: user, tools: [{ type: 'function', function: { name: 'f', parameters: schema } }] },
+      ],
+      ['/v1/chat/completions', { messages: user, functions: [{ name: 'f', parameters: schema }] }],
+      [
+        '/v1/messages',
+        {
+          model: 'claude-sonnet-4-5',
+          max_tokens: 8,
+          messages: user,
+          tools: [{ name: 'f', input_schema: schema }],
+        },
+      ],
+    ] as const
+    for (const [path, body] of cases) {
       const res = await call(h, path, {
         method: 'POST',
         headers: { ...JSON_HEADERS, ...bearer(h.token) },
-        body: JSON.stringify({
-          model: 'gpt-5.5',
-          ...(path === '/v1/responses' ? { input: 'hi' } : { messages: [{ role: 'user', content: 'hi' }] }),
-          tools,
-        }),
+        body: JSON.stringify({ model: 'gpt-5.5', ...body }),
       })
       expect(res.status, path).toBe(400)
-      expect(isEnvelope(res.body)).toBe(true)
+      if (path === '/v1/messages') {
+        // Anthropic's own envelope.
+        expect(res.body).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } })
+      } else {
+        expect(isEnvelope(res.body)).toBe(true)
+        expect(codeOf(res.body), path).toBe('tool_schema_too_deep')
+      }
     }
     expect(h.emu.requests).toHaveLength(0)
   })
