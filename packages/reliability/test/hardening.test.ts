@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { chmod, mkdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { rotateRelayToken } from '@airelays/auth-store'
+import { createRelayApp, type HostLookup } from '@airelays/server'
 import { closeAll, eventually, fakeClock, readSse, sleep, walkFiles } from '@airelays/test-utils'
 import { Agent, request } from 'undici'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -413,6 +414,56 @@ describe('H8 loopback detection by address (item 8)', () => {
       expect((await call(h, '/v1/models', { headers: bearer(h.token) })).status).toBe(200)
     },
   )
+
+  it('a host name resolving to loopback keeps the Host check on, served or embedded, judged once', async () => {
+    const lookups: string[] = []
+    const lookupHost =
+      (addresses: string[]): HostLookup =>
+      async (name) => {
+        lookups.push(name)
+        return addresses.map((address) => ({ address }))
+      }
+    // Served (`airelays serve --host localhost-alias`): listens on the address the name resolved to.
+    const h = await startRelay({
+      relay: { host: 'localhost-alias', lookupHost: lookupHost(['127.0.0.1', '::1']) },
+    })
+    expect(new URL(h.url).hostname).toBe('127.0.0.1')
+    for (let i = 0; i < 3; i++) {
+      const rebound = await call(h, '/v1/models', {
+        headers: { ...bearer(h.token), host: 'rebind.example:8080' },
+      })
+      expect([rebound.status, codeOf(rebound.body)]).toEqual([403, 'host_not_allowed'])
+    }
+    expect((await call(h, '/v1/models', { headers: bearer(h.token) })).status).toBe(200)
+    expect(lookups).toEqual(['localhost-alias'])
+
+    // Embedded (createRelayApp in a host's server): the same judgement of config.server.host.
+    const ask = async (addresses: string[]): Promise<number> => {
+      const config = { ...h.config, server: { ...h.config.server, host: 'localhost-alias' } }
+      const app = createRelayApp({
+        config,
+        relayToken: h.token,
+        trafficLog: false,
+        lookupHost: lookupHost(addresses),
+      })
+      const statuses: number[] = []
+      for (let i = 0; i < 3; i++) {
+        const res = await app.fetch(
+          new Request('http://rebind.example:8080/v1/models', {
+            headers: { ...bearer(h.token), host: 'rebind.example:8080' },
+          }),
+        )
+        statuses.push(res.status)
+      }
+      expect(new Set(statuses).size).toBe(1)
+      return statuses[0] as number
+    }
+    lookups.length = 0
+    expect(await ask(['127.0.0.1'])).toBe(403)
+    // A name that also resolves to a LAN address is not loopback only: the check is off.
+    expect(await ask(['127.0.0.1', '192.168.1.10'])).not.toBe(403)
+    expect(lookups).toEqual(['localhost-alias', 'localhost-alias'])
+  })
 
   it('every 127.x.y.z is one client: failures from 127.0.0.2 block 127.0.0.1 too', async () => {
     const clock = fakeClock()

@@ -4,7 +4,7 @@ import { boundedHeaderRecord, clip } from '../logging/request-records'
 import type { RelayRequest } from '../request/relay-request'
 import type { RelayRuntime } from '../runtime'
 import { presentedToken, tokensMatch } from './bearer'
-import { checkBrowserHeaders, isLoopbackBind } from './origin-guard'
+import { checkBrowserHeaders } from './origin-guard'
 
 /**
  * What the gate reads of a request: a {@link RelayRequest}, or the WebSocket handshake of
@@ -30,10 +30,9 @@ export type SecurityGate = (req: GatedRequest) => Promise<void>
  * `/api/*` side routes get the browser checks and the limiter but no token check.
  */
 export function createSecurityGate(rt: RelayRuntime): SecurityGate {
-  // Whether the relay listens on loopback only (`config.server.host`; `serveRelay` puts its `host` there).
-  const loopbackOnly = isLoopbackBind(rt.settings.config.server.host)
   return async (req) => {
-    browserGate(rt, req, loopbackOnly)
+    // Whether the relay listens on loopback only: judged once at start (security/bind-address.ts).
+    browserGate(rt, req, (await rt.bind).loopbackOnly)
     // Claude Code's side routes (`/api/hello`, `/api/event_logging/*`) answer nothing and may be
     // sent without the token (telemetry): no token check, so they never count as failed logins.
     const requireAuth = rt.settings.config.security.require_bearer_auth && !isClaudeCodeSideRoute(req.path)
