@@ -7,6 +7,7 @@ import { shuttingDown } from './errors/factories'
 import type { ServeRelayOptions } from './options'
 import { randomId } from './request/ids'
 import { judgeBind } from './security/bind-address'
+import { guardConnections } from './security/connection-guard'
 import { createWebSocketGateway } from './websocket/gateway'
 
 /** A listening relay. */
@@ -188,8 +189,11 @@ export async function serveRelay(options: ServeRelayOptions): Promise<RelayServe
     res.once('finish', () => boundUnreadBody(req))
     return handler(req, res)
   })
-  // Connections beyond the cap are closed as soon as they open (issue 26, item 6).
-  server.maxConnections = options.config.server.max_connections ?? DEFAULT_MAX_CONNECTIONS
+  // At most max_connections open, half of them per client; a new connection evicts the oldest
+  // idle one rather than being locked out by a flood of idle sockets (issue 26, item 6).
+  guardConnections(server, {
+    maxConnections: options.config.server.max_connections ?? DEFAULT_MAX_CONNECTIONS,
+  })
   // The Responses WebSocket (websocket/): every upgrade is answered here, 101 or an error/426.
   const sockets = createWebSocketGateway(runtime)
   server.on('upgrade', (request, socket: Duplex, head: Buffer) =>

@@ -171,7 +171,7 @@ export const configKeys: readonly ConfigKeyDefinition[] = [
     type: positiveInt,
     default: value(512),
     description:
-      'Open client connections at once (idle keep-alive ones included); further connections are closed at once, so a flood of half-open sockets cannot use up the file descriptors.',
+      'Open client connections at once (idle keep-alive ones included), at most half of them from one client (all loopback addresses are one client). A new connection past either cap evicts the oldest idle connection (one with no request in progress: half-open or between keep-alive requests) and is closed only when every connection is busy, so a flood of idle sockets can neither use up the file descriptors nor lock out valid clients.',
     env: ['AIRELAYS_MAX_CONNECTIONS'],
   }),
   define('server', 'stream_keepalive_seconds', {

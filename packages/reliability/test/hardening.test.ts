@@ -6,7 +6,7 @@ import { chmod, mkdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { rotateRelayToken } from '@airelays/auth-store'
 import { createRelayApp, type HostLookup } from '@airelays/server'
-import { closeAll, eventually, fakeClock, readSse, sleep, walkFiles } from '@airelays/test-utils'
+import { closeAll, eventually, fakeClock, readSse, walkFiles } from '@airelays/test-utils'
 import { Agent, request } from 'undici'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { buildChild, removeChildBuild, startChild, stopChildren } from './_child-harness'
@@ -287,31 +287,41 @@ describe('H5 conversation storage quota (item 5)', () => {
 })
 
 describe('H6 connections (item 6)', () => {
-  it('max_connections caps open sockets; once they go, a valid client is served', async () => {
+  it('a flood of idle connections at the cap cannot lock out a valid client; open sockets stay capped', async () => {
     const h = await startRelay({ env: { AIRELAYS_MAX_CONNECTIONS: '16' } })
+    // 64 connections from one client that never send a request (half-open / idle).
     const sockets = await Promise.all(Array.from({ length: 64 }, () => openSocket(h.url)))
     const closed = new Set<number>()
     sockets.forEach((socket, i) => {
       socket.on('error', () => {})
       socket.on('close', () => closed.add(i))
     })
-    // Every socket beyond the cap is closed by the relay at once.
-    await eventually(() => closed.size >= 48, 5_000, 20, 'sockets beyond the cap closed')
-    await sleep(100)
-    expect(64 - closed.size).toBeLessThanOrEqual(16)
-    for (const socket of sockets) socket.destroy()
+    // One client holds at most half of max_connections: each new socket evicted the oldest idle one.
+    await eventually(() => closed.size >= 56, 5_000, 20, 'idle sockets past the per-client cap evicted')
+    expect(64 - closed.size).toBe(8)
+    // A half-open socket that sends its request is served (nothing else connected meanwhile).
+    const waiting = sockets.find((_, i) => !closed.has(i)) as (typeof sockets)[number]
+    const answer = new Promise<string>((resolve) => {
+      let text = ''
+      waiting.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1')
+        if (text.includes('\r\n\r\n')) resolve(text)
+      })
+    })
+    waiting.write('GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n')
+    expect((await answer).startsWith('HTTP/1.1 200')).toBe(true)
+    // The flood is still open, and a valid client is served through it, request after request.
     const fresh = new Agent()
     try {
-      await eventually(async () => {
-        try {
-          return (await call(h, '/v1/models', { headers: bearer(h.token), dispatcher: fresh })).status === 200
-        } catch {
-          return false
-        }
-      })
+      for (let i = 0; i < 10; i++) {
+        const res = await call(h, '/v1/models', { headers: bearer(h.token), dispatcher: fresh })
+        expect(res.status).toBe(200)
+      }
     } finally {
       await fresh.close()
+      for (const socket of sockets) socket.destroy()
     }
+    expect(64 - closed.size).toBeLessThanOrEqual(8)
   })
 
   it('a refused request does not get its unread body drained: the connection closes after a bounded discard', async () => {
