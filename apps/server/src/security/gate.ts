@@ -33,7 +33,7 @@ export function createSecurityGate(rt: RelayRuntime): SecurityGate {
   return async (req) => {
     // Whether the relay listens on loopback only: judged once at start (security/bind-address.ts).
     browserGate(rt, req, (await rt.bind).loopbackOnly)
-    // Claude Code's side routes (`/api/hello`, `/api/event_logging/*`) answer nothing and may be
+    // Claude Code's side routes (`/api/hello`, `/api/event_logging/batch`, `…/v2/batch`) answer nothing and may be
     // sent without the token (telemetry): no token check, so they never count as failed logins.
     const requireAuth = rt.settings.config.security.require_bearer_auth && !isClaudeCodeSideRoute(req.path)
     let presented: string | null = null
@@ -107,7 +107,16 @@ function browserGate(rt: RelayRuntime, req: GatedRequest, loopbackOnly: boolean)
   throw rejection.error
 }
 
-/** Claude Code's side routes (`/api/hello`, `/api/event_logging/*`): answered without the token. */
+/**
+ * Claude Code's side routes, answered without the token: exactly the registered paths, so no other
+ * path under `/api/` answers (even a 404) without it.
+ */
+const CLAUDE_CODE_SIDE_ROUTES: ReadonlySet<string> = new Set([
+  '/api/hello',
+  '/api/event_logging/batch',
+  '/api/event_logging/v2/batch',
+])
+
 function isClaudeCodeSideRoute(path: string): boolean {
-  return path === '/api/hello' || path.startsWith('/api/event_logging/')
+  return CLAUDE_CODE_SIDE_ROUTES.has(path.length > 1 ? path.replace(/\/+$/, '') : path)
 }
