@@ -327,7 +327,7 @@ export const configKeys: readonly ConfigKeyDefinition[] = [
     type: bool,
     default: value(false),
     description:
-      'Let `airelays serve` start with a relay token of under 128 bits (a hand-set token such as `1234`); without it such a token is refused.',
+      'Let `airelays serve` start (and `airelays init` finish) with a relay token of under 128 bits (a hand-set token such as `1234`, in the token file or `AIRELAYS_BEARER_TOKEN`); without it such a token is refused.',
     env: ['AIRELAYS_ALLOW_WEAK_BEARER_TOKEN'],
     flag: { option: 'allowWeakToken', name: '--allow-weak-token', value: true },
   }),
