@@ -890,7 +890,7 @@ describe('fuzz', () => {
     // Every route outside /v1 with every method, without a token and with a wrong one.
     for (const route of OUTSIDE_ROUTES) {
       for (const method of OUTSIDE_METHODS) {
-        for (const headers of [{}, { authorization: 'Bearer wrong-token' }]) {
+        for (const headers of [{}, { authorization: 'Bearer wrong-token' }] as Record<string, string>[]) {
           const body = method === 'POST' || method === 'PUT' || method === 'PATCH' ? '{}' : undefined
           const request: FuzzRequest = {
             label: `${method} ${route}`,
