@@ -343,6 +343,26 @@ describe('init', () => {
     expect(await readFile(join(box.dataDir, 'relay-token'), 'utf8')).toBe(token)
   })
 
+  it('refuses a weak existing token (file or AIRELAYS_BEARER_TOKEN) unless opted in (issue 26)', async () => {
+    await mkdir(box.dataDir, { recursive: true })
+    await writeFile(join(box.dataDir, 'relay-token'), '1234\n', { mode: 0o600 })
+    const fromFile = await runCli(['init'], box.env())
+    expect(fromFile.code).toBe(1)
+    expect(fromFile.stderr).toContain(
+      `Error: The relay token (from ${join(box.dataDir, 'relay-token')}) is weak (under 128 bits), so \`airelays serve\` would refuse it.`,
+    )
+    const fromEnv = await runCli(['init'], box.env({ AIRELAYS_BEARER_TOKEN: 'hunter2hunter2' }))
+    expect(fromEnv.code).toBe(1)
+    expect(fromEnv.stderr).toContain(
+      'Error: The relay token (from AIRELAYS_BEARER_TOKEN) is weak (under 128 bits)',
+    )
+    const optedIn = await runCli(['init'], box.env({ AIRELAYS_ALLOW_WEAK_BEARER_TOKEN: 'true' }))
+    expect(optedIn.code).toBe(0)
+    expect(optedIn.stderr).toContain('looks weak (under 128 bits)')
+    // The weak token is reported, never replaced behind the user's back.
+    expect(await readFile(join(box.dataDir, 'relay-token'), 'utf8')).toBe('1234\n')
+  })
+
   it('--no-auth writes a disabled config and no token', async () => {
     const { result, json } = await runJson<Record<string, unknown>>(
       ['init', '--no-auth', '--json'],

@@ -19,6 +19,7 @@ import { relayCore } from './request/core'
 import { Lifecycle } from './request/lifecycle'
 import { registerRoutes } from './routes'
 import type { RelayRuntime } from './runtime'
+import { type BindJudgement, judgeBind } from './security/bind-address'
 import { createRelayAccounts, type RelayAccounts } from './stores/accounts'
 import { ConversationStore } from './stores/conversations'
 import { cachingCredentials, scrubbingCredentials } from './stores/credentials'
@@ -38,6 +39,8 @@ export interface BuiltRelay {
 export interface BuildRelayInternals {
   /** See `RelaySettings.nodeResponses`. */
   nodeResponses?: boolean
+  /** The bind host as `serveRelay` judged it before listening. @default judged from `config.server.host` */
+  bind?: Promise<BindJudgement>
 }
 
 const DEFAULT_MAX_JSON_BYTES = 16 * 1024 * 1024
@@ -288,6 +291,7 @@ export function buildRelay(options: RelayOptions, internals: BuildRelayInternals
     ),
     responses: new ResponseStore(config.paths.data_dir, () => Math.floor(now() / 1000)),
     forwardedFor: forwardedForOptions(config),
+    bind: internals.bind ?? judgeBind(config.server.host, options.lookupHost),
     lifecycle: new Lifecycle(),
     modelsWaiters,
     requestsTotal: 0,

@@ -5,6 +5,7 @@ export { createRelayApp } from './app'
 export { serveRelay } from './node'
 export type { RelayServer } from './node'
 export type { RelayLogger, RelayOptions, ServeRelayOptions } from './options'
+export type { HostLookup } from './security/bind-address'
 
 // Errors
 export { isRelayError, RelayError } from './errors/relay-error'

@@ -1,13 +1,13 @@
-import { lookup } from 'node:dns/promises'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
-import { type AddressInfo, isIP } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { isLoopback, isLoopbackHost } from '@airelays/ratelimit'
 import { toNodeHandler } from 'h3'
 import { type BuiltRelay, buildRelay } from './app'
 import { shuttingDown } from './errors/factories'
 import type { ServeRelayOptions } from './options'
 import { randomId } from './request/ids'
+import { judgeBind } from './security/bind-address'
+import { guardConnections } from './security/connection-guard'
 import { createWebSocketGateway } from './websocket/gateway'
 
 /** A listening relay. */
@@ -72,23 +72,6 @@ function boundUnreadBody(req: IncomingMessage): void {
   }, UNREAD_BODY_CHECK_MS)
   timer.unref()
   socket.once('close', () => clearInterval(timer))
-}
-
-/**
- * The address to listen on for `host`: a host name that resolves to loopback addresses only is
- * replaced by the first of them, so the relay knows it listens on loopback and keeps its
- * DNS-rebinding Host check on (issue 26, item 8). Numeric spellings (`127.1`, `0x7f000001`) are
- * recognised by parsing; anything else is returned unchanged (listen reports what it cannot use).
- */
-async function listenHost(host: string): Promise<string> {
-  if (isIP(host) !== 0 || isLoopbackHost(host)) return host
-  try {
-    const addresses = await lookup(host, { all: true })
-    if (addresses.length > 0 && addresses.every((a) => isLoopback(a.address))) return addresses[0]!.address
-  } catch {
-    // unresolvable: listen() reports it
-  }
-  return host
 }
 
 /**
@@ -188,14 +171,16 @@ function formatUrl(address: AddressInfo): string {
  */
 export async function serveRelay(options: ServeRelayOptions): Promise<RelayServer> {
   const timers = requestTimers(options)
-  const host = await listenHost(options.host ?? options.config.server.host)
+  // The bind host is judged once (security/bind-address.ts): the relay listens on the address it
+  // resolved to and its Host check follows that judgement.
+  const bind = await judgeBind(options.host ?? options.config.server.host, options.lookupHost)
+  const host = bind.address
   const port = options.port ?? options.config.server.port
-  // The relay's Host check follows the address it really listens on.
   const config =
     host === options.config.server.host
       ? options.config
       : { ...options.config, server: { ...options.config.server, host } }
-  const built = buildRelay({ ...options, config }, { nodeResponses: true })
+  const built = buildRelay({ ...options, config }, { nodeResponses: true, bind: Promise.resolve(bind) })
   const { runtime } = built
   const graceMs = options.shutdownGraceMs ?? DEFAULT_GRACE_MS
   // requireHostHeader is checked by the relay itself, so that answer carries the envelope too.
@@ -204,8 +189,11 @@ export async function serveRelay(options: ServeRelayOptions): Promise<RelayServe
     res.once('finish', () => boundUnreadBody(req))
     return handler(req, res)
   })
-  // Connections beyond the cap are closed as soon as they open (issue 26, item 6).
-  server.maxConnections = options.config.server.max_connections ?? DEFAULT_MAX_CONNECTIONS
+  // At most max_connections open, half of them per client; a new connection evicts the oldest
+  // idle one rather than being locked out by a flood of idle sockets (issue 26, item 6).
+  guardConnections(server, {
+    maxConnections: options.config.server.max_connections ?? DEFAULT_MAX_CONNECTIONS,
+  })
   // The Responses WebSocket (websocket/): every upgrade is answered here, 101 or an error/426.
   const sockets = createWebSocketGateway(runtime)
   server.on('upgrade', (request, socket: Duplex, head: Buffer) =>

@@ -4,6 +4,7 @@ import type { RateLimiter } from '@airelays/ratelimit'
 import type { CredentialStore, UpstreamClient } from '@airelays/upstream-client'
 import type { H3Event } from 'h3'
 import type { Dispatcher } from 'undici'
+import type { HostLookup } from './security/bind-address'
 
 /** Receives operational problems of the relay (log disk failures, unexpected errors). */
 export interface RelayLogger {
@@ -62,6 +63,12 @@ export interface RelayOptions {
    * @default undefined (the relay's lookup)
    */
   clientAddress?: (event: H3Event) => string | null | undefined
+  /**
+   * Resolves a bind host name to every address behind it, once at start: a name whose addresses
+   * are all loopback keeps the DNS-rebinding `Host` check on (as `localhost` does).
+   * @default `dns.lookup(name, { all: true })`
+   */
+  lookupHost?: HostLookup
   /** Version shown by `/healthz`, `/` and `/v1/relay/status`. @default this package's version */
   version?: string
   /**

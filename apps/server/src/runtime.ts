@@ -7,6 +7,7 @@ import type { SecretSet } from './logging/redact'
 import type { TrafficLog } from './logging/traffic-log'
 import type { RelayLogger } from './options'
 import type { Lifecycle } from './request/lifecycle'
+import type { BindJudgement } from './security/bind-address'
 import type { RelayAccounts } from './stores/accounts'
 import type { ConversationStore } from './stores/conversations'
 import type { ResponseStore } from './stores/responses'
@@ -47,6 +48,8 @@ export interface RelayRuntime {
   readonly responses: ResponseStore
   /** How the client address is read from X-Forwarded-For; null when the header is not trusted. */
   readonly forwardedFor: ForwardedForOptions | null
+  /** The bind host, judged once at start: whether the DNS-rebinding Host check is on. */
+  readonly bind: Promise<BindJudgement>
   readonly lifecycle: Lifecycle
   /** Ids of logged requests waiting for the models catalog (upstream records are attributed to the first). */
   readonly modelsWaiters: string[]

@@ -1,27 +1,62 @@
 // The pure rules behind the browser checks (the wire behaviour is in browser-guard.test.ts).
 import { describe, expect, it } from 'vitest'
-import {
-  checkBrowserHeaders,
-  hostnameOfHost,
-  isLoopbackBind,
-  isLoopbackHostname,
-} from '../src/security/origin-guard'
+import { type HostLookup, judgeBind } from '../src/security/bind-address'
+import { checkBrowserHeaders, hostnameOfHost, isLoopbackHostname } from '../src/security/origin-guard'
 
-describe('isLoopbackBind (config.server.host)', () => {
+describe('judgeBind (config.server.host, judged once at start)', () => {
+  /** A lookup that answers `addresses` (or throws) and counts its calls. */
+  const fakeLookup = (addresses: string[] | Error) => {
+    const calls: string[] = []
+    const lookup: HostLookup = async (name) => {
+      calls.push(name)
+      if (addresses instanceof Error) throw addresses
+      return addresses.map((address) => ({ address }))
+    }
+    return { calls, lookup }
+  }
+
   it.each([
     '127.0.0.1',
     '127.1.2.3',
+    '127.1',
+    '0x7f000001',
     '::1',
     '[::1]',
     'localhost',
     'LOCALHOST',
     ' 127.0.0.1 ',
     '::ffff:127.0.0.1',
-  ])('%s is loopback only', (host) => expect(isLoopbackBind(host)).toBe(true))
-  it.each(['0.0.0.0', '::', '[::]', '192.168.1.10', '10.0.0.1', 'my-laptop.lan', 'example.com', ''])(
-    '%s is not',
-    (host) => expect(isLoopbackBind(host)).toBe(false),
+  ])('%s is loopback only, without a lookup', async (host) => {
+    const { calls, lookup } = fakeLookup(new Error('no lookup expected'))
+    expect((await judgeBind(host, lookup)).loopbackOnly).toBe(true)
+    expect(calls).toEqual([])
+  })
+
+  it.each(['0.0.0.0', '::', '[::]', '192.168.1.10', '10.0.0.1', ''])(
+    '%s is not, without a lookup',
+    async (host) => {
+      const { calls, lookup } = fakeLookup(new Error('no lookup expected'))
+      expect((await judgeBind(host, lookup)).loopbackOnly).toBe(false)
+      expect(calls).toEqual([])
+    },
   )
+
+  it('a name is judged on every address it resolves to', async () => {
+    const loop = fakeLookup(['127.0.0.1', '::1'])
+    expect(await judgeBind('localhost-alias', loop.lookup)).toEqual({
+      address: '127.0.0.1',
+      loopbackOnly: true,
+    })
+    expect(loop.calls).toEqual(['localhost-alias'])
+    const mixed = fakeLookup(['127.0.0.1', '192.168.1.10'])
+    expect(await judgeBind('my-laptop.lan', mixed.lookup)).toEqual({
+      address: 'my-laptop.lan',
+      loopbackOnly: false,
+    })
+    // Unresolvable: the check stays on (the safe side).
+    const failing = fakeLookup(new Error('ENOTFOUND'))
+    expect((await judgeBind('nowhere.invalid', failing.lookup)).loopbackOnly).toBe(true)
+  })
 })
 
 describe('host names', () => {

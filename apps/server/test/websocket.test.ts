@@ -194,6 +194,23 @@ describe('Responses WebSocket', () => {
     client.ws.close()
   })
 
+  it('answers a tool schema nested 2,000 deep with a 400 error event (issue 26, item 9)', async () => {
+    const relay = await start()
+    const client = await connect(relay)
+    let schema: Record<string, unknown> = { type: 'string' }
+    for (let i = 0; i < 2_000; i++) schema = { type: 'array', items: schema }
+    client.send(create([user('x')], { tools: [{ type: 'function', name: 'f', parameters: schema }] }))
+    const [error] = await client.until(['error'])
+    expect(error).toMatchObject({
+      type: 'error',
+      status: 400,
+      code: 'tool_schema_too_deep',
+      param: 'tools[0].parameters',
+    })
+    expect(upstreamResponses(relay)).toHaveLength(0)
+    client.ws.close()
+  })
+
   it('passes an upstream failure through as its own event', async () => {
     const relay = await start()
     relay.emu.script({ kind: 'http_error', status: 400, body: { detail: 'Unsupported parameter: nope' } })

@@ -171,7 +171,7 @@ export const configKeys: readonly ConfigKeyDefinition[] = [
     type: positiveInt,
     default: value(512),
     description:
-      'Open client connections at once (idle keep-alive ones included); further connections are closed at once, so a flood of half-open sockets cannot use up the file descriptors.',
+      'Open client connections at once (idle keep-alive ones included), at most half of them from one client (all loopback addresses are one client). A new connection past either cap evicts the oldest idle connection (one with no request in progress: half-open or between keep-alive requests) and is closed only when every connection is busy, so a flood of idle sockets can neither use up the file descriptors nor lock out valid clients.',
     env: ['AIRELAYS_MAX_CONNECTIONS'],
   }),
   define('server', 'stream_keepalive_seconds', {
@@ -327,7 +327,7 @@ export const configKeys: readonly ConfigKeyDefinition[] = [
     type: bool,
     default: value(false),
     description:
-      'Let `airelays serve` start with a relay token of under 128 bits (a hand-set token such as `1234`); without it such a token is refused.',
+      'Let `airelays serve` start (and `airelays init` finish) with a relay token of under 128 bits (a hand-set token such as `1234`, in the token file or `AIRELAYS_BEARER_TOKEN`); without it such a token is refused.',
     env: ['AIRELAYS_ALLOW_WEAK_BEARER_TOKEN'],
     flag: { option: 'allowWeakToken', name: '--allow-weak-token', value: true },
   }),

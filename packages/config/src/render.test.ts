@@ -43,7 +43,7 @@ describe('renderConfig', () => {
       host = "127.0.0.1"
       # Port the relay listens on.
       port = 8080
-      # Open client connections at once (idle keep-alive ones included); further connections are closed at once, so a flood of half-open sockets cannot use up the file descriptors.
+      # Open client connections at once (idle keep-alive ones included), at most half of them from one client (all loopback addresses are one client). A new connection past either cap evicts the oldest idle connection (one with no request in progress: half-open or between keep-alive requests) and is closed only when every connection is busy, so a flood of idle sockets can neither use up the file descriptors nor lock out valid clients.
       max_connections = 512
       # While a stream has nothing to send, the relay writes an SSE keep-alive comment at least this often, in seconds.
       stream_keepalive_seconds = 15.0
@@ -97,7 +97,7 @@ describe('renderConfig', () => {
       failed_auth_max_attempts = 8
       # How long a blocked client IP stays blocked, in seconds.
       failed_auth_block_seconds = 900
-      # Let \`airelays serve\` start with a relay token of under 128 bits (a hand-set token such as \`1234\`); without it such a token is refused.
+      # Let \`airelays serve\` start (and \`airelays init\` finish) with a relay token of under 128 bits (a hand-set token such as \`1234\`, in the token file or \`AIRELAYS_BEARER_TOKEN\`); without it such a token is refused.
       allow_weak_bearer_token = false
       # Take the client IP from X-Forwarded-For (only behind a proxy that appends to it): the rightmost entry that is not a trusted proxy.
       trust_x_forwarded_for = false

@@ -507,7 +507,42 @@ function generate(r: Rng, token: string, index: number): FuzzRequest {
   return { label: `#${index} ${label}`, method, path, headers, ...(body === undefined ? {} : { body }) }
 }
 
+/**
+ * Every route the relay serves outside `/v1` and `/no-tools/v1` (apps/server `routes/index.ts`):
+ * the public pages and dashboard assets, and Claude Code's side routes. Each is fuzzed with every
+ * method, with and without a wrong token, and as a prefix of generated paths.
+ */
+const OUTSIDE_ROUTES = [
+  '/',
+  '/healthz',
+  '/dashboard/app.js',
+  '/dashboard/app.css',
+  '/api/hello',
+  '/api/event_logging/batch',
+  '/api/event_logging/v2/batch',
+] as const
+/** Answered without the gate: they show no account, token or path. */
+const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
+  '/',
+  '/healthz',
+  '/dashboard/app.js',
+  '/dashboard/app.css',
+])
+/** Claude Code's side routes: behind the browser checks and limits, but no token (telemetry no-ops). */
+const SIDE_ROUTES: ReadonlySet<string> = new Set([
+  '/api/hello',
+  '/api/event_logging/batch',
+  '/api/event_logging/v2/batch',
+])
+const OUTSIDE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'] as const
+
 const OUTSIDE_SEGMENTS = [
+  'dashboard',
+  'app.js',
+  'app.css',
+  'event_logging',
+  'batch',
+  'hello',
   'admin',
   'api',
   'v2',
@@ -546,11 +581,26 @@ function outsideRequest(r: Rng, token: string, index: number): FuzzRequest {
   const depth = 1 + r.int(4)
   let path = ''
   for (let i = 0; i < depth; i++) path += `/${r.pick(OUTSIDE_SEGMENTS)}`
-  if (r.chance(0.1)) path = r.pick(['/', '/healthz'])
+  if (r.chance(0.25)) {
+    // A real route, as it is or varied (trailing slash, case, dot segments, encodings, suffix).
+    const route = r.pick([...OUTSIDE_ROUTES])
+    path = r.pick([
+      route,
+      `${route}/`,
+      route.toUpperCase(),
+      `${route}/..`,
+      `${route}/./x`,
+      route.replace(/\//g, '%2F'),
+      `${route}%00`,
+      `/x/..${route}`,
+      `${route}/${r.pick(OUTSIDE_SEGMENTS)}`,
+    ])
+    if (!path.startsWith('/')) path = `/${path}`
+  }
   if (/^\/(no-tools\/)?v1(\/|$)/.test(path)) path = `/x${path}`
   if (r.chance(0.3))
     path += `?${r.pick(['q=1', `key=${token}`, 'x'.repeat(2000), 'a=%ZZ', `bearer=${token}`])}`
-  const method = r.pick(['GET', 'GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'HEAD', 'PATCH'])
+  const method = r.pick(['GET', ...OUTSIDE_METHODS])
   const headers: Record<string, string> = { ...extraHeaders(r) }
   if (headers['x-huge']) headers['x-huge'] = headers['x-huge'].slice(0, 8 * KiB)
   const auth = r.int(3)
@@ -568,6 +618,31 @@ function outsideRequest(r: Rng, token: string, index: number): FuzzRequest {
     headers,
     ...(body === undefined ? {} : { body }),
   }
+}
+
+/**
+ * Why an answer to a request without a valid token outside `/v1` is wrong, or null. Only the public
+ * pages answer without the gate; Claude Code's side routes pass it without a token but answer
+ * nothing; every other path gets 400, 401, 403 or 429 before any route (no 404 for an unknown path).
+ */
+function outsideVerdict(request: FuzzRequest, status: number): string | null {
+  // The relay routes the normalised path (`/admin/..` is `/`), so judge by that.
+  const route = new URL(`http://relay.test${request.path}`).pathname
+  const trimmed = route.replace(/\/+$/, '') || '/'
+  if (PUBLIC_ROUTES.has(trimmed)) return status >= 500 ? `answered ${status}` : null
+  if (SIDE_ROUTES.has(trimmed)) return status >= 500 || status === 0 ? `answered ${status}` : null
+  return [400, 401, 403, 429].includes(status) ? null : `answered ${status} without a valid token`
+}
+
+/** Claude Code's side routes answer errors in Anthropic's envelope (apps/server `errors/anthropic.ts`). */
+function speaksAnthropic(request: FuzzRequest): boolean {
+  const path = new URL(`http://relay.test${request.path}`).pathname
+  return path === '/api/hello' || path.startsWith('/api/event_logging/')
+}
+
+function isAnthropicEnvelope(body: unknown): boolean {
+  const b = body as { type?: unknown; error?: { type?: unknown; message?: unknown } } | null
+  return b?.type === 'error' && typeof b.error?.type === 'string' && typeof b.error.message === 'string'
 }
 
 interface Outcome {
@@ -607,7 +682,9 @@ function problemsOf(o: Outcome): string[] {
   }
   if (res.status >= 400 && o.request.method !== 'HEAD') {
     const body = safeJson(res.body)
-    if (!isEnvelope(body))
+    if (speaksAnthropic(o.request) && isAnthropicEnvelope(body)) {
+      // Anthropic's envelope has no param or code.
+    } else if (!isEnvelope(body))
       problems.push(`non-2xx without the envelope: ${res.body.toString('utf8').slice(0, 200)}`)
     else {
       const keys = Object.keys(body.error)
@@ -792,7 +869,7 @@ describe('fuzz', () => {
     expect(unique.slice(0, 20)).toEqual([])
   })
 
-  it(`fuzz: ${OUTSIDE_CASES} requests to paths outside /v1 without a valid token all meet the gate (seed 0x${SEED.toString(16)})`, async () => {
+  it(`fuzz: ${OUTSIDE_CASES} requests to paths outside /v1, and every route there with every method, without a valid token all meet the gate (seed 0x${SEED.toString(16)})`, async () => {
     // Issue 26, item 1: every path except the public pages (`/`, `/healthz`) goes through the same
     // gate as /v1 — browser checks, limits, token — so no route (and no 404) answers without it.
     const unexpectedBefore = unexpected.length
@@ -807,13 +884,29 @@ describe('fuzz', () => {
       statuses.set(status, (statuses.get(status) ?? 0) + 1)
       for (const problem of problemsOf(outcome))
         failures.push(`${request.label} ${request.path.slice(0, 80)}: ${problem}`)
-      // The relay routes the normalised path (`/admin/..` is `/`), so judge by that.
-      const route = new URL(request.path, 'http://relay.test').pathname
-      const publicPage = route === '/' || route === '/healthz'
-      if (!publicPage && ![400, 401, 403, 429].includes(status))
-        failures.push(
-          `${request.label} ${request.path.slice(0, 80)}: answered ${status} without a valid token`,
-        )
+      const problem = outsideVerdict(request, status)
+      if (problem !== null) failures.push(`${request.label} ${request.path.slice(0, 80)}: ${problem}`)
+    }
+    // Every route outside /v1 with every method, without a token and with a wrong one.
+    for (const route of OUTSIDE_ROUTES) {
+      for (const method of OUTSIDE_METHODS) {
+        for (const headers of [{}, { authorization: 'Bearer wrong-token' }] as Record<string, string>[]) {
+          const body = method === 'POST' || method === 'PUT' || method === 'PATCH' ? '{}' : undefined
+          const request: FuzzRequest = {
+            label: `${method} ${route}`,
+            method,
+            path: route,
+            headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+            ...(body === undefined ? {} : { body }),
+          }
+          const outcome = await send(request)
+          const status = outcome.response?.status ?? 0
+          statuses.set(status, (statuses.get(status) ?? 0) + 1)
+          for (const problem of problemsOf(outcome)) failures.push(`${request.label}: ${problem}`)
+          const verdict = outsideVerdict(request, status)
+          if (verdict !== null) failures.push(`${request.label}: ${verdict}`)
+        }
+      }
     }
     console.info(
       `fuzz outside-/v1 statuses: ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`,

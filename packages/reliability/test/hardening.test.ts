@@ -4,8 +4,9 @@
 import { readFileSync } from 'node:fs'
 import { chmod, mkdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeRelayToken } from '@airelays/auth-store'
-import { closeAll, eventually, fakeClock, readSse, sleep, walkFiles } from '@airelays/test-utils'
+import { rotateRelayToken } from '@airelays/auth-store'
+import { createRelayApp, type HostLookup } from '@airelays/server'
+import { closeAll, eventually, fakeClock, readSse, walkFiles } from '@airelays/test-utils'
 import { Agent, request } from 'undici'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { buildChild, removeChildBuild, startChild, stopChildren } from './_child-harness'
@@ -286,31 +287,41 @@ describe('H5 conversation storage quota (item 5)', () => {
 })
 
 describe('H6 connections (item 6)', () => {
-  it('max_connections caps open sockets; once they go, a valid client is served', async () => {
+  it('a flood of idle connections at the cap cannot lock out a valid client; open sockets stay capped', async () => {
     const h = await startRelay({ env: { AIRELAYS_MAX_CONNECTIONS: '16' } })
+    // 64 connections from one client that never send a request (half-open / idle).
     const sockets = await Promise.all(Array.from({ length: 64 }, () => openSocket(h.url)))
     const closed = new Set<number>()
     sockets.forEach((socket, i) => {
       socket.on('error', () => {})
       socket.on('close', () => closed.add(i))
     })
-    // Every socket beyond the cap is closed by the relay at once.
-    await eventually(() => closed.size >= 48, 5_000, 20, 'sockets beyond the cap closed')
-    await sleep(100)
-    expect(64 - closed.size).toBeLessThanOrEqual(16)
-    for (const socket of sockets) socket.destroy()
+    // One client holds at most half of max_connections: each new socket evicted the oldest idle one.
+    await eventually(() => closed.size >= 56, 5_000, 20, 'idle sockets past the per-client cap evicted')
+    expect(64 - closed.size).toBe(8)
+    // A half-open socket that sends its request is served (nothing else connected meanwhile).
+    const waiting = sockets.find((_, i) => !closed.has(i)) as (typeof sockets)[number]
+    const answer = new Promise<string>((resolve) => {
+      let text = ''
+      waiting.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1')
+        if (text.includes('\r\n\r\n')) resolve(text)
+      })
+    })
+    waiting.write('GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n')
+    expect((await answer).startsWith('HTTP/1.1 200')).toBe(true)
+    // The flood is still open, and a valid client is served through it, request after request.
     const fresh = new Agent()
     try {
-      await eventually(async () => {
-        try {
-          return (await call(h, '/v1/models', { headers: bearer(h.token), dispatcher: fresh })).status === 200
-        } catch {
-          return false
-        }
-      })
+      for (let i = 0; i < 10; i++) {
+        const res = await call(h, '/v1/models', { headers: bearer(h.token), dispatcher: fresh })
+        expect(res.status).toBe(200)
+      }
     } finally {
       await fresh.close()
+      for (const socket of sockets) socket.destroy()
     }
+    expect(64 - closed.size).toBeLessThanOrEqual(8)
   })
 
   it('a refused request does not get its unread body drained: the connection closes after a bounded discard', async () => {
@@ -414,6 +425,56 @@ describe('H8 loopback detection by address (item 8)', () => {
     },
   )
 
+  it('a host name resolving to loopback keeps the Host check on, served or embedded, judged once', async () => {
+    const lookups: string[] = []
+    const lookupHost =
+      (addresses: string[]): HostLookup =>
+      async (name) => {
+        lookups.push(name)
+        return addresses.map((address) => ({ address }))
+      }
+    // Served (`airelays serve --host localhost-alias`): listens on the address the name resolved to.
+    const h = await startRelay({
+      relay: { host: 'localhost-alias', lookupHost: lookupHost(['127.0.0.1', '::1']) },
+    })
+    expect(new URL(h.url).hostname).toBe('127.0.0.1')
+    for (let i = 0; i < 3; i++) {
+      const rebound = await call(h, '/v1/models', {
+        headers: { ...bearer(h.token), host: 'rebind.example:8080' },
+      })
+      expect([rebound.status, codeOf(rebound.body)]).toEqual([403, 'host_not_allowed'])
+    }
+    expect((await call(h, '/v1/models', { headers: bearer(h.token) })).status).toBe(200)
+    expect(lookups).toEqual(['localhost-alias'])
+
+    // Embedded (createRelayApp in a host's server): the same judgement of config.server.host.
+    const ask = async (addresses: string[]): Promise<number> => {
+      const config = { ...h.config, server: { ...h.config.server, host: 'localhost-alias' } }
+      const app = createRelayApp({
+        config,
+        relayToken: h.token,
+        trafficLog: false,
+        lookupHost: lookupHost(addresses),
+      })
+      const statuses: number[] = []
+      for (let i = 0; i < 3; i++) {
+        const res = await app.fetch(
+          new Request('http://rebind.example:8080/v1/models', {
+            headers: { ...bearer(h.token), host: 'rebind.example:8080' },
+          }),
+        )
+        statuses.push(res.status)
+      }
+      expect(new Set(statuses).size).toBe(1)
+      return statuses[0] as number
+    }
+    lookups.length = 0
+    expect(await ask(['127.0.0.1'])).toBe(403)
+    // A name that also resolves to a LAN address is not loopback only: the check is off.
+    expect(await ask(['127.0.0.1', '192.168.1.10'])).not.toBe(403)
+    expect(lookups).toEqual(['localhost-alias', 'localhost-alias'])
+  })
+
   it('every 127.x.y.z is one client: failures from 127.0.0.2 block 127.0.0.1 too', async () => {
     const clock = fakeClock()
     const h = await startRelay({ relay: { clock: clock.now } })
@@ -451,25 +512,43 @@ describe('H9 smaller findings (item 9)', () => {
     expect(records.filter((r) => r.phase === 'inbound_request')).toHaveLength(0)
   })
 
-  it('a tool schema nested 2,000 deep is a 400, not a 500', async () => {
+  it('a tool schema nested 2,000 deep is a 400 in each wire format, not a 500', async () => {
     const h = await startRelay()
     let schema: Record<string, unknown> = { type: 'string' }
     for (let i = 0; i < 2_000; i++) schema = { type: 'object', properties: { a: schema } }
-    for (const [path, tools] of [
-      ['/v1/responses', [{ type: 'function', name: 'f', parameters: schema }]],
-      ['/v1/chat/completions', [{ type: 'function', function: { name: 'f', parameters: schema } }]],
-    ] as const) {
+    const user = [{ role: 'user', content: 'hi' }]
+    const cases = [
+      ['/v1/responses', { input: 'hi', tools: [{ type: 'function', name: 'f', parameters: schema }] }],
+      ['/v1/responses', { input: 'hi', tools: [{ type: 'custom', name: 'c', format: schema }] }],
+      [
+        '/v1/chat/completions',
+        { messages: user, tools: [{ type: 'function', function: { name: 'f', parameters: schema } }] },
+      ],
+      ['/v1/chat/completions', { messages: user, functions: [{ name: 'f', parameters: schema }] }],
+      [
+        '/v1/messages',
+        {
+          model: 'claude-sonnet-4-5',
+          max_tokens: 8,
+          messages: user,
+          tools: [{ name: 'f', input_schema: schema }],
+        },
+      ],
+    ] as const
+    for (const [path, body] of cases) {
       const res = await call(h, path, {
         method: 'POST',
         headers: { ...JSON_HEADERS, ...bearer(h.token) },
-        body: JSON.stringify({
-          model: 'gpt-5.5',
-          ...(path === '/v1/responses' ? { input: 'hi' } : { messages: [{ role: 'user', content: 'hi' }] }),
-          tools,
-        }),
+        body: JSON.stringify({ model: 'gpt-5.5', ...body }),
       })
       expect(res.status, path).toBe(400)
-      expect(isEnvelope(res.body)).toBe(true)
+      if (path === '/v1/messages') {
+        // Anthropic's own envelope.
+        expect(res.body).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } })
+      } else {
+        expect(isEnvelope(res.body)).toBe(true)
+        expect(codeOf(res.body), path).toBe('tool_schema_too_deep')
+      }
     }
     expect(h.emu.requests).toHaveLength(0)
   })
@@ -487,22 +566,29 @@ describe('H9 smaller findings (item 9)', () => {
     expect(own.headers['x-request-id']).toBe('my-trace-42')
   })
 
-  it('token rotate: the new token works at once and is never counted as a failure; the old one stops', async () => {
+  it('token rotate: once rotation returns the old token is refused and the new one accepted, never counted as a failure', async () => {
     const h = await startRelay()
-    for (let round = 0; round < 5; round++) {
-      const next = `rotated-${round}-${'k'.repeat(40)}`
-      const old = round === 0 ? h.token : `rotated-${round - 1}-${'k'.repeat(40)}`
+    let old = h.token
+    for (let round = 0; round < 3; round++) {
       expect((await call(h, '/v1/models', { headers: bearer(old) })).status).toBe(200)
-      await writeRelayToken(h.config.security.bearer_token_file, next)
-      expect((await call(h, '/v1/models', { headers: bearer(next) })).status).toBe(200)
+      // What `airelays token rotate` runs; the old token is asked about first, right after it returns.
+      const { token: next } = await rotateRelayToken(h.config.security.bearer_token_file)
       expect((await call(h, '/v1/models', { headers: bearer(old) })).status).toBe(401)
+      expect((await call(h, '/v1/models', { headers: bearer(next) })).status).toBe(200)
+      old = next
     }
-    const status = await call(h, '/v1/relay/status', { headers: bearer(`rotated-4-${'k'.repeat(40)}`) })
-    // Only the five deliberate old-token requests failed.
+    // Both orders, concurrently: each request is judged on the file as it is when it arrives.
+    const { token: last } = await rotateRelayToken(h.config.security.bearer_token_file)
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => call(h, '/v1/models', { headers: bearer(i % 2 ? last : old) })),
+    )
+    expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 8 }, (_, i) => (i % 2 ? 200 : 401)))
+    const status = await call(h, '/v1/relay/status', { headers: bearer(last) })
+    // Only the deliberate old-token requests failed: 3 in the rounds, 4 in the concurrent batch.
     expect(
       (status.body as { security: { client: { failed_auth_attempts: number } } }).security.client
         .failed_auth_attempts,
-    ).toBe(5)
+    ).toBe(7)
   })
 
   it('an upstream event type cannot inject SSE lines', async () => {

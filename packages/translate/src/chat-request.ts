@@ -8,6 +8,7 @@ import {
   rejectUnsupported,
 } from './_internal/parameters'
 import { readStop } from './_internal/stop'
+import { checkToolDepth } from './_internal/tool-depth'
 import {
   type ClientToolChoice,
   type FunctionDefinition,
@@ -286,6 +287,7 @@ function translateResponsesShaped(body: JsonObject, options: TranslateOptions): 
 }
 
 function translate(body: unknown, options: TranslateOptions): TranslationResult {
+  checkToolDepth(body)
   if (isObject(body) && body.messages === undefined && body.input !== undefined) {
     return translateResponsesShaped(body, options)
   }

@@ -7,6 +7,7 @@ import {
   rejectUnsupported,
 } from './_internal/parameters'
 import { normalizeJsonSchema } from './_internal/schema'
+import { checkToolDepth } from './_internal/tool-depth'
 import {
   checkStore,
   cloneJson,
@@ -166,6 +167,7 @@ function normalizeText(value: unknown): JsonObject | undefined {
  */
 export function normalizeResponsesBody(body: unknown, options: TranslateOptions): TranslationResult {
   if (!isObject(body)) invalid('Request body must be a JSON object.', null, 'invalid_request')
+  checkToolDepth(body)
   const rejected: string[] = []
   if (!isUnset(body.background) && body.background !== false) rejected.push('background')
   if (isPositiveCount(body.top_logprobs)) rejected.push('top_logprobs')

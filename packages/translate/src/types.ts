@@ -104,6 +104,7 @@ export type ValidationErrorCode =
   | 'unsupported_parameter'
   | 'unsupported_value'
   | 'tools_disabled'
+  | 'tool_schema_too_deep'
 
 /**
  * A validation failure, ready for the `{"error":{…}}` envelope. Returned (never thrown) by the

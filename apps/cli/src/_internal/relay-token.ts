@@ -1,5 +1,5 @@
 import type { RelayTokenInfo } from '@airelays/auth-store'
-import { readRelayToken } from '@airelays/auth-store'
+import { isWeakRelayToken, readRelayToken } from '@airelays/auth-store'
 import type { ResolvedConfig } from '@airelays/config'
 
 /**
@@ -30,4 +30,28 @@ export function tokenSummary(info: RelayTokenInfo): {
   fingerprint: string | null
 } {
   return { present: info.token !== null, source: info.source, fingerprint: info.fingerprint }
+}
+
+/**
+ * What to say about a relay token under 128 bits (issue 26, item 2), whatever it came from (the
+ * file, `AIRELAYS_BEARER_TOKEN`): `refusal` when the user has not opted in with
+ * `allow_weak_bearer_token` (`--allow-weak-token`, `AIRELAYS_ALLOW_WEAK_BEARER_TOKEN`), else a
+ * `warning`. Both null for a strong token, no token, or bearer auth off.
+ */
+export function weakTokenVerdict(
+  config: ResolvedConfig,
+  token: RelayTokenInfo,
+  what: string,
+): { refusal: string | null; warning: string | null } {
+  if (!config.security.require_bearer_auth || token.token === null || !isWeakRelayToken(token.token))
+    return { refusal: null, warning: null }
+  const from = token.source === 'env' ? 'AIRELAYS_BEARER_TOKEN' : token.file
+  const fix = `Run \`airelays token rotate\` for a strong one${token.source === 'env' ? ' and unset AIRELAYS_BEARER_TOKEN' : ''}`
+  if (!config.security.allow_weak_bearer_token) {
+    return {
+      refusal: `The relay token (from ${from}) is weak (under 128 bits), so ${what}. ${fix}, or pass --allow-weak-token (allow_weak_bearer_token = true) to accept the risk.`,
+      warning: null,
+    }
+  }
+  return { refusal: null, warning: `The relay token (from ${from}) looks weak (under 128 bits). ${fix}.` }
 }

@@ -2,9 +2,10 @@ import { generateRelayToken, writeRelayToken } from '@airelays/auth-store'
 import type { ConfigFlags } from '@airelays/config'
 import { isConfigError, settingsSummary, writeConfig } from '@airelays/config'
 import { type ClientBlock, clientBlock, loginHint, printClientSetup, serveCommand } from '../_internal/client'
-import { printJson, type Terminal } from '../_internal/output'
-import { readConfiguredToken } from '../_internal/relay-token'
+import { printJson, printWarning, type Terminal } from '../_internal/output'
+import { readConfiguredToken, weakTokenVerdict } from '../_internal/relay-token'
 import { loadSettings } from '../_internal/settings'
+import { CliError } from '../errors'
 
 /** Options of `airelays init`. */
 export interface InitOptions {
@@ -54,6 +55,11 @@ export async function runInit(term: Terminal, options: InitOptions): Promise<num
     token = await readConfiguredToken(config)
     tokenCreated = true
   }
+  // An existing token under 128 bits (a hand-set file or AIRELAYS_BEARER_TOKEN): `serve` would
+  // refuse it, so `init` does not report success with it either (issue 26, item 2).
+  const weak = weakTokenVerdict(config, token, '`airelays serve` would refuse it')
+  if (weak.refusal !== null) throw new CliError(weak.refusal)
+  if (weak.warning !== null) printWarning(term, weak.warning)
 
   const reveal = tokenCreated || options.showToken
   const summary = settingsSummary(config)

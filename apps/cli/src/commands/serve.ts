@@ -1,4 +1,4 @@
-import { generateRelayToken, isWeakRelayToken, writeRelayToken } from '@airelays/auth-store'
+import { generateRelayToken, writeRelayToken } from '@airelays/auth-store'
 import type { ConfigFlags } from '@airelays/config'
 import { isLoopbackHost } from '@airelays/ratelimit'
 import { serveRelay } from '@airelays/server'
@@ -7,7 +7,7 @@ import { clientVersionFor, clientVersionText } from '../_internal/client-version
 import { type InterruptSignal, onInterrupt } from '../_internal/interrupt'
 import { readLoginState } from '../_internal/login-state'
 import { printWarning, type Terminal } from '../_internal/output'
-import { NO_TOKEN_MESSAGE, readConfiguredToken } from '../_internal/relay-token'
+import { NO_TOKEN_MESSAGE, readConfiguredToken, weakTokenVerdict } from '../_internal/relay-token'
 import { loadSettings } from '../_internal/settings'
 import { CliError } from '../errors'
 import { VERSION } from '../version'
@@ -33,17 +33,10 @@ export async function runServe(term: Terminal, options: ServeOptions): Promise<n
     token = await readConfiguredToken(config)
     tokenGenerated = true
   }
-  if (config.security.require_bearer_auth && token.token !== null && isWeakRelayToken(token.token)) {
-    const from = token.source === 'env' ? 'AIRELAYS_BEARER_TOKEN' : token.file
-    const fix = `Run \`airelays token rotate\` for a strong one${token.source === 'env' ? ' and unset AIRELAYS_BEARER_TOKEN' : ''}`
-    if (!config.security.allow_weak_bearer_token) {
-      // A weak token falls to brute force even at the throttled rate (issue 26, item 2).
-      throw new CliError(
-        `The relay token (from ${from}) is weak (under 128 bits), so the relay does not start. ${fix}, or pass --allow-weak-token (allow_weak_bearer_token = true) to accept the risk.`,
-      )
-    }
-    printWarning(term, `The relay token (from ${from}) looks weak (under 128 bits). ${fix}.`)
-  }
+  // A weak token falls to brute force even at the throttled rate (issue 26, item 2).
+  const weak = weakTokenVerdict(config, token, 'the relay does not start')
+  if (weak.refusal !== null) throw new CliError(weak.refusal)
+  if (weak.warning !== null) printWarning(term, weak.warning)
   if (!isLoopbackHost(host)) {
     printWarning(
       term,

@@ -37,7 +37,6 @@ export type RelayErrorCode =
   | 'missing_file'
   | 'multipart_limit'
   | 'upload_too_large'
-  | 'tool_schema_too_deep'
   // upstream
   | 'upstream_auth_missing'
   | 'upstream_auth_refresh_failed'

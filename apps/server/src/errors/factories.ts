@@ -269,15 +269,6 @@ export function previousResponseNotFound(id: string): RelayError {
   })
 }
 
-/** 400 `tool_schema_too_deep`: a tool's parameter schema nests deeper than the relay accepts. */
-export function toolSchemaTooDeep(param: string, maxDepth: number): RelayError {
-  return invalidRequest(
-    'tool_schema_too_deep',
-    `\`${param}\` is nested more than ${maxDepth} levels deep.`,
-    param,
-  )
-}
-
 /** 507 `conversation_storage_full`: the stored conversations would pass `max_conversation_bytes`. */
 export function conversationStorageFull(maxBytes: number): RelayError {
   return relayError({

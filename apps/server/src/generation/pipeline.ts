@@ -6,12 +6,7 @@ import {
   type TranslationContext,
 } from '@airelays/translate'
 import type { ResponsesEvent } from '@airelays/upstream-client'
-import {
-  previousResponseNotFound,
-  providerDisabled,
-  toolSchemaTooDeep,
-  translationRejected,
-} from '../errors/factories'
+import { previousResponseNotFound, providerDisabled, translationRejected } from '../errors/factories'
 import { inBandEnvelope } from '../errors/to-relay-error'
 import type { RelayRequest } from '../request/relay-request'
 import type { RelayRuntime } from '../runtime'
@@ -105,45 +100,6 @@ export function createGeneration(rt: RelayRuntime, format: WireFormat): Generate
 }
 
 /** Body, provider checks, translation, adaptations, conversation seed and file expansion. */
-/** Deepest nesting accepted in a tool schema, as for `response_format` schemas. */
-const MAX_TOOL_SCHEMA_DEPTH = 64
-
-/** Nesting depth of `value` (objects and arrays), counted without recursion; stops past `limit`. */
-function depthOf(value: unknown, limit: number): number {
-  let deepest = 0
-  const stack: [unknown, number][] = [[value, 0]]
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop() as [unknown, number]
-    if (node === null || typeof node !== 'object') continue
-    if (depth + 1 > deepest) deepest = depth + 1
-    if (deepest > limit) return deepest
-    for (const child of Array.isArray(node) ? node : Object.values(node)) {
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1])
-    }
-  }
-  return deepest
-}
-
-/**
- * Tool schemas nested deeper than 64 levels get a 400 before translation (issue 26, item 9:
- * ~1,940 levels answered 500), like `response_format` schemas.
- */
-function checkToolDepth(tools: unknown): void {
-  if (!Array.isArray(tools)) return
-  for (let i = 0; i < tools.length; i++) {
-    const tool = tools[i] as Record<string, unknown> | null
-    if (tool === null || typeof tool !== 'object') continue
-    const fn = tool.function as Record<string, unknown> | undefined
-    const [schema, param] =
-      fn !== null && typeof fn === 'object' && fn.parameters !== undefined
-        ? [fn.parameters, `tools[${i}].function.parameters`]
-        : [tool.parameters ?? tool.input_schema, `tools[${i}].parameters`]
-    if (depthOf(schema, MAX_TOOL_SCHEMA_DEPTH) > MAX_TOOL_SCHEMA_DEPTH) {
-      throw toolSchemaTooDeep(param, MAX_TOOL_SCHEMA_DEPTH)
-    }
-  }
-}
-
 async function prepare(
   rt: RelayRuntime,
   format: WireFormat,
@@ -158,7 +114,6 @@ async function prepare(
   if (!rt.settings.config.providers.openai.enabled) {
     throw providerDisabled(`Unknown model \`${model ?? ''}\` and the OpenAI runtime is disabled.`)
   }
-  checkToolDepth(body.tools)
   const translated = format.translate(body, options)
   if (!translated.ok) throw translationRejected(translated.error)
   const { request, context, sessionId } = translated

@@ -4,7 +4,7 @@ import { boundedHeaderRecord, clip } from '../logging/request-records'
 import type { RelayRequest } from '../request/relay-request'
 import type { RelayRuntime } from '../runtime'
 import { presentedToken, tokensMatch } from './bearer'
-import { checkBrowserHeaders, isLoopbackBind } from './origin-guard'
+import { checkBrowserHeaders } from './origin-guard'
 
 /**
  * What the gate reads of a request: a {@link RelayRequest}, or the WebSocket handshake of
@@ -30,23 +30,20 @@ export type SecurityGate = (req: GatedRequest) => Promise<void>
  * `/api/*` side routes get the browser checks and the limiter but no token check.
  */
 export function createSecurityGate(rt: RelayRuntime): SecurityGate {
-  // Whether the relay listens on loopback only (`config.server.host`; `serveRelay` puts its `host` there).
-  const loopbackOnly = isLoopbackBind(rt.settings.config.server.host)
   return async (req) => {
-    browserGate(rt, req, loopbackOnly)
-    // Claude Code's side routes (`/api/hello`, `/api/event_logging/*`) answer nothing and may be
+    // Whether the relay listens on loopback only: judged once at start (security/bind-address.ts).
+    browserGate(rt, req, (await rt.bind).loopbackOnly)
+    // Claude Code's side routes (`/api/hello`, `/api/event_logging/batch`, `…/v2/batch`) answer nothing and may be
     // sent without the token (telemetry): no token check, so they never count as failed logins.
     const requireAuth = rt.settings.config.security.require_bearer_auth && !isClaudeCodeSideRoute(req.path)
     let presented: string | null = null
     let credentialValid = false
     if (requireAuth) {
       presented = presentedToken(req.event.req.headers)
+      // The token file as it is now: just after `airelays token rotate` the old token is refused
+      // and the new one accepted, never counted as a failure (issue 26, item 9).
       const { token } = await rt.tokens.current()
       credentialValid = tokensMatch(presented, token)
-      // Just after `airelays token rotate` the cached token is the old one: look at the file again
-      // before calling the new token a failure (issue 26, item 9).
-      if (!credentialValid && presented !== null)
-        credentialValid = tokensMatch(presented, (await rt.tokens.recheck()).token)
     }
     const admission = rt.limiter.admit(req.clientIp, { credentialValid })
     if (!admission.ok) {
@@ -110,7 +107,16 @@ function browserGate(rt: RelayRuntime, req: GatedRequest, loopbackOnly: boolean)
   throw rejection.error
 }
 
-/** Claude Code's side routes (`/api/hello`, `/api/event_logging/*`): answered without the token. */
+/**
+ * Claude Code's side routes, answered without the token: exactly the registered paths, so no other
+ * path under `/api/` answers (even a 404) without it.
+ */
+const CLAUDE_CODE_SIDE_ROUTES: ReadonlySet<string> = new Set([
+  '/api/hello',
+  '/api/event_logging/batch',
+  '/api/event_logging/v2/batch',
+])
+
 function isClaudeCodeSideRoute(path: string): boolean {
-  return path === '/api/hello' || path.startsWith('/api/event_logging/')
+  return CLAUDE_CODE_SIDE_ROUTES.has(path.length > 1 ? path.replace(/\/+$/, '') : path)
 }

@@ -49,14 +49,6 @@ export function isLoopbackHostname(hostname: string): boolean {
   return isLoopbackHost(hostname)
 }
 
-/**
- * True when a listen address (`config.server.host`: `127.0.0.1`, `::1`, `localhost`, `0.0.0.0`, a
- * LAN address, a host name) is loopback only (`isLoopbackHost` of @airelays/ratelimit).
- */
-export function isLoopbackBind(host: string): boolean {
-  return isLoopbackHost(host)
-}
-
 /** The host name of a `Host` header value (`name[:port]`, `[v6][:port]`), or null when malformed. */
 export function hostnameOfHost(value: string): string | null {
   if (value === '' || value.length > 1024 || !HOST_CHARS.test(value)) return null

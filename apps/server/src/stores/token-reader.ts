@@ -1,5 +1,4 @@
 import { statSync } from 'node:fs'
-import { performance } from 'node:perf_hooks'
 import { readRelayToken } from '@airelays/auth-store'
 
 /** Where the relay token came from: `memory` (an option), `env` (AIRELAYS_BEARER_TOKEN), `file`, or nowhere. */
@@ -19,80 +18,82 @@ export interface TokenReaderOptions {
   inlineSource: 'memory' | 'env'
   /** The relay token file (`bearer_token_file`), or `null`. */
   file: string | null
-  /** Monotonic clock in ms, used to rate-limit `stat` calls. @default performance.now */
-  now?: () => number
-  /** Re-check the file at most this often (ms). */
-  checkIntervalMs?: number
   /** Called with every token value read, so it can be scrubbed from logs. */
   onToken?: (token: string) => void
   /** Called when the token file exists but cannot be read (once per change of the file). */
   onError?: (error: unknown) => void
 }
 
-/** Reads the relay token per request, cheaply: the file is re-read only when its mtime/size changed. */
+/** Reads the relay token per request, cheaply: the file is re-read only when it changed. */
 export interface TokenReader {
-  current(): Promise<RelayTokenState>
   /**
-   * Look at the file now, whatever the check interval: for a presented token that does not match
-   * the cached one (just after `airelays token rotate`), so the new token is never counted as a
-   * failed attempt (issue 26, item 9). At most one check runs at a time.
+   * The token as the file holds it now. Every call looks at the file (`stat`, synchronously, a few
+   * microseconds) before answering, so once `airelays token rotate` has renamed the new file into
+   * place the old token is refused and the new one accepted by the very next request, with no
+   * 401 in between (issue 26, item 9). Only a changed file is read; concurrent readers of the same
+   * change share one read.
    */
-  recheck(): Promise<RelayTokenState>
+  current(): Promise<RelayTokenState>
 }
+
+const NONE: RelayTokenState = { token: null, source: null }
 
 export function createTokenReader(opts: TokenReaderOptions): TokenReader {
   const inline = opts.inline?.trim() || null
   if (inline) {
     opts.onToken?.(inline)
     const state: RelayTokenState = { token: inline, source: opts.inlineSource }
-    return { current: () => Promise.resolve(state), recheck: () => Promise.resolve(state) }
+    return { current: () => Promise.resolve(state) }
   }
   const file = opts.file
-  if (!file) {
-    const none: RelayTokenState = { token: null, source: null }
-    return { current: () => Promise.resolve(none), recheck: () => Promise.resolve(none) }
-  }
-  const interval = opts.checkIntervalMs ?? 1000
-  const now = opts.now ?? ((): number => performance.now())
-  let state: RelayTokenState = { token: null, source: null }
+  if (!file) return { current: () => Promise.resolve(NONE) }
+  let state: RelayTokenState = NONE
+  // The file version `state` belongs to: `mtime:size:inode` (a rename changes the inode), '' when
+  // absent, 'error' when unreadable.
   let signature = ''
-  let checkedAt = Number.NEGATIVE_INFINITY
-  let pending: Promise<RelayTokenState> | null = null
+  let reading: { signature: string; done: Promise<RelayTokenState> } | null = null
 
-  async function refresh(): Promise<RelayTokenState> {
-    try {
-      // Synchronous on purpose (see credentials.ts): a few microseconds instead of a thread-pool
-      // round trip on the request path. Only a changed file is read, asynchronously.
-      const info = statSync(file as string)
-      const next = `${info.mtimeMs}:${info.size}:${info.ino}`
-      if (next !== signature) {
-        const { token } = await readRelayToken({ file })
-        signature = next
-        state = token ? { token, source: 'file' } : { token: null, source: null }
-        if (token) opts.onToken?.(token)
-      }
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
-      if (code !== 'ENOENT' && code !== 'ENOTDIR' && signature !== 'error') opts.onError?.(error)
-      signature = code === 'ENOENT' || code === 'ENOTDIR' ? '' : 'error'
-      state = { token: null, source: null }
-    }
-    checkedAt = now()
+  const failed = (error: unknown): RelayTokenState => {
+    const code = (error as NodeJS.ErrnoException).code
+    const absent = code === 'ENOENT' || code === 'ENOTDIR'
+    if (!absent && signature !== 'error') opts.onError?.(error)
+    signature = absent ? '' : 'error'
+    state = NONE
+    reading = null
     return state
   }
 
-  const check = (): Promise<RelayTokenState> => {
-    pending ??= refresh().finally(() => {
-      pending = null
-    })
-    return pending
+  const read = (next: string): Promise<RelayTokenState> => {
+    const done = readRelayToken({ file }).then(
+      ({ token }) => {
+        // A later change started its own read: that one owns the state.
+        if (reading?.signature !== next) return token ? { token, source: 'file' as const } : NONE
+        signature = next
+        state = token ? { token, source: 'file' } : NONE
+        reading = null
+        if (token) opts.onToken?.(token)
+        return state
+      },
+      (error: unknown) => (reading?.signature === next ? failed(error) : NONE),
+    )
+    reading = { signature: next, done }
+    return done
   }
 
   return {
     current() {
-      if (now() - checkedAt < interval) return Promise.resolve(state)
-      return check()
+      let next: string
+      try {
+        // Synchronous on purpose: the decision is taken on the file as it is when the request is
+        // checked, never on a look that started before a rotation finished.
+        const info = statSync(file)
+        next = `${info.mtimeMs}:${info.size}:${info.ino}`
+      } catch (error) {
+        return Promise.resolve(failed(error))
+      }
+      if (next === signature && reading === null) return Promise.resolve(state)
+      if (reading?.signature === next) return reading.done
+      return read(next)
     },
-    recheck: check,
   }
 }

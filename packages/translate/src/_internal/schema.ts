@@ -1,7 +1,6 @@
 import type { JsonObject } from '../types'
+import { MAX_SCHEMA_DEPTH as MAX_DEPTH } from './tool-depth'
 import { invalid, isObject } from './util'
-
-const MAX_DEPTH = 64
 
 const SCHEMA_MAPS = ['properties', 'patternProperties', '$defs', 'definitions'] as const
 const SCHEMA_SINGLES = ['contains', 'additionalItems', 'if', 'then', 'else', 'not'] as const

@@ -1,6 +1,7 @@
 import { ordered } from '../_internal/common'
 import { orderIgnored } from '../_internal/parameters'
 import { normalizeJsonSchema } from '../_internal/schema'
+import { checkToolDepth } from '../_internal/tool-depth'
 import { ToolNames } from '../_internal/tools'
 import { derivedSessionId, Invalid, invalid, isObject, toValidationError } from '../_internal/util'
 import type { JsonObject, ResponsesInputItem, ResponsesRequest, ResponsesTextFormat } from '../types'
@@ -164,6 +165,7 @@ function readMessageList(body: JsonObject): unknown[] {
 
 function translate(body: unknown, options: MessagesTranslateOptions): MessagesTranslationResult {
   if (!isObject(body)) invalid('Request body must be a JSON object.', null, 'invalid_request')
+  checkToolDepth(body)
   const model = readModel(body)
   const messages = readMessageList(body)
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') {
