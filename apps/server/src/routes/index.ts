@@ -34,13 +34,16 @@ function add(app: H3, routes: RouteTable, method: Method, path: string): (handle
   }
 }
 
+/** Where routes are registered: the app, the route table, the runtime and the dashboard's handlers. */
+interface RouteSite {
+  app: H3
+  routes: RouteTable
+  rt: RelayRuntime
+  dashboard: DashboardRoutes
+}
+
 /** `GET /healthz`, the dashboard at `GET /` and its assets (unprotected; nothing secret). */
-function registerPublicRoutes(
-  app: H3,
-  routes: RouteTable,
-  rt: RelayRuntime,
-  dashboard: DashboardRoutes,
-): void {
+function registerPublicRoutes({ app, routes, rt, dashboard }: RouteSite): void {
   add(app, routes, 'GET', '/healthz')(healthz(rt))
   add(app, routes, 'GET', '/')(dashboard.page)
   add(app, routes, 'GET', '/dashboard/app.js')(dashboard.script)
@@ -48,13 +51,7 @@ function registerPublicRoutes(
 }
 
 /** Every route under `/v1` or `/no-tools/v1` (behind the security gate). */
-function registerApiRoutes(
-  app: H3,
-  routes: RouteTable,
-  rt: RelayRuntime,
-  prefix: '/v1' | '/no-tools/v1',
-  dashboard: DashboardRoutes,
-): void {
+function registerApiRoutes({ app, routes, rt, dashboard }: RouteSite, prefix: '/v1' | '/no-tools/v1'): void {
   const noTools = prefix === '/no-tools/v1'
   const r = (method: Method, path: string, handler: RelayHandler): void =>
     add(app, routes, method, prefix + path)(handler)
@@ -115,10 +112,10 @@ function registerClaudeCodeRoutes(app: H3, routes: RouteTable): void {
  */
 export function registerRoutes(app: H3, rt: RelayRuntime): void {
   const routes = new RouteTable()
-  const dashboard = dashboardRoutes(rt)
-  registerPublicRoutes(app, routes, rt, dashboard)
+  const site: RouteSite = { app, routes, rt, dashboard: dashboardRoutes(rt) }
+  registerPublicRoutes(site)
   for (const prefix of ['/v1', '/no-tools/v1'] as const) {
-    registerApiRoutes(app, routes, rt, prefix, dashboard)
+    registerApiRoutes(site, prefix)
     registerUpgradeRefusal(app, prefix)
   }
   registerClaudeCodeRoutes(app, routes)
