@@ -1,3 +1,4 @@
+import { defaultSleep } from '../_internal/sleep'
 import { classifyPoolFailure } from './failure'
 import type { AccountPoolHooks, AccountPoolOptions, BalanceMode, PoolFailure, PoolMember } from './types'
 
@@ -29,24 +30,6 @@ export function nonNegative(name: string, value: number | undefined, fallback: n
   return v
 }
 
-function timerSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason ?? new Error('aborted'))
-      return
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(signal?.reason ?? new Error('aborted'))
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
-
 /** Applies the documented defaults of `AccountPoolOptions`; throws `RangeError` on a bad value. */
 export function resolvePoolSettings<A extends PoolMember>(options: AccountPoolOptions<A>): PoolSettings<A> {
   const balance = options.balance ?? 'balanced'
@@ -73,7 +56,7 @@ export function resolvePoolSettings<A extends PoolMember>(options: AccountPoolOp
     backoff: options.retry?.backoffSeconds?.length ? [...options.retry.backoffSeconds] : [5, 20, 60],
     classify: options.classify ?? classifyPoolFailure,
     clock: options.clock ?? Date.now,
-    sleep: options.sleep ?? timerSleep,
+    sleep: options.sleep ?? defaultSleep,
     hooks: options.hooks ?? {},
   }
 }
