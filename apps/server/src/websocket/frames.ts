@@ -1,7 +1,9 @@
 import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
-import { RelayError } from '../errors/relay-error'
+import type { RelayErrorCode } from '../errors/codes'
+import { relayError } from '../errors/factories'
+import type { RelayError } from '../errors/relay-error'
 
 /** Close codes the relay uses (RFC 6455 §7.4.1). */
 export const CLOSE_NORMAL = 1000
@@ -80,7 +82,7 @@ export function keepAlive(ws: WebSocket, intervalMs: number): NodeJS.Timeout {
 
 /** 426: the relay will not upgrade this request; the client should use HTTP. */
 export function upgradeRefused(reason: string): RelayError {
-  return new RelayError({
+  return relayError({
     status: 426,
     type: 'invalid_request_error',
     code: 'websocket_unavailable',
@@ -89,13 +91,13 @@ export function upgradeRefused(reason: string): RelayError {
 }
 
 /** A client frame the relay cannot take (not JSON, unknown type, out of order). */
-export function badFrame(code: string, message: string, param: string | null = null): RelayError {
-  return new RelayError({ status: 400, type: 'invalid_request_error', code, param, message })
+export function badFrame(code: RelayErrorCode, message: string, param: string | null = null): RelayError {
+  return relayError({ status: 400, type: 'invalid_request_error', code, param, message })
 }
 
 /** 502: the upstream stream ended before its terminal event. */
 export function incompleteStream(): RelayError {
-  return new RelayError({
+  return relayError({
     status: 502,
     type: 'server_error',
     code: 'incomplete_stream',
