@@ -175,13 +175,12 @@ function planTools(body: JsonObject, history: ChatHistory, setup: ToolSetup): To
   const legacyChoice = readFunctionCall(body.function_call)
   const choiceParam = choice === null && legacyChoice !== null ? 'function_call' : 'tool_choice'
   choice ??= legacyChoice
-  const toolChoice = upstreamToolChoice(
-    choice ?? (tools.length > 0 ? 'auto' : 'none'),
+  const toolChoice = upstreamToolChoice(choice ?? (tools.length > 0 ? 'auto' : 'none'), {
     defined,
-    names,
-    choiceParam,
     custom,
-  )
+    names,
+    param: choiceParam,
+  })
   if (tools.length === 0) return { tools, toolChoice }
   const parallel = body.parallel_tool_calls
   if (!isUnset(parallel) && typeof parallel !== 'boolean') {

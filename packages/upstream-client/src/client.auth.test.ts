@@ -1,51 +1,21 @@
-import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import {
-  codexBody,
-  collect,
-  instantSleep,
-  NO_ENV_PROXY,
-  recordingStore,
-  rejectionOf,
-  textOf,
-} from './_test-helpers'
-import { createUpstreamClient } from './client'
+import { describe, expect, it, vi } from 'vitest'
+import { useEmulatorClients } from './_test-emulator'
+import { codexBody, collect, instantSleep, recordingStore, rejectionOf, textOf } from './_test-helpers'
 import type { UpstreamClient } from './client-api'
 import type { UpstreamClientOptions } from './client-options'
 import { isUpstreamError } from './errors'
 import type { CredentialStore, StoredAuth } from './types'
 
-let emu: UpstreamEmulator
-const clients: UpstreamClient[] = []
-
-beforeEach(async () => {
-  emu = await createUpstreamEmulator()
-})
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()))
-  await emu.close()
-})
-
+const fx = useEmulatorClients({})
 function client(credentials: CredentialStore, extra: Partial<UpstreamClientOptions> = {}): UpstreamClient {
-  const c = createUpstreamClient({
-    baseUrl: emu.backendUrl,
-    issuerUrl: emu.url,
-    clientId: emu.clientId,
-    credentials,
-    proxy: NO_ENV_PROXY,
-    sleep: instantSleep().sleep,
-    ...extra,
-  })
-  clients.push(c)
-  return c
+  return fx.client({ credentials, ...extra })
 }
 
-const byRoute = (route: string) => emu.requests.filter((r) => r.route === route)
+const byRoute = fx.byRoute
 
 describe('token lifecycle', () => {
   it('refreshes an expired access token before the call and persists the rotated tokens', async () => {
-    const old = emu.storedAuth({ expiresInSeconds: -60 })
+    const old = fx.emu.storedAuth({ expiresInSeconds: -60 })
     const store = recordingStore(old)
     const onRefresh = vi.fn()
     const upstream = client(store, { hooks: { onRefresh } })
@@ -57,7 +27,7 @@ describe('token lifecycle', () => {
     expect(refresh).toHaveLength(1)
     expect(refresh[0]?.headers['content-type']).toBe('application/json')
     expect(refresh[0]?.body).toEqual({
-      client_id: emu.clientId,
+      client_id: fx.emu.clientId,
       grant_type: 'refresh_token',
       refresh_token: old.tokens.refresh_token,
       scope: 'openid profile email',
@@ -73,7 +43,7 @@ describe('token lifecycle', () => {
   })
 
   it('refreshes when last_refresh is older than 8 days even if the token has not expired', async () => {
-    const auth = emu.storedAuth()
+    const auth = fx.emu.storedAuth()
     auth.last_refresh = new Date(Date.now() - 9 * 86_400_000).toISOString()
     const store = recordingStore(auth)
     await collect(await client(store).responses(codexBody()))
@@ -81,14 +51,14 @@ describe('token lifecycle', () => {
   })
 
   it('forces a refresh when only a refresh token is stored', async () => {
-    const auth = emu.storedAuth()
+    const auth = fx.emu.storedAuth()
     auth.tokens.access_token = ''
     await collect(await client(recordingStore(auth)).responses(codexBody()))
     expect(byRoute('token')).toHaveLength(1)
   })
 
   it('shares one refresh between 20 concurrent callers', async () => {
-    const store = recordingStore(emu.storedAuth({ expiresInSeconds: -60 }))
+    const store = recordingStore(fx.emu.storedAuth({ expiresInSeconds: -60 }))
     const upstream = client(store)
     const results = await Promise.all(
       Array.from({ length: 20 }, async () => textOf(await collect(await upstream.responses(codexBody())))),
@@ -100,7 +70,7 @@ describe('token lifecycle', () => {
   })
 
   it('two holders of one locking store never spend a refresh token twice', async () => {
-    const old = emu.storedAuth({ expiresInSeconds: -60 })
+    const old = fx.emu.storedAuth({ expiresInSeconds: -60 })
     const shared = recordingStore(old)
     // A store with a lock around read-modify-write, like auth-store's file lock across processes.
     let tail: Promise<unknown> = Promise.resolve()
@@ -130,7 +100,7 @@ describe('token lifecycle', () => {
   })
 
   it('without a lock, the second holder of an expired token hits a reused refresh token', async () => {
-    const old = emu.storedAuth({ expiresInSeconds: -60 })
+    const old = fx.emu.storedAuth({ expiresInSeconds: -60 })
     const a = client(recordingStore(old))
     const b = client(recordingStore(old))
     await collect(await a.responses(codexBody()))
@@ -139,8 +109,8 @@ describe('token lifecycle', () => {
   })
 
   it('on a 401 refreshes once and retries once', async () => {
-    emu.script({ kind: 'expired_token' })
-    const store = recordingStore(emu.storedAuth())
+    fx.emu.script({ kind: 'expired_token' })
+    const store = recordingStore(fx.emu.storedAuth())
     const onRefresh = vi.fn()
     const stream = await client(store, { hooks: { onRefresh } }).responses(codexBody())
     expect(textOf(await collect(stream))).toBe('pong')
@@ -154,11 +124,11 @@ describe('token lifecycle', () => {
   })
 
   it('on a 401 takes newer tokens another process saved instead of refreshing', async () => {
-    const first = emu.storedAuth()
-    const second = emu.storedAuth()
+    const first = fx.emu.storedAuth()
+    const second = fx.emu.storedAuth()
     const store = recordingStore(first)
     const upstream = client(store)
-    emu.script({ kind: 'expired_token' })
+    fx.emu.script({ kind: 'expired_token' })
     const loaded = store.load.bind(store)
     let calls = 0
     store.load = async () => {
@@ -174,8 +144,8 @@ describe('token lifecycle', () => {
   })
 
   it('surfaces auth_rejected when the retried call is still 401', async () => {
-    emu.script({ kind: 'expired_token' }, { kind: 'expired_token' })
-    const error = await rejectionOf(client(recordingStore(emu.storedAuth())).responses(codexBody()))
+    fx.emu.script({ kind: 'expired_token' }, { kind: 'expired_token' })
+    const error = await rejectionOf(client(recordingStore(fx.emu.storedAuth())).responses(codexBody()))
     expect(isUpstreamError(error) && error.code).toBe('auth_rejected')
     expect((error as Error).message).toBe(
       'Upstream ChatGPT login is missing or expired. Run `airelays login` first.',
@@ -187,8 +157,8 @@ describe('token lifecycle', () => {
   it.each(['refresh_expired', 'refresh_reused', 'refresh_invalidated'] as const)(
     'a permanent %s failure is not retried and fails fast until the credentials change',
     async (kind) => {
-      emu.script({ route: 'token', kind })
-      const store = recordingStore(emu.storedAuth({ expiresInSeconds: -60 }))
+      fx.emu.script({ route: 'token', kind })
+      const store = recordingStore(fx.emu.storedAuth({ expiresInSeconds: -60 }))
       const upstream = client(store)
       const error = await rejectionOf(upstream.responses(codexBody()))
       expect(isUpstreamError(error) && error.code).toBe('refresh_failed')
@@ -202,16 +172,16 @@ describe('token lifecycle', () => {
       expect(isUpstreamError(again) && again.code).toBe('refresh_failed')
       expect(byRoute('token')).toHaveLength(1)
 
-      store.set(emu.storedAuth())
+      store.set(fx.emu.storedAuth())
       await collect(await upstream.responses(codexBody()))
       expect(byRoute('responses')).toHaveLength(1)
     },
   )
 
   it('retries a transient refresh failure with the backoff schedule', async () => {
-    emu.script({ route: 'token', kind: 'http_error', status: 503 })
+    fx.emu.script({ route: 'token', kind: 'http_error', status: 503 })
     const { sleep, delays } = instantSleep()
-    const store = recordingStore(emu.storedAuth({ expiresInSeconds: -60 }))
+    const store = recordingStore(fx.emu.storedAuth({ expiresInSeconds: -60 }))
     const upstream = client(store, { sleep, random: () => 0.5 })
     await collect(await upstream.responses(codexBody()))
     expect(byRoute('token')).toHaveLength(2)
@@ -223,11 +193,11 @@ describe('token lifecycle', () => {
     expect(isUpstreamError(error) && error.code).toBe('auth_missing')
     expect(isUpstreamError(error) && error.status).toBe(503)
     expect((error as Error).message).toBe('No ChatGPT login found. Run `airelays login` first.')
-    expect(emu.requests).toHaveLength(0)
+    expect(fx.emu.requests).toHaveLength(0)
   })
 
   it('refuses credentials bound to another account', async () => {
-    const auth = emu.storedAuth()
+    const auth = fx.emu.storedAuth()
     auth.bound_account_id = 'acct_other'
     const error = await rejectionOf(client(recordingStore(auth)).responses(codexBody()))
     expect(isUpstreamError(error) && error.code).toBe('auth_account_mismatch')
@@ -237,8 +207,8 @@ describe('token lifecycle', () => {
   })
 
   it('never puts tokens in error messages', async () => {
-    const auth = emu.storedAuth()
-    emu.script({
+    const auth = fx.emu.storedAuth()
+    fx.emu.script({
       kind: 'http_error',
       status: 400,
       body: { error: { type: 'invalid_request_error', message: `bad token ${auth.tokens.access_token}` } },
@@ -252,7 +222,7 @@ describe('token lifecycle', () => {
 
 describe('status()', () => {
   it('reports readiness from the store', async () => {
-    const auth = emu.storedAuth({ email: 'me@example.com', plan: 'pro' })
+    const auth = fx.emu.storedAuth({ email: 'me@example.com', plan: 'pro' })
     const status = await client(recordingStore(auth)).status()
     expect(status).toMatchObject({
       credentials_present: true,
@@ -275,7 +245,7 @@ describe('status()', () => {
       ready_for_requests: false,
       email: null,
     })
-    const auth = emu.storedAuth()
+    const auth = fx.emu.storedAuth()
     auth.bound_account_id = 'acct_other'
     expect(await client(recordingStore(auth)).status()).toMatchObject({
       authenticated: true,
@@ -286,21 +256,21 @@ describe('status()', () => {
 
 describe('revoke()', () => {
   it('revokes the refresh token, after which the tokens stop working', async () => {
-    const auth = emu.storedAuth()
+    const auth = fx.emu.storedAuth()
     const upstream = client(recordingStore(auth))
     const result = await upstream.revoke()
     expect(result).toEqual({ revoked: true, tokenTypeHint: 'refresh_token', status: 200, error: null })
     expect(byRoute('revoke')[0]?.body).toEqual({
       token: auth.tokens.refresh_token,
       token_type_hint: 'refresh_token',
-      client_id: emu.clientId,
+      client_id: fx.emu.clientId,
     })
     const error = await rejectionOf(upstream.responses(codexBody()))
     expect(isUpstreamError(error) && ['auth_rejected', 'refresh_failed'].includes(error.code)).toBe(true)
   })
 
   it('revokes the access token when there is no refresh token', async () => {
-    const auth = emu.storedAuth()
+    const auth = fx.emu.storedAuth()
     auth.tokens.refresh_token = ''
     const result = await client(recordingStore(null)).revoke(auth)
     expect(result.tokenTypeHint).toBe('access_token')
@@ -311,8 +281,8 @@ describe('revoke()', () => {
   })
 
   it('reports failures instead of throwing', async () => {
-    emu.script({ route: 'revoke', kind: 'http_error', status: 500 })
-    const upstream = client(recordingStore(emu.storedAuth()))
+    fx.emu.script({ route: 'revoke', kind: 'http_error', status: 500 })
+    const upstream = client(recordingStore(fx.emu.storedAuth()))
     const failed = await upstream.revoke()
     expect(failed).toMatchObject({ revoked: false, status: 500 })
     expect(failed.error).toMatch(/^Token revocation failed: 500/)
@@ -322,12 +292,7 @@ describe('revoke()', () => {
       status: null,
       error: 'No tokens to revoke.',
     })
-    const unreachable = createUpstreamClient({
-      issuerUrl: 'http://127.0.0.1:9',
-      credentials: recordingStore(emu.storedAuth()),
-      proxy: NO_ENV_PROXY,
-    })
-    clients.push(unreachable)
+    const unreachable = client(recordingStore(fx.emu.storedAuth()), { issuerUrl: 'http://127.0.0.1:9' })
     const result = await unreachable.revoke()
     expect(result.revoked).toBe(false)
     expect(result.error).toMatch(/^Token revocation failed: Upstream connection failed/)
@@ -348,11 +313,11 @@ describe('credential store failures', () => {
     expect((error as Error).message).toBe('Could not read the stored ChatGPT login: keychain locked')
     expect(isUpstreamError(await rejectionOf(upstream.status()))).toBe(true)
     expect((await upstream.revoke()).error).toBe('Could not read the stored ChatGPT login: keychain locked')
-    expect(emu.requests).toHaveLength(0)
+    expect(fx.emu.requests).toHaveLength(0)
   })
 
   it('keeps rotated tokens in memory when saving fails, and saves them on the next use', async () => {
-    const store = recordingStore(emu.storedAuth({ expiresInSeconds: -60 }))
+    const store = recordingStore(fx.emu.storedAuth({ expiresInSeconds: -60 }))
     const save = store.save.bind(store)
     let failSaves = true
     store.save = async (auth) => {

@@ -1,49 +1,14 @@
 // The Codex backend of late 2026 seen from the client: one client version for /models and
 // /responses, the "requires a newer version" refusal, forwarded session headers, the
 // non-standard frames before the first content, and silent periods within the idle budget.
-import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import {
-  codexBody,
-  collect,
-  instantSleep,
-  NO_ENV_PROXY,
-  recordingStore,
-  rejectionOf,
-  textOf,
-} from './_test-helpers'
-import { createUpstreamClient } from './client'
-import type { UpstreamClient } from './client-api'
-import type { UpstreamClientOptions } from './client-options'
+import { describe, expect, it } from 'vitest'
+import { useEmulatorClients } from './_test-emulator'
+import { codexBody, collect, rejectionOf, textOf } from './_test-helpers'
 import { compareClientVersions, parseClientVersion, resolveClientVersion } from './client-version'
 import { isUpstreamError } from './errors'
 
-let emu: UpstreamEmulator
-const clients: UpstreamClient[] = []
-
-beforeEach(async () => {
-  emu = await createUpstreamEmulator()
-})
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()))
-  await emu.close()
-})
-
-function client(extra: Partial<UpstreamClientOptions> = {}): UpstreamClient {
-  const c = createUpstreamClient({
-    baseUrl: emu.backendUrl,
-    issuerUrl: emu.url,
-    clientId: emu.clientId,
-    credentials: recordingStore(emu.storedAuth()),
-    proxy: NO_ENV_PROXY,
-    sleep: instantSleep().sleep,
-    random: () => 0.5,
-    ...extra,
-  })
-  clients.push(c)
-  return c
-}
+const fx = useEmulatorClients({ client: { random: () => 0.5 } })
+const client = fx.client
 
 describe('client version', () => {
   it('sends one version, 0.169.0 by default, to /models and /responses, and can call gpt-6 models', async () => {
@@ -53,8 +18,8 @@ describe('client version', () => {
     expect(slugs).toContain('gpt-6-sol')
     const stream = await c.responses(codexBody({ model: 'gpt-6-sol' }))
     expect(textOf(await collect(stream))).toBe('pong')
-    const models = emu.requests.find((r) => r.route === 'models')
-    const responses = emu.requests.find((r) => r.route === 'responses')
+    const models = fx.emu.requests.find((r) => r.route === 'models')
+    const responses = fx.emu.requests.find((r) => r.route === 'responses')
     expect(models?.query.client_version).toBe('0.169.0')
     expect(responses?.headers.version).toBe('0.169.0')
     expect(responses?.headers['user-agent']).toBe('codex_cli_rs/0.169.0 (airelays)')
@@ -69,7 +34,7 @@ describe('client version', () => {
     expect(error.kind).toBe('client')
     expect(error.status).toBe(400)
     expect(error.message).toContain("The 'gpt-6-sol' model requires a newer version of Codex")
-    expect(emu.requests.filter((r) => r.route === 'responses')).toHaveLength(1)
+    expect(fx.emu.requests.filter((r) => r.route === 'responses')).toHaveLength(1)
   })
 
   it('resolves the version: configured wins, else a newer installed Codex, else 0.169.0', () => {
@@ -110,7 +75,7 @@ describe('headers', () => {
       },
     })
     await collect(stream)
-    const sent = emu.requests.find((r) => r.route === 'responses')?.headers ?? {}
+    const sent = fx.emu.requests.find((r) => r.route === 'responses')?.headers ?? {}
     expect(sent['session-id']).toBe('sess-1')
     expect(sent.session_id).toBe('sess-1')
     expect(sent['thread-id']).toBe('thr-1')
@@ -127,14 +92,14 @@ describe('headers', () => {
     await collect(
       await client().responses(codexBody(), { sessionId: 'derived', headers: { 'session-id': 'client' } }),
     )
-    const sent = emu.requests.find((r) => r.route === 'responses')?.headers ?? {}
+    const sent = fx.emu.requests.find((r) => r.route === 'responses')?.headers ?? {}
     expect(sent['session-id']).toBe('client')
   })
 })
 
 describe('non-standard frames and silence', () => {
   it('buffers response.metadata and codex.* frames with the preamble and yields every frame in order', async () => {
-    emu.script({ kind: 'extra_events' })
+    fx.emu.script({ kind: 'extra_events' })
     const events = await collect(await client().responses(codexBody()))
     const types = events.map((e) => e.type)
     expect(types.slice(0, 2)).toEqual(['response.metadata', 'response.created'])
@@ -145,19 +110,18 @@ describe('non-standard frames and silence', () => {
   })
 
   it('an error after non-standard preamble frames is still an error before content (retried)', async () => {
-    await emu.close()
-    emu = await createUpstreamEmulator({ extraEvents: { metadata: true, rateLimits: true } })
-    emu.script({ kind: 'overload_in_stream' })
+    await fx.restart({ extraEvents: { metadata: true, rateLimits: true } })
+    fx.emu.script({ kind: 'overload_in_stream' })
     const events = await collect(await client().responses(codexBody()))
     expect(textOf(events)).toBe('pong')
-    expect(emu.requests.filter((r) => r.route === 'responses')).toHaveLength(2)
+    expect(fx.emu.requests.filter((r) => r.route === 'responses')).toHaveLength(2)
   })
 
   it('a silent period within the idle budget completes; one beyond it times out', async () => {
-    emu.script({ kind: 'silence', ms: 200 })
+    fx.emu.script({ kind: 'silence', ms: 200 })
     const events = await collect(await client().responses(codexBody()))
     expect(events.at(-1)?.type).toBe('response.completed')
-    emu.script({ kind: 'silence', ms: 5_000 })
+    fx.emu.script({ kind: 'silence', ms: 5_000 })
     const error = await rejectionOf(
       client({ streamIdleTimeoutMs: 50, retry: { attempts: 0 } }).responses(codexBody()),
     )
@@ -168,7 +132,7 @@ describe('non-standard frames and silence', () => {
 
 describe('usage of late 2026', () => {
   it('reads additional limits, credits, spend control, reached type and reset credits', async () => {
-    emu.setUsage({
+    fx.emu.setUsage({
       additionalRateLimits: [
         { limit_name: 'codex_other', metered_feature: 'codex_bengalfox', usedPercent: 40 },
       ],
@@ -192,7 +156,7 @@ describe('usage of late 2026', () => {
   })
 
   it('a weekly-only plan has a weekly window and no five-hour one', async () => {
-    emu.setUsage({ weeklyOnly: true, secondaryUsedPercent: 61 })
+    fx.emu.setUsage({ weeklyOnly: true, secondaryUsedPercent: 61 })
     const usage = await client().usage()
     expect(usage.windows.five_hour).toBeNull()
     expect(usage.windows.weekly?.used_percent).toBe(61)

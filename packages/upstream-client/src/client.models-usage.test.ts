@@ -1,39 +1,12 @@
-import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { instantSleep, NO_ENV_PROXY, recordingStore, rejectionOf } from './_test-helpers'
-import { createUpstreamClient } from './client'
-import type { UpstreamClient } from './client-api'
-import type { UpstreamClientOptions } from './client-options'
+import { describe, expect, it } from 'vitest'
+import { useEmulatorClients } from './_test-emulator'
+import { recordingStore, rejectionOf } from './_test-helpers'
 import { isUpstreamError } from './errors'
 
-let emu: UpstreamEmulator
-const clients: UpstreamClient[] = []
+const fx = useEmulatorClients({ client: { clientVersion: '0.200.0' } })
+const client = fx.client
 
-beforeEach(async () => {
-  emu = await createUpstreamEmulator()
-})
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()))
-  await emu.close()
-})
-
-function client(extra: Partial<UpstreamClientOptions> = {}): UpstreamClient {
-  const c = createUpstreamClient({
-    baseUrl: emu.backendUrl,
-    issuerUrl: emu.url,
-    clientId: emu.clientId,
-    clientVersion: '0.200.0',
-    credentials: recordingStore(emu.storedAuth()),
-    proxy: NO_ENV_PROXY,
-    sleep: instantSleep().sleep,
-    ...extra,
-  })
-  clients.push(c)
-  return c
-}
-
-const byRoute = (route: string) => emu.requests.filter((r) => r.route === route)
+const byRoute = fx.byRoute
 
 describe('models()', () => {
   it('lists visible models by priority and sends client_version', async () => {
@@ -51,7 +24,7 @@ describe('models()', () => {
   })
 
   it('drops hidden entries and orders by priority whatever the upstream order', async () => {
-    emu.script({
+    fx.emu.script({
       route: 'models',
       kind: 'http_error',
       status: 200,
@@ -83,16 +56,16 @@ describe('models()', () => {
   })
 
   it('keys the cache by account', async () => {
-    const store = recordingStore(emu.storedAuth())
+    const store = recordingStore(fx.emu.storedAuth())
     const upstream = client({ credentials: store })
     await upstream.models()
-    store.set(emu.storedAuth({ accountId: 'acct_second' }))
+    store.set(fx.emu.storedAuth({ accountId: 'acct_second' }))
     await upstream.models()
     expect(byRoute('models')).toHaveLength(2)
   })
 
   it('does not cache failures', async () => {
-    emu.script({ route: 'models', kind: 'http_error', status: 500 })
+    fx.emu.script({ route: 'models', kind: 'http_error', status: 500 })
     const upstream = client()
     const error = await rejectionOf(upstream.models())
     expect(isUpstreamError(error) && error.code).toBe('upstream_http_error')
@@ -102,7 +75,7 @@ describe('models()', () => {
   })
 
   it('collapses concurrent misses into one upstream call', async () => {
-    emu.script({ route: 'models', kind: 'delay', ms: 100 })
+    fx.emu.script({ route: 'models', kind: 'delay', ms: 100 })
     const upstream = client()
     const lists = await Promise.all(Array.from({ length: 10 }, () => upstream.models()))
     expect(byRoute('models')).toHaveLength(1)
@@ -136,14 +109,14 @@ describe('models()', () => {
   })
 
   it('refreshes once on a 401 and retries', async () => {
-    emu.script({ route: 'models', kind: 'expired_token' })
+    fx.emu.script({ route: 'models', kind: 'expired_token' })
     expect((await client().models()).length).toBeGreaterThan(0)
     expect(byRoute('models')).toHaveLength(2)
     expect(byRoute('token')).toHaveLength(1)
   })
 
   it('maps a second 401 to auth_rejected', async () => {
-    emu.script({ route: 'models', kind: 'expired_token' }, { route: 'models', kind: 'expired_token' })
+    fx.emu.script({ route: 'models', kind: 'expired_token' }, { route: 'models', kind: 'expired_token' })
     const error = await rejectionOf(client().models())
     expect(isUpstreamError(error) && error.code).toBe('auth_rejected')
   })
@@ -151,7 +124,7 @@ describe('models()', () => {
 
 describe('usage()', () => {
   it('reads /backend-api/wham/usage and normalises the windows', async () => {
-    emu.setUsage({ primaryUsedPercent: 25, secondaryUsedPercent: 60 })
+    fx.emu.setUsage({ primaryUsedPercent: 25, secondaryUsedPercent: 60 })
     const usage = await client().usage()
     expect(byRoute('usage').map((r) => r.path)).toEqual(['/backend-api/wham/usage'])
     expect(usage.source.upstream_path).toBe('/backend-api/wham/usage')
@@ -172,7 +145,7 @@ describe('usage()', () => {
   })
 
   it('falls back to {baseUrl}/usage when wham answers 403', async () => {
-    emu.setUsage({ whamForbidden: true })
+    fx.emu.setUsage({ whamForbidden: true })
     const usage = await client().usage()
     expect(byRoute('usage').map((r) => [r.path, r.status])).toEqual([
       ['/backend-api/wham/usage', 403],
@@ -182,7 +155,7 @@ describe('usage()', () => {
   })
 
   it('falls back on a 404 too', async () => {
-    emu.script({ route: 'usage', kind: 'http_error', status: 404 })
+    fx.emu.script({ route: 'usage', kind: 'http_error', status: 404 })
     await client().usage()
     expect(byRoute('usage').map((r) => r.path)).toEqual([
       '/backend-api/wham/usage',
@@ -191,7 +164,7 @@ describe('usage()', () => {
   })
 
   it('rejects a payload that is not a JSON object', async () => {
-    emu.script({ route: 'usage', kind: 'http_error', status: 200, body: '[1,2]' })
+    fx.emu.script({ route: 'usage', kind: 'http_error', status: 200, body: '[1,2]' })
     const error = await rejectionOf(client().usage())
     expect(isUpstreamError(error) && error.code).toBe('upstream_http_error')
     expect((error as Error).message).toBe('Upstream usage payload is not a JSON object.')

@@ -1,49 +1,27 @@
 // `refresh()` (a refresh on demand, observed through `hooks.onRefresh`) and `loginHint` (the sentence
 // errors add when a login is needed), against the emulator's issuer.
-import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { codexBody, instantSleep, NO_ENV_PROXY, recordingStore, rejectionOf } from './_test-helpers'
-import { createUpstreamClient } from './client'
+import { describe, expect, it } from 'vitest'
+import { useEmulatorClients } from './_test-emulator'
+import { codexBody, recordingStore, rejectionOf } from './_test-helpers'
 import type { UpstreamClient } from './client-api'
 import type { UpstreamClientOptions } from './client-options'
 import { isUpstreamError } from './errors'
 import type { RefreshEvent } from './hooks'
 import type { CredentialStore } from './types'
 
-let emu: UpstreamEmulator
-const clients: UpstreamClient[] = []
-
-beforeEach(async () => {
-  emu = await createUpstreamEmulator()
-})
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()))
-  await emu.close()
-})
-
+const fx = useEmulatorClients({})
 function client(credentials: CredentialStore, extra: Partial<UpstreamClientOptions> = {}): UpstreamClient {
-  const c = createUpstreamClient({
-    baseUrl: emu.backendUrl,
-    issuerUrl: emu.url,
-    clientId: emu.clientId,
-    credentials,
-    proxy: NO_ENV_PROXY,
-    sleep: instantSleep().sleep,
-    ...extra,
-  })
-  clients.push(c)
-  return c
+  return fx.client({ credentials, ...extra })
 }
 
 describe('refresh()', () => {
   it('refreshes fresh tokens on demand, saves them and reports reason "forced"', async () => {
-    const old = emu.storedAuth()
+    const old = fx.emu.storedAuth()
     const store = recordingStore(old)
     const events: RefreshEvent[] = []
     const upstream = client(store, { hooks: { onRefresh: (event) => events.push(event) } })
     const status = await upstream.refresh()
-    expect(emu.requests.filter((r) => r.route === 'token')).toHaveLength(1)
+    expect(fx.emu.requests.filter((r) => r.route === 'token')).toHaveLength(1)
     expect(store.saves).toHaveLength(1)
     expect(store.current()?.tokens.refresh_token).not.toBe(old.tokens.refresh_token)
     expect(events).toEqual([{ reason: 'forced', outcome: 'refreshed' }])
@@ -53,23 +31,23 @@ describe('refresh()', () => {
   })
 
   it('concurrent calls share one issuer refresh', async () => {
-    const upstream = client(recordingStore(emu.storedAuth()))
+    const upstream = client(recordingStore(fx.emu.storedAuth()))
     await Promise.all([upstream.refresh(), upstream.refresh(), upstream.refresh()])
-    expect(emu.requests.filter((r) => r.route === 'token')).toHaveLength(1)
+    expect(fx.emu.requests.filter((r) => r.route === 'token')).toHaveLength(1)
   })
 
   it('rejects with auth_missing when there is no login, and refresh_failed (auth) when it was revoked', async () => {
     const missing = await rejectionOf(client(recordingStore(null)).refresh())
     expect(isUpstreamError(missing) && missing.code).toBe('auth_missing')
 
-    emu.script({
+    fx.emu.script({
       route: 'token',
       kind: 'http_error',
       status: 401,
       body: { error: 'refresh_token_invalidated' },
     })
     const events: RefreshEvent[] = []
-    const upstream = client(recordingStore(emu.storedAuth()), {
+    const upstream = client(recordingStore(fx.emu.storedAuth()), {
       hooks: { onRefresh: (event) => events.push(event) },
     })
     const failed = await rejectionOf(upstream.refresh())
@@ -93,9 +71,14 @@ describe('loginHint', () => {
     const missing = await rejectionOf(client(recordingStore(null), { loginHint: hint }).models())
     expect((missing as Error).message).toBe(`No ChatGPT login found. ${hint}`)
 
-    emu.script({ route: 'token', kind: 'http_error', status: 401, body: { error: 'refresh_token_expired' } })
+    fx.emu.script({
+      route: 'token',
+      kind: 'http_error',
+      status: 401,
+      body: { error: 'refresh_token_expired' },
+    })
     const refresh = await rejectionOf(
-      client(recordingStore(emu.storedAuth({ expiresInSeconds: -60 })), { loginHint: hint }).responses(
+      client(recordingStore(fx.emu.storedAuth({ expiresInSeconds: -60 })), { loginHint: hint }).responses(
         codexBody(),
       ),
     )
@@ -109,9 +92,9 @@ describe('loginHint', () => {
   })
 
   it('a rejected access token (401 twice) names the hint too', async () => {
-    emu.script({ kind: 'expired_token' }, { kind: 'expired_token' })
+    fx.emu.script({ kind: 'expired_token' }, { kind: 'expired_token' })
     const error = await rejectionOf(
-      client(recordingStore(emu.storedAuth()), { loginHint: 'Sign in again.' }).responses(codexBody()),
+      client(recordingStore(fx.emu.storedAuth()), { loginHint: 'Sign in again.' }).responses(codexBody()),
     )
     expect(isUpstreamError(error) && error.code).toBe('auth_rejected')
     expect((error as Error).message).toBe('Upstream ChatGPT login is missing or expired. Sign in again.')

@@ -1,52 +1,16 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createUpstreamEmulator, type UpstreamEmulator } from '@airelays/upstream-emulator'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import {
-  codexBody,
-  collect,
-  instantSleep,
-  NO_ENV_PROXY,
-  recordingStore,
-  rejectionOf,
-  textOf,
-} from './_test-helpers'
-import { createUpstreamClient } from './client'
-import type { UpstreamClient } from './client-api'
-import type { UpstreamClientOptions } from './client-options'
+import { describe, expect, it, vi } from 'vitest'
+import { useEmulatorClients } from './_test-emulator'
+import { codexBody, collect, instantSleep, rejectionOf, textOf } from './_test-helpers'
 import { isUpstreamError, type UpstreamError } from './errors'
 import type { UpstreamHooks } from './hooks'
 import type { Sleep } from './types'
 
-let emu: UpstreamEmulator
-const clients: UpstreamClient[] = []
+const fx = useEmulatorClients({ client: { clientVersion: '0.130.0', random: () => 0.5 } })
+const client = fx.client
 
-beforeEach(async () => {
-  emu = await createUpstreamEmulator()
-})
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()))
-  await emu.close()
-})
-
-function client(extra: Partial<UpstreamClientOptions> = {}): UpstreamClient {
-  const c = createUpstreamClient({
-    baseUrl: emu.backendUrl,
-    issuerUrl: emu.url,
-    clientId: emu.clientId,
-    clientVersion: '0.130.0',
-    credentials: recordingStore(emu.storedAuth()),
-    proxy: NO_ENV_PROXY,
-    sleep: instantSleep().sleep,
-    random: () => 0.5,
-    ...extra,
-  })
-  clients.push(c)
-  return c
-}
-
-const calls = () => emu.requests.filter((r) => r.route === 'responses')
+const calls = () => fx.emu.requests.filter((r) => r.route === 'responses')
 
 /** A 200 answer whose body is the given SSE text (the emulator's http_error with a string body). */
 function rawStream(text: string) {
@@ -71,7 +35,8 @@ async function expectUpstreamError(promise: Promise<unknown>, code: string): Pro
 describe('responses()', () => {
   it('sends the Codex headers and body, and streams every event to response.completed', async () => {
     const onStreamEnd = vi.fn()
-    const stream = await client({ hooks: { onStreamEnd } }).responses(codexBody(), {
+    const upstream = client({ hooks: { onStreamEnd } })
+    const stream = await upstream.responses(codexBody(), {
       sessionId: 'conv-123',
       requestId: 'req_1',
     })
@@ -84,7 +49,7 @@ describe('responses()', () => {
     expect(events.at(-1)?.type).toBe('response.completed')
     expect(textOf(events)).toBe('pong')
     const [call] = calls()
-    const auth = await clients[0]?.status()
+    const auth = await upstream.status()
     expect(call?.headers).toMatchObject({
       authorization: expect.stringMatching(/^Bearer /),
       'chatgpt-account-id': auth?.account_id,
@@ -143,7 +108,7 @@ describe('responses()', () => {
   })
 
   it('does not retry a usage limit that resets after the backoff budget', async () => {
-    emu.script({ kind: 'usage_limit', resetsInSeconds: 3600 })
+    fx.emu.script({ kind: 'usage_limit', resetsInSeconds: 3600 })
     const onRetrySkipped = vi.fn()
     const error = await expectUpstreamError(
       client({ hooks: { onRetrySkipped } }).responses(codexBody()),
@@ -159,14 +124,14 @@ describe('responses()', () => {
   })
 
   it('retries a usage limit that resets within the budget', async () => {
-    emu.script({ kind: 'usage_limit', resetsInSeconds: 10 })
+    fx.emu.script({ kind: 'usage_limit', resetsInSeconds: 10 })
     const stream = await client().responses(codexBody())
     expect(textOf(await collect(stream))).toBe('pong')
     expect(stream.attempts).toBe(2)
   })
 
   it('retries a 5xx with the schedule and reports the retry', async () => {
-    emu.script({ kind: 'http_error', status: 500 })
+    fx.emu.script({ kind: 'http_error', status: 500 })
     const onRetry = vi.fn()
     const { sleep, delays } = instantSleep()
     const stream = await client({ sleep, hooks: { onRetry } }).responses(codexBody(), { requestId: 'r1' })
@@ -184,7 +149,7 @@ describe('responses()', () => {
   })
 
   it('applies ±20 % jitter and honours Retry-After when it is longer', async () => {
-    emu.script(
+    fx.emu.script(
       { kind: 'http_error', status: 502 },
       { kind: 'http_error', status: 503, headers: { 'retry-after': '30' } },
     )
@@ -194,7 +159,7 @@ describe('responses()', () => {
   })
 
   it('gives up after 1 + attempts calls with the last error, delays repeating the last entry', async () => {
-    emu.script(...Array.from({ length: 4 }, () => ({ kind: 'http_error' as const, status: 500 })))
+    fx.emu.script(...Array.from({ length: 4 }, () => ({ kind: 'http_error' as const, status: 500 })))
     const { sleep, delays } = instantSleep()
     const error = await expectUpstreamError(
       client({ sleep, retry: { attempts: 3, backoffSeconds: [1, 2] } }).responses(codexBody()),
@@ -207,7 +172,7 @@ describe('responses()', () => {
   })
 
   it('makes a single call with attempts = 0', async () => {
-    emu.script({ kind: 'http_error', status: 500 })
+    fx.emu.script({ kind: 'http_error', status: 500 })
     await expectUpstreamError(
       client({ retry: { attempts: 0 } }).responses(codexBody()),
       'upstream_http_error',
@@ -216,20 +181,20 @@ describe('responses()', () => {
   })
 
   it('retries an in-stream overload that arrives before any content', async () => {
-    emu.script({ kind: 'overload_in_stream' })
+    fx.emu.script({ kind: 'overload_in_stream' })
     const stream = await client().responses(codexBody())
     expect(textOf(await collect(stream))).toBe('pong')
     expect(calls()).toHaveLength(2)
   })
 
   it('retries response.failed that arrives before any content', async () => {
-    emu.script({ kind: 'failed_event' })
+    fx.emu.script({ kind: 'failed_event' })
     await collect(await client().responses(codexBody()))
     expect(calls()).toHaveLength(2)
   })
 
   it('classifies an in-stream usage limit before content as usage_limit', async () => {
-    emu.script({ kind: 'usage_limit_in_stream', resetsInSeconds: 7200 })
+    fx.emu.script({ kind: 'usage_limit_in_stream', resetsInSeconds: 7200 })
     const error = await expectUpstreamError(client().responses(codexBody()), 'usage_limit')
     expect(error.resetsInSeconds).toBe(7200)
     expect(error.upstreamStatus).toBe(429)
@@ -237,20 +202,20 @@ describe('responses()', () => {
   })
 
   it('retries a socket destroyed before any byte, and a stream cut before content', async () => {
-    emu.script({ kind: 'destroy' }, { kind: 'cut_mid_stream', afterEvents: 1 })
+    fx.emu.script({ kind: 'destroy' }, { kind: 'cut_mid_stream', afterEvents: 1 })
     const stream = await client().responses(codexBody())
     expect(textOf(await collect(stream))).toBe('pong')
     expect(calls()).toHaveLength(3)
   })
 
   it('retries a stream that ends with no events at all', async () => {
-    emu.script({ kind: 'end_early', afterEvents: 0 })
+    fx.emu.script({ kind: 'end_early', afterEvents: 0 })
     await collect(await client().responses(codexBody()))
     expect(calls()).toHaveLength(2)
   })
 
   it('reports an empty stream after the retries are spent', async () => {
-    emu.script({ kind: 'end_early', afterEvents: 0 })
+    fx.emu.script({ kind: 'end_early', afterEvents: 0 })
     const error = await expectUpstreamError(
       client({ retry: { attempts: 0 } }).responses(codexBody()),
       'stream_incomplete',
@@ -260,7 +225,7 @@ describe('responses()', () => {
   })
 
   it('throws stream_failed for a failure event after content, with the raw event', async () => {
-    emu.script(
+    fx.emu.script(
       rawStream(
         sse({ type: 'response.created', response: { id: 'resp_1' } }) +
           sse({ type: 'response.output_text.delta', delta: 'Hel' }) +
@@ -288,7 +253,7 @@ describe('responses()', () => {
   })
 
   it('throws stream_failed for an error event after content', async () => {
-    emu.script(
+    fx.emu.script(
       rawStream(
         sse({ type: 'response.output_text.delta', delta: 'x' }) +
           sse({ type: 'error', code: 'server_is_overloaded', message: 'Overloaded' }),
@@ -301,7 +266,7 @@ describe('responses()', () => {
   })
 
   it('throws stream_incomplete when the socket is cut after content', async () => {
-    emu.script({ kind: 'cut_mid_stream', afterEvents: 6 })
+    fx.emu.script({ kind: 'cut_mid_stream', afterEvents: 6 })
     const stream = await client().responses(codexBody())
     const error = await rejectionOf(collect(stream))
     expect(isUpstreamError(error) && error.code).toBe('stream_incomplete')
@@ -310,7 +275,7 @@ describe('responses()', () => {
   })
 
   it('throws stream_incomplete when the stream ends cleanly before response.completed', async () => {
-    emu.script({ kind: 'end_early', afterEvents: 5 })
+    fx.emu.script({ kind: 'end_early', afterEvents: 5 })
     const stream = await client().responses(codexBody())
     const error = await rejectionOf(collect(stream))
     expect(isUpstreamError(error) && error.code).toBe('stream_incomplete')
@@ -318,32 +283,32 @@ describe('responses()', () => {
   })
 
   it('aborts a stalled stream at the idle timeout and says so', async () => {
-    emu.script({ kind: 'stall', afterEvents: 5, ms: 10_000 })
+    fx.emu.script({ kind: 'stall', afterEvents: 5, ms: 10_000 })
     const stream = await client({ streamIdleTimeoutMs: 300 }).responses(codexBody())
     const started = Date.now()
     const error = await rejectionOf(collect(stream))
     expect(isUpstreamError(error) && error.code).toBe('timeout')
     expect((error as Error).message).toBe('Upstream stream was idle for more than 0.3 s.')
-    const record = await emu.waitFor((r) => r.route === 'responses' && r.abortedAt !== undefined, 10_000)
+    const record = await fx.emu.waitFor((r) => r.route === 'responses' && r.abortedAt !== undefined, 10_000)
     // The idle timer fired, not the end of the 10 s stall: the upstream request was cut first.
     expect(record.abortedAt).toBeGreaterThanOrEqual(started)
     expect(record.completedAt).toBeUndefined()
   })
 
   it('retries a stream that stalls before content', async () => {
-    emu.script({ kind: 'stall', afterEvents: 2, ms: 10_000 })
+    fx.emu.script({ kind: 'stall', afterEvents: 2, ms: 10_000 })
     const stream = await client({ streamIdleTimeoutMs: 300 }).responses(codexBody())
     expect(textOf(await collect(stream))).toBe('pong')
     expect(calls()).toHaveLength(2)
   })
 
   it('works without a Content-Type header', async () => {
-    emu.script({ kind: 'no_content_type' })
+    fx.emu.script({ kind: 'no_content_type' })
     expect(textOf(await collect(await client().responses(codexBody())))).toBe('pong')
   })
 
   it('still yields every event when response.completed has an empty output', async () => {
-    emu.script({ kind: 'empty_completed_output' })
+    fx.emu.script({ kind: 'empty_completed_output' })
     const events = await collect(await client().responses(codexBody()))
     const completed = events.at(-1) as { type: string; response: { output: unknown[] } }
     expect(completed.type).toBe('response.completed')
@@ -353,7 +318,7 @@ describe('responses()', () => {
   })
 
   it('ends normally after response.incomplete', async () => {
-    emu.script({ kind: 'incomplete', reason: 'max_output_tokens' })
+    fx.emu.script({ kind: 'incomplete', reason: 'max_output_tokens' })
     const onStreamEnd = vi.fn()
     const events = await collect(await client({ hooks: { onStreamEnd } }).responses(codexBody()))
     expect(events.at(-1)?.type).toBe('response.incomplete')
@@ -361,7 +326,7 @@ describe('responses()', () => {
   })
 
   it('parses CRLF framing, comments, data without a space, multi-line data and skips non-JSON data', async () => {
-    emu.script(
+    fx.emu.script(
       rawStream(
         ': keep-alive\r\n\r\n' +
           'event: response.created\r\ndata:{"type":"response.created","response":{"id":"r"}}\r\n\r\n' +
@@ -380,7 +345,7 @@ describe('responses()', () => {
   })
 
   it('retries a response-header timeout, then succeeds', async () => {
-    emu.script({ kind: 'delay', ms: 2000 })
+    fx.emu.script({ kind: 'delay', ms: 2000 })
     const stream = await client({ requestTimeoutMs: 200 }).responses(codexBody())
     expect(textOf(await collect(stream))).toBe('pong')
     expect(stream.attempts).toBe(2)
@@ -409,10 +374,10 @@ describe('responses()', () => {
 
 describe('aborting', () => {
   it('an abort before the first event reaches the emulator before it answers', async () => {
-    emu.script({ kind: 'pace', ttftMs: 10_000 })
+    fx.emu.script({ kind: 'pace', ttftMs: 10_000 })
     const controller = new AbortController()
     const pending = client().responses(codexBody(), { signal: controller.signal })
-    await emu.waitFor((r) => r.route === 'responses', 5000)
+    await fx.emu.waitFor((r) => r.route === 'responses', 5000)
     const abortedAt = Date.now()
     controller.abort()
     const error = await rejectionOf(pending)
@@ -420,14 +385,14 @@ describe('aborting', () => {
     expect((error as UpstreamError).status).toBe(499)
     // Order, not a stopwatch: the emulator saw the abort after the client's, and it never got to
     // answer (its first event was 10 s away).
-    const record = await emu.waitFor((r) => r.route === 'responses' && r.abortedAt !== undefined, 10_000)
+    const record = await fx.emu.waitFor((r) => r.route === 'responses' && r.abortedAt !== undefined, 10_000)
     expect(record.abortedAt).toBeGreaterThanOrEqual(abortedAt)
     expect(record.completedAt).toBeUndefined()
     expect(calls()).toHaveLength(1)
   })
 
   it('an abort mid-stream reaches the emulator before the stream ends and ends the iteration with aborted', async () => {
-    emu.script({ kind: 'pace', gapMs: 200, events: 100 })
+    fx.emu.script({ kind: 'pace', gapMs: 200, events: 100 })
     const controller = new AbortController()
     const onStreamEnd = vi.fn()
     const stream = await client({ hooks: { onStreamEnd } }).responses(codexBody({ input: 'hello' }), {
@@ -441,14 +406,14 @@ describe('aborting', () => {
     controller.abort()
     const error = await pendingNext
     expect(isUpstreamError(error) && error.code).toBe('aborted')
-    const record = await emu.waitFor((r) => r.route === 'responses' && r.abortedAt !== undefined, 10_000)
+    const record = await fx.emu.waitFor((r) => r.route === 'responses' && r.abortedAt !== undefined, 10_000)
     expect(record.abortedAt).toBeGreaterThanOrEqual(abortedAt)
     expect(record.completedAt).toBeUndefined()
     expect(onStreamEnd.mock.calls[0]?.[0]).toMatchObject({ status: 'cancelled' })
   })
 
   it('breaking out of the loop destroys the upstream request at once', async () => {
-    emu.script({ kind: 'pace', gapMs: 200, events: 100 })
+    fx.emu.script({ kind: 'pace', gapMs: 200, events: 100 })
     const stream = await client().responses(codexBody({ input: 'hello' }))
     let brokeAt = 0
     for await (const event of stream) {
@@ -457,14 +422,14 @@ describe('aborting', () => {
         break
       }
     }
-    const record = await emu.waitFor((r) => r.route === 'responses' && r.abortedAt !== undefined, 10_000)
+    const record = await fx.emu.waitFor((r) => r.route === 'responses' && r.abortedAt !== undefined, 10_000)
     expect(record.abortedAt).toBeGreaterThanOrEqual(brokeAt)
     expect(record.completedAt).toBeUndefined()
-    expect(emu.stats().inFlight).toBe(0)
+    expect(fx.emu.stats().inFlight).toBe(0)
   })
 
   it('an abort during the retry wait stops at once without another call', async () => {
-    emu.script({ kind: 'http_error', status: 500 })
+    fx.emu.script({ kind: 'http_error', status: 500 })
     const controller = new AbortController()
     const onRetrySkipped = vi.fn()
     const sleep: Sleep = (_ms, signal) =>
@@ -491,7 +456,7 @@ describe('aborting', () => {
 
 describe('hooks', () => {
   it('sees every request and response, and a throwing hook does not break the call', async () => {
-    emu.script({ kind: 'http_error', status: 503 })
+    fx.emu.script({ kind: 'http_error', status: 503 })
     const seen: string[] = []
     const hooks: UpstreamHooks = {
       onRequest: (info) => {

@@ -93,7 +93,11 @@ export async function runLogin(term: Terminal, options: LoginOptions): Promise<n
   await store.set(placement.slot, auth)
   const after = await loadAccounts(config, store)
   const added = placement.action === 'added' ? after.find((a) => a.slot === placement.slot) : undefined
-  await printLoginSummary(term, config, store, placement.slot, added ? { added, accounts: after } : null)
+  await printLoginSummary(term, config, {
+    store,
+    slot: placement.slot,
+    added: added ? { added, accounts: after } : null,
+  })
   return 0
 }
 
@@ -197,13 +201,18 @@ async function browserLogin(
   }
 }
 
+/** Where a login landed: the store and slot it was saved to, and the account it added (else null). */
+interface LoginPlacement {
+  store: AuthStore
+  slot: string
+  added: { added: StoredAccount; accounts: StoredAccount[] } | null
+}
+
 /** The "OpenAI Session" summary, Client Setup and Next Steps after a login. */
 async function printLoginSummary(
   term: Terminal,
   config: ResolvedConfig,
-  store: AuthStore,
-  slot: string,
-  added: { added: StoredAccount; accounts: StoredAccount[] } | null,
+  { store, slot, added }: LoginPlacement,
 ): Promise<void> {
   const out = term.out
   const state = await readLoginState(config, store, slot)

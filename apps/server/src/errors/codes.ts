@@ -49,6 +49,13 @@ export type RelayErrorCode =
   | 'incomplete_stream'
   | 'usage_limit_reached'
   | 'rate_limit_exceeded'
+  // the Responses WebSocket
+  | 'websocket_unavailable'
+  | 'invalid_frame'
+  | 'invalid_type'
+  | 'unsupported_frame'
+  | 'response_in_progress'
+  | 'thread_too_large'
   // the relay itself
   | 'server_error'
   | 'server_shutting_down'

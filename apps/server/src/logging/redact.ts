@@ -82,7 +82,7 @@ export class SecretSet {
  * an object with a string `message`), where it is an error code rather than an OAuth code.
  */
 export function redact(value: unknown, secrets: SecretSet): unknown {
-  return walk(value, secrets, false, 0)
+  return walk(value, secrets, { depth: 0, inError: false, names: false })
 }
 
 /**
@@ -136,9 +136,11 @@ function secretTextKey(key: string): boolean {
 export function redactText(text: string, secrets: SecretSet): string {
   let out = text
   if (out.includes('"')) {
-    out = out.replace(JSON_PAIR, (whole, key: string, colon: string, _value: string, end: string) =>
-      SECRET_KEYS.has(key.toLowerCase()) ? `"${key}"${colon}"${REDACTED}${end}` : whole,
-    )
+    // The match, then the groups: key, colon, value, end.
+    out = out.replace(JSON_PAIR, (...match: string[]) => {
+      const [whole, key = '', colon, , end] = match
+      return SECRET_KEYS.has(key.toLowerCase()) ? `"${key}"${colon}"${REDACTED}${end}` : (whole as string)
+    })
   }
   if (out.includes('=')) {
     out = out.replace(FORM_PAIR, (whole, lead: string, key: string) =>
@@ -148,17 +150,20 @@ export function redactText(text: string, secrets: SecretSet): string {
   return secrets.size > 0 ? secrets.scrub(out) : out
 }
 
-function walk(
-  value: unknown,
-  secrets: SecretSet,
-  errorContext: boolean,
-  depth: number,
-  names = false,
-): unknown {
+/** Where {@link walk} is: nesting depth, inside an `error` object, inside `headers`/`query` (secret names). */
+interface WalkAt {
+  depth: number
+  inError: boolean
+  names: boolean
+}
+
+function walk(value: unknown, secrets: SecretSet, at: WalkAt): unknown {
+  const { depth, inError: errorContext, names } = at
   if (typeof value === 'string') return secrets.size > 0 ? secrets.scrub(value) : value
   if (value === null || typeof value !== 'object') return value
   if (depth >= MAX_DEPTH) return '[TRUNCATED: nesting too deep]'
-  if (Array.isArray(value)) return value.map((item) => walk(item, secrets, false, depth + 1))
+  if (Array.isArray(value))
+    return value.map((item) => walk(item, secrets, { depth: depth + 1, inError: false, names: false }))
   const record = value as Record<string, unknown>
   const isErrorObject = errorContext || typeof record.message === 'string'
   const out: Record<string, unknown> = {}
@@ -171,7 +176,11 @@ function walk(
       out[key] = inner === null || inner === undefined ? inner : REDACTED
       continue
     }
-    out[key] = walk(inner, secrets, lower === 'error', depth + 1, lower === 'headers' || lower === 'query')
+    out[key] = walk(inner, secrets, {
+      depth: depth + 1,
+      inError: lower === 'error',
+      names: lower === 'headers' || lower === 'query',
+    })
   }
   return out
 }

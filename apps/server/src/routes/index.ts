@@ -37,13 +37,17 @@ function add(app: H3, routes: RouteTable, method: Method, path: string): (handle
   }
 }
 
+/** Where routes are registered: the app, the route table, the runtime and the dashboard's handlers. */
+interface RouteSite {
+  app: H3
+  routes: RouteTable
+  rt: RelayRuntime
+  dashboard: DashboardRoutes
+  accounts: RelayAccountRoutes
+}
+
 /** `GET /healthz`, the dashboard at `GET /` and its assets (unprotected; nothing secret). */
-function registerPublicRoutes(
-  app: H3,
-  routes: RouteTable,
-  rt: RelayRuntime,
-  dashboard: DashboardRoutes,
-): void {
+function registerPublicRoutes({ app, routes, rt, dashboard }: RouteSite): void {
   add(app, routes, 'GET', '/healthz')(healthz(rt))
   add(app, routes, 'GET', '/')(dashboard.page)
   add(app, routes, 'GET', '/dashboard/app.js')(dashboard.script)
@@ -52,12 +56,9 @@ function registerPublicRoutes(
 
 /** Every route under `/v1` or `/no-tools/v1` (behind the security gate). */
 function registerApiRoutes(
-  app: H3,
-  routes: RouteTable,
-  rt: RelayRuntime,
-  relay: { prefix: '/v1' | '/no-tools/v1'; dashboard: DashboardRoutes; accounts: RelayAccountRoutes },
+  { app, routes, rt, dashboard, accounts }: RouteSite,
+  prefix: '/v1' | '/no-tools/v1',
 ): void {
-  const { prefix, dashboard } = relay
   const noTools = prefix === '/no-tools/v1'
   const r = (method: Method, path: string, handler: RelayHandler): void =>
     add(app, routes, method, prefix + path)(handler)
@@ -90,12 +91,12 @@ function registerApiRoutes(
 
   r('GET', '/relay/status', relayStatus(rt))
   r('POST', '/relay/accounts/refresh', accountsRefresh(rt))
-  r('GET', '/relay/accounts', relay.accounts.list)
-  r('PUT', '/relay/accounts/order', relay.accounts.order)
-  r('POST', '/relay/accounts/login', relay.accounts.startLogin)
-  r('GET', '/relay/accounts/login/:login_id', relay.accounts.loginStatus)
-  r('DELETE', '/relay/accounts/login/:login_id', relay.accounts.cancelLogin)
-  r('DELETE', '/relay/accounts/:account', relay.accounts.signOut)
+  r('GET', '/relay/accounts', accounts.list)
+  r('PUT', '/relay/accounts/order', accounts.order)
+  r('POST', '/relay/accounts/login', accounts.startLogin)
+  r('GET', '/relay/accounts/login/:login_id', accounts.loginStatus)
+  r('DELETE', '/relay/accounts/login/:login_id', accounts.cancelLogin)
+  r('DELETE', '/relay/accounts/:account', accounts.signOut)
   const logging = relayLoggingRoutes(rt)
   r('GET', '/relay/logging', logging.get)
   r('PUT', '/relay/logging', logging.put)
@@ -129,11 +130,16 @@ function registerClaudeCodeRoutes(app: H3, routes: RouteTable): void {
  */
 export function registerRoutes(app: H3, rt: RelayRuntime): { close(): Promise<void> } {
   const routes = new RouteTable()
-  const dashboard = dashboardRoutes(rt)
-  const accounts = relayAccountRoutes(rt)
-  registerPublicRoutes(app, routes, rt, dashboard)
+  const site: RouteSite = {
+    app,
+    routes,
+    rt,
+    dashboard: dashboardRoutes(rt),
+    accounts: relayAccountRoutes(rt),
+  }
+  registerPublicRoutes(site)
   for (const prefix of ['/v1', '/no-tools/v1'] as const) {
-    registerApiRoutes(app, routes, rt, { prefix, dashboard, accounts })
+    registerApiRoutes(site, prefix)
     registerUpgradeRefusal(app, prefix)
   }
   registerClaudeCodeRoutes(app, routes)
@@ -146,5 +152,5 @@ export function registerRoutes(app: H3, rt: RelayRuntime): { close(): Promise<vo
     if (allowed.length > 0) throw methodNotAllowed(event.req.method, allowed)
     throw notFound(event.req.method, path)
   })
-  return { close: accounts.close }
+  return { close: site.accounts.close }
 }

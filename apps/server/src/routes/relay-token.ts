@@ -24,7 +24,6 @@ export function relayTokenRotate(rt: RelayRuntime): RelayHandler {
     }
     const rotated = await rotateRelayToken(file)
     rt.secrets.add(rotated.token, 'relay')
-    await rt.tokens.recheck()
     rt.log.write(req.id, 'relay_token_rotated', { fingerprint: rotated.fingerprint })
     return req.json({ object: 'relay.token', token: rotated.token, fingerprint: rotated.fingerprint })
   }

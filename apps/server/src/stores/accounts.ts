@@ -1,26 +1,11 @@
-import { join } from 'node:path'
-import {
-  type AuthStore,
-  accountsSignature,
-  createAuthStore,
-  credentialStoreFor,
-  DEFAULT_SLOT,
-  listAccounts,
-  slotDirectory,
-} from '@airelays/auth-store'
+import { type AuthStore, createAuthStore } from '@airelays/auth-store'
 import type { ResolvedConfig } from '@airelays/config'
-import {
-  createAccountPool,
-  createPooledClient,
-  createUpstreamClient,
-  type PooledAccount,
-  type PooledClient,
-} from '@airelays/upstream-client'
+import { createAccountPool, createPooledClient, type PooledClient } from '@airelays/upstream-client'
 import type { Dispatcher } from 'undici'
 import type { SecretSet } from '../logging/redact'
 import type { TrafficLog } from '../logging/traffic-log'
-import { upstreamHooks } from '../logging/upstream-hooks'
-import { cachingCredentials, scrubbingCredentials } from './credentials'
+import { poolLogHooks, type RelayMember } from './account-members'
+import { AccountSlots } from './account-slots'
 
 /** How often the relay looks for added, removed or reordered accounts, in ms (reference: 10 s). */
 export const ACCOUNTS_RELOAD_INTERVAL_MS = 10_000
@@ -56,12 +41,6 @@ export interface RelayAccountsOptions {
   reloadIntervalMs?: number
 }
 
-/** A pool member: the account's client plus the slot it reads and its retry policy. */
-type RelayMember = PooledAccount & { readonly slot: string; readonly multi: boolean }
-
-/** The root slot when nobody is signed in: the relay then behaves exactly like a one-login relay. */
-const EMPTY_ROOT = { slot: DEFAULT_SLOT, slug: DEFAULT_SLOT, email: null }
-
 /**
  * Several ChatGPT accounts behind one relay (reference §9 "Multi-account pool"): one upstream
  * client per account slot (its own refresh, under the slot's lock), an account pool with the
@@ -69,123 +48,24 @@ const EMPTY_ROOT = { slot: DEFAULT_SLOT, slug: DEFAULT_SLOT, email: null }
  * the slots on disk change (checked at most every 10 s), keeping benches.
  */
 export function createRelayAccounts(options: RelayAccountsOptions): RelayAccounts {
-  const { config, now, log, secrets, modelsWaiters } = options
+  const { config, now, log } = options
   const openai = config.providers.openai
-  const dataDir = config.paths.data_dir
-  const store: AuthStore = createAuthStore({ mode: config.auth.storage, dataDir })
-  const reloadInterval = options.reloadIntervalMs ?? ACCOUNTS_RELOAD_INTERVAL_MS
+  const store: AuthStore = createAuthStore({ mode: config.auth.storage, dataDir: config.paths.data_dir })
+  const clientVersion = options.clientVersion ?? config.upstream.client_version
   const pool = createAccountPool<RelayMember>({
     balance: openai.balance,
     cooldownSeconds: openai.account_cooldown_seconds,
     retry: { attempts: openai.retry_attempts, backoffSeconds: openai.retry_backoff_seconds },
     clock: now,
   })
-  const pooled = createPooledClient({
+  const pooled = createPooledClient({ pool, clientVersion, hooks: poolLogHooks(log, openai.retry_attempts) })
+  const slots = new AccountSlots(
+    { ...options, store, clientVersion },
     pool,
-    clientVersion: options.clientVersion ?? config.upstream.client_version,
-    hooks: {
-      onAccountSelected: (info) =>
-        log.write(info.requestId ?? 'upstream', 'account_selected', {
-          account: info.account,
-          attempt: info.attempt,
-          affinity: info.affinity,
-        }),
-      onAccountFailover: (info) => {
-        const { requestId, ...fields } = info
-        log.write(requestId ?? 'upstream', 'account_failover', fields)
-      },
-      onRetry: (info) =>
-        log.write(info.requestId ?? 'upstream', 'retry_backoff', {
-          attempt: info.pass,
-          max_attempts: openai.retry_attempts,
-          delay_seconds: info.delaySeconds,
-          reason: info.reason,
-        }),
-    },
-  })
-
-  const authFileOf = (slot: string): string =>
-    slot === DEFAULT_SLOT ? config.paths.auth_file : join(slotDirectory(dataDir, slot), 'auth.json')
-
-  const memberFor = (
-    account: { slot: string; slug: string; email: string | null },
-    multi: boolean,
-  ): RelayMember => ({
-    slug: account.slug,
-    email: account.email,
-    slot: account.slot,
-    multi,
-    client: createUpstreamClient({
-      credentials: scrubbingCredentials(
-        cachingCredentials(credentialStoreFor(store, account.slot), authFileOf(account.slot)),
-        secrets,
-      ),
-      baseUrl: config.upstream.base_url,
-      issuerUrl: config.upstream.issuer_base_url,
-      clientId: config.upstream.client_id,
-      clientVersion: options.clientVersion ?? config.upstream.client_version,
-      requestTimeoutMs: config.upstream.request_timeout_seconds * 1000,
-      streamIdleTimeoutMs: config.upstream.stream_idle_timeout_seconds * 1000,
-      modelsCacheTtlSeconds: openai.models_cache_ttl_seconds,
-      // With several accounts retries are passes of the pool, so a failing account hands over at
-      // once; a single account keeps the client's own retries (the pool then adds none).
-      retry: multi
-        ? { attempts: 0 }
-        : { attempts: openai.retry_attempts, backoffSeconds: openai.retry_backoff_seconds },
-      clock: now,
-      // Every upstream record names the serving account (its slug, never a token).
-      hooks: upstreamHooks(log, modelsWaiters, account.slug),
-      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-    }),
-  })
-
-  let signature: string | null = null
-  let checkedAt = Number.NEGATIVE_INFINITY
-  let reloading: Promise<void> | null = null
-
-  const doReload = async (force: boolean): Promise<void> => {
-    const next = await accountsSignature(dataDir).catch(() => null)
-    if (!force && next !== null && next === signature) return
-    const { accounts } = await listAccounts({ store, dataDir }).catch(() => ({ accounts: [] }))
-    for (const account of accounts) {
-      secrets.add(account.auth.tokens.access_token)
-      secrets.add(account.auth.tokens.refresh_token)
-      secrets.add(account.auth.tokens.id_token)
-    }
-    const wanted = accounts.length > 0 ? accounts : [EMPTY_ROOT]
-    const multi = wanted.length >= 2
-    const key = (slug: string, slot: string): string => `${slug}\u0000${slot}\u0000${multi}`
-    const current = new Map(pool.members().map((m) => [`${m.slug}\u0000${m.slot}\u0000${m.multi}`, m]))
-    const members = wanted.map(
-      (a) =>
-        current.get(key(a.slug, a.slot)) ?? memberFor({ slot: a.slot, slug: a.slug, email: a.email }, multi),
-    )
-    const kept = new Set(members)
-    const dropped = pool.members().filter((m) => !kept.has(m))
-    const changed = signature !== null && next !== signature
-    pool.setMembers(members)
-    signature = next
-    for (const m of dropped) void m.client.close().catch(() => {})
-    if (changed) {
-      log.write('startup', 'account_pool_reloaded', {
-        accounts: members.map((m) => m.slug),
-        balance: openai.balance,
-      })
-    }
-  }
-
-  const reload = (force = false): Promise<void> => {
-    checkedAt = now()
-    reloading ??= doReload(force).finally(() => {
-      reloading = null
-    })
-    return reloading
-  }
-
-  const fresh = async (): Promise<void> => {
-    if (reloading) return reloading
-    if (now() - checkedAt >= reloadInterval) await reload()
-  }
+    options.reloadIntervalMs ?? ACCOUNTS_RELOAD_INTERVAL_MS,
+  )
+  const reload = (force = false): Promise<void> => slots.reload(force)
+  const fresh = (): Promise<void> => slots.fresh()
 
   let timer: NodeJS.Timeout | null = null
   const client: PooledClient = {
@@ -246,7 +126,7 @@ export function createRelayAccounts(options: RelayAccountsOptions): RelayAccount
     async close(): Promise<void> {
       if (timer) clearInterval(timer)
       timer = null
-      await reloading?.catch(() => {})
+      await slots.reloading?.catch(() => {})
       await pooled.close()
     },
   }

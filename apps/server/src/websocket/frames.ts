@@ -1,6 +1,9 @@
 import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { RelayError } from '../errors/relay-error'
+import type { WebSocket } from 'ws'
+import type { RelayErrorCode } from '../errors/codes'
+import { relayError } from '../errors/factories'
+import type { RelayError } from '../errors/relay-error'
 
 /** Close codes the relay uses (RFC 6455 §7.4.1). */
 export const CLOSE_NORMAL = 1000
@@ -27,9 +30,59 @@ export function errorEvent(error: RelayError, sequenceNumber: number): Record<st
   }
 }
 
+/** A client text frame: its JSON object (with a string `type`) and its text. */
+export interface ClientFrame {
+  frame: Record<string, unknown> & { type: string }
+  text: string
+}
+
+/** Decodes a client frame; a binary frame, invalid JSON or a frame without a string `type` is an error. */
+export function readFrame(data: unknown, isBinary: boolean): ClientFrame | RelayError {
+  if (isBinary) return badFrame('invalid_frame', 'Frames must be JSON text.')
+  const text = Buffer.isBuffer(data)
+    ? data.toString('utf8')
+    : Array.isArray(data)
+      ? Buffer.concat(data as Buffer[]).toString('utf8')
+      : Buffer.from(data as ArrayBuffer).toString('utf8')
+  let frame: unknown
+  try {
+    frame = JSON.parse(text)
+  } catch {
+    return badFrame('invalid_json', 'The frame is not valid JSON.')
+  }
+  if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return notTyped()
+  const typed = frame as Record<string, unknown>
+  if (typeof typed.type !== 'string') return notTyped()
+  return { frame: typed as ClientFrame['frame'], text }
+}
+
+function notTyped(): RelayError {
+  return badFrame('invalid_frame', 'A frame must be a JSON object with a string `type`.', 'type')
+}
+
+const MISSED_PONGS_ALLOWED = 3
+
+/** Pings every `intervalMs`; a peer that misses three pongs in a row is cut. Returns the (unref'd) timer. */
+export function keepAlive(ws: WebSocket, intervalMs: number): NodeJS.Timeout {
+  let missed = 0
+  ws.on('pong', () => {
+    missed = 0
+  })
+  const timer = setInterval(() => {
+    if (missed >= MISSED_PONGS_ALLOWED) {
+      ws.terminate()
+      return
+    }
+    missed++
+    ws.ping()
+  }, intervalMs)
+  timer.unref()
+  return timer
+}
+
 /** 426: the relay will not upgrade this request; the client should use HTTP. */
 export function upgradeRefused(reason: string): RelayError {
-  return new RelayError({
+  return relayError({
     status: 426,
     type: 'invalid_request_error',
     code: 'websocket_unavailable',
@@ -38,13 +91,13 @@ export function upgradeRefused(reason: string): RelayError {
 }
 
 /** A client frame the relay cannot take (not JSON, unknown type, out of order). */
-export function badFrame(code: string, message: string, param: string | null = null): RelayError {
-  return new RelayError({ status: 400, type: 'invalid_request_error', code, param, message })
+export function badFrame(code: RelayErrorCode, message: string, param: string | null = null): RelayError {
+  return relayError({ status: 400, type: 'invalid_request_error', code, param, message })
 }
 
 /** 502: the upstream stream ended before its terminal event. */
 export function incompleteStream(): RelayError {
-  return new RelayError({
+  return relayError({
     status: 502,
     type: 'server_error',
     code: 'incomplete_stream',

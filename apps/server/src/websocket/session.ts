@@ -5,14 +5,23 @@ import type { ResponsesEvent } from '@airelays/upstream-client'
 import { isUpstreamError } from '@airelays/upstream-client'
 import type { WebSocket } from 'ws'
 import { invalidToken, limiterRefusal, shuttingDown, translationRejected } from '../errors/factories'
-import type { RelayError } from '../errors/relay-error'
+import { RelayError } from '../errors/relay-error'
 import { toRelayError } from '../errors/to-relay-error'
 import { headerRecord } from '../logging/request-records'
 import { BodySnapshot } from '../logging/traffic-log'
 import type { InFlight, Terminable } from '../request/lifecycle'
 import type { RelayRuntime } from '../runtime'
 import { tokensMatch } from '../security/bearer'
-import { badFrame, CLOSE_GOING_AWAY, CLOSE_POLICY, errorEvent, incompleteStream } from './frames'
+import {
+  badFrame,
+  CLOSE_GOING_AWAY,
+  CLOSE_POLICY,
+  errorEvent,
+  incompleteStream,
+  keepAlive,
+  readFrame,
+} from './frames'
+import { inputItems, SessionThread } from './thread'
 
 /** What one upgraded connection knows from its handshake. */
 export interface SessionInit {
@@ -32,39 +41,34 @@ export interface SessionInit {
   keepAliveMs: number
 }
 
-/** The thread the connection holds: the last response's id, and its whole input and output. */
-interface HeldThread {
-  responseId: string
-  items: unknown[]
-  bytes: number
-}
-
 /** The response being generated on the connection. */
 interface Active extends InFlight, Terminable {
   controller: AbortController
   lastSequence: number
 }
 
+/** One `response.create` as it runs: its request id, start, abort handle and the logged fields. */
+interface Turn {
+  requestId: string
+  startedAt: number
+  active: Active
+  /** Fields of the `outbound_response` record. */
+  outbound: JsonObject
+}
+
+const TERMINAL_EVENTS: ReadonlySet<string> = new Set([
+  'response.completed',
+  'response.incomplete',
+  'response.failed',
+])
+
 /** Above this many bytes waiting in the socket, the next frame waits until the socket drains. */
 const HIGH_WATER_BYTES = 1024 * 1024
-const MISSED_PONGS_ALLOWED = 3
 
 type JsonObject = Record<string, unknown>
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function inputItems(input: unknown): unknown[] | null {
-  if (input === undefined || input === null) return []
-  if (typeof input === 'string') {
-    return [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: input }] }]
-  }
-  return Array.isArray(input) ? input : null
-}
-
-function byteLength(items: unknown[]): number {
-  return items.length === 0 ? 0 : Buffer.byteLength(JSON.stringify(items))
 }
 
 /**
@@ -79,11 +83,9 @@ export class ResponsesSession {
   readonly #ws: WebSocket
   readonly #init: SessionInit
   readonly #openedAt: number
-  #thread: HeldThread | null = null
-  #pending: unknown[] = []
+  readonly #thread: SessionThread
   #active: Active | null = null
   #responses = 0
-  #missedPongs = 0
   #draining = false
   #closed = false
   readonly #pinger: NodeJS.Timeout | null
@@ -93,26 +95,13 @@ export class ResponsesSession {
     this.#ws = ws
     this.#init = init
     this.#openedAt = rt.now()
+    this.#thread = new SessionThread(init.maxThreadBytes)
     ws.on('message', (data, isBinary) => {
       void this.#onMessage(data, isBinary)
     })
-    ws.on('pong', () => {
-      this.#missedPongs = 0
-    })
     ws.on('close', (code, reason) => this.#onClose(code, reason.toString('utf8')))
     ws.on('error', () => {})
-    this.#pinger =
-      init.keepAliveMs > 0
-        ? setInterval(() => {
-            if (this.#missedPongs >= MISSED_PONGS_ALLOWED) {
-              ws.terminate()
-              return
-            }
-            this.#missedPongs++
-            ws.ping()
-          }, init.keepAliveMs)
-        : null
-    this.#pinger?.unref()
+    this.#pinger = init.keepAliveMs > 0 ? keepAlive(ws, init.keepAliveMs) : null
   }
 
   /** Whether a response is being generated. */
@@ -146,8 +135,7 @@ export class ResponsesSession {
     this.#closed = true
     if (this.#pinger) clearInterval(this.#pinger)
     this.#active?.controller.abort(new DOMException('The client closed the WebSocket.', 'AbortError'))
-    this.#thread = null
-    this.#pending = []
+    this.#thread.clear()
     this.#rt.log.write(this.#init.id, 'websocket_closed', {
       path: this.#init.path,
       client_ip: this.#init.clientIp,
@@ -159,28 +147,12 @@ export class ResponsesSession {
   }
 
   async #onMessage(data: unknown, isBinary: boolean): Promise<void> {
-    if (isBinary) {
-      this.#sendError(badFrame('invalid_frame', 'Frames must be JSON text.'))
+    const read = readFrame(data, isBinary)
+    if (read instanceof RelayError) {
+      this.#sendError(read)
       return
     }
-    const text = Buffer.isBuffer(data)
-      ? data.toString('utf8')
-      : Array.isArray(data)
-        ? Buffer.concat(data as Buffer[]).toString('utf8')
-        : Buffer.from(data as ArrayBuffer).toString('utf8')
-    let frame: unknown
-    try {
-      frame = JSON.parse(text)
-    } catch {
-      this.#sendError(badFrame('invalid_json', 'The frame is not valid JSON.'))
-      return
-    }
-    if (!isObject(frame) || typeof frame.type !== 'string') {
-      this.#sendError(
-        badFrame('invalid_frame', 'A frame must be a JSON object with a string `type`.', 'type'),
-      )
-      return
-    }
+    const { frame, text } = read
     switch (frame.type) {
       case 'response.create':
         await this.#create(frame, text)
@@ -208,21 +180,8 @@ export class ResponsesSession {
       this.#sendError(badFrame('invalid_type', '`input` must be an array of items or a string.', 'input'))
       return
     }
-    const held = (this.#thread?.bytes ?? 0) + byteLength(this.#pending) + byteLength(items)
-    if (held > this.#init.maxThreadBytes) {
-      this.#pending = []
-      this.#sendError(this.#threadTooLarge())
-      return
-    }
-    this.#pending.push(...items)
-  }
-
-  #threadTooLarge(): RelayError {
-    return badFrame(
-      'thread_too_large',
-      `The thread held for this connection would exceed ${this.#init.maxThreadBytes} bytes; start a new response without previous_response_id.`,
-      'input',
-    )
+    const refused = this.#thread.append(items)
+    if (refused) this.#sendError(refused)
   }
 
   async #create(frame: JsonObject, text: string): Promise<void> {
@@ -238,8 +197,6 @@ export class ResponsesSession {
       return
     }
     const rt = this.#rt
-    const requestId = `req_${randomUUID().replaceAll('-', '')}`
-    const startedAt = rt.now()
     const controller = new AbortController()
     const active: Active = {
       controller,
@@ -251,14 +208,19 @@ export class ResponsesSession {
         this.close(CLOSE_GOING_AWAY, 'relay shutting down')
       },
     }
+    const turn: Turn = {
+      requestId: `req_${randomUUID().replaceAll('-', '')}`,
+      startedAt: rt.now(),
+      active,
+      outbound: {},
+    }
     this.#active = active
     this.#responses++
     let release: (() => void) | null = null
-    const outbound: JsonObject = {}
     let status = 200
     let outcome = 'completed'
     rt.requestsTotal++
-    rt.log.write(requestId, 'inbound_request', () => ({
+    rt.log.write(turn.requestId, 'inbound_request', () => ({
       method: 'POST',
       path: this.#init.path,
       query: {},
@@ -271,119 +233,116 @@ export class ResponsesSession {
     rt.lifecycle.add(active)
     try {
       release = await this.#admit()
-      const { type: _type, previous_response_id: previous, generate, ...body } = frame
-      let prefix: unknown[] = []
-      if (previous !== undefined && previous !== null) {
-        if (typeof previous !== 'string' || this.#thread?.responseId !== previous) {
-          throw badFrame(
-            'previous_response_not_found',
-            `Previous response with id '${String(previous)}' not found.`,
-            'previous_response_id',
-          )
-        }
-        prefix = this.#thread.items
-      }
-      const items = inputItems(body.input)
-      if (items === null)
-        throw badFrame('invalid_type', '`input` must be an array of items or a string.', 'input')
-      const input = [...prefix, ...this.#pending, ...items]
-      this.#pending = []
-      if (byteLength(input) > this.#init.maxThreadBytes) {
-        this.#thread = null
-        throw this.#threadTooLarge()
-      }
-      if (generate === false) {
-        // A warm-up: nothing is generated; the thread now starts with this input.
-        const id = `resp_${randomUUID().replaceAll('-', '')}`
-        const model = typeof body.model === 'string' ? body.model : null
-        const response = {
-          id,
-          object: 'response',
-          created_at: Math.floor(rt.now() / 1000),
-          status: 'completed',
-          model,
-          output: [],
-          usage: null,
-        }
-        this.#send({
-          type: 'response.created',
-          response: { ...response, status: 'in_progress' },
-          sequence_number: 0,
-        })
-        this.#send({ type: 'response.completed', response, sequence_number: 1 })
-        this.#thread = { responseId: id, items: input, bytes: byteLength(input) }
-        Object.assign(outbound, { id, model, generate: false })
-        return
-      }
-      const translated = normalizeResponsesRequest({ ...body, input }, { noTools: this.#init.noTools })
-      if (!translated.ok) throw translationRejected(translated.error)
-      const { request, sessionId } = translated
-      if (translated.fileRefs.length > 0) {
-        request.input = (await expandFileReferences(request.input, rt.files, {
-          route: 'responses',
-        })) as typeof request.input
-      }
-      const events = await rt.upstream.responses(request, { signal: controller.signal, sessionId, requestId })
-      const output: unknown[] = []
-      let terminal: JsonObject | null = null
-      for await (const event of events as AsyncIterable<ResponsesEvent>) {
-        if (typeof event.sequence_number === 'number') active.lastSequence = event.sequence_number
-        if (event.type === 'response.output_item.done' && isObject(event.item)) output.push(event.item)
-        if (
-          (event.type === 'response.completed' ||
-            event.type === 'response.incomplete' ||
-            event.type === 'response.failed') &&
-          isObject(event.response)
-        ) {
-          terminal = event.response
-        }
-        await this.#sendAsync(event)
-        if (controller.signal.aborted) break
-      }
-      if (controller.signal.aborted) throw controller.signal.reason
-      if (!terminal) throw incompleteStream()
-      Object.assign(outbound, {
-        id: terminal.id,
-        model: terminal.model ?? request.model,
-        usage: terminal.usage ?? null,
-      })
-      if (terminal.usage)
-        rt.log.write(requestId, 'outbound_usage', { model: outbound.model, usage: terminal.usage })
-      if (typeof terminal.id === 'string' && terminal.status !== 'failed') {
-        const outputItems = output.length > 0 ? output : Array.isArray(terminal.output) ? terminal.output : []
-        const items = [...input, ...outputItems]
-        const bytes = byteLength(items)
-        this.#thread = bytes <= this.#init.maxThreadBytes ? { responseId: terminal.id, items, bytes } : null
-      }
+      await this.#respond(frame, turn)
     } catch (error) {
-      const relayError = toRelayError(error, {
-        shuttingDown: rt.lifecycle.draining,
-        upstreamTimeoutSeconds: rt.settings.config.upstream.request_timeout_seconds,
-      })
-      status = relayError.status
+      status = this.#fail(error, turn)
       outcome = this.#closed ? 'client_disconnected' : 'failed'
-      if (!this.#closed) {
-        const upstreamEvent = isUpstreamError(error) ? error.event : undefined
-        if (upstreamEvent && typeof upstreamEvent.type === 'string') {
-          this.#send({ sequence_number: active.lastSequence + 1, ...upstreamEvent })
-        } else {
-          this.#sendError(relayError, active.lastSequence + 1)
-        }
-      }
-      Object.assign(outbound, { error_code: relayError.code })
     } finally {
       release?.()
       this.#active = null
       rt.lifecycle.remove(active)
-      rt.log.write(requestId, 'outbound_response', {
+      rt.log.write(turn.requestId, 'outbound_response', {
         status_code: status,
-        duration_ms: rt.now() - startedAt,
+        duration_ms: rt.now() - turn.startedAt,
         transport: 'websocket',
         ...(outcome === 'completed' ? {} : { outcome }),
-        ...outbound,
+        ...turn.outbound,
       })
       if (this.#draining) this.close(CLOSE_GOING_AWAY, 'relay shutting down')
     }
+  }
+
+  /** One admitted `response.create`: its whole input, then a warm-up or a generated response. */
+  async #respond(frame: JsonObject, turn: Turn): Promise<void> {
+    const { type: _type, previous_response_id: previous, generate, ...body } = frame
+    const items = inputItems(body.input)
+    if (items === null)
+      throw badFrame('invalid_type', '`input` must be an array of items or a string.', 'input')
+    const input = this.#thread.inputFor(previous, items)
+    if (generate === false) this.#warmUp(body, input, turn)
+    else await this.#generate({ ...body, input }, input, turn)
+  }
+
+  /** `generate: false`: nothing is generated; the thread now starts with this input. */
+  #warmUp(body: JsonObject, input: unknown[], turn: Turn): void {
+    const id = `resp_${randomUUID().replaceAll('-', '')}`
+    const model = typeof body.model === 'string' ? body.model : null
+    const response = {
+      id,
+      object: 'response',
+      created_at: Math.floor(this.#rt.now() / 1000),
+      status: 'completed',
+      model,
+      output: [],
+      usage: null,
+    }
+    this.#send({
+      type: 'response.created',
+      response: { ...response, status: 'in_progress' },
+      sequence_number: 0,
+    })
+    this.#send({ type: 'response.completed', response, sequence_number: 1 })
+    this.#thread.hold(id, input)
+    Object.assign(turn.outbound, { id, model, generate: false })
+  }
+
+  /** Translate, call the upstream, relay its events; hold the thread when the response completed. */
+  async #generate(body: JsonObject, input: unknown[], turn: Turn): Promise<void> {
+    const rt = this.#rt
+    const { active, requestId } = turn
+    const { controller } = active
+    const translated = normalizeResponsesRequest(body, { noTools: this.#init.noTools })
+    if (!translated.ok) throw translationRejected(translated.error)
+    const { request, sessionId } = translated
+    if (translated.fileRefs.length > 0) {
+      request.input = (await expandFileReferences(request.input, rt.files, {
+        route: 'responses',
+      })) as typeof request.input
+    }
+    const events = await rt.upstream.responses(request, { signal: controller.signal, sessionId, requestId })
+    const output: unknown[] = []
+    let terminal: JsonObject | null = null
+    for await (const event of events as AsyncIterable<ResponsesEvent>) {
+      if (typeof event.sequence_number === 'number') active.lastSequence = event.sequence_number
+      if (event.type === 'response.output_item.done' && isObject(event.item)) output.push(event.item)
+      if (TERMINAL_EVENTS.has(event.type) && isObject(event.response)) terminal = event.response
+      await this.#sendAsync(event)
+      if (controller.signal.aborted) break
+    }
+    if (controller.signal.aborted) throw controller.signal.reason
+    if (!terminal) throw incompleteStream()
+    const outbound = turn.outbound
+    Object.assign(outbound, {
+      id: terminal.id,
+      model: terminal.model ?? request.model,
+      usage: terminal.usage ?? null,
+    })
+    if (terminal.usage)
+      rt.log.write(requestId, 'outbound_usage', { model: outbound.model, usage: terminal.usage })
+    if (typeof terminal.id === 'string' && terminal.status !== 'failed') {
+      const outputItems = output.length > 0 ? output : Array.isArray(terminal.output) ? terminal.output : []
+      this.#thread.hold(terminal.id, [...input, ...outputItems])
+    }
+  }
+
+  /** A failed response: the upstream's own error event, else the relay's; returns the status logged. */
+  #fail(error: unknown, turn: Turn): number {
+    const rt = this.#rt
+    const relayError = toRelayError(error, {
+      shuttingDown: rt.lifecycle.draining,
+      upstreamTimeoutSeconds: rt.settings.config.upstream.request_timeout_seconds,
+    })
+    if (!this.#closed) {
+      const upstreamEvent = isUpstreamError(error) ? error.event : undefined
+      const next = turn.active.lastSequence + 1
+      if (upstreamEvent && typeof upstreamEvent.type === 'string') {
+        this.#send({ sequence_number: next, ...upstreamEvent })
+      } else {
+        this.#sendError(relayError, next)
+      }
+    }
+    Object.assign(turn.outbound, { error_code: relayError.code })
+    return relayError.status
   }
 
   /**

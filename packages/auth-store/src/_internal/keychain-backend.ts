@@ -47,6 +47,13 @@ export interface KeychainBackendOptions {
  * Secret Service is required (the kernel keyring is never used: it does not survive a reboot and
  * Python's `keyring` never wrote there).
  */
+/** One keyring entry: the service and account it lives under, and the slot it serves (for errors). */
+interface EntryRef {
+  slot: string | undefined
+  service: string
+  account: string
+}
+
 export class KeychainBackend {
   readonly dataDir: string
   readonly service: string
@@ -94,10 +101,8 @@ export class KeychainBackend {
   }
 
   async #call<T>(
-    slot: string | undefined,
+    { slot, service, account }: EntryRef,
     action: string,
-    service: string,
-    account: string,
     op: (entry: KeyringEntry, signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     const keyring = await this.#keyring(slot)
@@ -120,7 +125,7 @@ export class KeychainBackend {
     }
   }
 
-  #parse(slot: string, service: string, account: string, value: string): StoredAuth {
+  #parse({ slot, service, account }: EntryRef & { slot: string }, value: string): StoredAuth {
     const parsed = parseStoredAuth(value)
     if (!parsed.ok) {
       throw new AuthStoreError(
@@ -135,7 +140,7 @@ export class KeychainBackend {
   /** A harmless read of the slot's entry; throws `keychain_unavailable` when it fails. */
   async check(slot: string): Promise<void> {
     const account = await this.accountFor(slot)
-    await this.#call(slot, 'read', this.service, account, (e, s) => e.getPassword(s))
+    await this.#call({ slot, service: this.service, account }, 'read', (e, s) => e.getPassword(s))
   }
 
   /** Like {@link check}, but resolves the failure reason, or null when reachable. */
@@ -150,22 +155,26 @@ export class KeychainBackend {
 
   async read(slot: string): Promise<StoredAuth | null> {
     const account = await this.accountFor(slot)
-    const value = await this.#call(slot, 'read', this.service, account, (e, s) => e.getPassword(s))
-    if (value !== null) return this.#parse(slot, this.service, account, value)
+    const value = await this.#call({ slot, service: this.service, account }, 'read', (e, s) =>
+      e.getPassword(s),
+    )
+    if (value !== null) return this.#parse({ slot, service: this.service, account }, value)
     if (this.legacyService === null) return null
     const legacyService = this.legacyService
-    const legacy = await this.#call(slot, 'read legacy entry', legacyService, account, (e, s) =>
+    const legacy = await this.#call({ slot, service: legacyService, account }, 'read legacy entry', (e, s) =>
       e.getPassword(s),
     )
     if (legacy === null) return null
-    const auth = this.#parse(slot, legacyService, account, legacy)
+    const auth = this.#parse({ slot, service: legacyService, account }, legacy)
     // Migrate: copy into the new service, then delete the legacy entry. A failed migration keeps
     // the legacy entry for the next read; the credentials are returned either way.
     try {
-      await this.#call(slot, 'migrate legacy entry', this.service, account, (e, s) =>
+      await this.#call({ slot, service: this.service, account }, 'migrate legacy entry', (e, s) =>
         e.setPassword(legacy, s),
       )
-      await this.#call(slot, 'delete legacy entry', legacyService, account, (e, s) => e.deletePassword(s))
+      await this.#call({ slot, service: legacyService, account }, 'delete legacy entry', (e, s) =>
+        e.deletePassword(s),
+      )
     } catch {
       // Retried on the next read.
     }
@@ -174,7 +183,9 @@ export class KeychainBackend {
 
   async write(slot: string, auth: StoredAuth): Promise<void> {
     const account = await this.accountFor(slot)
-    await this.#call(slot, 'save', this.service, account, (e, s) => e.setPassword(JSON.stringify(auth), s))
+    await this.#call({ slot, service: this.service, account }, 'save', (e, s) =>
+      e.setPassword(JSON.stringify(auth), s),
+    )
     const dir = slotDirectory(this.dataDir, slot)
     if (dir !== this.dataDir) {
       // Account slots are discovered by their directory (as in the Python implementation).
@@ -192,11 +203,13 @@ export class KeychainBackend {
 
   async remove(slot: string): Promise<boolean> {
     const account = await this.accountFor(slot)
-    let removed = await this.#call(slot, 'delete', this.service, account, (e, s) => e.deletePassword(s))
+    let removed = await this.#call({ slot, service: this.service, account }, 'delete', (e, s) =>
+      e.deletePassword(s),
+    )
     if (this.legacyService !== null) {
       const legacyService = this.legacyService
       removed =
-        (await this.#call(slot, 'delete legacy entry', legacyService, account, (e, s) =>
+        (await this.#call({ slot, service: legacyService, account }, 'delete legacy entry', (e, s) =>
           e.deletePassword(s),
         )) || removed
     }
@@ -205,13 +218,17 @@ export class KeychainBackend {
 
   async exists(slot: string): Promise<boolean> {
     const account = await this.accountFor(slot)
-    if ((await this.#call(slot, 'read', this.service, account, (e, s) => e.getPassword(s))) !== null)
+    if (
+      (await this.#call({ slot, service: this.service, account }, 'read', (e, s) => e.getPassword(s))) !==
+      null
+    )
       return true
     if (this.legacyService === null) return false
     const legacyService = this.legacyService
     return (
-      (await this.#call(slot, 'read legacy entry', legacyService, account, (e, s) => e.getPassword(s))) !==
-      null
+      (await this.#call({ slot, service: legacyService, account }, 'read legacy entry', (e, s) =>
+        e.getPassword(s),
+      )) !== null
     )
   }
 

@@ -209,13 +209,21 @@ export function readFunctionCall(value: unknown): ClientToolChoice | null {
   return invalid('`function_call` must be "auto", "none" or {"name": …}.', 'function_call', 'invalid_value')
 }
 
-/** The upstream `tool_choice` for a client choice (`custom` names the custom tools). */
+/** What a client tool choice is checked against: the request's tools and where the choice came from. */
+export interface ToolChoiceContext {
+  /** Client names of every defined tool. */
+  defined: ReadonlySet<string>
+  /** Client names of the custom (free-form) tools among them. @default none */
+  custom?: ReadonlySet<string>
+  names: ToolNames
+  /** The request field the choice came from, for errors (`tool_choice` or `function_call`). */
+  param: string
+}
+
+/** The upstream `tool_choice` for a client choice. */
 export function upstreamToolChoice(
   choice: ClientToolChoice,
-  defined: ReadonlySet<string>,
-  names: ToolNames,
-  param: string,
-  custom: ReadonlySet<string> = new Set(),
+  { defined, custom, names, param }: ToolChoiceContext,
 ): ResponsesToolChoice | JsonObject {
   if (typeof choice === 'string') {
     if (choice === 'required' && defined.size === 0) {
@@ -230,5 +238,5 @@ export function upstreamToolChoice(
       'invalid_value',
     )
   }
-  return { type: custom.has(choice.name) ? 'custom' : 'function', name: names.upstream(choice.name) }
+  return { type: custom?.has(choice.name) ? 'custom' : 'function', name: names.upstream(choice.name) }
 }

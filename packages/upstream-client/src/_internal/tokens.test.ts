@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { StoredAuth } from '../types'
-import { needsRefresh, normalizeStoredAuth } from './tokens'
+import { ExpiryCache, needsRefresh, normalizeStoredAuth } from './tokens'
 
 const jwt = (payload: unknown): string =>
   `e30.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.sig`
@@ -28,6 +28,20 @@ describe('needsRefresh', () => {
     expect(needsRefresh(auth(fresh, 'not a date'), now)).toBe(true)
     expect(needsRefresh(auth(fresh, new Date(now - 8 * 86_400_000 - 1000).toISOString()), now)).toBe(true)
     expect(needsRefresh(auth(fresh, new Date(now - 7 * 86_400_000).toISOString()), now)).toBe(false)
+  })
+})
+
+describe('ExpiryCache', () => {
+  it('decodes each token once and keeps nothing across instances', () => {
+    const a = new ExpiryCache()
+    const b = new ExpiryCache()
+    const first = jwt({ exp: 100 })
+    const second = jwt({ exp: 200 })
+    expect(a.expiryOf(first)).toBe(100)
+    expect(b.expiryOf(second)).toBe(200)
+    expect(a.expiryOf(first)).toBe(100)
+    expect(a.expiryOf(second)).toBe(200)
+    expect(a.expiryOf('not a jwt')).toBeUndefined()
   })
 })
 

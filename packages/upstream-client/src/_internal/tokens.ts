@@ -64,17 +64,30 @@ export function effectiveAccountId(auth: StoredAuth): string | null {
   )
 }
 
-/** The last access token whose expiry was decoded (every upstream call asks for it). */
-let lastExpiry: { token: string; exp: number | null | undefined } | null = null
+/**
+ * `exp` of a JWT access token, decoded once per token: remembers the last token it decoded (every
+ * upstream call asks). One per `TokenManager`, so clients never share it.
+ */
+export class ExpiryCache {
+  private last: { token: string; exp: number | null | undefined } | null = null
 
-/** `exp` of a JWT access token, decoded once per token. */
-function expiryOf(token: string): number | null | undefined {
-  if (lastExpiry?.token !== token) lastExpiry = { token, exp: decodeJwtClaims(token)?.exp }
-  return lastExpiry.exp
+  expiryOf(token: string): number | null | undefined {
+    if (this.last?.token !== token) this.last = { token, exp: decodeJwtClaims(token)?.exp }
+    return this.last.exp
+  }
 }
 
-/** Proactive refresh rule: no access token, access token expired, or last refresh unknown / older than 8 days. */
-export function needsRefresh(auth: StoredAuth, nowMs: number): boolean {
+const decodeExpiry = (token: string): number | null | undefined => decodeJwtClaims(token)?.exp
+
+/**
+ * Proactive refresh rule: no access token, access token expired, or last refresh unknown / older
+ * than 8 days. `expiryOf` reads a token's `exp` (default: decode it each time).
+ */
+export function needsRefresh(
+  auth: StoredAuth,
+  nowMs: number,
+  expiryOf: (token: string) => number | null | undefined = decodeExpiry,
+): boolean {
   if (!auth.tokens.access_token) return true
   const exp = expiryOf(auth.tokens.access_token)
   if (exp !== null && exp !== undefined && exp * 1000 - EXPIRY_SKEW_MS <= nowMs) return true
@@ -94,6 +107,8 @@ export class TokenManager {
   private permanentFailure: { refreshToken: string; error: UpstreamError } | null = null
   /** Refreshed tokens the store refused; used instead of the store's copy until a save succeeds. */
   private unsaved: { replaces: string; auth: StoredAuth } | null = null
+  private readonly expiry: ExpiryCache = new ExpiryCache()
+  private readonly expiryOf = (token: string): number | null | undefined => this.expiry.expiryOf(token)
 
   constructor(options: TokenManagerOptions) {
     this.options = options
@@ -138,7 +153,7 @@ export class TokenManager {
   async ready(signal?: AbortSignal): Promise<ReadyAuth> {
     let auth = await this.load()
     if (!auth) throw this.missing()
-    if (needsRefresh(auth, this.options.clock()) && auth.tokens.refresh_token) {
+    if (needsRefresh(auth, this.options.clock(), this.expiryOf) && auth.tokens.refresh_token) {
       auth = await this.refresh('proactive', auth, signal)
     }
     return this.validate(auth)
@@ -288,7 +303,7 @@ export class TokenManager {
     if (
       current.tokens.access_token &&
       current.tokens.access_token !== snapshot.tokens.access_token &&
-      !needsRefresh(current, options.clock())
+      !needsRefresh(current, options.clock(), this.expiryOf)
     ) {
       // Someone (another caller or process) already refreshed.
       this.report({ reason, outcome: 'reloaded' })

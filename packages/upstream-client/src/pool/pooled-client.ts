@@ -9,9 +9,9 @@ import type {
   UpstreamClient,
   UpstreamModel,
 } from '../client-api'
-import { isUpstreamError, UpstreamError } from '../errors'
 import type { StoredAuth } from '../types'
 import type { UsageSnapshot } from '../usage'
+import { NO_LOGIN, noLogin, pooledModels, pooledResponses } from './pooled-calls'
 import type { AccountPool, PoolAccountStatus, PoolMember } from './types'
 
 /** One account of a pooled client: its slug, who it is, and its own upstream client. */
@@ -78,21 +78,6 @@ export interface PooledClient extends UpstreamClient {
   usageOf(slug: string, options?: CallOptions): Promise<UsageSnapshot>
 }
 
-const NO_LOGIN = 'No ChatGPT login found. Run `airelays login` first.'
-
-function callHook<T>(fn: ((info: T) => void) | undefined, info: T): void {
-  if (!fn) return
-  try {
-    fn(info)
-  } catch {
-    // Hooks never break the request path.
-  }
-}
-
-function noLogin(): UpstreamError {
-  return new UpstreamError({ code: 'auth_missing', message: NO_LOGIN })
-}
-
 /** Creates an {@link PooledClient}. Closing it closes every member's client. */
 export function createPooledClient(options: PooledClientOptions): PooledClient {
   const { pool } = options
@@ -100,81 +85,11 @@ export function createPooledClient(options: PooledClientOptions): PooledClient {
 
   const primary = (): PooledAccount | undefined => pool.plan()[0] ?? pool.members()[0]
 
-  const responses = async (
+  const responses = (
     body: Record<string, unknown>,
-    callOptions: ResponsesCallOptions = {},
-  ): Promise<ResponsesStream> => {
-    const requestId = callOptions.requestId ?? null
-    const cacheKey = typeof body.prompt_cache_key === 'string' ? body.prompt_cache_key : null
-    const request = {
-      model: typeof body.model === 'string' ? body.model : null,
-      affinityKey: callOptions.sessionId ?? cacheKey,
-    }
-    let previous: { slug: string; reason: string } | null = null
-    const result = await pool.run(
-      request,
-      async (account, info) => {
-        if (previous) {
-          const bench = pool.status().find((s) => s.slug === previous?.slug)
-          callHook(hooks.onAccountFailover, {
-            requestId,
-            from_account: previous.slug,
-            to_account: account.slug,
-            reason: previous.reason,
-            cooldown_seconds: bench?.limited_for_seconds ?? 0,
-          })
-        }
-        if (pool.size >= 2) {
-          callHook(hooks.onAccountSelected, {
-            requestId,
-            account: account.slug,
-            attempt: info.attempt,
-            affinity: info.affinity,
-          })
-        }
-        try {
-          return await account.client.responses(body, callOptions)
-        } catch (error) {
-          previous = { slug: account.slug, reason: isUpstreamError(error) ? error.code : 'error' }
-          throw error
-        }
-      },
-      {
-        signal: callOptions.signal,
-        onRetry: (info) => callHook(hooks.onRetry, { requestId, ...info }),
-        // One account: its own client's retries apply (with jitter and the quota-reset rule).
-        ...(pool.size < 2 ? { retry: { attempts: 0 } } : {}),
-      },
-    )
-    return result.value
-  }
-
-  const models = async (callOptions?: CallOptions): Promise<UpstreamModel[]> => {
-    const members = pool.members()
-    if (members.length === 0) throw noLogin()
-    const results = await Promise.allSettled(members.map((m) => m.client.models(callOptions)))
-    const union: UpstreamModel[] = []
-    const seen = new Set<string>()
-    let firstError: unknown = null
-    results.forEach((result, i) => {
-      const member = members[i] as PooledAccount
-      if (result.status === 'rejected') {
-        firstError ??= result.reason
-        return
-      }
-      pool.setModels(
-        member.slug,
-        result.value.map((m) => m.slug),
-      )
-      for (const model of result.value) {
-        if (seen.has(model.slug)) continue
-        seen.add(model.slug)
-        union.push(model)
-      }
-    })
-    if (union.length === 0 && firstError !== null) throw firstError
-    return union
-  }
+    callOptions?: ResponsesCallOptions,
+  ): Promise<ResponsesStream> => pooledResponses({ pool, hooks }, body, callOptions)
+  const models = (callOptions?: CallOptions): Promise<UpstreamModel[]> => pooledModels(pool, callOptions)
 
   const usageOf = async (slug: string, callOptions?: CallOptions): Promise<UsageSnapshot> => {
     const member = pool.members().find((m) => m.slug === slug)

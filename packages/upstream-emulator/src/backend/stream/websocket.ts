@@ -1,30 +1,20 @@
-import { randomUUID } from 'node:crypto'
-import { type IncomingMessage, STATUS_CODES } from 'node:http'
+import type { IncomingMessage } from 'node:http'
+import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { type WebSocket, WebSocketServer } from 'ws'
-import { headerRecord, toBearer } from '../../_internal/http'
+import { WebSocketServer } from 'ws'
+import { toBearer } from '../../_internal/http'
 import { nowSeconds } from '../../_internal/ids'
 import type { Identity } from '../../accounts'
-import { takeBehaviour } from '../../behaviours/queue'
-import { notify, remember } from '../../recording'
 import type { EmulatorState } from '../../state'
-import type { RecordedRequest } from '../../types'
-import { isRejection, validateResponsesBody } from '../validate'
-import { type FrameSink, playFrames } from './pacer'
-import { streamScript } from './script'
+import { RESPONSES_SOCKET_PATH, ResponsesConnection } from './socket-connection'
+
+export { RESPONSES_SOCKET_PATH } from './socket-connection'
 
 type Json = Record<string, unknown>
-
-/** Where the backend serves the Responses WebSocket (the same path as `POST …/responses`). */
-export const RESPONSES_SOCKET_PATH = '/backend-api/codex/responses'
 
 /** The WebSocket side of the backend: the `upgrade` listener of the emulator's server. */
 export interface ResponsesSocketServer {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function refuse(socket: Duplex, status: number, body: Json): void {
@@ -51,14 +41,6 @@ function identify(state: EmulatorState, req: IncomingMessage): Identity | { stat
   return record.identity
 }
 
-/** The backend's WebSocket error event. */
-function errorEvent(status: number, body: Json): Json {
-  const error = isObject(body.error)
-    ? body.error
-    : { type: 'invalid_request_error', message: String(body.detail ?? '') }
-  return { type: 'error', status, error }
-}
-
 /**
  * The backend's Responses WebSocket (upstream-protocol §13): `response.create` frames (the HTTP
  * body plus `previous_response_id`) answered with the same scripted events as the SSE transport,
@@ -69,181 +51,6 @@ function errorEvent(status: number, body: Json): Json {
  */
 export function createResponsesSocketServer(state: EmulatorState): ResponsesSocketServer {
   const wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false })
-
-  const serve = (ws: WebSocket, req: IncomingMessage, identity: Identity): void => {
-    const threads = new Map<string, unknown[]>()
-    let busy = false
-    ws.on('error', () => {})
-    ws.on('message', (data, isBinary) => {
-      let frame: unknown
-      try {
-        frame = isBinary ? undefined : JSON.parse(String(data))
-      } catch {
-        frame = undefined
-      }
-      if (!isObject(frame) || frame.type !== 'response.create') {
-        if (isObject(frame) && (frame.type === 'response.processed' || frame.type === 'response.append'))
-          return
-        ws.send(JSON.stringify(errorEvent(400, { detail: 'Expected a response.create frame.' })))
-        return
-      }
-      if (busy) {
-        ws.send(
-          JSON.stringify(
-            errorEvent(400, { detail: 'A response is already in progress on this connection.' }),
-          ),
-        )
-        return
-      }
-      busy = true
-      create(ws, req, identity, frame, threads, () => {
-        busy = false
-      })
-    })
-  }
-
-  const create = (
-    ws: WebSocket,
-    req: IncomingMessage,
-    identity: Identity,
-    frame: Json,
-    threads: Map<string, unknown[]>,
-    done: () => void,
-  ): void => {
-    const rec = state.recording
-    const record: RecordedRequest = {
-      id: ++rec.sequence,
-      requestId: randomUUID(),
-      method: 'GET',
-      path: RESPONSES_SOCKET_PATH,
-      query: {},
-      headers: headerRecord(req),
-      body: frame,
-      receivedAt: Date.now(),
-      route: 'responses',
-      transport: 'websocket',
-    }
-    rec.counters.inFlight++
-    remember(state, record)
-    notify(state, record)
-    let settled = false
-    const settle = (outcome: 'completed' | 'aborted' | 'destroyed', status: number): void => {
-      if (settled) return
-      settled = true
-      rec.counters.inFlight--
-      record.outcome = outcome
-      record.status = status
-      if (outcome === 'aborted') {
-        rec.counters.aborted++
-        record.abortedAt = Date.now()
-      } else {
-        if (outcome === 'completed') rec.counters.completed++
-        record.completedAt = Date.now()
-      }
-      notify(state, record)
-      done()
-    }
-    const fail = (status: number, body: Json): void => {
-      ws.send(JSON.stringify(errorEvent(status, body)))
-      settle('completed', status)
-    }
-    const { type: _type, previous_response_id: previous, generate, ...body } = frame
-    let prefix: unknown[] = []
-    if (previous !== undefined && previous !== null) {
-      const held = typeof previous === 'string' ? threads.get(previous) : undefined
-      if (!held) {
-        fail(400, {
-          error: {
-            type: 'invalid_request_error',
-            code: 'previous_response_not_found',
-            message: `Previous response with id '${String(previous)}' not found.`,
-            param: 'previous_response_id',
-          },
-        })
-        return
-      }
-      prefix = held
-    }
-    const input = Array.isArray(body.input) ? body.input : body.input === undefined ? [] : [body.input]
-    const validated = validateResponsesBody(
-      { ...body, input: [...prefix, ...input] },
-      state.backend.catalog.models,
-    )
-    if (isRejection(validated)) {
-      fail(validated.status, validated.body as Json)
-      return
-    }
-    if (generate === false) {
-      const id = `resp_${randomUUID().replaceAll('-', '')}`
-      const response = {
-        id,
-        object: 'response',
-        status: 'completed',
-        model: body.model,
-        output: [],
-        usage: null,
-      }
-      ws.send(
-        JSON.stringify({
-          type: 'response.created',
-          response: { ...response, status: 'in_progress' },
-          sequence_number: 0,
-        }),
-      )
-      ws.send(JSON.stringify({ type: 'response.completed', response, sequence_number: 1 }))
-      threads.set(id, validated.input)
-      settle('completed', 200)
-      return
-    }
-    const behaviour = takeBehaviour(state, 'responses', 'post')
-    if (behaviour) record.behaviour = behaviour.kind
-    const sessionId = req.headers['session-id'] ?? req.headers.session_id
-    const script = streamScript({ state, request: validated, identity, behaviour, sessionId })
-    const output = script.events
-      .filter((event) => event.type === 'response.output_item.done' && isObject(event.item))
-      // held server-side, so the stored-item check of a later turn does not apply to them
-      .map((event) => {
-        const { id: _id, ...item } = event.item as Json
-        return item
-      })
-    const completed = script.events.find((event) => event.type === 'response.completed')
-    const responseId = isObject(completed?.response) ? completed.response.id : undefined
-    const streams = state.timers.streams
-    let stop: (() => void) | undefined
-    const release = (): void => {
-      if (stop) streams.delete(stop)
-    }
-    const sink: FrameSink<string> = {
-      get gone() {
-        return ws.readyState !== ws.OPEN
-      },
-      send: (frames) => {
-        for (const text of frames) ws.send(text)
-      },
-      finish: (frames) => {
-        for (const text of frames) ws.send(text)
-        if (typeof responseId === 'string') threads.set(responseId, [...validated.input, ...output])
-        release()
-        settle('completed', 200)
-      },
-      cut: (frames) => {
-        for (const text of frames) ws.send(text)
-        release()
-        settle('destroyed', 200)
-        ws.terminate()
-      },
-    }
-    ws.once('close', () => {
-      release()
-      settle('aborted', 200)
-    })
-    stop = playFrames(
-      sink,
-      script.events.map((event) => JSON.stringify(event)),
-      script.write,
-    )
-    if (!settled) streams.add(stop)
-  }
 
   return {
     upgrade(req, socket, head) {
@@ -258,7 +65,9 @@ export function createResponsesSocketServer(state: EmulatorState): ResponsesSock
         refuse(socket, identity.status, identity.body)
         return
       }
-      wss.handleUpgrade(req, socket, head, (ws) => serve(ws, req, identity))
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        new ResponsesConnection(state, ws, req, identity)
+      })
     },
   }
 }
