@@ -466,6 +466,35 @@ describe('models and parameters', () => {
     expect(first.usage.prompt_tokens_details.cached_tokens).toBe(0)
     expect(second.usage.prompt_tokens_details.cached_tokens).toBeGreaterThan(0)
   })
+
+  it('chat and completions clients that send only `user` share one session per user', async () => {
+    const chat = (user: string, text: string) =>
+      post('/v1/chat/completions', { model: 'gpt-5.5', user, messages: [{ role: 'user', content: text }] })
+    const turns = [
+      await chat('alice', 'first question'),
+      await chat('alice', 'an unrelated second question'),
+      await chat('bob', 'first question'),
+      await post('/v1/completions', { model: 'gpt-5.5', user: 'alice', prompt: 'a third one' }),
+    ]
+    for (const turn of turns) {
+      expect(turn.status).toBe(200)
+      expect(turn.headers.get('x-airelays-ignored-parameters')).toBe('user')
+    }
+    const [a1, a2, b1, a3] = upstreamCalls()
+    const session = a1?.headers['session-id']
+    expect(session).toMatch(/^airelays-user-[0-9a-f]{32}$/)
+    expect(bodyOf(a1).prompt_cache_key).toBe(session)
+    for (const same of [a2, a3]) {
+      expect(same?.headers['session-id']).toBe(session)
+      expect(bodyOf(same).prompt_cache_key).toBe(session)
+    }
+    expect(b1?.headers['session-id']).not.toBe(session)
+    expect(bodyOf(b1).prompt_cache_key).toBe(b1?.headers['session-id'])
+    for (const call of [a1, a2, b1, a3]) {
+      expect(bodyOf(call)).not.toHaveProperty('user')
+      expect(JSON.stringify(bodyOf(call))).not.toContain('alice')
+    }
+  })
 })
 
 describe('client version', () => {

@@ -21,6 +21,7 @@ import {
   readModel,
   readStream,
   toValidationError,
+  userSessionId,
 } from './_internal/util'
 import type {
   Adaptation,
@@ -250,6 +251,7 @@ export function normalizeResponsesBody(body: unknown, options: TranslateOptions)
   const sessionId =
     conversationId(body.conversation) ??
     promptCacheKey(body.prompt_cache_key) ??
+    userSessionId(body) ??
     derivedSessionId(instructions, isObject(firstUser) ? firstUser.content : firstUser)
   request.prompt_cache_key = sessionId
 
