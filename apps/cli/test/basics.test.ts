@@ -565,6 +565,8 @@ describe('status without a login', () => {
       'relay',
       'server',
       'client_version',
+      'catalog',
+      'catalog_error',
       'auth',
       'providers',
       'client',

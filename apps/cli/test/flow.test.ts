@@ -153,6 +153,41 @@ describe.sequential('init -> login -> serve -> status -> token rotate -> doctor 
     }
   })
 
+  it('status and doctor show the client version and flag catalog models it cannot call', async () => {
+    const current = await runJson<{ catalog: { client_version: string; models_above_client_version: [] } }>(
+      ['status', '--json'],
+      env,
+    )
+    expect(current.json.catalog).toEqual({ client_version: '0.169.0', models_above_client_version: [] })
+
+    const old = { ...env, AIRELAYS_CLIENT_VERSION: '0.153.4' }
+    const { json } = await runJson<{
+      client_version: { version: string }
+      catalog: { client_version: string; models_above_client_version: string[] }
+      catalog_error: string | null
+      next_steps: string[]
+    }>(['status', '--json'], old)
+    expect(json.client_version.version).toBe('0.153.4')
+    expect(json.catalog_error).toBeNull()
+    expect(json.catalog.client_version).toBe('0.153.4')
+    expect(json.catalog.models_above_client_version).toEqual(
+      expect.arrayContaining(['gpt-6-sol', 'gpt-6-luna']),
+    )
+    expect(json.catalog.models_above_client_version).not.toContain('gpt-6-astra')
+    expect(json.next_steps[0]).toMatch(/^Unset upstream\.client_version/)
+    const human = await runCli(['status'], old)
+    expect(human.stdout).toContain('  Client version:   0.153.4 (upstream.client_version)\n')
+    expect(human.stdout).toMatch(/Needs a newer client version \(cannot be called\): .*gpt-6-sol/)
+
+    const doctor = await runJson<{
+      checks: { name: string; status: string; data?: Record<string, unknown> }[]
+    }>(['doctor', '--json', '--skip-response'], old)
+    const models = doctor.json.checks.find((check) => check.name === 'openai_models')
+    expect(models?.status).toBe('warn')
+    expect(models?.data?.client_version).toBe('0.153.4')
+    expect(models?.data?.models_above_client_version).toEqual(json.catalog.models_above_client_version)
+  })
+
   it('models lists the relay models, grouped, and --json is the raw payload', async () => {
     const { result, json } = await runJson<{
       object: string

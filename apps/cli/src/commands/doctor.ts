@@ -4,6 +4,7 @@ import type { ConfigFlags, LoadConfigResult, ResolvedConfig } from '@airelays/co
 import type { UpstreamClient } from '@airelays/upstream-client'
 import { createUpstreamClient, isUpstreamError } from '@airelays/upstream-client'
 import { loadAccounts } from '../_internal/accounts'
+import { ANY_CLIENT_VERSION, catalogSlugs, RAISE_CLIENT_VERSION_STEP } from '../_internal/catalog-gate'
 import { anthropicStatus, claudeRouteText } from '../_internal/claude-models'
 import { loginHint } from '../_internal/client'
 import { clientVersionFor } from '../_internal/client-version'
@@ -223,9 +224,6 @@ interface UpstreamProbeInput {
   clientVersion: string
 }
 
-/** A version above every Codex release: the catalog it gets lists every model of the account. */
-const ANY_CLIENT_VERSION = '9999.0.0'
-
 /** openai_models and openai_response: one upstream client, no retries, closed afterwards. */
 async function upstreamChecks(config: ResolvedConfig, input: UpstreamProbeInput): Promise<DoctorCheck[]> {
   const openaiEnabled = config.providers.openai.enabled
@@ -274,25 +272,9 @@ interface ModelsProbe {
 }
 
 /** The account's catalog as a client newer than every release sees it (null when it cannot be read). */
-async function catalogAbove(config: ResolvedConfig, input: UpstreamProbeInput): Promise<string[] | null> {
-  const probe = createUpstreamClient({
-    baseUrl: config.upstream.base_url,
-    issuerUrl: config.upstream.issuer_base_url,
-    clientId: config.upstream.client_id,
-    clientVersion: ANY_CLIENT_VERSION,
-    credentials: credentialStoreFor(input.store),
-    requestTimeoutMs: config.upstream.request_timeout_seconds * 1000,
-    retry: { attempts: 0 },
-    modelsCacheTtlSeconds: 0,
-  })
-  try {
-    const models = await probe.models({ signal: AbortSignal.timeout(RESPONSE_PROBE_TIMEOUT_MS) })
-    return models.map((model) => model.slug)
-  } catch {
-    return null
-  } finally {
-    await probe.close().catch(() => {})
-  }
+function catalogAbove(config: ResolvedConfig, input: UpstreamProbeInput): Promise<string[] | null> {
+  const options = { store: input.store, slot: input.slot, timeoutMs: RESPONSE_PROBE_TIMEOUT_MS }
+  return catalogSlugs(config, { ...options, clientVersion: ANY_CLIENT_VERSION }).catch(() => null)
 }
 
 async function modelsCheck(
@@ -318,9 +300,7 @@ async function modelsCheck(
               client_version: version,
               models_above_client_version: above,
             },
-            next_steps: [
-              'Unset upstream.client_version (or AIRELAYS_CLIENT_VERSION), or set it to the current Codex CLI version, then restart the relay.',
-            ],
+            next_steps: [RAISE_CLIENT_VERSION_STEP],
           }
         : {
             name: 'openai_models',
