@@ -153,6 +153,44 @@ describe.sequential('init -> login -> serve -> status -> token rotate -> doctor 
     }
   })
 
+  it('status shows the other limits, credits, spend control, reached type and banked resets', async () => {
+    emu.setUsage({
+      additionalRateLimits: [
+        { limit_name: 'codex_other', metered_feature: 'codex_bengalfox', usedPercent: 40 },
+      ],
+      spendControl: { reached: true, reached_limit_type: 'workspace' },
+      hasCredits: true,
+      creditsBalance: '12.50',
+      rateLimitReachedType: 'workspace_member_credits_depleted',
+      resetCreditsAvailable: 2,
+      codeReviewUsedPercent: 5,
+    })
+    try {
+      const { json } = await runJson<{ usage: Record<string, unknown> }>(['status', '--json'], env)
+      expect(json.usage).toMatchObject({
+        credits: { has_credits: true, balance: '12.50' },
+        rate_limit_reached_type: 'workspace_member_credits_depleted',
+      })
+      const human = await runCli(['status'], env)
+      expect(human.stdout).toContain('  codex_other:      40% used')
+      expect(human.stdout).toContain('  Code review:      5% used')
+      expect(human.stdout).toContain('  Credits:          12.50\n')
+      expect(human.stdout).toContain('  Spend control:    limit reached (workspace)\n')
+      expect(human.stdout).toContain('  Limit reached:    workspace_member_credits_depleted\n')
+      expect(human.stdout).toContain('  Banked resets:    2\n')
+    } finally {
+      emu.setUsage({
+        additionalRateLimits: [],
+        spendControl: undefined,
+        hasCredits: false,
+        creditsBalance: '0',
+        rateLimitReachedType: null,
+        resetCreditsAvailable: 0,
+        codeReviewUsedPercent: null,
+      })
+    }
+  })
+
   it('status and doctor show the client version and flag catalog models it cannot call', async () => {
     const current = await runJson<{ catalog: { client_version: string; models_above_client_version: [] } }>(
       ['status', '--json'],

@@ -292,6 +292,23 @@ describe('long silences', () => {
     }
   })
 
+  it('server.stream_keepalive_seconds sets the keep-alive interval', async () => {
+    const r = await startRelay({
+      env: { AIRELAYS_STREAM_KEEPALIVE_SECONDS: '0.2' },
+      relay: { streamHoldMs: 100 },
+    })
+    try {
+      r.emu.script({ kind: 'silence', ms: 3000 })
+      const res = await post('/v1/responses', { model: 'gpt-5.5', stream: true, input: 'hi' }, {}, r)
+      const names = frameNames(await res.text())
+      // the default (15 s) would write one after the hold window and no other in 3 s of silence
+      expect(names.filter((n) => n === ':').length).toBeGreaterThanOrEqual(2)
+      expect(names.at(-1)).toBe('response.completed')
+    } finally {
+      await r.close()
+    }
+  })
+
   it('a failure within the hold window is still a plain HTTP error', async () => {
     h.emu.script({ kind: 'usage_limit', resetsInSeconds: 60 })
     const res = await post('/v1/chat/completions', {
