@@ -556,6 +556,8 @@ describe('status without a login', () => {
     expect(result.stdout).toContain('  Ready:            no\n')
     expect(result.stdout).toContain(`  Auth store:       file: ${join(box.dataDir, 'auth.json')}\n`)
     expect(result.stdout).toContain('  Claude:           not supported by this version\n')
+    // the Claude model map of [providers.anthropic]
+    expect(result.stdout).toContain('\nClaude Models\n  opus → gpt-5.5 (high)\n  sonnet → gpt-5.5 (medium)\n')
     expect(result.stdout).toContain('\nNext Steps\n  1. airelays login --device\n')
   })
 
