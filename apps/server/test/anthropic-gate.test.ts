@@ -153,3 +153,42 @@ describe('the traffic counters', () => {
     expect(after.last_hour.tokens_out).toBeGreaterThan(before.last_hour.tokens_out)
   })
 })
+
+describe('sessions and conversations', () => {
+  it("Claude Code's session header becomes the upstream session on every turn", async () => {
+    const r = await relay()
+    const session = 'c0ffee00-1111-4222-8333-444455556666'
+    for (const text of ['first', 'second']) {
+      const res = await postMessages(r, {
+        headers: { 'x-claude-code-session-id': session },
+        body: { ...BODY, messages: [{ role: 'user', content: text }] },
+      })
+      expect(res.status).toBe(200)
+    }
+    const calls = r.emu.requests.filter((q) => q.route === 'responses')
+    expect(calls).toHaveLength(2)
+    for (const call of calls) {
+      expect(call.headers['session-id']).toBe(session)
+      expect((call.body as { prompt_cache_key?: string }).prompt_cache_key).toBe(session)
+    }
+  })
+
+  it('a conversation of the relay seeds the first Messages turn that names it', async () => {
+    const r = await relay()
+    const created = await r.fetch('/v1/conversations', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        items: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'seeded fact' }] }],
+      }),
+    })
+    const { id } = (await created.json()) as { id: string }
+    const res = await postMessages(r, { headers: { 'x-claude-code-session-id': id } })
+    expect(res.status).toBe(200)
+    const [call] = r.emu.requests.filter((q) => q.route === 'responses')
+    expect(call?.headers['session-id']).toBe(id)
+    expect(JSON.stringify((call?.body as { input?: unknown[] } | undefined)?.input?.[0])).toContain(
+      'seeded fact',
+    )
+  })
+})
