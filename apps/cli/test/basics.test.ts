@@ -562,7 +562,7 @@ describe('client version', () => {
       source: 'config',
     })
     await fakeCodex('0.150.0')
-    expect(await versionOf()).toEqual({ version: '0.169.0', source: 'default' })
+    expect(await versionOf()).toEqual({ version: '0.171.0', source: 'default' })
   })
 })
 

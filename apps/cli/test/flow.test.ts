@@ -130,7 +130,7 @@ describe.sequential('init -> login -> serve -> status -> token rotate -> doctor 
     const columns = new Set(settings.map((line) => line.search(/(?<=:\s+)\S/)))
     expect(columns.size).toBe(1)
     // `airelays init` wrote the default into config.toml
-    expect(human.stdout).toContain('  Client version:   0.169.0 (upstream.client_version)\n')
+    expect(human.stdout).toContain('  Client version:   0.171.0 (upstream.client_version)\n')
     expect(human.stdout).toContain('\nUsage\n')
     expect(human.stdout).toContain('  5-hour window:    12% used')
     expect(human.stdout).toContain('  Weekly window:    34% used')
@@ -196,7 +196,7 @@ describe.sequential('init -> login -> serve -> status -> token rotate -> doctor 
       ['status', '--json'],
       env,
     )
-    expect(current.json.catalog).toEqual({ client_version: '0.169.0', models_above_client_version: [] })
+    expect(current.json.catalog).toEqual({ client_version: '0.171.0', models_above_client_version: [] })
 
     const old = { ...env, AIRELAYS_CLIENT_VERSION: '0.153.4' }
     const { json } = await runJson<{

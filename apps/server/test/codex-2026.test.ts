@@ -126,10 +126,10 @@ describe('/v1/responses is passthrough first (Codex request shape)', () => {
       expect(sent?.headers[name], name).toBe(headers[name])
     }
     // the relay's own identity goes upstream: one client version for /models and /responses
-    expect(sent?.headers.version).toBe('0.169.0')
-    expect(sent?.headers['user-agent']).toBe('codex_cli_rs/0.169.0 (airelays)')
+    expect(sent?.headers.version).toBe('0.171.0')
+    expect(sent?.headers['user-agent']).toBe('codex_cli_rs/0.171.0 (airelays)')
     const models = h.emu.requests.filter((q) => q.route === 'models')
-    for (const m of models) expect(m.query.client_version).toBe('0.169.0')
+    for (const m of models) expect(m.query.client_version).toBe('0.171.0')
   })
 
   it('forwards the Responses-Lite header and additional_tools items', async () => {

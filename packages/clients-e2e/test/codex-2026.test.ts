@@ -5,7 +5,7 @@ import { expectAnswer, inputOf, responsesCalls, upstreamResponses, useClientSuit
 
 const suite = useClientSuite()
 
-it('runs a turn on gpt-6-sol (minimal_client_version 0.155.0) with the relay announcing 0.169.0', async () => {
+it('runs a turn on gpt-6-sol (minimal_client_version 0.155.0) with the relay announcing 0.171.0', async () => {
   const s = await suite.stack()
   s.emu.script({ kind: 'reply', output: { text: 'gpt6-sol-answer' } })
 
@@ -15,7 +15,7 @@ it('runs a turn on gpt-6-sol (minimal_client_version 0.155.0) with the relay ann
   expect(upstream).toHaveLength(1)
   const sent = upstream[0]
   expect((sent?.body as { model?: string } | undefined)?.model).toBe('gpt-6-sol')
-  expect(sent?.headers.version).toBe('0.169.0')
+  expect(sent?.headers.version).toBe('0.171.0')
   // Codex's session and turn headers reach the backend
   const [client] = responsesCalls(s).filter((r) => r.method === 'POST')
   for (const name of [
@@ -29,7 +29,7 @@ it('runs a turn on gpt-6-sol (minimal_client_version 0.155.0) with the relay ann
   }
   expect(sent?.headers['x-codex-beta-features']).toBe('remote_compaction_v2')
   for (const m of s.emu.requests.filter((r) => r.route === 'models')) {
-    expect(m.query.client_version).toBe('0.169.0')
+    expect(m.query.client_version).toBe('0.171.0')
   }
 }, 120_000)
 
