@@ -4,7 +4,6 @@
 // catalog at the relay's version, is what needs a newer client.
 import { type AuthStore, credentialStoreFor, DEFAULT_SLOT } from '@airelays/auth-store'
 import type { ResolvedConfig } from '@airelays/config'
-import { createUpstreamClient } from '@airelays/upstream-client'
 
 /** A version above every Codex release: the catalog it gets lists every model of the account. */
 export const ANY_CLIENT_VERSION = '9999.0.0'
@@ -22,6 +21,8 @@ export interface CatalogProbeOptions {
 
 /** The model slugs of the account's catalog at `clientVersion` (throws when it cannot be read). */
 export async function catalogSlugs(config: ResolvedConfig, options: CatalogProbeOptions): Promise<string[]> {
+  // loaded on use: `status` without a login never loads the upstream client
+  const { createUpstreamClient } = await import('@airelays/upstream-client')
   const upstream = createUpstreamClient({
     baseUrl: config.upstream.base_url,
     issuerUrl: config.upstream.issuer_base_url,
