@@ -3,19 +3,10 @@
 // in Anthropic's envelope with the relay's own words; and the traffic counters count them.
 import { request as httpRequest } from 'node:http'
 import { eventually } from '@airelays/test-utils'
-import { afterEach, describe, expect, it } from 'vitest'
-import { type RelayHarness, type RelayHarnessOptions, startRelay } from './_setup'
+import { describe, expect, it } from 'vitest'
+import { type RelayHarness, relayPerTest } from './_setup'
 
-let h: RelayHarness | null = null
-afterEach(async () => {
-  await h?.close()
-  h = null
-})
-
-async function relay(options: RelayHarnessOptions = {}): Promise<RelayHarness> {
-  h = await startRelay(options)
-  return h
-}
+const relay = relayPerTest()
 
 const ANTHROPIC = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' }
 const BODY = { model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] }
