@@ -564,6 +564,28 @@ describe('token', () => {
   })
 })
 
+describe('client version', () => {
+  it('status follows a newer installed codex, never an older one; a configured version wins', async () => {
+    const bin = join(box.dir, 'bin')
+    await mkdir(bin, { recursive: true })
+    const fakeCodex = async (version: string) =>
+      writeFile(join(bin, 'codex'), `#!/bin/sh\necho "codex-cli ${version}"\n`, { mode: 0o755 })
+    const env = (extra: Record<string, string> = {}) =>
+      box.env({ PATH: `${bin}:${process.env.PATH ?? ''}`, ...extra })
+    const versionOf = async (extra?: Record<string, string>) =>
+      (await runJson<{ client_version: unknown }>(['status', '--json'], env(extra))).json.client_version
+
+    await fakeCodex('0.180.2')
+    expect(await versionOf()).toEqual({ version: '0.180.2', source: 'installed_codex' })
+    expect(await versionOf({ AIRELAYS_CLIENT_VERSION: '0.160.0' })).toEqual({
+      version: '0.160.0',
+      source: 'config',
+    })
+    await fakeCodex('0.150.0')
+    expect(await versionOf()).toEqual({ version: '0.171.0', source: 'default' })
+  })
+})
+
 describe('status without a login', () => {
   it('shows the reference wording and next steps', async () => {
     await runCli(['init'], box.env())
@@ -576,6 +598,8 @@ describe('status without a login', () => {
     expect(result.stdout).toContain('  Ready:            no\n')
     expect(result.stdout).toContain(`  Auth store:       file: ${join(box.dataDir, 'auth.json')}\n`)
     expect(result.stdout).toContain('  Claude:           not supported by this version\n')
+    // the Claude model map of [providers.anthropic]
+    expect(result.stdout).toContain('\nClaude Models\n  opus → gpt-5.5 (high)\n  sonnet → gpt-5.5 (medium)\n')
     expect(result.stdout).toContain('\nNext Steps\n  1. airelays login --device\n')
   })
 
@@ -585,6 +609,8 @@ describe('status without a login', () => {
       'relay',
       'server',
       'client_version',
+      'catalog',
+      'catalog_error',
       'auth',
       'providers',
       'client',

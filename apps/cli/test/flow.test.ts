@@ -130,7 +130,7 @@ describe.sequential('init -> login -> serve -> status -> token rotate -> doctor 
     const columns = new Set(settings.map((line) => line.search(/(?<=:\s+)\S/)))
     expect(columns.size).toBe(1)
     // `airelays init` wrote the default into config.toml
-    expect(human.stdout).toContain('  Client version:   0.169.0 (upstream.client_version)\n')
+    expect(human.stdout).toContain('  Client version:   0.171.0 (upstream.client_version)\n')
     expect(human.stdout).toContain('\nUsage\n')
     expect(human.stdout).toContain('  5-hour window:    12% used')
     expect(human.stdout).toContain('  Weekly window:    34% used')
@@ -151,6 +151,79 @@ describe.sequential('init -> login -> serve -> status -> token rotate -> doctor 
     } finally {
       emu.setUsage({ weeklyOnly: false, secondaryUsedPercent: 34 })
     }
+  })
+
+  it('status shows the other limits, credits, spend control, reached type and banked resets', async () => {
+    emu.setUsage({
+      additionalRateLimits: [
+        { limit_name: 'codex_other', metered_feature: 'codex_bengalfox', usedPercent: 40 },
+      ],
+      spendControl: { reached: true, reached_limit_type: 'workspace' },
+      hasCredits: true,
+      creditsBalance: '12.50',
+      rateLimitReachedType: 'workspace_member_credits_depleted',
+      resetCreditsAvailable: 2,
+      codeReviewUsedPercent: 5,
+    })
+    try {
+      const { json } = await runJson<{ usage: Record<string, unknown> }>(['status', '--json'], env)
+      expect(json.usage).toMatchObject({
+        credits: { has_credits: true, balance: '12.50' },
+        rate_limit_reached_type: 'workspace_member_credits_depleted',
+      })
+      const human = await runCli(['status'], env)
+      expect(human.stdout).toContain('  codex_other:      40% used')
+      expect(human.stdout).toContain('  Code review:      5% used')
+      expect(human.stdout).toContain('  Credits:          12.50\n')
+      expect(human.stdout).toContain('  Spend control:    limit reached (workspace)\n')
+      expect(human.stdout).toContain('  Limit reached:    workspace_member_credits_depleted\n')
+      expect(human.stdout).toContain('  Banked resets:    2\n')
+    } finally {
+      emu.setUsage({
+        additionalRateLimits: [],
+        spendControl: undefined,
+        hasCredits: false,
+        creditsBalance: '0',
+        rateLimitReachedType: null,
+        resetCreditsAvailable: 0,
+        codeReviewUsedPercent: null,
+      })
+    }
+  })
+
+  it('status and doctor show the client version and flag catalog models it cannot call', async () => {
+    const current = await runJson<{ catalog: { client_version: string; models_above_client_version: [] } }>(
+      ['status', '--json'],
+      env,
+    )
+    expect(current.json.catalog).toEqual({ client_version: '0.171.0', models_above_client_version: [] })
+
+    const old = { ...env, AIRELAYS_CLIENT_VERSION: '0.153.4' }
+    const { json } = await runJson<{
+      client_version: { version: string }
+      catalog: { client_version: string; models_above_client_version: string[] }
+      catalog_error: string | null
+      next_steps: string[]
+    }>(['status', '--json'], old)
+    expect(json.client_version.version).toBe('0.153.4')
+    expect(json.catalog_error).toBeNull()
+    expect(json.catalog.client_version).toBe('0.153.4')
+    expect(json.catalog.models_above_client_version).toEqual(
+      expect.arrayContaining(['gpt-6-sol', 'gpt-6-luna']),
+    )
+    expect(json.catalog.models_above_client_version).not.toContain('gpt-6-astra')
+    expect(json.next_steps[0]).toMatch(/^Unset upstream\.client_version/)
+    const human = await runCli(['status'], old)
+    expect(human.stdout).toContain('  Client version:   0.153.4 (upstream.client_version)\n')
+    expect(human.stdout).toMatch(/Needs a newer client version \(cannot be called\): .*gpt-6-sol/)
+
+    const doctor = await runJson<{
+      checks: { name: string; status: string; data?: Record<string, unknown> }[]
+    }>(['doctor', '--json', '--skip-response'], old)
+    const models = doctor.json.checks.find((check) => check.name === 'openai_models')
+    expect(models?.status).toBe('warn')
+    expect(models?.data?.client_version).toBe('0.153.4')
+    expect(models?.data?.models_above_client_version).toEqual(json.catalog.models_above_client_version)
   })
 
   it('models lists the relay models, grouped, and --json is the raw payload', async () => {

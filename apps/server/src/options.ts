@@ -91,7 +91,7 @@ export interface RelayOptions {
    * Codex client version sent upstream for `/models` and `/responses`, when it differs from
    * `config.upstream.client_version` (e.g. a newer installed Codex CLI, see `resolveClientVersion`
    * in @airelays/upstream-client). Ignored with an injected `upstream`.
-   * @default config.upstream.client_version ("0.169.0")
+   * @default config.upstream.client_version ("0.171.0")
    */
   clientVersion?: string
   /** Write the traffic log under `config.paths.logs_dir`. @default true */

@@ -6,6 +6,7 @@ import {
   startRelay as startTestRelay,
 } from '@airelays/test-utils'
 import OpenAI from 'openai'
+import { afterEach } from 'vitest'
 import { type RelayServer, type ServeRelayOptions, serveRelay } from '../src/index'
 
 /** Options of {@link startRelay}. */
@@ -35,4 +36,20 @@ export async function startRelay(options: RelayHarnessOptions = {}): Promise<Rel
         maxRetries: 0,
       }),
   })
+}
+
+/**
+ * A relay per test: registers an afterEach that closes the relay the test started, and returns
+ * the starter.
+ */
+export function relayPerTest(): (options?: RelayHarnessOptions) => Promise<RelayHarness> {
+  let current: RelayHarness | null = null
+  afterEach(async () => {
+    await current?.close()
+    current = null
+  })
+  return async (options = {}) => {
+    current = await startRelay(options)
+    return current
+  }
 }

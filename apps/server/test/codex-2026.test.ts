@@ -126,10 +126,10 @@ describe('/v1/responses is passthrough first (Codex request shape)', () => {
       expect(sent?.headers[name], name).toBe(headers[name])
     }
     // the relay's own identity goes upstream: one client version for /models and /responses
-    expect(sent?.headers.version).toBe('0.169.0')
-    expect(sent?.headers['user-agent']).toBe('codex_cli_rs/0.169.0 (airelays)')
+    expect(sent?.headers.version).toBe('0.171.0')
+    expect(sent?.headers['user-agent']).toBe('codex_cli_rs/0.171.0 (airelays)')
     const models = h.emu.requests.filter((q) => q.route === 'models')
-    for (const m of models) expect(m.query.client_version).toBe('0.169.0')
+    for (const m of models) expect(m.query.client_version).toBe('0.171.0')
   })
 
   it('forwards the Responses-Lite header and additional_tools items', async () => {
@@ -287,6 +287,23 @@ describe('long silences', () => {
         expect(text.startsWith(': keep-alive\n\n'), path).toBe(true)
         expect(text, path).toMatch(/response\.completed|\[DONE\]/)
       }
+    } finally {
+      await r.close()
+    }
+  })
+
+  it('server.stream_keepalive_seconds sets the keep-alive interval', async () => {
+    const r = await startRelay({
+      env: { AIRELAYS_STREAM_KEEPALIVE_SECONDS: '0.2' },
+      relay: { streamHoldMs: 100 },
+    })
+    try {
+      r.emu.script({ kind: 'silence', ms: 3000 })
+      const res = await post('/v1/responses', { model: 'gpt-5.5', stream: true, input: 'hi' }, {}, r)
+      const names = frameNames(await res.text())
+      // the default (15 s) would write one after the hold window and no other in 3 s of silence
+      expect(names.filter((n) => n === ':').length).toBeGreaterThanOrEqual(2)
+      expect(names.at(-1)).toBe('response.completed')
     } finally {
       await r.close()
     }
@@ -465,6 +482,35 @@ describe('models and parameters', () => {
     expect(bodyOf(b).prompt_cache_key).toBe(bodyOf(a).prompt_cache_key)
     expect(first.usage.prompt_tokens_details.cached_tokens).toBe(0)
     expect(second.usage.prompt_tokens_details.cached_tokens).toBeGreaterThan(0)
+  })
+
+  it('chat and completions clients that send only `user` share one session per user', async () => {
+    const chat = (user: string, text: string) =>
+      post('/v1/chat/completions', { model: 'gpt-5.5', user, messages: [{ role: 'user', content: text }] })
+    const turns = [
+      await chat('alice', 'first question'),
+      await chat('alice', 'an unrelated second question'),
+      await chat('bob', 'first question'),
+      await post('/v1/completions', { model: 'gpt-5.5', user: 'alice', prompt: 'a third one' }),
+    ]
+    for (const turn of turns) {
+      expect(turn.status).toBe(200)
+      expect(turn.headers.get('x-airelays-ignored-parameters')).toBe('user')
+    }
+    const [a1, a2, b1, a3] = upstreamCalls()
+    const session = a1?.headers['session-id']
+    expect(session).toMatch(/^airelays-user-[0-9a-f]{32}$/)
+    expect(bodyOf(a1).prompt_cache_key).toBe(session)
+    for (const same of [a2, a3]) {
+      expect(same?.headers['session-id']).toBe(session)
+      expect(bodyOf(same).prompt_cache_key).toBe(session)
+    }
+    expect(b1?.headers['session-id']).not.toBe(session)
+    expect(bodyOf(b1).prompt_cache_key).toBe(b1?.headers['session-id'])
+    for (const call of [a1, a2, b1, a3]) {
+      expect(bodyOf(call)).not.toHaveProperty('user')
+      expect(JSON.stringify(bodyOf(call))).not.toContain('alice')
+    }
   })
 })
 

@@ -1,18 +1,9 @@
 import { generateRelayToken, rotateRelayToken } from '@airelays/auth-store'
 import { eventually } from '@airelays/test-utils'
-import { afterEach, describe, expect, it } from 'vitest'
-import { type RelayHarness, type RelayHarnessOptions, startRelay } from './_setup'
+import { describe, expect, it } from 'vitest'
+import { type RelayHarness, relayPerTest } from './_setup'
 
-let h: RelayHarness | null = null
-afterEach(async () => {
-  await h?.close()
-  h = null
-})
-
-async function relay(options: RelayHarnessOptions = {}): Promise<RelayHarness> {
-  h = await startRelay(options)
-  return h
-}
+const relay = relayPerTest()
 
 interface Envelope {
   error: { message: string; type: string; param: string | null; code: string | null }

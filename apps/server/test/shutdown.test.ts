@@ -1,19 +1,10 @@
 import { connect } from 'node:net'
 import { eventually } from '@airelays/test-utils'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { serveRelay } from '../src/index'
-import { type RelayHarness, type RelayHarnessOptions, startRelay } from './_setup'
+import { type RelayHarness, relayPerTest } from './_setup'
 
-let h: RelayHarness | null = null
-afterEach(async () => {
-  await h?.close()
-  h = null
-})
-
-async function relay(options: RelayHarnessOptions = {}): Promise<RelayHarness> {
-  h = await startRelay(options)
-  return h
-}
+const relay = relayPerTest()
 
 function chat(r: RelayHarness, stream: boolean, text = 'Reply with exactly: ok'): Promise<Response> {
   return r.fetch('/v1/chat/completions', {

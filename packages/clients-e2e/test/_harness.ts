@@ -426,6 +426,21 @@ function isolatedEnv(
   return { ...env, ...extra }
 }
 
+/** Temp dirs made for one client run, removed together by `cleanup`. */
+function tempDirs(): { make(prefix: string): Promise<string>; cleanup(): Promise<void> } {
+  const made: string[] = []
+  return {
+    async make(prefix) {
+      const dir = await mkdtemp(join(tmpdir(), prefix))
+      made.push(dir)
+      return dir
+    },
+    async cleanup() {
+      await Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true })))
+    },
+  }
+}
+
 /** Path of the `codex` launcher (bin/codex.js of the pinned @openai/codex, which runs its native binary). */
 export function codexLauncher(): string {
   return join(dirname(require.resolve('@openai/codex/package.json')), 'bin/codex.js')
@@ -440,8 +455,18 @@ export async function claudeBinary(): Promise<string> {
   return join(dirname(fromWrapper.resolve(`${platformPackage}/package.json`)), binary)
 }
 
+/** What {@link runCodexExec} and {@link runClaudePrint} share. */
+export interface ClientRunOptions {
+  /** Proxy for every non-loopback connection (a recorder URL). */
+  proxyUrl?: string
+  /** Extra environment variables. */
+  env?: Record<string, string>
+  /** @default 90000 */
+  timeoutMs?: number
+}
+
 /** Options of {@link runCodexExec}. */
-export interface CodexExecOptions {
+export interface CodexExecOptions extends ClientRunOptions {
   /** Origin of the relay (or of a recorder in front of it), e.g. http://127.0.0.1:PORT */
   relayUrl: string
   /** The relay token (given to Codex through the provider's `env_key`). */
@@ -468,12 +493,6 @@ export interface CodexExecOptions {
   providerToml?: string
   /** Extra top-level config.toml lines (before the tables). */
   configToml?: string
-  /** Proxy for every non-loopback connection (a recorder URL). */
-  proxyUrl?: string
-  /** Extra environment variables. */
-  env?: Record<string, string>
-  /** @default 90000 */
-  timeoutMs?: number
 }
 
 /** Result of {@link runCodexExec}. */
@@ -524,11 +543,9 @@ export function codexConfigToml(options: {
  * config.toml names the relay as a custom `responses` provider. Bounded by `timeoutMs`.
  */
 export async function runCodexExec(options: CodexExecOptions): Promise<CodexExecResult> {
-  const made: string[] = []
-  const codexHome = options.codexHome ?? (await mkdtemp(join(tmpdir(), 'airelays-codex-home-')))
-  if (!options.codexHome) made.push(codexHome)
-  const cwd = options.cwd ?? (await mkdtemp(join(tmpdir(), 'airelays-codex-cwd-')))
-  if (!options.cwd) made.push(cwd)
+  const dirs = tempDirs()
+  const codexHome = options.codexHome ?? (await dirs.make('airelays-codex-home-'))
+  const cwd = options.cwd ?? (await dirs.make('airelays-codex-cwd-'))
   const model = options.model ?? 'gpt-5.5'
   await writeFile(
     join(codexHome, 'config.toml'),
@@ -565,23 +582,13 @@ export async function runCodexExec(options: CodexExecOptions): Promise<CodexExec
     })
     if (login.exitCode !== 0) throw new Error(`codex login --with-api-key failed: ${login.stderr}`)
   }
-  const result = await runProgram(process.execPath, args, {
-    cwd,
-    env,
-    timeoutMs: options.timeoutMs ?? 90_000,
-  })
-  return {
-    ...result,
-    codexHome,
-    cwd,
-    cleanup: async () => {
-      await Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true })))
-    },
-  }
+  const timeoutMs = options.timeoutMs ?? 90_000
+  const result = await runProgram(process.execPath, args, { cwd, env, timeoutMs })
+  return { ...result, codexHome, cwd, cleanup: dirs.cleanup }
 }
 
 /** Options of {@link runClaudePrint}. */
-export interface ClaudePrintOptions {
+export interface ClaudePrintOptions extends ClientRunOptions {
   /** Origin clients use for the Anthropic API (ANTHROPIC_BASE_URL). */
   relayUrl: string
   /** Sent as ANTHROPIC_AUTH_TOKEN (an `Authorization: Bearer` header). */
@@ -591,12 +598,6 @@ export interface ClaudePrintOptions {
   cwd?: string
   /** Extra arguments after `-p` (e.g. `['--model', 'claude-sonnet-4-5', '--output-format', 'json']`). */
   extraArgs?: string[]
-  /** Proxy for every non-loopback connection (a recorder URL). */
-  proxyUrl?: string
-  /** Extra environment variables. */
-  env?: Record<string, string>
-  /** @default 90000 */
-  timeoutMs?: number
 }
 
 /** Result of {@link runClaudePrint}. */
@@ -611,11 +612,9 @@ export interface ClaudePrintResult extends ProgramResult {
  * auto-update and non-essential traffic off. Bounded by `timeoutMs`.
  */
 export async function runClaudePrint(options: ClaudePrintOptions): Promise<ClaudePrintResult> {
-  const made: string[] = []
-  const home = await mkdtemp(join(tmpdir(), 'airelays-claude-home-'))
-  made.push(home)
-  const cwd = options.cwd ?? (await mkdtemp(join(tmpdir(), 'airelays-claude-cwd-')))
-  if (!options.cwd) made.push(cwd)
+  const dirs = tempDirs()
+  const home = await dirs.make('airelays-claude-home-')
+  const cwd = options.cwd ?? (await dirs.make('airelays-claude-cwd-'))
   const env = isolatedEnv(home, options.proxyUrl, {
     ANTHROPIC_BASE_URL: options.relayUrl,
     ANTHROPIC_AUTH_TOKEN: options.token,
@@ -626,21 +625,8 @@ export async function runClaudePrint(options: ClaudePrintOptions): Promise<Claud
     CLAUDE_CONFIG_DIR: join(home, '.claude'),
     ...options.env,
   })
-  const result = await runProgram(
-    await claudeBinary(),
-    ['-p', ...(options.extraArgs ?? []), options.prompt],
-    {
-      cwd,
-      env,
-      timeoutMs: options.timeoutMs ?? 90_000,
-    },
-  )
-  return {
-    ...result,
-    home,
-    cwd,
-    cleanup: async () => {
-      await Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true })))
-    },
-  }
+  const timeoutMs = options.timeoutMs ?? 90_000
+  const args = ['-p', ...(options.extraArgs ?? []), options.prompt]
+  const result = await runProgram(await claudeBinary(), args, { cwd, env, timeoutMs })
+  return { ...result, home, cwd, cleanup: dirs.cleanup }
 }

@@ -4,74 +4,39 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, expect, it } from 'vitest'
-import { killPrograms, runClaudePrint, type Stack, startStack } from './_harness'
+import { expect, it } from 'vitest'
+import { inputOf, upstreamResponses, useClientSuite } from './_suite'
 
-const stacks: Stack[] = []
-const cleanups: Array<() => Promise<void>> = []
-
-afterEach(async () => {
-  killPrograms()
-  for (const cleanup of cleanups.splice(0)) await cleanup()
-  for (const stack of stacks.splice(0)) await stack.close()
-})
-
-async function stack(): Promise<Stack> {
-  const started = await startStack({ record: true })
-  stacks.push(started)
-  return started
-}
-
-type Item = { type?: string; role?: string; call_id?: string; name?: string; output?: unknown }
-
-function upstreamInputs(s: Stack): Item[][] {
-  return s.emu.requests
-    .filter((r) => r.route === 'responses')
-    .map((r) => ((r.body as { input?: Item[] }).input ?? []) as Item[])
-}
+const suite = useClientSuite()
 
 it('answers a one-turn claude -p with the text the upstream produced', async () => {
-  const s = await stack()
+  const s = await suite.stack()
   s.emu.script({ kind: 'reply', output: { text: 'Hello from the relay, Claude Code.' } })
-  const run = await runClaudePrint({
-    relayUrl: s.url,
-    token: s.token,
-    prompt: 'say hi',
-    proxyUrl: s.outside.url,
-  })
-  cleanups.push(run.cleanup)
+  const run = await suite.claude(s, { prompt: 'say hi' })
   expect(run.timedOut).toBe(false)
   expect(run.stdout).toContain('Hello from the relay, Claude Code.')
   expect(run.exitCode).toBe(0)
   const messages = (s.recorder?.requests ?? []).filter((r) => r.path.startsWith('/v1/messages'))
   expect(messages.length).toBeGreaterThanOrEqual(1)
   // Claude Code's default Opus id reached the backend as the mapped subscription model
-  const upstream = s.emu.requests.filter((r) => r.route === 'responses')
-  expect((upstream[0]?.body as { model?: string } | undefined)?.model).toBe('gpt-5.5')
+  expect((upstreamResponses(s)[0]?.body as { model?: string } | undefined)?.model).toBe('gpt-5.5')
 })
 
 it('runs a claude -p turn that reads a file with its Read tool, then answers', async () => {
-  const s = await stack()
+  const s = await suite.stack()
   const cwd = await mkdtemp(join(tmpdir(), 'airelays-claude-cwd-'))
-  cleanups.push(() => rm(cwd, { recursive: true, force: true }))
+  suite.defer(() => rm(cwd, { recursive: true, force: true }))
   const file = join(cwd, 'secret.txt')
   await writeFile(file, 'the secret word is plum\n')
   s.emu.script(
     { kind: 'reply', output: { toolCalls: [{ name: 'Read', arguments: { file_path: file } }] } },
     { kind: 'reply', output: { text: 'The secret word is plum.' } },
   )
-  const run = await runClaudePrint({
-    relayUrl: s.url,
-    token: s.token,
-    prompt: 'What is the secret word in secret.txt?',
-    cwd,
-    proxyUrl: s.outside.url,
-  })
-  cleanups.push(run.cleanup)
+  const run = await suite.claude(s, { prompt: 'What is the secret word in secret.txt?', cwd })
   expect(run.timedOut).toBe(false)
   expect(run.stdout).toContain('The secret word is plum.')
   expect(run.exitCode).toBe(0)
-  const inputs = upstreamInputs(s)
+  const inputs = upstreamResponses(s).map((r) => inputOf(r.body))
   expect(inputs.length).toBeGreaterThanOrEqual(2)
   const second = inputs[inputs.length - 1] ?? []
   const call = second.find((item) => item.type === 'function_call')

@@ -3,33 +3,12 @@
 // through the recorder (which tunnels the upgrade) and the relay, against the upstream emulator.
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import {
-  type CodexExecOptions,
-  killPrograms,
-  type RecordedClientRequest,
-  runCodexExec,
-  type Stack,
-  type StackOptions,
-  startStack,
-} from './_harness'
+import { describe, expect, it } from 'vitest'
+import type { CodexExecOptions, Stack } from './_harness'
+import * as e2e from './_suite'
 
-const stacks: Stack[] = []
-const cleanups: Array<() => Promise<void>> = []
+const suite = e2e.useClientSuite()
 
-afterEach(async () => {
-  killPrograms()
-  for (const cleanup of cleanups.splice(0)) await cleanup()
-  for (const stack of stacks.splice(0)) await stack.close()
-})
-
-async function stack(options: StackOptions = {}): Promise<Stack> {
-  const started = await startStack({ record: true, ...options })
-  stacks.push(started)
-  return started
-}
-
-type Item = { type?: string; role?: string; call_id?: string; output?: unknown; content?: unknown }
 type LogRecord = Record<string, unknown> & { phase: string }
 
 /** Every traffic log record of the relay, in order. */
@@ -70,16 +49,6 @@ async function socketTurns(s: Stack): Promise<Array<{ body: Record<string, unkno
   return creates.filter((c) => c.body.generate !== false)
 }
 
-function responsesCalls(s: Stack): RecordedClientRequest[] {
-  return (s.recorder?.requests ?? []).filter((r) => r.path === '/v1/responses')
-}
-
-function texts(item: Item | undefined): string[] {
-  const content = item?.content
-  if (!Array.isArray(content)) return []
-  return content.map((part: { text?: string }) => part.text ?? '')
-}
-
 const providers: Array<{ name: string; options: Pick<CodexExecOptions, 'provider' | 'providerToml'> }> = [
   { name: 'built-in provider (openai_base_url)', options: { provider: 'builtin' } },
   { name: 'custom provider (supports_websockets)', options: { providerToml: 'supports_websockets = true' } },
@@ -87,128 +56,82 @@ const providers: Array<{ name: string; options: Pick<CodexExecOptions, 'provider
 
 describe.each(providers)('Codex over the Responses WebSocket, $name', ({ options }) => {
   it('answers a one-turn exec over one upgrade, with no HTTP fallback and no retry', async () => {
-    const s = await stack()
+    const s = await suite.stack()
     s.emu.script({ kind: 'reply', output: { text: 'ws-one-turn-ok' } })
-    const run = await runCodexExec({
-      relayUrl: s.url,
-      token: s.token,
-      prompt: 'Say hello',
-      proxyUrl: s.outside.url,
-      ...options,
-    })
-    cleanups.push(run.cleanup)
-    expect(run.exitCode, run.stderr).toBe(0)
-    expect(run.stdout.trim()).toBe('ws-one-turn-ok')
+    const run = await suite.codex(s, { prompt: 'Say hello', ...options })
+    e2e.expectAnswer(run, 'ws-one-turn-ok')
     expect(run.stderr).not.toContain('Falling back')
     expect(run.stderr).not.toContain('Reconnecting')
 
-    const calls = responsesCalls(s)
+    const calls = e2e.responsesCalls(s)
     expect(calls.map((r) => [r.method, r.upgrade, r.status])).toEqual([['GET', true, 101]])
     const turns = await socketTurns(s)
     expect(turns).toHaveLength(1)
     expect(turns[0]?.body).toMatchObject({ type: 'response.create', model: 'gpt-5.5' })
-    expect(s.emu.requests.filter((r) => r.route === 'responses')).toHaveLength(1)
+    expect(e2e.upstreamResponses(s)).toHaveLength(1)
   })
 
   it('runs a tool-call round trip whose second turn carries only the new items', async () => {
-    const s = await stack()
-    s.emu.script(
-      {
-        kind: 'reply',
-        output: {
-          toolCalls: [
-            { name: 'exec_command', arguments: { cmd: 'printf tool-ran-ok > marker.txt; echo written' } },
-          ],
-        },
-      },
-      { kind: 'reply', output: { text: 'ws-tool-done' } },
-    )
-    const run = await runCodexExec({
-      relayUrl: s.url,
-      token: s.token,
-      prompt: 'Write the marker file',
-      proxyUrl: s.outside.url,
-      ...options,
-    })
-    cleanups.push(run.cleanup)
-    expect(run.exitCode, run.stderr).toBe(0)
-    expect(run.stdout.trim()).toBe('ws-tool-done')
+    const s = await suite.stack()
+    s.emu.script(e2e.markerToolCall, { kind: 'reply', output: { text: 'ws-tool-done' } })
+    const run = await suite.codex(s, { prompt: 'Write the marker file', ...options })
+    e2e.expectAnswer(run, 'ws-tool-done')
     expect(await readFile(join(run.cwd, 'marker.txt'), 'utf8')).toBe('tool-ran-ok')
 
     const turns = await socketTurns(s)
     expect(turns).toHaveLength(2)
     const [first, second] = turns
     expect(second?.body.previous_response_id).toBe(first?.responseId)
-    const secondInput = (second?.body.input ?? []) as Item[]
+    const secondInput = (second?.body.input ?? []) as e2e.Item[]
     // Only what is new since the first response: no base prompt, no user prompt again.
     expect(secondInput.map((item) => item.type)).not.toContain('message')
     expect(secondInput.map((item) => item.type)).toContain('function_call_output')
-    expect(secondInput.length).toBeLessThan(((first?.body.input ?? []) as Item[]).length + 2)
+    expect(secondInput.length).toBeLessThan(((first?.body.input ?? []) as e2e.Item[]).length + 2)
 
     // Upstream (HTTP) still got the whole thread: the relay held it for the connection.
-    const upstream = s.emu.requests.filter((r) => r.route === 'responses')
+    const upstream = e2e.upstreamResponses(s)
     expect(upstream).toHaveLength(2)
-    const upstreamInput = ((upstream[1]?.body as { input?: Item[] } | undefined)?.input ?? []) as Item[]
+    const upstreamInput = e2e.inputOf(upstream[1]?.body)
     const types = upstreamInput.map((item) => item.type)
     expect(types).toContain('function_call')
     expect(types).toContain('function_call_output')
-    expect(upstreamInput.some((item) => texts(item).includes('Write the marker file'))).toBe(true)
+    expect(upstreamInput.some((item) => e2e.texts(item).includes('Write the marker file'))).toBe(true)
     // One connection carried both turns.
-    expect(responsesCalls(s).map((r) => [r.method, r.upgrade, r.status])).toEqual([['GET', true, 101]])
+    expect(e2e.responsesCalls(s).map((r) => [r.method, r.upgrade, r.status])).toEqual([['GET', true, 101]])
   })
 
   it('continues a thread with exec resume over a new connection', async () => {
-    const s = await stack()
+    const s = await suite.stack()
     s.emu.script({ kind: 'reply', output: { text: 'ws-first' } })
-    const first = await runCodexExec({
-      relayUrl: s.url,
-      token: s.token,
-      prompt: 'First',
-      proxyUrl: s.outside.url,
-      ...options,
-    })
-    cleanups.push(first.cleanup)
-    expect(first.exitCode, first.stderr).toBe(0)
-    expect(first.stdout.trim()).toBe('ws-first')
+    const first = await suite.codex(s, { prompt: 'First', ...options })
+    e2e.expectAnswer(first, 'ws-first')
 
     s.emu.script({ kind: 'reply', output: { text: 'ws-resumed' } })
-    const resumed = await runCodexExec({
-      relayUrl: s.url,
-      token: s.token,
+    const resumed = await suite.resume(s, first, {
       prompt: 'And now?',
-      subcommand: ['resume', '--last'],
-      codexHome: first.codexHome,
-      cwd: first.cwd,
-      proxyUrl: s.outside.url,
       ...options,
     })
-    expect(resumed.exitCode, resumed.stderr).toBe(0)
-    expect(resumed.stdout.trim()).toBe('ws-resumed')
+    e2e.expectAnswer(resumed, 'ws-resumed')
     expect(resumed.stderr).not.toContain('Falling back')
 
-    const upstream = s.emu.requests.filter((r) => r.route === 'responses')
+    const upstream = e2e.upstreamResponses(s)
     expect(upstream).toHaveLength(2)
-    const history = ((upstream[1]?.body as { input?: Item[] } | undefined)?.input ?? []) as Item[]
-    expect(texts(history.find((item) => item.role === 'assistant'))).toEqual(['ws-first'])
-    expect(texts(history.at(-1))).toEqual(['And now?'])
-    expect(responsesCalls(s).every((r) => r.method === 'GET' && r.upgrade && r.status === 101)).toBe(true)
+    const history = e2e.inputOf(upstream[1]?.body)
+    expect(e2e.texts(history.find((item) => item.role === 'assistant'))).toEqual(['ws-first'])
+    expect(e2e.texts(history.at(-1))).toEqual(['And now?'])
+    expect(e2e.responsesCalls(s).every((r) => r.method === 'GET' && r.upgrade && r.status === 101)).toBe(true)
   })
 })
 
 it('falls back to HTTP after one refused upgrade when WebSocket is off on the relay', async () => {
-  const s = await stack({ env: { AIRELAYS_WEBSOCKETS: 'false' } })
+  const s = await suite.stack({ env: { AIRELAYS_WEBSOCKETS: 'false' } })
   s.emu.script({ kind: 'reply', output: { text: 'http-after-426' } })
-  const run = await runCodexExec({
-    relayUrl: s.url,
-    token: s.token,
+  const run = await suite.codex(s, {
     prompt: 'Say hello',
-    proxyUrl: s.outside.url,
     providerToml: 'supports_websockets = true',
   })
-  cleanups.push(run.cleanup)
-  expect(run.exitCode, run.stderr).toBe(0)
-  expect(run.stdout.trim()).toBe('http-after-426')
-  const calls = responsesCalls(s)
+  e2e.expectAnswer(run, 'http-after-426')
+  const calls = e2e.responsesCalls(s)
   expect(calls.map((r) => [r.method, r.upgrade, r.status])).toEqual([
     ['GET', true, 426],
     ['POST', false, 200],

@@ -241,7 +241,7 @@ export const configKeys: readonly ConfigKeyDefinition[] = [
   }),
   define('upstream', 'client_version', {
     type: { kind: 'string' },
-    default: value('0.169.0'),
+    default: value('0.171.0'),
     description:
       'Codex client version sent to the backend for both /models and /responses; it decides which models can be called. When left at the default, a newer installed `codex` CLI wins.',
     ...names('CLIENT_VERSION', true),

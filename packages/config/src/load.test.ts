@@ -130,7 +130,7 @@ describe('defaults', () => {
         "upstream": {
           "base_url": "https://chatgpt.com/backend-api/codex",
           "client_id": "app_EMoamEEZ73f0CkXaXp7hrann",
-          "client_version": "0.169.0",
+          "client_version": "0.171.0",
           "issuer_base_url": "https://auth.openai.com",
           "request_timeout_seconds": 120,
           "stream_idle_timeout_seconds": 600,
@@ -555,7 +555,7 @@ describe('value parsing', () => {
 
   it('reads the client version, keep-alive interval and upstream idle budget', async () => {
     const defaults = await load()
-    expect(defaults.config.upstream.client_version).toBe('0.169.0')
+    expect(defaults.config.upstream.client_version).toBe('0.171.0')
     expect(defaults.sources['upstream.client_version']).toEqual({ kind: 'default' })
     expect(defaults.config.server.stream_keepalive_seconds).toBe(15)
     expect(defaults.config.upstream.stream_idle_timeout_seconds).toBe(600)

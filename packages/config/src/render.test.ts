@@ -72,7 +72,7 @@ describe('renderConfig', () => {
       # OAuth client id used for login and refresh.
       client_id = "app_EMoamEEZ73f0CkXaXp7hrann"
       # Codex client version sent to the backend for both /models and /responses; it decides which models can be called. When left at the default, a newer installed \`codex\` CLI wins.
-      client_version = "0.169.0"
+      client_version = "0.171.0"
       # Upstream request timeout, in seconds.
       request_timeout_seconds = 120.0
       # How long an upstream stream may stay silent (silent reasoning, safety buffering) before the relay gives up, in seconds.

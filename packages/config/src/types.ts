@@ -113,7 +113,7 @@ export interface WrittenConfig {
     issuer_base_url?: string
     /** OAuth client id. @default "app_EMoamEEZ73f0CkXaXp7hrann" */
     client_id?: string
-    /** Codex client version sent upstream (/models and /responses). @default "0.169.0" */
+    /** Codex client version sent upstream (/models and /responses). @default "0.171.0" */
     client_version?: string
     /** Upstream request timeout in seconds. @default 120.0 */
     request_timeout_seconds?: number

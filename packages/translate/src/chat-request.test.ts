@@ -710,7 +710,7 @@ describe('translateChatRequest: reasoning, verbosity, session, service tier', ()
     expect(ok(translateChatRequest({ ...base, verbosity: 'Low' })).request.text).toEqual({ verbosity: 'low' })
   })
 
-  it('takes the session id from conversation, then prompt_cache_key, never from user', () => {
+  it('takes the session id from conversation, then prompt_cache_key, then user, then the first turns', () => {
     expect(
       ok(translateChatRequest({ ...base, conversation: 'conv_1', prompt_cache_key: 'k' })).sessionId,
     ).toBe('conv_1')
@@ -719,7 +719,19 @@ describe('translateChatRequest: reasoning, verbosity, session, service tier', ()
     expect(keyed.sessionId).toBe('my-key')
     expect(keyed.request.prompt_cache_key).toBe('my-key')
     expect(keyed.request).not.toHaveProperty('user')
-    expect(ok(translateChatRequest({ ...base, user: 'u1' })).sessionId).toBe(
+    const byUser = ok(translateChatRequest({ ...base, user: 'u1' }))
+    expect(byUser.sessionId).toMatch(/^airelays-user-[0-9a-f]{32}$/)
+    expect(byUser.sessionId).not.toContain('u1')
+    expect(byUser.request.prompt_cache_key).toBe(byUser.sessionId)
+    expect(byUser.request).not.toHaveProperty('user')
+    expect(byUser.ignoredParameters).toEqual(['user'])
+    // the same user in another conversation keeps the session; another user gets another one
+    const sameUser = ok(translateChatRequest({ ...base, messages: [user('Other')], user: 'u1' }))
+    expect(sameUser.sessionId).toBe(byUser.sessionId)
+    expect(ok(translateChatRequest({ ...base, user: 'u2' })).sessionId).not.toBe(byUser.sessionId)
+    // safety_identifier stands in for user; a blank user falls through to the first turns
+    expect(ok(translateChatRequest({ ...base, safety_identifier: 'u1' })).sessionId).toBe(byUser.sessionId)
+    expect(ok(translateChatRequest({ ...base, user: ' ' })).sessionId).toBe(
       ok(translateChatRequest(base)).sessionId,
     )
     expect(fail(translateChatRequest({ ...base, conversation: 42 }))).toMatchInlineSnapshot(`

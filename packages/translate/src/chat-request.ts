@@ -36,6 +36,7 @@ import {
   readModel,
   readStream,
   toValidationError,
+  userSessionId,
 } from './_internal/util'
 import { normalizeResponsesBody } from './responses-request'
 import type {
@@ -323,6 +324,7 @@ function translate(body: unknown, options: TranslateOptions): TranslationResult 
   const sessionId =
     conversationId(body.conversation) ??
     promptCacheKey(body.prompt_cache_key) ??
+    userSessionId(body) ??
     derivedSessionId(request.instructions, history.firstUser)
   request.prompt_cache_key = sessionId
   const tier = forwardedServiceTier(body.service_tier)

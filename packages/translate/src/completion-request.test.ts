@@ -98,6 +98,14 @@ describe('translateCompletionRequest', () => {
     )
     expect(result.ignoredParameters).toEqual(['temperature', 'max_tokens', 'metadata', 'user'])
     expect(result.request).not.toHaveProperty('stop')
+    expect(result.request).not.toHaveProperty('user')
+    expect(result.sessionId).toMatch(/^airelays-user-[0-9a-f]{32}$/)
+    expect(result.request.prompt_cache_key).toBe(result.sessionId)
+    const other = ok(translateCompletionRequest({ model: 'm', prompt: 'y', user: 'u' }))
+    expect(other.sessionId).toBe(result.sessionId)
+    expect(ok(translateCompletionRequest({ model: 'm', prompt: 'x', user: 'v' })).sessionId).not.toBe(
+      result.sessionId,
+    )
     expect(result.context.stop).toEqual(['\n'])
     expect(result.context.includeUsage).toBe(true)
   })

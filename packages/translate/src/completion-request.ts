@@ -22,6 +22,7 @@ import {
   readModel,
   readStream,
   toValidationError,
+  userSessionId,
 } from './_internal/util'
 import type { JsonObject, ResponsesContentPart, ResponsesRequest, TranslationResult } from './types'
 
@@ -92,6 +93,7 @@ function translate(body: unknown): TranslationResult {
   const sessionId =
     conversationId(body.conversation) ??
     promptCacheKey(body.prompt_cache_key) ??
+    userSessionId(body) ??
     derivedSessionId(instructions, content)
   request.prompt_cache_key = sessionId
   const tier = forwardedServiceTier(body.service_tier)

@@ -212,7 +212,7 @@ describe('normalizeResponsesRequest: backend adaptations', () => {
         "instructions": ".",
         "model": "gpt-5.5",
         "parallel_tool_calls": false,
-        "prompt_cache_key": "airelays-963ed363fc95e13c7555369ca99d75f7",
+        "prompt_cache_key": "airelays-user-0d5aa9c90a0a037b9405830740a314e1",
         "reasoning": {
           "effort": "high",
           "summary": "auto",

@@ -22,6 +22,7 @@ import {
   readModel,
   readStream,
   toValidationError,
+  userSessionId,
 } from './_internal/util'
 import type {
   Adaptation,
@@ -252,6 +253,7 @@ export function normalizeResponsesBody(body: unknown, options: TranslateOptions)
   const sessionId =
     conversationId(body.conversation) ??
     promptCacheKey(body.prompt_cache_key) ??
+    userSessionId(body) ??
     derivedSessionId(instructions, isObject(firstUser) ? firstUser.content : firstUser)
   request.prompt_cache_key = sessionId
 

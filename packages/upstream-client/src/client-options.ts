@@ -24,7 +24,7 @@ export interface UpstreamClientOptions {
   issuerUrl?: string
   /** OAuth client id. Env fallback (via @airelays/config): `AIRELAYS_CLIENT_ID`. @default 'app_EMoamEEZ73f0CkXaXp7hrann' */
   clientId?: string
-  /** Codex client version (`version` header, models `client_version`). Env fallback (via @airelays/config): `AIRELAYS_CLIENT_VERSION`. @default '0.169.0' (see `resolveClientVersion` for following an installed Codex CLI) */
+  /** Codex client version (`version` header, models `client_version`). Env fallback (via @airelays/config): `AIRELAYS_CLIENT_VERSION`. @default '0.171.0' (see `resolveClientVersion` for following an installed Codex CLI) */
   clientVersion?: string
   /** `originator` header. @default 'codex_cli_rs' */
   originator?: string

@@ -9,7 +9,7 @@ export interface ClientVersionInput {
   configured?: string | null
   /** The output of `codex --version` (e.g. "codex-cli 0.170.2") or a bare version. @default null */
   installed?: string | null
-  /** The floor when nothing newer is known. @default '0.169.0' (the Codex release this package targets) */
+  /** The floor when nothing newer is known. @default '0.171.0' (the Codex release this package targets) */
   fallback?: string
 }
 
@@ -19,7 +19,7 @@ export interface ResolvedClientVersion {
   source: ClientVersionSource
 }
 
-/** Parse "X.Y.Z" (optionally inside text such as "codex-cli 0.169.0") into numbers; null when none. */
+/** Parse "X.Y.Z" (optionally inside text such as "codex-cli 0.171.0") into numbers; null when none. */
 export function parseClientVersion(text: string | null | undefined): [number, number, number] | null {
   if (typeof text !== 'string') return null
   const match = /(\d+)\.(\d+)\.(\d+)/.exec(text)
@@ -40,7 +40,7 @@ export function compareClientVersions(a: string, b: string): number {
 
 /**
  * One client version for `/models` and `/responses`: the configured one when set; else the
- * installed Codex CLI's when it is newer than the fallback; else the fallback (0.169.0).
+ * installed Codex CLI's when it is newer than the fallback; else the fallback (0.171.0).
  */
 export function resolveClientVersion(input: ClientVersionInput = {}): ResolvedClientVersion {
   const configured = input.configured?.trim()

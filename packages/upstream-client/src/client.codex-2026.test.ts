@@ -11,18 +11,18 @@ const fx = useEmulatorClients({ client: { random: () => 0.5 } })
 const client = fx.client
 
 describe('client version', () => {
-  it('sends one version, 0.169.0 by default, to /models and /responses, and can call gpt-6 models', async () => {
+  it('sends one version, 0.171.0 by default, to /models and /responses, and can call gpt-6 models', async () => {
     const c = client()
-    expect(c.clientVersion).toBe('0.169.0')
+    expect(c.clientVersion).toBe('0.171.0')
     const slugs = (await c.models()).map((m) => m.slug)
     expect(slugs).toContain('gpt-6-sol')
     const stream = await c.responses(codexBody({ model: 'gpt-6-sol' }))
     expect(textOf(await collect(stream))).toBe('pong')
     const models = fx.emu.requests.find((r) => r.route === 'models')
     const responses = fx.emu.requests.find((r) => r.route === 'responses')
-    expect(models?.query.client_version).toBe('0.169.0')
-    expect(responses?.headers.version).toBe('0.169.0')
-    expect(responses?.headers['user-agent']).toBe('codex_cli_rs/0.169.0 (airelays)')
+    expect(models?.query.client_version).toBe('0.171.0')
+    expect(responses?.headers.version).toBe('0.171.0')
+    expect(responses?.headers['user-agent']).toBe('codex_cli_rs/0.171.0 (airelays)')
   })
 
   it('maps the backend refusal of a too-new model to client_version_too_old (400, not retried)', async () => {
@@ -37,8 +37,8 @@ describe('client version', () => {
     expect(fx.emu.requests.filter((r) => r.route === 'responses')).toHaveLength(1)
   })
 
-  it('resolves the version: configured wins, else a newer installed Codex, else 0.169.0', () => {
-    expect(resolveClientVersion()).toEqual({ version: '0.169.0', source: 'default' })
+  it('resolves the version: configured wins, else a newer installed Codex, else 0.171.0', () => {
+    expect(resolveClientVersion()).toEqual({ version: '0.171.0', source: 'default' })
     expect(resolveClientVersion({ configured: '0.150.0', installed: 'codex-cli 0.180.0' })).toEqual({
       version: '0.150.0',
       source: 'config',
@@ -48,7 +48,7 @@ describe('client version', () => {
       source: 'installed_codex',
     })
     expect(resolveClientVersion({ installed: 'codex-cli 0.147.0' })).toEqual({
-      version: '0.169.0',
+      version: '0.171.0',
       source: 'default',
     })
     expect(resolveClientVersion({ installed: 'not a version', configured: '  ' }).source).toBe('default')
@@ -85,7 +85,7 @@ describe('headers', () => {
     expect(sent['x-codex-beta-features']).toBe('remote_compaction_v2')
     expect(sent['x-openai-internal-codex-responses-lite']).toBe('true')
     expect(sent.authorization).not.toBe('Bearer attacker')
-    expect(sent.version).toBe('0.169.0')
+    expect(sent.version).toBe('0.171.0')
   })
 
   it("keeps the caller's own session-id when it differs from the session id", async () => {

@@ -31,7 +31,7 @@ describe('package exports', () => {
       issuerUrl: 'https://auth.openai.com',
       baseUrl: 'https://chatgpt.com/backend-api/codex',
       clientId: 'app_EMoamEEZ73f0CkXaXp7hrann',
-      clientVersion: '0.169.0',
+      clientVersion: '0.171.0',
       originator: 'codex_cli_rs',
       requestTimeoutMs: 120_000,
       streamIdleTimeoutMs: 600_000,

@@ -64,7 +64,7 @@ describe('proxy settings (EnvHttpProxyAgent, HTTP_PROXY-style overrides)', () =>
     await upstream.models()
     expect(textOf(await collect(await upstream.responses(codexBody())))).toBe('pong')
     expect(proxy.seen).toEqual([
-      `GET ${emu.backendUrl}/models?client_version=0.169.0`,
+      `GET ${emu.backendUrl}/models?client_version=0.171.0`,
       `POST ${emu.backendUrl}/responses`,
     ])
     expect(emu.requests.map((r) => r.route)).toEqual(['models', 'responses'])

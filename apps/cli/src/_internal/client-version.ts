@@ -7,16 +7,16 @@ import type { ClientVersionSource, ResolvedClientVersion } from '@airelays/upstr
 const CODEX_VERSION_TIMEOUT_MS = 3000
 
 /**
- * The default `airelays init` wrote into config.toml before 0.169.0 became the default. Kept in a
+ * The default `airelays init` wrote into config.toml before 2026-12 (0.124.0). Kept in a
  * file it is not a choice of the user, and with it no gpt-5.6 or gpt-6 model can be called.
  */
 const PREVIOUS_DEFAULT = '0.124.0'
 
-/** The built-in default of `upstream.client_version` (0.169.0). */
+/** The built-in default of `upstream.client_version` (0.171.0). */
 function builtInDefault(): string {
   const key = configKeys.find((k) => k.path === 'upstream.client_version')
   const value = key?.default.kind === 'value' ? key.default.value : null
-  return typeof value === 'string' ? value : '0.169.0'
+  return typeof value === 'string' ? value : '0.171.0'
 }
 
 /** "X.Y.Z" inside `text` (e.g. "codex-cli 0.171.0") as numbers; null when there is none. */
@@ -46,7 +46,7 @@ export function installedCodexVersion(env: NodeJS.ProcessEnv = process.env): Pro
 /**
  * The Codex client version the relay announces upstream (the same rule as `resolveClientVersion`
  * of @airelays/upstream-client, without loading it): `upstream.client_version` when the user set
- * it, else the installed Codex CLI's when newer than the built-in 0.169.0, else 0.169.0. The old
+ * it, else the installed Codex CLI's when newer than the built-in 0.171.0, else 0.171.0. The old
  * default 0.124.0 that `airelays init` used to write into config.toml counts as not set.
  */
 export async function clientVersionFor(loaded: LoadConfigResult): Promise<ResolvedClientVersion> {

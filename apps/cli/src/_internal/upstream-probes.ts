@@ -4,6 +4,7 @@ import type { ResolvedConfig } from '@airelays/config'
 import type { UpstreamClient } from '@airelays/upstream-client'
 import { createUpstreamClient, isUpstreamError } from '@airelays/upstream-client'
 import type { DoctorCheck } from '../commands/doctor'
+import { ANY_CLIENT_VERSION, catalogSlugs, RAISE_CLIENT_VERSION_STEP } from './catalog-gate'
 import type { LoginState } from './login-state'
 
 // The doctor's upstream probes (openai_models, openai_response): one client without retries,
@@ -47,9 +48,6 @@ export interface UpstreamProbeInput {
   /** The Codex client version the relay announces (see `clientVersionFor`). */
   clientVersion: string
 }
-
-/** A version above every Codex release: the catalog it gets lists every model of the account. */
-const ANY_CLIENT_VERSION = '9999.0.0'
 
 /** openai_models and openai_response: one upstream client, no retries, closed afterwards. */
 export async function upstreamChecks(
@@ -102,25 +100,9 @@ interface ModelsProbe {
 }
 
 /** The account's catalog as a client newer than every release sees it (null when it cannot be read). */
-async function catalogAbove(config: ResolvedConfig, input: UpstreamProbeInput): Promise<string[] | null> {
-  const probe = createUpstreamClient({
-    baseUrl: config.upstream.base_url,
-    issuerUrl: config.upstream.issuer_base_url,
-    clientId: config.upstream.client_id,
-    clientVersion: ANY_CLIENT_VERSION,
-    credentials: credentialStoreFor(input.store),
-    requestTimeoutMs: config.upstream.request_timeout_seconds * 1000,
-    retry: { attempts: 0 },
-    modelsCacheTtlSeconds: 0,
-  })
-  try {
-    const models = await probe.models({ signal: AbortSignal.timeout(RESPONSE_PROBE_TIMEOUT_MS) })
-    return models.map((model) => model.slug)
-  } catch {
-    return null
-  } finally {
-    await probe.close().catch(() => {})
-  }
+function catalogAbove(config: ResolvedConfig, input: UpstreamProbeInput): Promise<string[] | null> {
+  const options = { store: input.store, slot: input.slot, timeoutMs: RESPONSE_PROBE_TIMEOUT_MS }
+  return catalogSlugs(config, { ...options, clientVersion: ANY_CLIENT_VERSION }).catch(() => null)
 }
 
 async function modelsCheck(
@@ -146,9 +128,7 @@ async function modelsCheck(
               client_version: version,
               models_above_client_version: above,
             },
-            next_steps: [
-              'Unset upstream.client_version (or AIRELAYS_CLIENT_VERSION), or set it to the current Codex CLI version, then restart the relay.',
-            ],
+            next_steps: [RAISE_CLIENT_VERSION_STEP],
           }
         : {
             name: 'openai_models',

@@ -1,3 +1,4 @@
+import type { RelayTokenInfo } from '@airelays/auth-store'
 import { DEFAULT_SLOT } from '@airelays/auth-store'
 import type {
   ConfigFlags,
@@ -11,6 +12,7 @@ import type {
 import { configKeys, settingsSummary } from '@airelays/config'
 import type { ResolvedClientVersion, UsageSnapshot } from '@airelays/upstream-client'
 import { loadAccounts } from '../_internal/accounts'
+import { type CatalogGate, RAISE_CLIENT_VERSION_STEP, readCatalogGate } from '../_internal/catalog-gate'
 import { changedSettings, resolvedValue } from '../_internal/changed-settings'
 import { type AnthropicStatus, anthropicStatus, claudeRouteText } from '../_internal/claude-models'
 import { type ClientBlock, clientBlock, loginHint, printClientSetup, serveCommand } from '../_internal/client'
@@ -65,6 +67,13 @@ export interface StatusPayload {
   server: RelayProbe
   /** The Codex client version the relay announces upstream (decides which models it can call). */
   client_version: ResolvedClientVersion
+  /**
+   * The catalog models that client version cannot call (their `minimal_client_version` is above
+   * it), when the login is ready (null otherwise or when the catalog is unreadable).
+   */
+  catalog: CatalogGate | null
+  /** Why `catalog` is null although the login is ready. */
+  catalog_error: string | null
   /** The login of the first account in serving order (the legacy root slot when there is none). */
   auth: LoginState
   /** Every account, in serving order; present with two or more accounts. */
@@ -82,6 +91,9 @@ export interface StatusPayload {
 }
 
 const CLAUDE_NOTE = 'not supported by this version'
+
+/** How long `status` waits for the model catalog, in ms. */
+const CATALOG_TIMEOUT_MS = 5000
 
 /** Settings that do not come from a built-in default. */
 function nonDefaultSources(sources: ConfigSources): Partial<Record<ConfigKeyPath, ConfigValueSource>> {
@@ -115,19 +127,57 @@ function settingText(config: ResolvedConfig, key: ConfigKeyPath): string {
   return Array.isArray(value) ? value.join(', ') : String(value)
 }
 
-function nextSteps(
-  config: ResolvedConfig,
-  tokenPresent: boolean,
-  login: LoginState,
-  server: RelayProbe,
-): string[] {
+interface StatusFacts {
+  tokenPresent: boolean
+  login: LoginState
+  server: RelayProbe
+  catalog: CatalogGate | null
+}
+
+function nextSteps(config: ResolvedConfig, { tokenPresent, login, server, catalog }: StatusFacts): string[] {
   const steps: string[] = []
+  if ((catalog?.models_above_client_version.length ?? 0) > 0) steps.push(RAISE_CLIENT_VERSION_STEP)
   const tokenMissing = config.security.require_bearer_auth && !tokenPresent
   if (tokenMissing) steps.push('airelays init')
   const openaiReady = config.providers.openai.enabled && login.ready_for_requests
   if (!openaiReady && config.providers.openai.enabled) steps.push(loginHint(process.env))
   if (openaiReady && !tokenMissing && !server.running) steps.push(serveCommand(config))
   return steps
+}
+
+/** The Relay section of `airelays status`: settings summary, relay token, client version and gate. */
+function printRelay(term: Terminal, payload: StatusPayload, token: RelayTokenInfo): void {
+  const out = term.out
+  const { relay, server, client_version: clientVersion } = payload
+  out.section('Relay')
+  out.field(
+    'Config file',
+    `${relay.config_path} (${relay.config_exists ? 'exists' : 'missing; defaults apply'})`,
+  )
+  out.field('Base URL', relay.client_base_url)
+  out.field('Running', server.running ? `yes (AIRelays ${server.version ?? 'unknown version'})` : 'no')
+  out.field('Data dir', relay.data_dir)
+  out.field('Logs dir', relay.logs_dir)
+  out.field('Bearer auth', relay.require_bearer_auth ? 'required' : 'disabled')
+  out.field('Relay token', token.token === null ? 'missing' : 'present')
+  if (token.token !== null) {
+    out.field('Token source', token.source === 'env' ? 'env (AIRELAYS_BEARER_TOKEN)' : `file ${token.file}`)
+    out.field('Fingerprint', token.fingerprint)
+  } else {
+    out.field('Token file', relay.bearer_token_file)
+  }
+  out.field('Rate limit', `${relay.rate_limit_per_minute}/min + burst ${relay.rate_limit_burst}`)
+  out.field('Concurrent/IP', relay.concurrent_requests_per_ip)
+  out.field('Client version', `${clientVersion.version} (${clientVersionText(clientVersion.source)})`)
+  const above = payload.catalog?.models_above_client_version ?? []
+  if (above.length > 0) {
+    out.note(
+      out.style.yellow(
+        `Needs a newer client version (cannot be called): ${above.join(', ')}. Raise upstream.client_version.`,
+      ),
+    )
+  } else if (payload.catalog_error)
+    out.note(out.style.yellow(`Catalog unavailable: ${payload.catalog_error}`))
 }
 
 /** `airelays status`: settings, relay token, the stored ChatGPT login (no network), client setup. */
@@ -149,14 +199,26 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
   const server = await serverProbe
   const relay = settingsSummary(config, { bearerToken: tokenSummary(token) })
   const clientVersion = await clientVersionFor(loaded)
-  const usageRead =
-    config.providers.openai.enabled && login.ready_for_requests
-      ? await (await import('../_internal/usage')).readUsage(config, clientVersion.version)
-      : { usage: null, error: null }
+  const online = config.providers.openai.enabled && login.ready_for_requests
+  const [usageRead, catalogRead] = await Promise.all([
+    online
+      ? (await import('../_internal/usage')).readUsage(config, clientVersion.version)
+      : { usage: null, error: null },
+    online
+      ? readCatalogGate(config, {
+          store,
+          slot: accounts[0]?.slot ?? DEFAULT_SLOT,
+          clientVersion: clientVersion.version,
+          timeoutMs: CATALOG_TIMEOUT_MS,
+        })
+      : { gate: null, error: null },
+  ])
   const payload: StatusPayload = {
     relay,
     server,
     client_version: clientVersion,
+    catalog: catalogRead.gate,
+    catalog_error: catalogRead.error,
     auth: login,
     ...(states.length > 1 ? { accounts: states, balance: config.providers.openai.balance } : {}),
     providers: {
@@ -182,7 +244,12 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
     },
     usage: usageRead.usage,
     usage_error: usageRead.error,
-    next_steps: nextSteps(config, token.token !== null, login, server),
+    next_steps: nextSteps(config, {
+      tokenPresent: token.token !== null,
+      login,
+      server,
+      catalog: catalogRead.gate,
+    }),
   }
   if (options.json) {
     printJson(term.out, payload)
@@ -191,26 +258,7 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
 
   const out = term.out
   out.title('Status')
-  out.section('Relay')
-  out.field(
-    'Config file',
-    `${relay.config_path} (${relay.config_exists ? 'exists' : 'missing; defaults apply'})`,
-  )
-  out.field('Base URL', relay.client_base_url)
-  out.field('Running', server.running ? `yes (AIRelays ${server.version ?? 'unknown version'})` : 'no')
-  out.field('Data dir', relay.data_dir)
-  out.field('Logs dir', relay.logs_dir)
-  out.field('Bearer auth', relay.require_bearer_auth ? 'required' : 'disabled')
-  out.field('Relay token', token.token === null ? 'missing' : 'present')
-  if (token.token !== null) {
-    out.field('Token source', token.source === 'env' ? 'env (AIRELAYS_BEARER_TOKEN)' : `file ${token.file}`)
-    out.field('Fingerprint', token.fingerprint)
-  } else {
-    out.field('Token file', relay.bearer_token_file)
-  }
-  out.field('Rate limit', `${relay.rate_limit_per_minute}/min + burst ${relay.rate_limit_burst}`)
-  out.field('Concurrent/IP', relay.concurrent_requests_per_ip)
-  out.field('Client version', `${clientVersion.version} (${clientVersionText(clientVersion.source)})`)
+  printRelay(term, payload, token)
 
   if (states.length > 1) {
     out.section('OpenAI Accounts')

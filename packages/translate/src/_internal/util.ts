@@ -58,6 +58,17 @@ export function derivedSessionId(instructions: string, firstUserContent: unknown
   return `airelays-${digest.slice(0, 32)}`
 }
 
+/**
+ * The session id derived from a client's `user` (or `safety_identifier`), for clients that send no
+ * `prompt_cache_key`: a digest, so the end-user id itself never reaches the backend. Null when
+ * neither is a non-empty string (both fields are dropped from the upstream body either way).
+ */
+export function userSessionId(body: JsonObject): string | null {
+  const user = [body.user, body.safety_identifier].find((v) => typeof v === 'string' && v.trim() !== '')
+  if (typeof user !== 'string') return null
+  return `airelays-user-${sha256Hex(JSON.stringify(['user', user])).slice(0, 32)}`
+}
+
 /** Reads `conversation` (string or `{id}`) as a session id. */
 export function conversationId(value: unknown): string | null {
   if (value === undefined || value === null) return null

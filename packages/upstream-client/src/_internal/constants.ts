@@ -2,7 +2,7 @@
 export const DEFAULT_ISSUER_URL: string = 'https://auth.openai.com'
 export const DEFAULT_BASE_URL: string = 'https://chatgpt.com/backend-api/codex'
 export const DEFAULT_CLIENT_ID: string = 'app_EMoamEEZ73f0CkXaXp7hrann'
-export const DEFAULT_CLIENT_VERSION: string = '0.169.0'
+export const DEFAULT_CLIENT_VERSION: string = '0.171.0'
 export const DEFAULT_ORIGINATOR: string = 'codex_cli_rs'
 export const DEFAULT_REQUEST_TIMEOUT_MS: number = 120_000
 export const DEFAULT_STREAM_IDLE_TIMEOUT_MS: number = 600_000
