@@ -12,7 +12,19 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'airelays-responses-'))
   now = 1_800_000_000
 })
-afterEach(() => rm(dir, { recursive: true, force: true }))
+// Every store is closed (its pending writes finished) before its directory goes: a write still
+// in flight would race the removal (ENOTEMPTY).
+const opened: ResponseStore[] = []
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((store) => store.close()))
+  await rm(dir, { recursive: true, force: true })
+})
+
+function openStore(...args: ConstructorParameters<typeof ResponseStore>): ResponseStore {
+  const store = new ResponseStore(...args)
+  opened.push(store)
+  return store
+}
 
 const response = (id: string, text: string) => ({
   id,
@@ -37,7 +49,7 @@ const user = (text: string) => ({ type: 'message', role: 'user', content: [{ typ
 
 describe('ResponseStore', () => {
   it('continues a kept response with its input and its replayable output, without ids', async () => {
-    const store = new ResponseStore(dir, clock)
+    const store = openStore(dir, clock)
     await store.put('resp_a', [user('one')], response('resp_a', 'first'))
     expect(await store.continuation('resp_a')).toEqual([
       user('one'),
@@ -50,18 +62,18 @@ describe('ResponseStore', () => {
   })
 
   it('persists to responses.json (0600) and reads it back in a new store', async () => {
-    const store = new ResponseStore(dir, clock)
+    const store = openStore(dir, clock)
     await store.put('resp_a', [user('one')], response('resp_a', 'first'))
     await store.flush()
     const file = join(dir, 'responses.json')
     expect((await stat(file)).mode & 0o777).toBe(0o600)
     expect(JSON.parse(await readFile(file, 'utf8')).responses).toHaveLength(1)
-    const again = new ResponseStore(dir, clock)
+    const again = openStore(dir, clock)
     expect((await again.get('resp_a'))?.input).toEqual([user('one')])
   })
 
   it('expires responses after the TTL', async () => {
-    const store = new ResponseStore(dir, clock, { ttlSeconds: 60 })
+    const store = openStore(dir, clock, { ttlSeconds: 60 })
     await store.put('resp_a', [user('one')], response('resp_a', 'first'))
     now += 60
     expect(await store.get('resp_a')).not.toBeNull()
@@ -71,12 +83,12 @@ describe('ResponseStore', () => {
   })
 
   it('keeps at most maxCount responses and maxBytes bytes, dropping the oldest', async () => {
-    const counted = new ResponseStore(dir, clock, { maxCount: 2 })
+    const counted = openStore(dir, clock, { maxCount: 2 })
     for (const id of ['resp_1', 'resp_2', 'resp_3']) await counted.put(id, [user(id)], response(id, id))
     expect(await counted.get('resp_1')).toBeNull()
     expect(await counted.count()).toBe(2)
 
-    const sized = new ResponseStore(join(dir, 'sized'), clock, { maxBytes: 1500 })
+    const sized = openStore(join(dir, 'sized'), clock, { maxBytes: 1500 })
     await sized.put('resp_big', [user('x'.repeat(2000))], response('resp_big', 'big'))
     expect(await sized.get('resp_big')).toBeNull()
     await sized.put('resp_1', [user('a'.repeat(300))], response('resp_1', '1'))
@@ -86,7 +98,7 @@ describe('ResponseStore', () => {
   })
 
   it('forgets a deleted response', async () => {
-    const store = new ResponseStore(dir, clock)
+    const store = openStore(dir, clock)
     await store.put('resp_a', [], response('resp_a', 'x'))
     expect(await store.delete('resp_a')).toBe(true)
     expect(await store.delete('resp_a')).toBe(false)
@@ -96,7 +108,7 @@ describe('ResponseStore', () => {
 
 describe('ResponseStore.close', () => {
   it('waits for a put still running and keeps nothing afterwards', async () => {
-    const store = new ResponseStore(dir, clock)
+    const store = openStore(dir, clock)
     const pending = store.put('resp_a', [user('one')], response('resp_a', 'first'))
     await store.close()
     await pending
