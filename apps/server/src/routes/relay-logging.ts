@@ -34,6 +34,8 @@ export function relayLoggingRoutes(rt: RelayRuntime): RelayLoggingRoutes {
   const logging = rt.settings.config.logging
   const dir = rt.settings.config.paths.logs_dir
   const configFile = rt.settings.configFile
+  // One save at a time: two PUTs racing on the file must not drop each other's key.
+  let saving: Promise<unknown> = Promise.resolve()
   const view = async (): Promise<Record<string, unknown>> => {
     const files = rt.log.enabled ? await hourFiles(dir) : []
     return {
@@ -88,8 +90,10 @@ export function relayLoggingRoutes(rt: RelayRuntime): RelayLoggingRoutes {
         'logging.retention_days': days,
         'logging.max_total_bytes': total,
       }
+      const save = saving.then(() => updateConfig(configFile, updates))
+      saving = save.catch(() => undefined)
       try {
-        await updateConfig(configFile, updates)
+        await save
       } catch (error) {
         rt.logger.warn(`Cannot save the logging settings to ${configFile}: ${(error as Error).message}`)
         throw configWriteFailed(configFile, (error as Error).message)
