@@ -295,6 +295,28 @@ function declareModels(cli: CAC, { argv, term, done }: ProgramContext): void {
     })
 }
 
+function declareLogs(cli: CAC, { argv, term, done }: ProgramContext): void {
+  cli
+    .command('logs', 'Show the traffic log (place, retention, size); change its retention and size budget')
+    .option('--retention-days <days>', 'Delete log files older than this many days (0 keeps them)')
+    .option('--max-size <size>', 'Size budget of all logs: bytes, or e.g. 500MB, 2GiB; 0 means no limit')
+    .option('--json', 'Print JSON')
+    .action(async (options: Options) => {
+      // A bare `--max-size` arrives as `true`: a missing value, validated by the command.
+      const text = (value: unknown): string | undefined =>
+        value === undefined ? undefined : value === true ? '' : String(value)
+      const { runLogs } = await import('./commands/logs')
+      done(
+        await runLogs(term, {
+          flags: globalFlags(argv, options),
+          json: json(options),
+          retentionDays: text(options.retentionDays),
+          maxSize: text(options.maxSize),
+        }),
+      )
+    })
+}
+
 function declareDemo(cli: CAC, { term, done }: ProgramContext): void {
   cli
     .command('demo', 'Offline demo: emulated upstream, device login, relay and one streamed answer')
@@ -315,5 +337,6 @@ const COMMANDS: readonly ((cli: CAC, context: ProgramContext) => void)[] = [
   declareToken,
   declareDoctor,
   declareModels,
+  declareLogs,
   declareDemo,
 ]

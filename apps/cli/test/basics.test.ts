@@ -37,6 +37,7 @@ describe('version and help', () => {
       'token',
       'doctor',
       'models',
+      'logs',
       'demo',
     ]) {
       expect(result.stdout).toContain(`  ${command}`)

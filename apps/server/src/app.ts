@@ -270,6 +270,7 @@ export function buildRelay(options: RelayOptions, internals: BuildRelayInternals
       config,
       maxJsonBodyBytes: options.maxJsonBodyBytes ?? DEFAULT_MAX_JSON_BYTES,
       clientAddress: options.clientAddress,
+      configFile: options.configFile ?? null,
       keepAliveMs: options.keepAliveIntervalMs ?? config.server.stream_keepalive_seconds * 1000,
       streamHoldMs: options.streamHoldMs ?? DEFAULT_STREAM_HOLD_MS,
       nodeResponses: internals.nodeResponses === true,

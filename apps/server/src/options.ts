@@ -94,6 +94,14 @@ export interface RelayOptions {
    * @default config.upstream.client_version ("0.171.0")
    */
   clientVersion?: string
+  /**
+   * The config.toml this relay was started from. When set, `PUT /v1/relay/logging` saves its
+   * changes there (in place, keeping comments, via `updateConfig` from @airelays/config) and
+   * answers `persistent: true`; without it the changes last until the relay stops. `airelays serve`
+   * passes `config.config_file.path`.
+   * @default null
+   */
+  configFile?: string | null
   /** Write the traffic log under `config.paths.logs_dir`. @default true */
   trafficLog?: boolean
   /**

@@ -25,6 +25,8 @@ export interface RelaySettings {
    * the `ServerResponse`. False for `app.fetch` and apps mounted in a host, which get `Response`s.
    */
   readonly nodeResponses: boolean
+  /** The config.toml that settings changes are saved to (`RelayOptions.configFile`), or null. */
+  readonly configFile: string | null
   /** The host's own client-address lookup (`RelayOptions.clientAddress`), tried first. */
   readonly clientAddress: ((event: H3Event) => string | null | undefined) | undefined
 }

@@ -295,8 +295,11 @@ describe('relay and subscription status', () => {
     })
     expect(body.relay.bearer_token_fingerprint).toMatch(/^[0-9a-f]{12}$/)
     expect(body.relay.bearer_token_source).toBe('file')
-    expect(body.supported_routes).toHaveLength(16)
+    expect(body.supported_routes).toHaveLength(21)
     expect(body.supported_routes).toContain('/v1/responses/{response_id}')
+    for (const route of ['accounts', 'accounts/login', 'accounts/order', 'logging', 'token/rotate']) {
+      expect(body.supported_routes).toContain(`/v1/relay/${route}`)
+    }
   })
 
   it('normalises subscription usage; raw=true adds the upstream payload; the alias works', async () => {

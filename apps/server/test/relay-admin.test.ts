@@ -1,13 +1,19 @@
-import { eventually } from '@airelays/test-utils'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { loadConfig } from '@airelays/config'
+import { eventually, makeTempDir, type TempDir } from '@airelays/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type RelayHarness, startRelay } from './_setup'
 
 // The JSON routes behind the dashboard's Accounts, Logs and Setup pages, as a script uses them.
 
 let h: RelayHarness | null = null
+let temp: TempDir | null = null
 afterEach(async () => {
   await h?.close()
   h = null
+  await temp?.cleanup()
+  temp = null
 })
 
 type Json = Record<string, unknown>
@@ -120,6 +126,73 @@ describe('/v1/relay/logging', () => {
       expect(Object.keys(error).sort()).toEqual(['code', 'message', 'param', 'type'])
       expect(error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_value', param })
     }
+  })
+})
+
+describe('/v1/relay/logging with a config file', () => {
+  const CONFIG = `# my relay
+[logging]
+# retention_days = 3   (too short)
+retention_days = 30 # keep a month
+stream_lines = false
+`
+  const reload = async (path: string) => {
+    const result = await loadConfig({ flags: { config: path }, env: {}, homeDir: path, cwd: path })
+    expect(result.errors).toEqual([])
+    return result.config.logging
+  }
+
+  it('saves the change to config.toml in place and answers persistent: true', async () => {
+    temp = await makeTempDir('airelays-logging-config-')
+    const path = join(temp.dir, 'config.toml')
+    await writeFile(path, CONFIG)
+    h = await startRelay({ relay: { configFile: path } })
+    expect(await json(await h.fetch('/v1/relay/logging'))).toMatchObject({
+      persistent: true,
+      config_file: path,
+      persistent_reason: null,
+    })
+    const put = await send(h, 'PUT', '/v1/relay/logging', { retention_days: 7, max_total_bytes: 5_000_000 })
+    expect(put.status).toBe(200)
+    expect(await json(put)).toMatchObject({ retention_days: 7, max_total_bytes: 5_000_000, persistent: true })
+    expect(await readFile(path, 'utf8')).toBe(
+      CONFIG.replace('retention_days = 30 # keep', 'retention_days = 7 # keep').replace(
+        'stream_lines = false\n',
+        'stream_lines = false\nmax_total_bytes = 5000000\n',
+      ),
+    )
+    expect(await reload(path)).toMatchObject({ retention_days: 7, max_total_bytes: 5_000_000 })
+  })
+
+  it('creates a missing config file', async () => {
+    temp = await makeTempDir('airelays-logging-config-')
+    const path = join(temp.dir, 'sub', 'config.toml')
+    h = await startRelay({ relay: { configFile: path } })
+    expect((await send(h, 'PUT', '/v1/relay/logging', { retention_days: 0 })).status).toBe(200)
+    expect(await reload(path)).toMatchObject({ retention_days: 0 })
+  })
+
+  it('answers config_write_failed and leaves the running relay unchanged when saving fails', async () => {
+    temp = await makeTempDir('airelays-logging-config-')
+    await mkdir(join(temp.dir, 'd'))
+    await writeFile(join(temp.dir, 'd', 'file'), 'not a directory')
+    // A parent that is a file fails for root too.
+    const path = join(temp.dir, 'd', 'file', 'config.toml')
+    h = await startRelay({ relay: { configFile: path } })
+    const res = await send(h, 'PUT', '/v1/relay/logging', { retention_days: 7 })
+    expect(res.status).toBe(500)
+    const error = (await json(res)).error as Json
+    expect(error).toMatchObject({ type: 'server_error', code: 'config_write_failed', param: null })
+    expect(String(error.message)).toContain(path)
+    expect(String(error.message)).toContain('The running relay was not changed')
+    expect(await json(await h.fetch('/v1/relay/logging'))).toMatchObject({ retention_days: 30 })
+  })
+
+  it('answers persistent: false with a reason when embedded without a config file', async () => {
+    h = await startRelay()
+    const body = await json(await send(h, 'PUT', '/v1/relay/logging', { retention_days: 2 }))
+    expect(body).toMatchObject({ retention_days: 2, persistent: false, config_file: null })
+    expect(String(body.persistent_reason)).toMatch(/without a config file/)
   })
 })
 

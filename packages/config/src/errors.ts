@@ -1,6 +1,7 @@
 /**
  * Codes of the errors this package throws. Loading never throws for user mistakes (those are
- * returned as issues); these are for writing files and for rendering a config that is not valid.
+ * returned as issues); these are for writing and updating files and for rendering a config that is
+ * not valid.
  */
 export type ConfigErrorCode =
   /** `writeConfig` found an existing file and `force` was not set. */
@@ -9,6 +10,14 @@ export type ConfigErrorCode =
   | 'config_write_failed'
   /** `renderConfig` was given a value that `loadConfig` would reject (a hand-built config). */
   | 'config_invalid_value'
+  /** `updateConfig` was given a key that config.toml does not hold (unknown, or environment-only). */
+  | 'config_unknown_key'
+  /** `updateConfig` found a config file that is not valid TOML; it was kept unchanged. */
+  | 'config_parse_failed'
+  /** `updateConfig` cannot change the key in place (its section is written as an inline table). */
+  | 'config_edit_unsupported'
+  /** `updateConfig` with `create: false` found no file. */
+  | 'config_missing'
 
 const BRAND: symbol = Symbol.for('@airelays/config.ConfigError')
 

@@ -29,5 +29,7 @@ export type {
   ResolvedConfig,
   WrittenConfig,
 } from './types'
+export { updateConfig } from './update'
+export type { UpdateConfigOptions, UpdateConfigResult } from './update'
 export { validateConfig } from './validate'
 export type { ValidateConfigOptions, ValidateConfigResult } from './validate'

@@ -17,6 +17,7 @@ describe('package surface', () => {
         "renderKeyTable",
         "securitySettings",
         "settingsSummary",
+        "updateConfig",
         "validateConfig",
         "writeConfig",
       ]

@@ -57,6 +57,7 @@ export async function runServe(term: Terminal, options: ServeOptions): Promise<n
       handleSignals: false,
       version: VERSION,
       clientVersion: clientVersion.version,
+      configFile: config.config_file.path,
     })
   } catch (error) {
     const code = (error as { code?: unknown }).code

@@ -59,6 +59,7 @@ export type RelayErrorCode =
   // the relay itself
   | 'server_error'
   | 'server_shutting_down'
+  | 'config_write_failed'
 
 /** OpenAI error `type`s the relay uses for its own errors. */
 export type RelayErrorType =

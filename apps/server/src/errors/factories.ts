@@ -269,6 +269,17 @@ export function previousResponseNotFound(id: string): RelayError {
   })
 }
 
+/** 500 `config_write_failed`: a settings change could not be saved to config.toml (nothing was changed). */
+export function configWriteFailed(path: string, reason: string): RelayError {
+  return relayError({
+    status: 500,
+    type: 'server_error',
+    code: 'config_write_failed',
+    param: null,
+    message: `Cannot save the change to the config file ${path}: ${reason.replace(/\.?$/, '.')} The running relay was not changed either.`,
+  })
+}
+
 /** 507 `conversation_storage_full`: the stored conversations would pass `max_conversation_bytes`. */
 export function conversationStorageFull(maxBytes: number): RelayError {
   return relayError({

@@ -1,4 +1,5 @@
-import { invalidValue, relayError } from '../errors/factories'
+import { type ConfigKeyPath, updateConfig } from '@airelays/config'
+import { configWriteFailed, invalidValue, relayError } from '../errors/factories'
 import { hourFiles } from '../logging/log-budget'
 import type { RelayRuntime } from '../runtime'
 import type { RelayHandler } from './handler'
@@ -7,7 +8,11 @@ import type { RelayHandler } from './handler'
 export interface RelayLoggingRoutes {
   /** `GET /v1/relay/logging`: retention settings and the traffic log's size on disk. */
   get: RelayHandler
-  /** `PUT /v1/relay/logging`: change `retention_days` and/or `max_total_bytes` for the running relay. */
+  /**
+   * `PUT /v1/relay/logging`: change `retention_days` and/or `max_total_bytes`. With a config file
+   * (`RelayOptions.configFile`) the change is saved there first, then applied to the running relay;
+   * when saving fails the answer is a 500 `config_write_failed` and the running relay is unchanged.
+   */
   put: RelayHandler
 }
 
@@ -28,6 +33,9 @@ function wholeNumber(body: Record<string, unknown>, key: string, max: number): n
 export function relayLoggingRoutes(rt: RelayRuntime): RelayLoggingRoutes {
   const logging = rt.settings.config.logging
   const dir = rt.settings.config.paths.logs_dir
+  const configFile = rt.settings.configFile
+  // One save at a time: two PUTs racing on the file must not drop each other's key.
+  let saving: Promise<unknown> = Promise.resolve()
   const view = async (): Promise<Record<string, unknown>> => {
     const files = rt.log.enabled ? await hourFiles(dir) : []
     return {
@@ -41,8 +49,13 @@ export function relayLoggingRoutes(rt: RelayRuntime): RelayLoggingRoutes {
       size_bytes: files.reduce((n, f) => n + f.size, 0),
       file_count: files.length,
       oldest_file: files[0]?.path.slice(dir.length + 1) ?? null,
-      // Changes apply to the running relay; the config file keeps the values used at the next start.
-      persistent: false,
+      // With a config file, changes are saved to it and survive a restart.
+      persistent: configFile !== null,
+      config_file: configFile,
+      persistent_reason:
+        configFile === null
+          ? 'The relay runs without a config file (embedded, no configFile option): changes last until it stops.'
+          : null,
     }
   }
 
@@ -71,6 +84,20 @@ export function relayLoggingRoutes(rt: RelayRuntime): RelayLoggingRoutes {
         'max_total_bytes',
         `\`max_total_bytes\` must be 0 (no limit) or at least max_request_log_bytes (${logging.max_request_log_bytes}).`,
       )
+    }
+    if (configFile !== null) {
+      const updates: Partial<Record<ConfigKeyPath, number>> = {
+        'logging.retention_days': days,
+        'logging.max_total_bytes': total,
+      }
+      const save = saving.then(() => updateConfig(configFile, updates))
+      saving = save.catch(() => undefined)
+      try {
+        await save
+      } catch (error) {
+        rt.logger.warn(`Cannot save the logging settings to ${configFile}: ${(error as Error).message}`)
+        throw configWriteFailed(configFile, (error as Error).message)
+      }
     }
     if (days !== undefined) rt.log.retention.setRetentionDays(days)
     if (total !== undefined) rt.log.budget.max = total

@@ -10,11 +10,58 @@ export interface KeyLines {
   lineOf(parts: readonly string[]): number | null
 }
 
+/** One `key = value` statement of a TOML document, with offsets for editing it in place. */
+export interface TomlEntry {
+  /** The table header in force (`[]` at the top level). */
+  table: string[]
+  /** The key as written, dotted parts split. */
+  key: string[]
+  /** Offset of the first character of the value. */
+  valueStart: number
+  /** Offset just past the value (before trailing spaces and a comment). */
+  valueEnd: number
+  /** Offset of the end of the statement's last line (before `\r\n` / `\n`, or the text's end). */
+  lineEnd: number
+}
+
+/** One `[table]` header, with the end of its line. */
+export interface TomlTable {
+  table: string[]
+  lineEnd: number
+}
+
+/** The layout of a TOML document: its statements and table headers in order. */
+export interface TomlLayout {
+  entries: TomlEntry[]
+  tables: TomlTable[]
+}
+
 const BARE_KEY = /[A-Za-z0-9_-]/
 const SEP = '\u0000'
 
 export function scanKeyLines(text: string): KeyLines {
+  const lines = scanToml(text).lines
+  return {
+    lineOf(parts: readonly string[]): number | null {
+      for (let k = parts.length; k > 0; k--) {
+        const found = lines.get(parts.slice(0, k).join(SEP))
+        if (found !== undefined) return found
+      }
+      return null
+    },
+  }
+}
+
+/** Statements and table headers of a TOML document (for `updateConfig`'s in-place edits). */
+export function scanTomlLayout(text: string): TomlLayout {
+  const { entries, tables } = scanToml(text)
+  return { entries, tables }
+}
+
+function scanToml(text: string): TomlLayout & { lines: Map<string, number> } {
   const lines = new Map<string, number>()
+  const entries: TomlEntry[] = []
+  const tables: TomlTable[] = []
   const n = text.length
   let i = 0
   let line = 1
@@ -94,25 +141,31 @@ export function scanKeyLines(text: string): KeyLines {
     }
   }
 
-  const skipValue = (): void => {
+  /** Skips a value; returns the offset just past its last significant character. */
+  const skipValue = (): number => {
     let depth = 0
+    let end = i
     while (i < n) {
       const c = text[i]
       if (c === '\n') {
-        if (depth <= 0) return
+        if (depth <= 0) return end
         line++
         i++
       } else if (c === '#') {
         skipToEol()
       } else if (c === '"' || c === "'") {
         skipString()
+        end = i
       } else {
         if (c === '[' || c === '{') depth++
         else if (c === ']' || c === '}') depth--
         i++
+        if (c !== ' ' && c !== '\t' && c !== '\r') end = i
       }
     }
+    return end
   }
+  const lineEnd = (): number => (i > 0 && text[i - 1] === '\r' ? i - 1 : i)
 
   let table: string[] = []
   while (i < n) {
@@ -130,6 +183,7 @@ export function scanKeyLines(text: string): KeyLines {
       table = readKey()
       record(table)
       skipToEol()
+      tables.push({ table, lineEnd: lineEnd() })
     } else {
       const parts = readKey()
       if (parts.length === 0) {
@@ -140,17 +194,10 @@ export function scanKeyLines(text: string): KeyLines {
       skipSpaces()
       if (text[i] === '=') i++
       skipSpaces()
-      skipValue()
+      const valueStart = i
+      const valueEnd = skipValue()
+      entries.push({ table, key: parts, valueStart, valueEnd, lineEnd: lineEnd() })
     }
   }
-
-  return {
-    lineOf(parts: readonly string[]): number | null {
-      for (let k = parts.length; k > 0; k--) {
-        const found = lines.get(parts.slice(0, k).join(SEP))
-        if (found !== undefined) return found
-      }
-      return null
-    },
-  }
+  return { lines, entries, tables }
 }

@@ -80,7 +80,9 @@ export async function logs(main: HTMLElement): Promise<void> {
         show(body)
         message.className = ''
         message.textContent =
-          'Saved. It applies to the running relay; set [logging] in the config file to keep it after a restart.'
+          body.persistent === true
+            ? `Saved. Written to ${String(body.config_file)} and applied to the running relay.`
+            : 'Saved. It applies to the running relay only (it has no config file); set [logging] in config.toml to keep it after a restart.'
       },
       (error: unknown) => {
         message.className = 'error'
