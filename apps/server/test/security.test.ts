@@ -176,6 +176,18 @@ describe('rate limit and order of checks', () => {
     })
   })
 
+  it('reading the relay’s own state with the token spends no rate token; a wrong token still does', async () => {
+    const r = await relay({ env: { AIRELAYS_RATE_LIMIT_BURST: '2', AIRELAYS_RATE_LIMIT_PER_MINUTE: '1' } })
+    const reads = ['/v1/relay/status', '/v1/relay/traffic', '/v1/relay/logging', '/no-tools/v1/relay/status']
+    for (let i = 0; i < 3; i++) for (const path of reads) expect((await r.fetch(path)).status).toBe(200)
+    expect((await r.fetch('/v1/models')).status).toBe(200)
+    expect((await r.fetch('/v1/relay/status', { headers: bearer('bad'), auth: false })).status).toBe(401)
+    const spent = await r.fetch('/v1/models')
+    expect(spent.status).toBe(429)
+    expect((await envelope(spent)).code).toBe('rate_limit_exceeded')
+    expect((await r.fetch('/v1/relay/status')).status).toBe(200)
+  })
+
   it('failed auth attempts consume rate tokens: rate is checked before the bearer', async () => {
     const r = await relay({ env: { AIRELAYS_RATE_LIMIT_BURST: '2', AIRELAYS_RATE_LIMIT_PER_MINUTE: '1' } })
     expect((await r.fetch('/v1/models', { headers: bearer('bad'), auth: false })).status).toBe(401)

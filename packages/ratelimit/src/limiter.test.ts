@@ -191,6 +191,27 @@ describe('token bucket (R1)', () => {
     expect(limiter.take('k')).toEqual({ allowed: false, retryAfterSeconds: 1 })
   })
 
+  it('a free admission takes a slot but no token, except while the address is blocked', () => {
+    const clock = fakeClock()
+    const limiter = createRateLimiter({ clock, burst: 3, maxConcurrent: 2 })
+    const held = [1, 2].map(() => limiter.admit('203.0.113.7', { credentialValid: true, free: true }))
+    expect(held.every((a) => a.ok)).toBe(true)
+    expect(rejected(limiter, '203.0.113.7', { credentialValid: true, free: true })).toEqual(CONCURRENCY)
+    for (const a of held) if (a.ok) a.release()
+    for (let i = 0; i < 10; i++) {
+      const a = limiter.admit('203.0.113.7', { credentialValid: true, free: true })
+      expect(a.ok).toBe(true)
+      if (a.ok) a.release()
+    }
+    expect(limiter.take('203.0.113.7')).toEqual({ allowed: true, remaining: 2 })
+    for (let i = 0; i < 8; i++) limiter.recordFailure('203.0.113.7')
+    // Blocked: a free request from a routable address is refused like any other and pays a token.
+    expect(rejected(limiter, '203.0.113.7', { credentialValid: true, free: true }).code).toBe(
+      'ip_temporarily_blocked',
+    )
+    expect(limiter.take('203.0.113.7')).toEqual({ allowed: true, remaining: 0 })
+  })
+
   it('never fills above the burst however long the client was away', () => {
     const clock = fakeClock()
     const limiter = createRateLimiter({ clock, burst: 3 })

@@ -53,7 +53,8 @@ function rateDenied(state: LimiterState, s: RateLimitClientState): Admission {
  * its credential, and gets `rate_limit_exceeded` once its bucket is empty: every answer from a
  * blocked address (200 for the valid token on loopback, 429 for a wrong one) is throttled to the
  * bucket's rate, so a block cannot be used as a fast guessing oracle (issue 26, item 2). A client
- * that is not blocked goes through concurrency, then rate; on success a token and a slot.
+ * that is not blocked goes through concurrency, then rate; on success a token and a slot (only the
+ * slot for a `free` request).
  */
 function admit(state: LimiterState, ip: string, options: AdmitOptions | undefined): Admission {
   const key = keyOf(ip)
@@ -71,7 +72,7 @@ function admit(state: LimiterState, ip: string, options: AdmitOptions | undefine
     if (rejection !== null) return { ok: false, rejection }
   }
   if (isFull(state, s)) return ADMIT_CONCURRENCY_DENIED
-  if (!charged) {
+  if (!charged && options?.free !== true) {
     refill(state, s, now)
     if (isEmpty(s)) return rateDenied(state, s)
     s.tokens -= 1

@@ -104,6 +104,13 @@ export interface AdmitOptions {
    * Leave `undefined` (or `false`) when no token was presented, it is wrong, or auth is off.
    */
   credentialValid?: boolean
+  /**
+   * Take no token from the bucket: for cheap local reads made with the valid credential (a
+   * dashboard polling the relay's own state). Ignored while the IP is blocked, where every request
+   * pays a token; the concurrency cap applies as usual.
+   * @default false
+   */
+  free?: boolean
 }
 
 /** Result of {@link RateLimiter.admit}. */

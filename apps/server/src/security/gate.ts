@@ -45,7 +45,10 @@ export function createSecurityGate(rt: RelayRuntime): SecurityGate {
       const { token } = await rt.tokens.current()
       credentialValid = tokensMatch(presented, token)
     }
-    const admission = rt.limiter.admit(req.clientIp, { credentialValid })
+    // Reading the relay's own state with the right token (or in open mode) takes no bucket token:
+    // a dashboard clicking through its pages must not spend the agents' rate limit.
+    const free = (credentialValid || !requireAuth) && isLocalStateRead(req)
+    const admission = rt.limiter.admit(req.clientIp, { credentialValid, free })
     if (!admission.ok) {
       const { rejection } = admission
       if (req.logged) {
@@ -119,4 +122,9 @@ const CLAUDE_CODE_SIDE_ROUTES: ReadonlySet<string> = new Set([
 
 function isClaudeCodeSideRoute(path: string): boolean {
   return CLAUDE_CODE_SIDE_ROUTES.has(path.length > 1 ? path.replace(/\/+$/, '') : path)
+}
+
+/** `GET`/`HEAD` under `/v1/relay/` (status, traffic, accounts, logging): local, cheap, polled. */
+function isLocalStateRead(req: GatedRequest): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && /^(?:\/no-tools)?\/v1\/relay\//.test(req.path)
 }
