@@ -354,7 +354,7 @@ ${gatesText(result)}
 ## Reproduce
 
 \`\`\`sh
-pnpm bench                                  # build, full run (about ${s.M4 ? 'six to eight' : 'a few'} minutes), rewrites this page
+pnpm bench                                  # build, full run (about ${s.M4 ? 'ten to twelve' : 'a few'} minutes), rewrites this page
 node bench/run.mjs --only M1,M3 --rounds 5  # a subset; result in bench/results/partial.json
 node bench/run.mjs --smoke                  # seconds; checks the harness (CI)
 node bench/run.mjs --only M4 --profile /tmp/prof   # relay under --cpu-prof, hottest functions printed
