@@ -334,7 +334,7 @@ function stringify(value: unknown, secrets: SecretSet): string {
  */
 function truncateRecord(
   body: Record<string, unknown>,
-  line: string,
+  line: { text: string; bytes: number },
   max: number,
   secrets: SecretSet,
 ): string {
@@ -342,17 +342,21 @@ function truncateRecord(
     .filter((key) => !RECORD_HEAD.has(key))
     .map((key) => ({ key, json: stringify(body[key], secrets) }))
     .sort((a, b) => b.json.length - a.json.length)
-  let current = line
+  let current = line.text
+  // The whole line's size is known from the caller: measuring a megabyte string again costs
+  // about as much as serialising it (bench/findings.md, item 11).
+  let currentBytes = line.bytes
   for (const { key, json } of sizes) {
     const bytes = Buffer.byteLength(json)
-    let keep = Math.max(0, Math.floor((max - (Buffer.byteLength(current) - bytes) - 256) / 2))
+    let keep = Math.max(0, Math.floor((max - (currentBytes - bytes) - 256) / 2))
     for (let attempt = 0; attempt < 8; attempt++) {
       body[key] = { truncated: true, bytes, preview: json.slice(0, keep) }
       current = stringify(body, secrets)
-      if (Buffer.byteLength(current) <= max || keep === 0) break
+      currentBytes = Buffer.byteLength(current)
+      if (currentBytes <= max || keep === 0) break
       keep = Math.floor(keep / 2)
     }
-    if (Buffer.byteLength(current) <= max) return current
+    if (currentBytes <= max) return current
   }
   return current
 }
@@ -375,7 +379,10 @@ export function serialiseRecord(
     else body[key] = value
   }
   let line = stringify(body, secrets)
-  if (line.length > max / 4 && Buffer.byteLength(line) > max) line = truncateRecord(body, line, max, secrets)
+  if (line.length > max / 4) {
+    const bytes = Buffer.byteLength(line)
+    if (bytes > max) line = truncateRecord(body, { text: line, bytes }, max, secrets)
+  }
   return line.includes('\u2028') || line.includes('\u2029')
     ? line.replaceAll('\u2028', '\\u2028').replaceAll('\u2029', '\\u2029')
     : line
