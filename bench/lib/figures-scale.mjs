@@ -108,7 +108,7 @@ export function m4m5Rows(m, judge) {
         },
         {
           metric: 'M4',
-          pass: x.wall.level >= 500 ? x.wall.relayVsDirect <= BUDGETS.m4WallVsDirect : undefined,
+          pass: x.wall.level === 500 ? x.wall.relayVsDirect <= BUDGETS.m4WallVsDirect : undefined,
         },
       ),
     )
