@@ -198,7 +198,7 @@ export async function serveRelay(options: ServeRelayOptions): Promise<RelayServe
       : { ...options.config, server: { ...options.config.server, host } }
   const built = buildRelay({ ...options, config }, { nodeResponses: true })
   const { runtime } = built
-  // One full GC a few seconds after the last request of a burst (bench/findings.md item 15).
+  // One full GC ten seconds after the last request of a burst (bench/findings.md item 15).
   const collector = createIdleCollector({ gc: obtainGc() })
   runtime.lifecycle.observe(collector)
   const graceMs = options.shutdownGraceMs ?? DEFAULT_GRACE_MS
