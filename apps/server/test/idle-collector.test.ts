@@ -38,7 +38,7 @@ function setup() {
 }
 
 describe('idle collector (memory after a burst)', () => {
-  it('collects once, after the quiet period that follows the last request', () => {
+  it('collects after the quiet period that follows the last request, then once more', () => {
     const { clock, lifecycle, request, collections } = setup()
     const burst = Array.from({ length: 100 }, request)
     for (const r of burst) lifecycle.add(r)
@@ -47,6 +47,37 @@ describe('idle collector (memory after a burst)', () => {
     expect(collections()).toBe(0)
     clock.advance(1)
     expect(collections()).toBe(1)
+    clock.advance(5_000)
+    expect(collections()).toBe(2)
+    clock.advance(600_000)
+    expect(collections()).toBe(2)
+    expect(clock.pending()).toBe(0)
+  })
+
+  it('with collections: 1, one collection per quiet period', () => {
+    const clock = manualClock()
+    let collections = 0
+    const collector = createIdleCollector({ gc: () => collections++, quietMs: 5_000, clock, collections: 1 })
+    collector.busy()
+    collector.idle()
+    clock.advance(600_000)
+    expect(collections).toBe(1)
+    expect(clock.pending()).toBe(0)
+  })
+
+  it('a request between the two collections cancels the second', () => {
+    const { clock, lifecycle, request, collections } = setup()
+    const a = request()
+    lifecycle.add(a)
+    lifecycle.remove(a)
+    clock.advance(5_000)
+    expect(collections()).toBe(1)
+    lifecycle.add(a)
+    clock.advance(60_000)
+    expect(collections()).toBe(1)
+    lifecycle.remove(a)
+    clock.advance(5_000)
+    expect(collections()).toBe(2)
   })
 
   it('never collects while a request is in flight', () => {
@@ -88,17 +119,17 @@ describe('idle collector (memory after a burst)', () => {
     clock.advance(5_000)
     expect(collections()).toBe(1)
     clock.advance(600_000)
-    expect(collections()).toBe(1)
+    expect(collections()).toBe(2)
     expect(clock.pending()).toBe(0)
     // A removal of something not in flight is not traffic.
     lifecycle.remove(a)
     clock.advance(600_000)
-    expect(collections()).toBe(1)
-    // The next burst earns the next collection.
+    expect(collections()).toBe(2)
+    // The next burst earns the next collections.
     lifecycle.add(a)
     lifecycle.remove(a)
     clock.advance(5_000)
-    expect(collections()).toBe(2)
+    expect(collections()).toBe(3)
   })
 
   it('close() cancels a pending collection; without a gc function nothing is scheduled', () => {

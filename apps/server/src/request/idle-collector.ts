@@ -21,6 +21,11 @@ export interface IdleCollectorOptions {
   gc: (() => void) | null
   /** Quiet period in ms (default {@link DEFAULT_QUIET_MS}). */
   quietMs?: number
+  /**
+   * Collections per quiet period, `quietMs` apart (default 2): the second one frees what the
+   * first one's finalisers and closed sockets released (bench/findings.md item 15).
+   */
+  collections?: number
   /** Timers (default: Node's, unref'd so they never keep the process alive). */
   clock?: IdleCollectorClock
 }
@@ -50,15 +55,18 @@ const nodeClock: IdleCollectorClock = {
  * Gives the memory of a burst back (issue 23; bench/findings.md item 15). V8 does not run a major
  * collection in an idle process, so what a burst of streams left behind stays in old space (and
  * in RSS) indefinitely. Policy, owned here: once no request has been in flight for `quietMs`
- * after some traffic, run ONE full collection. Never while a request is in flight (a new request
- * cancels the pending one), and not again until traffic has come and gone once more.
+ * after some traffic, run one full collection, and a second one `quietMs` later if still quiet.
+ * Never while a request is in flight (a new request cancels what is pending), and not again until
+ * traffic has come and gone once more.
  */
 export function createIdleCollector(options: IdleCollectorOptions): IdleCollector {
   const gc = options.gc
   const quietMs = options.quietMs ?? DEFAULT_QUIET_MS
   const clock = options.clock ?? nodeClock
+  const collections = Math.max(1, Math.floor(options.collections ?? 2))
   let pending: unknown = null
-  /** Traffic happened since the last collection. */
+  /** Collections still due in this quiet period (0 until traffic has come and gone). */
+  let due = 0
   let dirty = false
 
   const cancel = (): void => {
@@ -74,15 +82,20 @@ export function createIdleCollector(options: IdleCollectorOptions): IdleCollecto
     idle(): void {
       if (gc === null || !dirty) return
       cancel()
-      pending = clock.setTimeout(() => {
+      dirty = false
+      due = collections
+      const collect = (): void => {
         pending = null
-        dirty = false
+        due--
         gc()
-      }, quietMs)
+        if (due > 0) pending = clock.setTimeout(collect, quietMs)
+      }
+      pending = clock.setTimeout(collect, quietMs)
     },
     close(): void {
       cancel()
       dirty = false
+      due = 0
     },
   }
 }
