@@ -9,6 +9,7 @@ import { createClient, loadUndici } from './lib/client.mjs'
 import { writeDocs } from './lib/docs.mjs'
 import { load1, machineInfo, startForeignMeter, waitForQuiet } from './lib/machine.mjs'
 import { measureM1, measureM3, measureM4, measureM7 } from './lib/measures.mjs'
+import { measureAnthropic, measureLarge, measureLong, measureWithFeed } from './lib/measures-scale.mjs'
 import { measureRatelimit, measureStartup, measureTokenCompare } from './lib/measures-tools.mjs'
 import { measureWebSocketThread } from './lib/measures-websocket.mjs'
 import { METRICS, parseOptions, sizes, USAGE } from './lib/options.mjs'
@@ -27,6 +28,8 @@ import { curves, expectedFigureIds, readBaseline, stripSamples } from './lib/res
 import { round } from './lib/stats.mjs'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+/** The metrics measured against a running relay, each with its own rounds. */
+const RELAY_METRICS = ['M1', 'M3', 'M4', 'M7', 'LONG', 'LARGE', 'ANTH', 'DASH', 'WS']
 
 /** What this run measures and needs, from the options. */
 function planRun(opts) {
@@ -34,7 +37,7 @@ function planRun(opts) {
   const selected = new Set(opts.only ?? METRICS)
   if (selected.has('M5')) selected.add('M4')
   const size = sizes(opts.smoke)
-  const needsRelay = ['M1', 'M3', 'M4', 'M7', 'WS'].some((m) => selected.has(m))
+  const needsRelay = RELAY_METRICS.some((m) => selected.has(m))
   const needsEmulator = needsRelay || selected.has('startup')
   const full = !opts.smoke && !opts.only && !opts.ablate && !opts.profile && !opts.levels && !opts.dashboard
   if (opts.levels) size.M4.levels = opts.levels
@@ -76,7 +79,9 @@ function newResult(opts, plan) {
     relay: relayMode
       ? { mode: relayMode, command: relayMode === 'cli' ? 'airelays serve' : 'bench/relay-process.mjs' }
       : null,
-    rounds: Object.fromEntries(['M1', 'M3', 'M4', 'M7', 'WS'].map((m) => [m, opts.rounds ?? size[m].rounds])),
+    rounds: Object.fromEntries(
+      RELAY_METRICS.map((m) => [m, opts.rounds ?? size[m].rounds ?? size[m].M1?.rounds]),
+    ),
     warmupRoundsPerArm: 1,
     sizes: Object.fromEntries(
       Object.entries(size).filter(([k]) => selected.has(k) || (k === 'M4' && selected.has('M5'))),
@@ -245,9 +250,31 @@ async function measureRelay(ctx, plan, step, cleanups) {
     await step('M3 stream: time to first token and inter-event gaps, concurrency 1', 'M3', () =>
       measureM3(ctx, { ...size.M3, rounds: rounds('M3') }),
     )
+  if (selected.has('DASH')) {
+    const r = ctx.opts.rounds
+    const feedSize = {
+      M1: { ...size.DASH.M1, rounds: r ?? size.DASH.M1.rounds },
+      M3: { ...size.DASH.M3, rounds: r ?? size.DASH.M3.rounds },
+    }
+    await step('DASH M1 and M3 again with the dashboard traffic feed connected', 'DASH', () =>
+      measureWithFeed(ctx, feedSize),
+    )
+  }
+  if (selected.has('ANTH'))
+    await step('ANTH Anthropic POST /v1/messages stream, concurrency 1', 'ANTH', () =>
+      measureAnthropic(ctx, { ...size.ANTH, rounds: rounds('ANTH') }),
+    )
   if (selected.has('M7'))
     await step('M7 stream throughput at 50 connections', 'M7', () =>
       measureM7(ctx, { ...size.M7, rounds: rounds('M7') }),
+    )
+  if (selected.has('LONG'))
+    await step('LONG one long stream, CPU per streamed event', 'LONG', () =>
+      measureLong(ctx, { ...size.LONG, rounds: rounds('LONG') }),
+    )
+  if (selected.has('LARGE'))
+    await step('LARGE a large request, non-stream and stream', 'LARGE', () =>
+      measureLarge(ctx, { ...size.LARGE, rounds: rounds('LARGE') }),
     )
   if (selected.has('WS'))
     await step('WS five-turn thread over the Responses WebSocket vs HTTP', 'WS', () =>

@@ -47,22 +47,25 @@ const HOP_BY_HOP = new Set([
 ])
 
 /**
- * The two request targets of a workload. The relay arm is POST /v1/chat/completions; the direct arm
- * replays, straight to the emulator's /responses, the exact upstream request the relay sent for the
- * same chat request (body and headers captured from the emulator's recording), so both arms ask
- * the upstream for the same thing.
+ * The two request targets of a workload. The relay arm is POST /v1/chat/completions (or, with
+ * `route: 'messages'`, the Anthropic POST /v1/messages); the direct arm replays, straight to the
+ * emulator's /responses, the exact upstream request the relay sent for the same request (body and
+ * headers captured from the emulator's recording), so both arms ask the upstream for the same
+ * thing. `content` replaces the user message (the large-request measure sends 1 MB of it).
  */
-export async function targets(ctx, { stream, pacing }) {
-  const chat = {
-    model: 'gpt-5.5',
-    messages: [{ role: 'user', content: 'Say hello to the benchmark.' }],
-    stream,
-  }
+export async function targets(ctx, { stream, pacing, route = 'chat', content }) {
+  const text = content ?? 'Say hello to the benchmark.'
+  const anthropic = route === 'messages'
+  const request = anthropic
+    ? { model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: text }], stream }
+    : { model: 'gpt-5.5', messages: [{ role: 'user', content: text }], stream }
   const relay = {
-    kind: 'relay',
-    url: `${ctx.relay.url}/v1/chat/completions`,
-    headers: { authorization: `Bearer ${ctx.home.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(chat),
+    kind: anthropic ? 'anthropic' : 'relay',
+    url: `${ctx.relay.url}/v1/${anthropic ? 'messages' : 'chat/completions'}`,
+    headers: anthropic
+      ? { 'x-api-key': ctx.home.token, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' }
+      : { authorization: `Bearer ${ctx.home.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(request),
   }
   await pace(ctx, 1, pacing ? { ...pacing, gapMs: 0 } : null)
   const probe = stream ? await ctx.client.stream(relay) : await ctx.client.complete(relay)

@@ -19,8 +19,9 @@ export function loadUndici(root) {
 
 /**
  * A client bound to one undici Agent. Arms describe where a request goes:
- * { kind: 'direct' | 'relay', url, headers, body } — `kind` selects how text deltas are recognised
- * (Responses `response.output_text.delta` events vs Chat Completions chunks with content).
+ * { kind: 'direct' | 'relay' | 'anthropic', url, headers, body } — `kind` selects how text deltas
+ * are recognised (Responses `response.output_text.delta` events, Chat Completions chunks with
+ * content, Anthropic `content_block_delta` events with a `text_delta`).
  */
 export function createClient(undici) {
   const agent = new undici.Agent({
@@ -57,7 +58,9 @@ export function createClient(undici) {
       const ok =
         target.kind === 'direct'
           ? text.includes('event: response.completed')
-          : /"content":"[^"]/.test(text) && text.includes('"choices"')
+          : target.kind === 'anthropic'
+            ? text.includes('"type":"text"')
+            : /"content":"[^"]/.test(text) && text.includes('"choices"')
       return {
         ok,
         ms,
@@ -91,6 +94,7 @@ export function createClient(undici) {
       error: undefined,
     }
     const relay = target.kind === 'relay'
+    const anthropic = target.kind === 'anthropic'
     try {
       const res = await send(target, AbortSignal.timeout(120_000))
       result.status = res.statusCode
@@ -114,7 +118,11 @@ export function createClient(undici) {
           if (frame.trim() === '' || frame.startsWith(':')) continue
           result.frames++
           let isDelta = false
-          if (relay) {
+          if (anthropic) {
+            if (frame.startsWith('event: content_block_delta')) isDelta = frame.includes('"text_delta"')
+            else if (frame.startsWith('event: message_stop')) result.terminal = true
+            else if (frame.startsWith('event: error')) result.errorFrame = true
+          } else if (relay) {
             if (frame === 'data: [DONE]') result.terminal = true
             else if (frame.includes('"error"')) result.errorFrame = true
             else isDelta = CONTENT.test(frame)
@@ -143,7 +151,39 @@ export function createClient(undici) {
     return result
   }
 
-  return { complete, stream, close: () => agent.close() }
+  /**
+   * A long-lived GET of an SSE feed (the dashboard's traffic stream), read and counted until
+   * `close()`. Resolves once the response head arrived; `frames` counts the frames so far.
+   */
+  async function listen(target) {
+    const controller = new AbortController()
+    const res = await undici.request(target.url, {
+      method: 'GET',
+      headers: target.headers,
+      dispatcher: agent,
+      signal: controller.signal,
+    })
+    if (res.statusCode !== 200) {
+      const text = await res.body.text()
+      throw new Error(`feed answered ${res.statusCode}: ${text.slice(0, 200)}`)
+    }
+    const feed = { frames: 0, bytes: 0, close: () => controller.abort() }
+    const done = (async () => {
+      try {
+        for await (const chunk of res.body) {
+          feed.bytes += chunk.length
+          feed.frames += chunk.toString('utf8').split('\n\n').length - 1
+        }
+      } catch {}
+    })()
+    feed.close = async () => {
+      controller.abort()
+      await done
+    }
+    return feed
+  }
+
+  return { complete, stream, listen, close: () => agent.close() }
 }
 
 // A Chat Completions chunk that carries text: "content":"<at least one character>".

@@ -7,8 +7,8 @@ import { max, median, percentile, round, spread } from './stats.mjs'
 // ----------------------------------------------------------------------------------------- M1
 
 /** M1: non-stream chat completion at concurrency 1, `n` sequential requests per round. */
-export async function measureM1(ctx, { n, warmup = n, rounds }) {
-  const t = await targets(ctx, { stream: false, pacing: null })
+export async function measureM1(ctx, { n, warmup = n, rounds, content, tag = 'M1' }) {
+  const t = await targets(ctx, { stream: false, pacing: null, content })
   const samples = { direct: [], relay: [] }
   const data = await interleaved(rounds, async (arm, r) => {
     await pace(ctx, 0, null)
@@ -29,7 +29,7 @@ export async function measureM1(ctx, { n, warmup = n, rounds }) {
     if (r >= 0) samples[arm].push(...ms)
     const cpuPerRequest = cpu === null ? null : round(cpu / count, 3)
     ctx.log(
-      `    M1 ${arm.padEnd(6)} round ${r < 0 ? 'warm-up' : r + 1}: p50 ${fmt(percentile(ms, 50))} ms, errors ${errors}, ${arm === 'relay' ? 'relay' : 'emulator'} CPU ${fmt(cpuPerRequest)} ms/request`,
+      `    ${tag} ${arm.padEnd(6)} round ${r < 0 ? 'warm-up' : r + 1}: p50 ${fmt(percentile(ms, 50))} ms, errors ${errors}, ${arm === 'relay' ? 'relay' : 'emulator'} CPU ${fmt(cpuPerRequest)} ms/request`,
     )
     return { ...summarize(ms), errors, firstError, cpuMsPerRequest: cpuPerRequest }
   })
@@ -62,9 +62,9 @@ export async function measureM1(ctx, { n, warmup = n, rounds }) {
 // ----------------------------------------------------------------------------------------- M3
 
 /** M3: streamed chat completion at concurrency 1, paced upstream; time to first token and gaps. */
-export async function measureM3(ctx, { n, rounds, events, gapMs }) {
+export async function measureM3(ctx, { n, rounds, events, gapMs, route, content, tag = 'M3' }) {
   const pacing = { events, gapMs, ttftMs: 0 }
-  const t = await targets(ctx, { stream: true, pacing })
+  const t = await targets(ctx, { stream: true, pacing, route, content })
   const samples = { direct: { ttft: [], gaps: [] }, relay: { ttft: [], gaps: [] } }
   const data = await interleaved(rounds, async (arm, r) => {
     await pace(ctx, n, pacing)
@@ -89,7 +89,7 @@ export async function measureM3(ctx, { n, rounds, events, gapMs }) {
       samples[arm].gaps.push(...gaps)
     }
     ctx.log(
-      `    M3 ${arm.padEnd(6)} round ${r < 0 ? 'warm-up' : r + 1}: TTFT p50 ${fmt(percentile(ttft, 50))} ms, gap p99 ${fmt(percentile(gaps, 99))} ms, lost ${lost}`,
+      `    ${tag} ${arm.padEnd(6)} round ${r < 0 ? 'warm-up' : r + 1}: TTFT p50 ${fmt(percentile(ttft, 50))} ms, gap p99 ${fmt(percentile(gaps, 99))} ms, lost ${lost}`,
     )
     return { ttft: summarize(ttft), gaps: summarize(gaps), lost, failed, firstError }
   })
@@ -133,7 +133,7 @@ export async function measureM3(ctx, { n, rounds, events, gapMs }) {
  * failed streams, largest gap, wall time against a single stream. M5 reads the relay's RSS
  * timeline during the relay waves (peak per level), plus idle before and RSS after the sweep.
  */
-export async function measureM4(ctx, { levels, rounds, events, gapMs, settleMs }) {
+export async function measureM4(ctx, { levels, rounds, events, gapMs, settleMs, wallLevel, rssLevels }) {
   const pacing = { events, gapMs, ttftMs: 0 }
   const t = await targets(ctx, { stream: true, pacing })
 
@@ -219,6 +219,8 @@ export async function measureM4(ctx, { levels, rounds, events, gapMs, settleMs }
         firstError: rs.find((w) => w.firstError)?.firstError,
       }
     }
+    // Wall time of the wave against the direct arm's wave of the same round.
+    row.wallVsDirect = round(median(data.relay.map((w, i) => w.wallMs / data.direct[i].wallMs)), 2)
     // Median of the per-round peaks: one late major GC should not decide the figure.
     row.relay.peakRssMB = round(median(data.relay.map((w) => w.peakRssMB ?? 0)), 1)
     row.relay.peakRssMaxMB = round(max(data.relay.map((w) => w.peakRssMB ?? 0)), 1)
@@ -230,14 +232,17 @@ export async function measureM4(ctx, { levels, rounds, events, gapMs, settleMs }
   const afterMB = mb(ctx.sampler ? currentRss(ctx) : null)
   const byLevel = new Map(perLevel.map((row) => [row.level, row]))
   const top = levels[levels.length - 1]
-  const base = byLevel.has(100) && top > 100 ? 100 : levels[0]
+  // RSS per extra 100 streams between two levels (the budget's 100 → 1,000), else first → last.
+  const [base, upper] =
+    rssLevels && byLevel.has(rssLevels[0]) && byLevel.has(rssLevels[1]) ? rssLevels : [levels[0], top]
   const perExtra100 =
-    top > base
+    upper > base
       ? round(
-          (byLevel.get(top).relay.peakRssMB - byLevel.get(base).relay.peakRssMB) / ((top - base) / 100),
+          (byLevel.get(upper).relay.peakRssMB - byLevel.get(base).relay.peakRssMB) / ((upper - base) / 100),
           2,
         )
       : null
+  const wallRow = byLevel.get(wallLevel) ?? perLevel.at(-1)
   return {
     events,
     gapMs,
@@ -245,6 +250,7 @@ export async function measureM4(ctx, { levels, rounds, events, gapMs, settleMs }
     singleMs,
     perLevel,
     top,
+    wall: { level: wallRow.level, relayVsDirect: wallRow.wallVsDirect },
     rss: {
       coldIdleMB: ctx.coldIdleMB ?? null,
       warmIdleMB,
@@ -252,7 +258,7 @@ export async function measureM4(ctx, { levels, rounds, events, gapMs, settleMs }
       afterMB,
       afterSettleMs: settleMs,
       perExtra100MB: perExtra100,
-      perExtra100Between: [base, top],
+      perExtra100Between: [base, upper],
     },
   }
 }

@@ -3,7 +3,21 @@
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 
-export const METRICS = ['M1', 'M3', 'M4', 'M5', 'M7', 'WS', 'startup', 'ratelimit', 'tokenCompare']
+export const METRICS = [
+  'M1',
+  'M3',
+  'M4',
+  'M5',
+  'M7',
+  'LONG',
+  'LARGE',
+  'ANTH',
+  'DASH',
+  'WS',
+  'startup',
+  'ratelimit',
+  'tokenCompare',
+]
 
 export const USAGE = `Usage: node bench/run.mjs [options]     (pnpm bench builds first, then runs this)
 
@@ -24,7 +38,7 @@ Options:
   --relay MODE         cli (airelays serve), server (bench/relay-process.mjs) or auto (default)
   --profile DIR        run the relay under node --cpu-prof (profile written to DIR) and summarise it
   --heap-snapshot      with --profile: write a heap snapshot of the relay at the largest stream wave
-  --levels LIST        M4 concurrency levels (default 10,50,100,250,500,1000); makes the run partial
+  --levels LIST        M4 concurrency levels (default 10,100,500,1000,2000); makes the run partial
   --ablate LIST        diagnosis: start the relay with bench/relay-process.mjs --ablate LIST
                        (cached-credentials, no-traffic-log) to attribute a cost; never a full run
   --dashboard          keep a dashboard's event stream (GET /v1/relay/traffic/stream) open during
@@ -118,8 +132,20 @@ export function sizes(smoke) {
     return {
       M1: { n: 5, warmup: 5, rounds: 1 },
       M3: { n: 2, events: 5, gapMs: 2, rounds: 1 },
-      M4: { levels: [2, 4], events: 6, gapMs: 2, settleMs: 200, rounds: 1 },
+      M4: {
+        levels: [2, 4, 6],
+        events: 6,
+        gapMs: 2,
+        settleMs: 200,
+        rounds: 1,
+        wallLevel: 4,
+        rssLevels: [2, 4],
+      },
       M7: { n: 20, warmup: 20, connections: 5, events: 5, rounds: 1 },
+      LONG: { events: 5000, rounds: 1 },
+      LARGE: { bytes: 64 * 1024, n: 3, warmup: 2, streams: 2, events: 3, rounds: 1 },
+      ANTH: { n: 2, events: 5, gapMs: 2, rounds: 1 },
+      DASH: { M1: { n: 5, warmup: 5, rounds: 1 }, M3: { n: 2, events: 5, gapMs: 2, rounds: 1 } },
       WS: { turns: 5, rounds: 1 },
       startup: { n: 1 },
       ratelimit: { iterations: 1000 },
@@ -129,8 +155,22 @@ export function sizes(smoke) {
     M1: { n: 400, warmup: 2000, rounds: 3 },
     // 34 streams × 3 rounds ≈ the 100 pairs of the method (performance-and-security.md A5)
     M3: { n: 34, events: 20, gapMs: 20, rounds: 3 },
-    M4: { levels: [10, 50, 100, 250, 500, 1000], events: 64, gapMs: 20, settleMs: 5000, rounds: 3 },
+    // Issue 23: 10 / 100 / 500 / 1,000 / 2,000 streams of 40 events; wall time judged at 500, RSS
+    // per extra 100 streams between 100 and 1,000, RSS read 30 s after the sweep.
+    M4: {
+      levels: [10, 100, 500, 1000, 2000],
+      events: 40,
+      gapMs: 20,
+      settleMs: 30_000,
+      rounds: 3,
+      wallLevel: 500,
+      rssLevels: [100, 1000],
+    },
     M7: { n: 1500, warmup: 4000, connections: 50, events: 20, rounds: 3 },
+    LONG: { events: 10_000, rounds: 3 },
+    LARGE: { bytes: 1024 * 1024, n: 20, warmup: 10, streams: 10, events: 5, rounds: 3 },
+    ANTH: { n: 12, events: 20, gapMs: 20, rounds: 3 },
+    DASH: { M1: { n: 400, warmup: 500, rounds: 3 }, M3: { n: 16, events: 20, gapMs: 20, rounds: 3 } },
     WS: { turns: 5, rounds: 5 },
     startup: { n: 10 },
     ratelimit: { iterations: null },

@@ -173,6 +173,9 @@ export async function prepareRelayHome(emulator) {
     AIRELAYS_RATE_LIMIT_PER_MINUTE: '1000000000',
     AIRELAYS_RATE_LIMIT_BURST: '1000000000',
     AIRELAYS_CONCURRENT_REQUESTS_PER_IP: '1000000',
+    // The default [server] max_connections (512) closes the 513th socket at once: the 2,000-stream
+    // wave measures the relay, not that guard, so it is raised like the rate limits.
+    AIRELAYS_MAX_CONNECTIONS: '100000',
   }
   return { dir, dataDir, token, env, cleanup: () => rm(dir, { recursive: true, force: true }) }
 }

@@ -6,13 +6,13 @@ import {
   MAX_SPREAD,
   m1Rows,
   m3Rows,
-  m4m5Rows,
   m7Rows,
   ratelimitRows,
   startupRows,
   tokenCompareRows,
   wsRows,
 } from './figures.mjs'
+import { anthropicRows, dashRows, largeRows, longRows, m4m5Rows, notMeasuredRows } from './figures-scale.mjs'
 
 export { BUDGETS, MAX_SPREAD }
 
@@ -62,16 +62,22 @@ export function buildFigures(result) {
   }
 
   const m = result.measurements ?? {}
-  return [
+  const rows = [
     ...m1Rows(m, judge),
     ...m3Rows(m, judge),
+    ...dashRows(m, judge),
+    ...anthropicRows(m, judge),
     ...m4m5Rows(m, judge),
+    ...longRows(m, judge),
+    ...largeRows(m, judge),
     ...m7Rows(m, judge, result),
     ...startupRows(m, judge),
     ...ratelimitRows(m, judge),
     ...tokenCompareRows(m, judge),
     ...wsRows(m, judge),
   ]
+  // A full run (or an older full result) lists every budget, measured or not.
+  return result.mode === 'full' ? [...rows, ...notMeasuredRows(rows)] : rows
 }
 
 /** The report as a fixed-width text table. */

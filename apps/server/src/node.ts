@@ -5,6 +5,7 @@ import { toNodeHandler } from 'h3'
 import { type BuiltRelay, buildRelay } from './app'
 import { shuttingDown } from './errors/factories'
 import type { ServeRelayOptions } from './options'
+import { createIdleCollector, obtainGc } from './request/idle-collector'
 import { randomId } from './request/ids'
 import { judgeBind } from './security/bind-address'
 import { guardConnections } from './security/connection-guard'
@@ -182,6 +183,9 @@ export async function serveRelay(options: ServeRelayOptions): Promise<RelayServe
       : { ...options.config, server: { ...options.config.server, host } }
   const built = buildRelay({ ...options, config }, { nodeResponses: true, bind: Promise.resolve(bind) })
   const { runtime } = built
+  // One full GC ten seconds after the last request of a burst (bench/findings.md item 15).
+  const collector = createIdleCollector({ gc: obtainGc() })
+  runtime.lifecycle.observe(collector)
   const graceMs = options.shutdownGraceMs ?? DEFAULT_GRACE_MS
   // requireHostHeader is checked by the relay itself, so that answer carries the envelope too.
   const handler = toNodeHandler(built.app)
@@ -226,6 +230,8 @@ export async function serveRelay(options: ServeRelayOptions): Promise<RelayServe
   let forceNow: (() => void) | null = null
 
   const shutdown = async (force: boolean): Promise<void> => {
+    runtime.lifecycle.observe(null)
+    collector.close()
     runtime.lifecycle.beginDrain()
     sockets.drain()
     const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()))

@@ -2,6 +2,7 @@
 // packages/reliability/test/hardening.test.ts, H7).
 import { describe, expect, it } from 'vitest'
 import { isSecretName, REDACTED, redactingReplacer, redactText, SecretSet } from '../src/logging/redact'
+import { BodySnapshot, serialiseRecord } from '../src/logging/traffic-log'
 import { safeEventName } from '../src/streaming/frame-writer'
 
 describe('SecretSet groups', () => {
@@ -89,5 +90,54 @@ describe('SSE event names', () => {
     expect(safeEventName('response.output_text.delta')).toBe('response.output_text.delta')
     expect(safeEventName('a\ndata: {"x":1}\n\nevent: b')).toBe('a_data:___x_:1___event:_b')
     expect(safeEventName('')).toBe('message')
+  })
+})
+
+describe('a record cut to max_request_log_bytes (serialised field by field)', () => {
+  const secrets = new SecretSet()
+  secrets.add('sk-known-secret-0123456789')
+  const record = (bodyText: string, headers: Record<string, string>) => ({
+    at: 0,
+    requestId: 'req_cut',
+    phase: 'inbound_request',
+    fields: {
+      headers,
+      error: { code: 'bad_request', message: 'kept' },
+      body: new BodySnapshot(
+        Buffer.from(JSON.stringify({ api_key: 'sk-raw-api-key', input: bodyText })),
+        'application/json',
+      ),
+    },
+  })
+
+  it('gives the same line as whole-record serialisation and redacts every preview', () => {
+    const big = 'quote sk-known-secret-0123456789 '.repeat(40_000)
+    const line = serialiseRecord(record(big, { 'x-auth-token': 'tok-raw', accept: '*/*' }), secrets, 100_000)
+    expect(Buffer.byteLength(line)).toBeLessThanOrEqual(100_000)
+    const parsed = JSON.parse(line)
+    expect(parsed.body.truncated).toBe(true)
+    expect(parsed.body.preview).toContain(REDACTED)
+    expect(line).not.toContain('sk-known-secret-0123456789')
+    expect(line).not.toContain('sk-raw-api-key')
+    expect(line).not.toContain('tok-raw')
+    expect(parsed.headers['x-auth-token']).toBe(REDACTED)
+    expect(parsed.error.code).toBe('bad_request')
+    // A body just under the limit is not cut, and is the same line the small-record path writes.
+    const small = serialiseRecord(record('x'.repeat(40_000), { accept: '*/*' }), secrets, 100_000)
+    expect(JSON.parse(small).body.json.input).toHaveLength(40_000)
+  })
+
+  it('fields are sized after name-based redaction, so no preview quotes a secret header', () => {
+    // Before, fields were sized (and previews cut) from a serialisation without the header-name
+    // rules: a long `x-auth-token` made `headers` a cut field whose preview quoted it.
+    const line = serialiseRecord(
+      record('y'.repeat(150_000), { 'x-auth-token': `tok-raw-${'h'.repeat(400_000)}`, accept: '*/*' }),
+      secrets,
+      100_000,
+    )
+    expect(line).not.toContain('tok-raw')
+    const parsed = JSON.parse(line)
+    expect(parsed.headers['x-auth-token']).toBe(REDACTED)
+    expect(parsed.body.truncated).toBe(true)
   })
 })

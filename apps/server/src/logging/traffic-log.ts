@@ -1,53 +1,18 @@
-import { createHash } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import { join } from 'node:path'
 import type { RelayLogger } from '../options'
 import { LogBudget } from './log-budget'
-import { redact, redactingReplacer, redactText, type SecretSet } from './redact'
+import {
+  BodySnapshot,
+  BodySummary,
+  DEFAULT_MAX_RECORD_BYTES,
+  type PendingRecord,
+  serialiseRecord,
+} from './record-line'
+import type { SecretSet } from './redact'
 import { LogRetention } from './retention'
 
-/** A request or response body captured for the log; summarised lazily, at write time. */
-export class BodySnapshot {
-  constructor(
-    readonly data: Uint8Array | string | null,
-    readonly contentType: string | null,
-    readonly parsed?: unknown,
-  ) {}
-}
-
-/** A body snapshot whose bytes were not read (e.g. rejected before reading). */
-export class BodySummary {
-  constructor(readonly summary: Record<string, unknown>) {}
-}
-
-const TEXT_TYPES = /json|xml|javascript|x-www-form-urlencoded/i
-const BINARY_NOTE = 'Binary payload omitted by default. This is explicit, not silent truncation.'
-
-function materializeBody(snapshot: BodySnapshot, secrets: SecretSet): Record<string, unknown> {
-  const { contentType } = snapshot
-  const data =
-    snapshot.data === null && snapshot.parsed !== undefined ? JSON.stringify(snapshot.parsed) : snapshot.data
-  const bytes = data === null ? 0 : typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength
-  if (bytes === 0) return { kind: 'empty', bytes: 0 }
-  const sha256 = createHash('sha256')
-    .update(data as Uint8Array | string)
-    .digest('hex')
-  const textLike =
-    !contentType || contentType.toLowerCase().startsWith('text/') || TEXT_TYPES.test(contentType)
-  if (!textLike) return { kind: 'binary_summary', bytes, sha256, note: BINARY_NOTE }
-  // Redaction of `json` happens in the record's serialisation (see #serialise).
-  if (snapshot.parsed !== undefined) return { kind: 'json', bytes, sha256, json: snapshot.parsed }
-  const raw = data as Uint8Array | string
-  const text =
-    typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')
-  try {
-    return { kind: 'json', bytes, sha256, json: JSON.parse(text) }
-  } catch {
-    // Not JSON (malformed JSON, a form post, plain text): secret-named values are redacted from
-    // the text itself, since the serialiser only sees one string (issue 26, item 7).
-    return { kind: 'text', bytes, sha256, text: redactText(text, secrets) }
-  }
-}
+export { BodySnapshot, BodySummary, type PendingRecord, serialiseRecord }
 
 /** Options of {@link TrafficLog}. */
 export interface TrafficLogOptions {
@@ -93,14 +58,6 @@ export interface TrafficLogOptions {
 
 /** Queued records that trigger a write without waiting for the flush delay. */
 const FLUSH_BATCH = 256
-
-/** One queued record (also what a {@link TrafficTap} receives). */
-export interface PendingRecord {
-  at: number
-  requestId: string
-  phase: string
-  fields: Record<string, unknown> | (() => Record<string, unknown>)
-}
 
 const REPORT_INTERVAL_MS = 60_000
 
@@ -320,73 +277,5 @@ export class TrafficLog {
   }
 }
 
-/** Default of {@link TrafficLogOptions.maxRecordBytes}. */
-const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024
 /** Default of {@link TrafficLogOptions.maxTotalBytes}. */
 const DEFAULT_MAX_TOTAL_BYTES = 1024 * 1024 * 1024
-/** The fields every record keeps whole. */
-const RECORD_HEAD = new Set(['logged_at', 'request_id', 'phase'])
-
-function stringify(value: unknown, secrets: SecretSet): string {
-  try {
-    // One pass: redaction and scrubbing happen inside the serialisation, without a deep copy.
-    return JSON.stringify(value, redactingReplacer(secrets)) ?? 'null'
-  } catch {
-    // e.g. nesting too deep for the replacer's recursion: the depth-limited copy never fails.
-    return JSON.stringify(redact(value, secrets)) ?? 'null'
-  }
-}
-
-/**
- * Cuts a record that serialises to more than `max` bytes: its largest fields, one after the
- * other, become `{truncated: true, bytes, preview}` where `preview` is the start of the field's
- * (already redacted) JSON, so nothing unredacted is kept and the line fits.
- */
-function truncateRecord(
-  body: Record<string, unknown>,
-  line: string,
-  max: number,
-  secrets: SecretSet,
-): string {
-  const sizes = Object.keys(body)
-    .filter((key) => !RECORD_HEAD.has(key))
-    .map((key) => ({ key, json: stringify(body[key], secrets) }))
-    .sort((a, b) => b.json.length - a.json.length)
-  let current = line
-  for (const { key, json } of sizes) {
-    const bytes = Buffer.byteLength(json)
-    let keep = Math.max(0, Math.floor((max - (Buffer.byteLength(current) - bytes) - 256) / 2))
-    for (let attempt = 0; attempt < 8; attempt++) {
-      body[key] = { truncated: true, bytes, preview: json.slice(0, keep) }
-      current = stringify(body, secrets)
-      if (Buffer.byteLength(current) <= max || keep === 0) break
-      keep = Math.floor(keep / 2)
-    }
-    if (Buffer.byteLength(current) <= max) return current
-  }
-  return current
-}
-
-/** One JSONL line: bodies materialised, secrets redacted and scrubbed in the same pass, cut to `max` bytes. */
-export function serialiseRecord(
-  record: PendingRecord,
-  secrets: SecretSet,
-  max: number = DEFAULT_MAX_RECORD_BYTES,
-): string {
-  const body: Record<string, unknown> = {
-    logged_at: new Date(record.at).toISOString(),
-    request_id: record.requestId,
-    phase: record.phase,
-  }
-  const fields = typeof record.fields === 'function' ? record.fields() : record.fields
-  for (const [key, value] of Object.entries(fields)) {
-    if (value instanceof BodySnapshot) body[key] = materializeBody(value, secrets)
-    else if (value instanceof BodySummary) body[key] = value.summary
-    else body[key] = value
-  }
-  let line = stringify(body, secrets)
-  if (line.length > max / 4 && Buffer.byteLength(line) > max) line = truncateRecord(body, line, max, secrets)
-  return line.includes('\u2028') || line.includes('\u2029')
-    ? line.replaceAll('\u2028', '\\u2028').replaceAll('\u2029', '\\u2029')
-    : line
-}

@@ -10,6 +10,12 @@ export interface InFlight {
   abort(reason: unknown): void
 }
 
+/** Told when the first request starts and when the last one ends. */
+export interface LifecycleObserver {
+  busy(): void
+  idle(): void
+}
+
 /**
  * In-flight bookkeeping for graceful shutdown: which requests are running, which streams are
  * open, and whether the relay is draining.
@@ -19,6 +25,7 @@ export class Lifecycle {
   readonly streams: Set<Terminable> = new Set()
   #draining = false
   #idle: (() => void)[] = []
+  #observer: LifecycleObserver | null = null
 
   get draining(): boolean {
     return this.#draining
@@ -29,12 +36,18 @@ export class Lifecycle {
     this.#draining = true
   }
 
+  /** Be told when the relay goes from idle to busy and back (one observer: the idle collector). */
+  observe(observer: LifecycleObserver | null): void {
+    this.#observer = observer
+  }
+
   add(request: InFlight): void {
     this.inflight.add(request)
+    if (this.inflight.size === 1) this.#observer?.busy()
   }
 
   remove(request: InFlight): void {
-    this.inflight.delete(request)
+    if (this.inflight.delete(request) && this.inflight.size === 0) this.#observer?.idle()
     if (this.inflight.size === 0 && this.#idle.length > 0) {
       const waiters = this.#idle
       this.#idle = []
