@@ -4,7 +4,7 @@ import { isRateLimiterError, RateLimiterError } from './errors'
 import { createRateLimiter } from './limiter'
 import type { RateLimitRejection } from './rejections'
 import { createMemoryStore } from './store'
-import type { RateLimiter, RateLimiterOptions } from './types'
+import type { AdmitOptions, RateLimiter, RateLimiterOptions } from './types'
 
 /** A clock (a function returning milliseconds) the test sets (`t`) or moves (`advance`) by hand. */
 interface FakeClock {
@@ -43,11 +43,7 @@ function request(limiter: RateLimiter, ip: string, token: Token): Outcome {
   return { status: 200 }
 }
 
-function rejected(
-  limiter: RateLimiter,
-  ip: string,
-  options?: { credentialValid?: boolean },
-): RateLimitRejection {
+function rejected(limiter: RateLimiter, ip: string, options?: AdmitOptions): RateLimitRejection {
   const admission = limiter.admit(ip, options)
   if (admission.ok) throw new Error(`expected a rejection for ${ip}`)
   return admission.rejection
