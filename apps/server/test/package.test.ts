@@ -12,6 +12,7 @@ describe('export surface', () => {
       'isRelayError',
       'serveRelay',
       'toRelayError',
+      'trafficLogFiles',
     ])
   })
 

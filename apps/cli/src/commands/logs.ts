@@ -1,6 +1,6 @@
 import type { ConfigFlags, ConfigKeyPath, ConfigValueSource, ResolvedConfig } from '@airelays/config'
 import { isConfigError, updateConfig } from '@airelays/config'
-import { hourFiles } from '../_internal/log-files'
+import { trafficLogFiles } from '@airelays/server'
 import { printJson, printWarning, type Terminal } from '../_internal/output'
 import { probeRelay } from '../_internal/relay-probe'
 import { readConfiguredToken } from '../_internal/relay-token'
@@ -180,7 +180,7 @@ export async function runLogs(term: Terminal, options: LogsOptions): Promise<num
   }
   const relay = Object.keys(updates).length > 0 ? await applyToRelay(config, updates) : null
   const dir = config.paths.logs_dir
-  const files = await hourFiles(dir)
+  const files = await trafficLogFiles(dir)
   const payload: LogsPayload = {
     logs_dir: dir,
     config_file: configFile,

@@ -1,8 +1,11 @@
 import { promises as fs } from 'node:fs'
 import { join } from 'node:path'
 
-/** Every `*.log` file under `dir` (the hour files), with its size, oldest first (paths sort by hour). */
-export async function hourFiles(dir: string): Promise<{ path: string; size: number }[]> {
+/**
+ * The traffic log's files on disk: every `*.log` file under `dir` (the hour files, up to three
+ * levels down), with its size, oldest first (paths sort by hour); [] when `dir` does not exist.
+ */
+export async function trafficLogFiles(dir: string): Promise<{ path: string; size: number }[]> {
   const out: { path: string; size: number }[] = []
   const walk = async (at: string, depth: number): Promise<void> => {
     let entries: import('node:fs').Dirent[]
@@ -54,13 +57,13 @@ export class LogBudget {
   /** Whether `bytes` more may be appended to `current` (deleting older hour files to make room). */
   async admit(bytes: number, current: string): Promise<boolean> {
     if (this.#max <= 0) return true
-    if (this.#total === null) this.#total = (await hourFiles(this.#dir)).reduce((n, f) => n + f.size, 0)
+    if (this.#total === null) this.#total = (await trafficLogFiles(this.#dir)).reduce((n, f) => n + f.size, 0)
     if (this.#total + bytes <= this.#max) {
       this.#total += bytes
       return true
     }
     // Recount from the disk (retention or the user may have deleted files), oldest first.
-    const files = await hourFiles(this.#dir)
+    const files = await trafficLogFiles(this.#dir)
     let total = files.reduce((n, f) => n + f.size, 0)
     for (const file of files) {
       if (total + bytes <= this.#max) break

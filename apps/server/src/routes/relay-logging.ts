@@ -1,6 +1,6 @@
 import { type ConfigKeyPath, updateConfig } from '@airelays/config'
 import { configWriteFailed, invalidValue, relayError } from '../errors/factories'
-import { hourFiles } from '../logging/log-budget'
+import { trafficLogFiles } from '../logging/log-budget'
 import type { RelayRuntime } from '../runtime'
 import type { RelayHandler } from './handler'
 
@@ -37,7 +37,7 @@ export function relayLoggingRoutes(rt: RelayRuntime): RelayLoggingRoutes {
   // One save at a time: two PUTs racing on the file must not drop each other's key.
   let saving: Promise<unknown> = Promise.resolve()
   const view = async (): Promise<Record<string, unknown>> => {
-    const files = rt.log.enabled ? await hourFiles(dir) : []
+    const files = rt.log.enabled ? await trafficLogFiles(dir) : []
     return {
       object: 'relay.logging',
       enabled: rt.log.enabled,
