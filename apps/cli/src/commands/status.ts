@@ -134,11 +134,20 @@ function nextSteps(
 export async function runStatus(term: Terminal, options: StatusOptions): Promise<number> {
   const loaded = await loadSettings(options.flags, { term, json: options.json, onErrors: 'report' })
   const { config } = loaded
+  // The slow parts start at once and run while the files are read: the relay probe, `codex
+  // --version` (a child process) and, once the login is known to be usable, the usage request.
+  const serverProbe = probeRelay(config)
+  const clientVersionRead = clientVersionFor(loaded)
   const token = await readConfiguredToken(config)
   const store = authStoreFor(config)
-  const serverProbe = probeRelay(config)
   const accounts = await loadAccounts(config, store).catch(() => [])
   const login = await readLoginState(config, store, accounts[0]?.slot ?? DEFAULT_SLOT)
+  const usageRequest =
+    config.providers.openai.enabled && login.ready_for_requests
+      ? Promise.all([import('../_internal/usage'), clientVersionRead]).then(([{ readUsage }, client]) =>
+          readUsage(config, client.version),
+        )
+      : undefined
   const states: AccountLoginState[] = []
   if (accounts.length > 1) {
     for (const account of accounts) {
@@ -148,11 +157,8 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
   }
   const server = await serverProbe
   const relay = settingsSummary(config, { bearerToken: tokenSummary(token) })
-  const clientVersion = await clientVersionFor(loaded)
-  const usageRead =
-    config.providers.openai.enabled && login.ready_for_requests
-      ? await (await import('../_internal/usage')).readUsage(config, clientVersion.version)
-      : { usage: null, error: null }
+  const clientVersion = await clientVersionRead
+  const usageRead = (await usageRequest) ?? { usage: null, error: null }
   const payload: StatusPayload = {
     relay,
     server,
