@@ -16,6 +16,7 @@ import { type AnthropicStatus, anthropicStatus, claudeRouteText } from '../_inte
 import { type ClientBlock, clientBlock, loginHint, printClientSetup, serveCommand } from '../_internal/client'
 import { clientVersionFor, clientVersionText } from '../_internal/client-version'
 import { authStoreFor, type LoginState, readLoginState, storageText } from '../_internal/login-state'
+import { preferQuickWasm } from '../_internal/one-shot'
 import { printJson, type Terminal } from '../_internal/output'
 import { probeRelay, type RelayProbe } from '../_internal/relay-probe'
 import { readConfiguredToken, tokenSummary } from '../_internal/relay-token'
@@ -134,6 +135,8 @@ function nextSteps(
 export async function runStatus(term: Terminal, options: StatusOptions): Promise<number> {
   const loaded = await loadSettings(options.flags, { term, json: options.json, onErrors: 'report' })
   const { config } = loaded
+  // Two HTTP responses at most (the probe, the usage): no need to optimise their parser.
+  preferQuickWasm()
   // The slow parts start at once and run while the files are read: the relay probe, `codex
   // --version` (a child process) and, once the login is known to be usable, the usage request.
   const serverProbe = probeRelay(config)
@@ -142,12 +145,12 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
   const store = authStoreFor(config)
   const accounts = await loadAccounts(config, store).catch(() => [])
   const login = await readLoginState(config, store, accounts[0]?.slot ?? DEFAULT_SLOT)
-  const usageRequest =
-    config.providers.openai.enabled && login.ready_for_requests
-      ? Promise.all([import('../_internal/usage'), clientVersionRead]).then(([{ readUsage }, client]) =>
-          readUsage(config, client.version),
-        )
-      : undefined
+  const readsUsage = config.providers.openai.enabled && login.ready_for_requests
+  const usageRequest = readsUsage
+    ? Promise.all([import('../_internal/usage'), clientVersionRead]).then(([{ readUsage }, client]) =>
+        readUsage(config, client.version),
+      )
+    : undefined
   const states: AccountLoginState[] = []
   if (accounts.length > 1) {
     for (const account of accounts) {
