@@ -1,4 +1,4 @@
-import type { RelayTokenInfo } from '@airelays/auth-store'
+import type { AuthStore, RelayTokenInfo } from '@airelays/auth-store'
 import { DEFAULT_SLOT } from '@airelays/auth-store'
 import type {
   ConfigFlags,
@@ -18,6 +18,7 @@ import { type AnthropicStatus, anthropicStatus, claudeRouteText } from '../_inte
 import { type ClientBlock, clientBlock, loginHint, printClientSetup, serveCommand } from '../_internal/client'
 import { clientVersionFor, clientVersionText } from '../_internal/client-version'
 import { authStoreFor, type LoginState, readLoginState, storageText } from '../_internal/login-state'
+import { preferQuickWasm } from '../_internal/one-shot'
 import { printJson, type Terminal } from '../_internal/output'
 import { probeRelay, type RelayProbe } from '../_internal/relay-probe'
 import { readConfiguredToken, tokenSummary } from '../_internal/relay-token'
@@ -180,15 +181,59 @@ function printRelay(term: Terminal, payload: StatusPayload, token: RelayTokenInf
     out.note(out.style.yellow(`Catalog unavailable: ${payload.catalog_error}`))
 }
 
+interface OnlineReadsInput {
+  store: AuthStore
+  /** The account slot the catalog is read with. */
+  slot: string
+  /** Whether the login can call upstream at all (else both reads answer empty at once). */
+  online: boolean
+  clientVersion: Promise<ResolvedClientVersion>
+}
+
+/** The two upstream reads of `status` (usage, catalog gate), started as soon as their inputs are known. */
+function onlineReads(config: ResolvedConfig, input: OnlineReadsInput) {
+  if (!input.online) {
+    return {
+      usage: Promise.resolve({ usage: null, error: null }),
+      catalog: Promise.resolve({ gate: null, error: null }),
+    }
+  }
+  const version = input.clientVersion.then((client) => client.version)
+  return {
+    usage: Promise.all([import('../_internal/usage'), version]).then(([{ readUsage }, v]) =>
+      readUsage(config, v),
+    ),
+    catalog: version.then((v) =>
+      readCatalogGate(config, {
+        store: input.store,
+        slot: input.slot,
+        clientVersion: v,
+        timeoutMs: CATALOG_TIMEOUT_MS,
+      }),
+    ),
+  }
+}
+
 /** `airelays status`: settings, relay token, the stored ChatGPT login (no network), client setup. */
 export async function runStatus(term: Terminal, options: StatusOptions): Promise<number> {
   const loaded = await loadSettings(options.flags, { term, json: options.json, onErrors: 'report' })
   const { config } = loaded
+  // Two HTTP responses at most (the probe, the usage): no need to optimise their parser.
+  preferQuickWasm()
+  // The slow parts start at once and run while the files are read: the relay probe, `codex
+  // --version` (a child process) and, once the login is known to be usable, the usage request.
+  const serverProbe = probeRelay(config)
+  const clientVersionRead = clientVersionFor(loaded)
   const token = await readConfiguredToken(config)
   const store = authStoreFor(config)
-  const serverProbe = probeRelay(config)
   const accounts = await loadAccounts(config, store).catch(() => [])
   const login = await readLoginState(config, store, accounts[0]?.slot ?? DEFAULT_SLOT)
+  const online = onlineReads(config, {
+    store,
+    slot: accounts[0]?.slot ?? DEFAULT_SLOT,
+    online: config.providers.openai.enabled && login.ready_for_requests,
+    clientVersion: clientVersionRead,
+  })
   const states: AccountLoginState[] = []
   if (accounts.length > 1) {
     for (const account of accounts) {
@@ -198,21 +243,8 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
   }
   const server = await serverProbe
   const relay = settingsSummary(config, { bearerToken: tokenSummary(token) })
-  const clientVersion = await clientVersionFor(loaded)
-  const online = config.providers.openai.enabled && login.ready_for_requests
-  const [usageRead, catalogRead] = await Promise.all([
-    online
-      ? (await import('../_internal/usage')).readUsage(config, clientVersion.version)
-      : { usage: null, error: null },
-    online
-      ? readCatalogGate(config, {
-          store,
-          slot: accounts[0]?.slot ?? DEFAULT_SLOT,
-          clientVersion: clientVersion.version,
-          timeoutMs: CATALOG_TIMEOUT_MS,
-        })
-      : { gate: null, error: null },
-  ])
+  const clientVersion = await clientVersionRead
+  const [usageRead, catalogRead] = await Promise.all([online.usage, online.catalog])
   const payload: StatusPayload = {
     relay,
     server,

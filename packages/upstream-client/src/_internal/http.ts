@@ -1,31 +1,36 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { UPSTREAM_USAGE_LIMIT_CODES } from '@airelays/translate'
-import { type Dispatcher, EnvHttpProxyAgent } from 'undici'
+import type { Dispatcher } from 'undici'
 import { classifyUpstreamError, extractUpstreamError, isRecord, UpstreamError } from '../errors'
 import type { ProxySettings } from '../proxy'
 import { loginHintFor, withHint } from './login-hint'
+import { lazyDispatcher, undici } from './undici'
 
 /**
  * The default dispatcher: one `EnvHttpProxyAgent` per client, with no per-origin connection
  * cap (so hundreds of concurrent streams are never queued behind a small pool), connect and
  * header timeouts of `requestTimeoutMs`, and no body timeout (streams use the idle timeout).
  * `proxyTunnel: false` sends plain-HTTP targets to an HTTP proxy in absolute form (as curl
- * does); HTTPS targets always go through a CONNECT tunnel.
+ * does); HTTPS targets always go through a CONNECT tunnel. The agent (and undici) is created on
+ * the first request.
  */
 export function createDefaultDispatcher(
   requestTimeoutMs: number,
   proxy: ProxySettings | undefined,
 ): Dispatcher {
-  return new EnvHttpProxyAgent({
-    connections: null,
-    connectTimeout: requestTimeoutMs,
-    headersTimeout: requestTimeoutMs,
-    bodyTimeout: 0,
-    proxyTunnel: false,
-    ...(proxy?.httpProxy !== undefined ? { httpProxy: proxy.httpProxy } : {}),
-    ...(proxy?.httpsProxy !== undefined ? { httpsProxy: proxy.httpsProxy } : {}),
-    ...(proxy?.noProxy !== undefined ? { noProxy: proxy.noProxy } : {}),
-  })
+  return lazyDispatcher(
+    () =>
+      new (undici().EnvHttpProxyAgent)({
+        connections: null,
+        connectTimeout: requestTimeoutMs,
+        headersTimeout: requestTimeoutMs,
+        bodyTimeout: 0,
+        proxyTunnel: false,
+        ...(proxy?.httpProxy !== undefined ? { httpProxy: proxy.httpProxy } : {}),
+        ...(proxy?.httpsProxy !== undefined ? { httpsProxy: proxy.httpsProxy } : {}),
+        ...(proxy?.noProxy !== undefined ? { noProxy: proxy.noProxy } : {}),
+      }),
+  )
 }
 
 /** Flatten undici's response headers (lower-case names, repeated values joined with ", "). */

@@ -1,5 +1,4 @@
 import type { Dispatcher } from 'undici'
-import { request } from 'undici'
 import type { RevokeResult } from '../client-api'
 import { isRecord, UpstreamError } from '../errors'
 import { decodeJwtClaims } from '../jwt'
@@ -7,6 +6,7 @@ import type { StoredAuth } from '../types'
 import { REFRESH_SCOPE } from './constants'
 import { errorFromTransport, headersToRecord, parseJsonSafe, readBodyText, redact, truncate } from './http'
 import { loginHintFor, withHint } from './login-hint'
+import { undici } from './undici'
 
 export interface PostResult {
   status: number
@@ -25,7 +25,7 @@ export async function postWithTimeout(input: {
 }): Promise<PostResult> {
   const timeout = AbortSignal.timeout(input.timeoutMs)
   const signal = input.signal ? AbortSignal.any([input.signal, timeout]) : timeout
-  const res = await request(input.url, {
+  const res = await undici().request(input.url, {
     method: 'POST',
     dispatcher: input.dispatcher,
     headers: input.headers,

@@ -1,7 +1,7 @@
 // One HTTP call to the Codex backend (with the request/response hooks), the authenticated GET with the
 // 401 → reload/refresh → retry-once rule, and the mapping of transport failures and error statuses.
 import { performance } from 'node:perf_hooks'
-import { type Dispatcher, request } from 'undici'
+import type { Dispatcher } from 'undici'
 import { isUpstreamError, type UpstreamError } from '../../errors'
 import {
   abortedError,
@@ -11,6 +11,7 @@ import {
   readBodyText,
 } from '../http'
 import type { ReadyAuth } from '../tokens'
+import { undici } from '../undici'
 import { type ClientContext, callHook, ensureOpen, identityHeaders } from './context'
 import { secretsOf } from './credentials'
 
@@ -89,7 +90,7 @@ export async function sendBackend(ctx: ClientContext, req: BackendRequest): Prom
   const started = performance.now()
   let response: Dispatcher.ResponseData
   try {
-    response = await request(url, {
+    response = await undici().request(url, {
       method,
       dispatcher: ctx.dispatcher,
       headers: req.headers,
