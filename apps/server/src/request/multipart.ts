@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { type Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { FileObject, FileStore } from '@airelays/file-inliner'
-import busboy from 'busboy'
+import type busboy from 'busboy'
 import { getQuery } from 'h3'
 import { badUpload, clientClosed, uploadTooLarge } from '../errors/factories'
 import { afterResponse, discard, requestBody } from './body'
@@ -64,13 +64,16 @@ export async function receiveUpload(
   const queryPurpose = firstString(getQuery(event).purpose)
   const maxBytes = files.maxUploadBytes
 
+  // busboy (CommonJS) is loaded on the first upload: importing it at start-up pulls Node's CJS
+  // lexer into every relay (bench/findings.md, "Memory at idle and per stream").
+  const { default: createBusboy } = await import('busboy')
   let bb: busboy.Busboy
   try {
     // No busboy fileSize limit: the store (or the spool) refuses the upload as soon as it crosses
     // max_upload_bytes and stops reading, so the socket is paused right there.
     // File names arrive as raw UTF-8 from curl and the openai SDK (issue 26, item 9): busboy's
     // default would read them as Latin-1 (`résumé.txt` → `rÃ©sumÃ©.txt`).
-    bb = busboy({
+    bb = createBusboy({
       headers: { 'content-type': contentType },
       limits: MULTIPART_LIMITS,
       defParamCharset: 'utf8',

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { type ForwardedForOptions, forwardedClientAddress } from '@airelays/ratelimit'
-import { WebSocketServer } from 'ws'
+import type { WebSocketServer } from 'ws'
 import { shuttingDown } from '../errors/factories'
 import type { RelayError } from '../errors/relay-error'
 import { toRelayError } from '../errors/to-relay-error'
@@ -65,12 +65,22 @@ function clientIpOf(
 export function createWebSocketGateway(rt: RelayRuntime): WebSocketGateway {
   const gate = createSecurityGate(rt)
   const sessions = new Set<ResponsesSession>()
-  const wss = new WebSocketServer({
-    noServer: true,
-    clientTracking: false,
-    perMessageDeflate: false,
-    maxPayload: rt.settings.maxJsonBodyBytes,
-  })
+  // `ws` is loaded on the first upgrade that passes the gate, not at start-up: it is CommonJS and
+  // pulls Node's CJS lexer, tls, https and zlib into every relay (about 3 MB of RSS at idle;
+  // bench/findings.md, "Memory at idle and per stream").
+  let server: Promise<WebSocketServer> | null = null
+  const socketServer = (): Promise<WebSocketServer> => {
+    server ??= import('ws').then(
+      ({ WebSocketServer }) =>
+        new WebSocketServer({
+          noServer: true,
+          clientTracking: false,
+          perMessageDeflate: false,
+          maxPayload: rt.settings.maxJsonBodyBytes,
+        }),
+    )
+    return server
+  }
   let draining = false
 
   const refuse = (socket: Duplex, id: string, request: IncomingMessage, error: RelayError): void => {
@@ -123,6 +133,7 @@ export function createWebSocketGateway(rt: RelayRuntime): WebSocketGateway {
     }
     // An open connection holds no concurrency slot; each response.create takes its own.
     ;(release as (() => void) | null)?.()
+    const wss = await socketServer()
     if (socket.destroyed || draining) {
       socket.destroy()
       return
