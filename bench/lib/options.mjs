@@ -172,7 +172,7 @@ export function sizes(smoke) {
     ANTH: { n: 12, events: 20, gapMs: 20, rounds: 3 },
     DASH: { M1: { n: 400, warmup: 500, rounds: 3 }, M3: { n: 16, events: 20, gapMs: 20, rounds: 3 } },
     WS: { turns: 5, rounds: 5 },
-    startup: { n: 10 },
+    startup: { n: 15 },
     ratelimit: { iterations: null },
     tokenCompare: { pairs: 10_000, rounds: 3 },
   }

@@ -17,6 +17,11 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
 } else {
   const { run } = await import('./index')
   process.exitCode = await run(argv)
+  // Every command has finished its work when run() resolves. Exiting here rather than letting
+  // the event loop run dry skips Node's environment teardown (freeing the heap, waiting for V8's
+  // background tasks): about 30 ms of CPU of a short command such as `status`. Only once stdout
+  // and stderr are flushed (pipes are asynchronous on some platforms); else the loop drains them.
+  if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit()
   // Safety net: every command closes what it opened, but a stray keep-alive socket or native
   // handle must not keep a finished CLI alive. The timer is unref'd, so a clean exit is not delayed.
   setTimeout(() => process.exit(), 3000).unref()

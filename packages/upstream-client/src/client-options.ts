@@ -34,6 +34,15 @@ export interface UpstreamClientOptions {
   dispatcher?: Dispatcher
   /** Proxy overrides for the default dispatcher (ignored with `dispatcher`). @default HTTP_PROXY / HTTPS_PROXY / NO_PROXY from the environment */
   proxy?: ProxySettings
+  /**
+   * How a client without `dispatcher` sends: `'undici'` (the default dispatcher above) or `'node'`,
+   * Node's own http/https client without loading undici, one connection per request, for a
+   * short-lived process making a few calls (undici's load costs more than such calls; the
+   * `airelays status` command uses it). `'node'` falls back to `'undici'` when a proxy applies
+   * (`proxy`, or HTTP_PROXY / HTTPS_PROXY in the environment); ignored with `dispatcher`.
+   * @default 'undici'
+   */
+  transport?: 'undici' | 'node'
   /** Retries before the first content event. @default { attempts: 3, backoffSeconds: [5, 20, 60], jitter: 0.2 } */
   retry?: RetryOptions
   /** Connect and response-header timeout of backend calls, in milliseconds. Env fallback (via @airelays/config): `AIRELAYS_REQUEST_TIMEOUT_SECONDS` × 1000. @default 120000 */

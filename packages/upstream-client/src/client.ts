@@ -20,6 +20,7 @@ import { callResponses } from './_internal/client/responses'
 import { assertClientOptions, resolveClientSettings } from './_internal/client/settings'
 import { fetchUsage } from './_internal/client/usage'
 import { createDefaultDispatcher } from './_internal/http'
+import { createNodeDispatcher, proxyConfigured } from './_internal/node-transport'
 import { defaultSleep } from './_internal/sleep'
 import type { UpstreamClient } from './client-api'
 import type { UpstreamClientOptions } from './client-options'
@@ -27,7 +28,11 @@ import type { UpstreamClientOptions } from './client-options'
 /** Build the context: settings, the dispatcher (owned unless given), collaborators, credentials. */
 function createClientContext(options: UpstreamClientOptions): ClientContext {
   const settings = resolveClientSettings(options)
-  const dispatcher = options.dispatcher ?? createDefaultDispatcher(settings.requestTimeoutMs, options.proxy)
+  const dispatcher =
+    options.dispatcher ??
+    (options.transport === 'node' && !proxyConfigured(options.proxy, process.env)
+      ? createNodeDispatcher()
+      : createDefaultDispatcher(settings.requestTimeoutMs, options.proxy))
   const clock = options.clock ?? Date.now
   const hooks = options.hooks ?? {}
   const store = options.credentials

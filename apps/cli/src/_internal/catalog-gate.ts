@@ -32,6 +32,8 @@ export async function catalogSlugs(config: ResolvedConfig, options: CatalogProbe
     requestTimeoutMs: options.timeoutMs,
     retry: { attempts: 0 },
     modelsCacheTtlSeconds: 0,
+    // two GETs in a command that exits: node:http rather than loading undici (~130 ms)
+    transport: 'node',
   })
   try {
     const models = await upstream.models({ signal: AbortSignal.timeout(options.timeoutMs) })

@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process'
+import { access, constants } from 'node:fs/promises'
+import { delimiter, join } from 'node:path'
 import type { LoadConfigResult } from '@airelays/config'
 import { configKeys } from '@airelays/config'
 import type { ClientVersionSource, ResolvedClientVersion } from '@airelays/upstream-client'
@@ -31,8 +32,31 @@ function newer(a: number[], b: number[]): boolean {
   return false
 }
 
-/** The output of `codex --version` (e.g. "codex-cli 0.171.0"), or null when Codex is not installed. */
-export function installedCodexVersion(env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
+/**
+ * Whether an executable `name` is in one of the `PATH` directories. Where Windows resolves
+ * extensions (PATHEXT) the answer is always true and the spawn decides.
+ */
+async function onPath(name: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  if (process.platform === 'win32') return true
+  const dirs = (env.PATH ?? '').split(delimiter).map((dir) => dir || '.')
+  const found = await Promise.all(
+    dirs.map((dir) =>
+      access(join(dir, name), constants.X_OK).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  )
+  return found.includes(true)
+}
+
+/**
+ * The output of `codex --version` (e.g. "codex-cli 0.171.0"), or null when Codex is not installed.
+ * Without a `codex` on PATH nothing is spawned (a spawn that fails costs `status` about 10 ms).
+ */
+export async function installedCodexVersion(env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
+  if (!(await onPath('codex', env))) return null
+  const { execFile } = await import('node:child_process')
   return new Promise((resolve) => {
     execFile(
       'codex',

@@ -20,6 +20,8 @@ export async function readUsage(
     credentials: credentialStoreFor(authStoreFor(config)),
     requestTimeoutMs: USAGE_TIMEOUT_MS,
     retry: { attempts: 0 },
+    // one GET in a command that exits: node:http rather than loading undici (~130 ms)
+    transport: 'node',
   })
   try {
     return { usage: await upstream.usage({ signal: AbortSignal.timeout(USAGE_TIMEOUT_MS) }), error: null }

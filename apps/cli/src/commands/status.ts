@@ -218,7 +218,8 @@ function onlineReads(config: ResolvedConfig, input: OnlineReadsInput) {
 export async function runStatus(term: Terminal, options: StatusOptions): Promise<number> {
   const loaded = await loadSettings(options.flags, { term, json: options.json, onErrors: 'report' })
   const { config } = loaded
-  // Two HTTP responses at most (the probe, the usage): no need to optimise their parser.
+  // The usage and catalog reads use node:http (transport 'node'); undici, and its WebAssembly
+  // parser, is loaded only behind a proxy, for three small responses: no need to optimise it.
   preferQuickWasm()
   // The slow parts start at once and run while the files are read: the relay probe, `codex
   // --version` (a child process) and, once the login is known to be usable, the usage request.

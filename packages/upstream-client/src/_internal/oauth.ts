@@ -6,7 +6,7 @@ import type { StoredAuth } from '../types'
 import { REFRESH_SCOPE } from './constants'
 import { errorFromTransport, headersToRecord, parseJsonSafe, readBodyText, redact, truncate } from './http'
 import { loginHintFor, withHint } from './login-hint'
-import { undici } from './undici'
+import { requestVia } from './node-transport'
 
 export interface PostResult {
   status: number
@@ -25,9 +25,8 @@ export async function postWithTimeout(input: {
 }): Promise<PostResult> {
   const timeout = AbortSignal.timeout(input.timeoutMs)
   const signal = input.signal ? AbortSignal.any([input.signal, timeout]) : timeout
-  const res = await undici().request(input.url, {
+  const res = await requestVia(input.dispatcher, input.url, {
     method: 'POST',
-    dispatcher: input.dispatcher,
     headers: input.headers,
     body: input.body,
     signal,

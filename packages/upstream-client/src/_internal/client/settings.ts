@@ -28,6 +28,11 @@ export function assertClientOptions(options: UpstreamClientOptions): void {
       'createUpstreamClient: `credentials` must be a CredentialStore with load() and save()',
     )
   }
+  if (options.transport !== undefined && options.transport !== 'undici' && options.transport !== 'node') {
+    throw new TypeError(
+      `createUpstreamClient: \`transport\` must be 'undici' or 'node', got ${String(options.transport)}`,
+    )
+  }
 }
 
 function nonNegative(name: string, value: number): number {

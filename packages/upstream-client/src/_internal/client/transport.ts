@@ -10,8 +10,8 @@ import {
   headersToRecord,
   readBodyText,
 } from '../http'
+import { requestVia, type SentResponse } from '../node-transport'
 import type { ReadyAuth } from '../tokens'
-import { undici } from '../undici'
 import { type ClientContext, callHook, ensureOpen, identityHeaders } from './context'
 import { secretsOf } from './credentials'
 
@@ -88,11 +88,10 @@ export async function sendBackend(ctx: ClientContext, req: BackendRequest): Prom
   const requestId = req.requestId ?? null
   callHook(ctx.hooks.onRequest, { method, url, attempt, requestId, sessionId: req.sessionId ?? null })
   const started = performance.now()
-  let response: Dispatcher.ResponseData
+  let response: SentResponse
   try {
-    response = await undici().request(url, {
+    response = await requestVia(ctx.dispatcher, url, {
       method,
-      dispatcher: ctx.dispatcher,
       headers: req.headers,
       ...(req.body !== undefined ? { body: req.body } : {}),
       ...(req.signal ? { signal: req.signal } : {}),
