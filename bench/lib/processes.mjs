@@ -219,15 +219,16 @@ function childrenOf(pid) {
 /**
  * Start the relay as its own process and wait until `/healthz` answers.
  * mode 'cli': `node apps/cli/bin/airelays.mjs serve --port P`; mode 'server': bench/relay-process.mjs
- * (imports the built @airelays/server). `nodeArgs` go before the script (e.g. --cpu-prof).
+ * (imports the built @airelays/server; `script` replaces it, e.g. one importing another build).
+ * `nodeArgs` go before the script (e.g. --cpu-prof).
  */
-export async function startRelay(root, home, { mode, nodeArgs = [], scriptArgs = [] }) {
+export async function startRelay(root, home, { mode, nodeArgs = [], scriptArgs = [], script }) {
   const p = paths(root)
   const port = await freePort()
   const args =
     mode === 'cli'
       ? [...nodeArgs, p.cliBin, 'serve', '--port', String(port), '--host', '127.0.0.1']
-      : [...nodeArgs, p.relayProcess, '--port', String(port), ...scriptArgs]
+      : [...nodeArgs, script ?? p.relayProcess, '--port', String(port), ...scriptArgs]
   const handle = spawnNode(args, { env: home.env, cwd: home.dir })
   const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 20_000

@@ -56,7 +56,8 @@ function inFlight(rt: RelayRuntime): number {
 
 /** Build the dashboard's feed (tapping the traffic log) and its handlers. */
 export function dashboardRoutes(rt: RelayRuntime): DashboardRoutes {
-  const feed = new TrafficFeed({ secrets: rt.secrets, now: rt.now })
+  // The feed takes each record's line from the log, which serialises it once for the file too.
+  const feed = new TrafficFeed({ secrets: rt.secrets, now: rt.now, line: (record) => rt.log.line(record) })
   rt.log.tap = feed.tap
   const encoder = new TextEncoder()
 

@@ -1,5 +1,5 @@
 import type { SecretSet } from '../logging/redact'
-import { BodySnapshot, type PendingRecord, serialiseRecord } from '../logging/traffic-log'
+import { BodySnapshot, fieldsOf, type PendingRecord, recordLine } from '../logging/traffic-log'
 
 import type { TrafficEntry, TrafficMinute } from './feed-types'
 
@@ -28,6 +28,17 @@ export interface TrafficFeedOptions {
   subscriberQueue?: number
   /** Longest redacted record kept for a request's detail, in characters. @default 65536 */
   maxRecordChars?: number
+  /**
+   * A record's redacted line. Pass the traffic log's `line` so a record is serialised once for
+   * the file and the feed. @default recordLine with `secrets`
+   */
+  line?: (record: PendingRecord) => string
+  /**
+   * How long tapped records wait before the feed reads them, in ms: the requests finished
+   * meanwhile reach each subscriber as one write. A person watching does not notice 200 ms; a
+   * relay serving a request every few ms is spared a write (and a wake-up) per request. @default 200
+   */
+  batchMs?: number
 }
 
 interface OpenRequest {
@@ -37,7 +48,8 @@ interface OpenRequest {
   model: string | null
   /**
    * The request's records while it runs (null when nobody was watching as it started). They are
-   * serialised only once it ends: by then its upstream credentials are known to the scrubber.
+   * serialised only once it ends (by then its upstream credentials are known to the scrubber),
+   * through `line`, which the file writer shares.
    */
   records: PendingRecord[] | null
 }
@@ -76,17 +88,22 @@ function tokensOf(usage: unknown): { input: number | null; output: number | null
 }
 
 /**
- * The dashboard's view of the traffic log: it taps the records the log queues (one function call
- * and an array push on the request path), and turns them into request summaries off that path,
- * on the next turn of the event loop. It keeps the last finished requests, per-minute counts of
- * the last hour, and — while someone is watching — the redacted records of the last requests.
+ * The dashboard's view of the traffic log: it taps the records the log queues (one comparison and,
+ * for the records it needs, an array push on the request path) and reads them off that path, once
+ * per batch interval. With nobody watching it needs only each request's first and last record (for
+ * the list shown when the page opens and the last hour's counts) and ignores the others; while
+ * someone watches it also keeps the redacted records of the last requests (serialised once, shared
+ * with the log file's writer) and sends the requests finished in the interval as one write.
  * Each subscriber has a bounded queue: a slow reader loses the oldest events, never the relay's time.
  */
 export class TrafficFeed {
   readonly startedAt: number
-  readonly #opts: Required<TrafficFeedOptions>
+  readonly #opts: Required<Omit<TrafficFeedOptions, 'line'>>
+  readonly #line: (record: PendingRecord) => string
   #pending: PendingRecord[] = []
-  #scheduled = false
+  /** `inbound_request` records tapped while someone watched: their requests' records are kept. */
+  readonly #watched = new WeakSet<PendingRecord>()
+  #timer: NodeJS.Timeout | null = null
   readonly #open = new Map<string, OpenRequest>()
   readonly #recent: TrafficEntry[] = []
   readonly #details = new Map<string, string[]>()
@@ -94,16 +111,46 @@ export class TrafficFeed {
   readonly #subscribers = new Set<Subscriber>()
 
   constructor(options: TrafficFeedOptions) {
-    this.#opts = { recent: 200, subscriberQueue: 256, maxRecordChars: 65_536, ...options }
+    const { line, ...rest } = options
+    this.#opts = { recent: 200, subscriberQueue: 256, maxRecordChars: 65_536, batchMs: 200, ...rest }
+    this.#line = line ?? ((record) => recordLine(record, options.secrets))
     this.startedAt = options.now()
   }
 
   /** The tap to install as `TrafficLog.tap`. */
   readonly tap = (rec: PendingRecord): void => {
+    if (this.#subscribers.size > 0) {
+      if (rec.phase === 'inbound_request') this.#watched.add(rec)
+    } else if (rec.phase !== 'inbound_request' && rec.phase !== 'outbound_response') {
+      // (a request still running when the last dashboard left keeps the records it had)
+      return
+    }
     this.#pending.push(rec)
-    if (this.#scheduled) return
-    this.#scheduled = true
-    setImmediate(() => this.#process())
+    if (this.#timer !== null) return
+    this.#timer = setTimeout(() => this.flush(), this.#opts.batchMs)
+    this.#timer.unref()
+  }
+
+  /** Read the records tapped so far now (the reads below do it first) and send what finished. */
+  flush(): void {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer)
+      this.#timer = null
+    }
+    if (this.#pending.length === 0) return
+    const batch = this.#pending
+    this.#pending = []
+    const finished: FeedEvent[] = []
+    for (const rec of batch) {
+      try {
+        const entry = this.#one(rec)
+        if (entry !== null) finished.push({ kind: 'request', entry })
+      } catch {
+        // a record the feed cannot read is left to the log; the dashboard just misses it
+      }
+    }
+    if (finished.length === 0) return
+    for (const sub of this.#subscribers) sub.pushAll(finished)
   }
 
   /** Number of live subscribers. */
@@ -113,11 +160,13 @@ export class TrafficFeed {
 
   /** Finished requests, oldest first. */
   recent(): TrafficEntry[] {
+    this.flush()
     return [...this.#recent]
   }
 
   /** Per-minute counts of the last hour, oldest first (minutes without traffic left out). */
   minutes(): TrafficMinute[] {
+    this.flush()
     this.#trimMinutes()
     return this.#minutes.map((m) => ({ ...m }))
   }
@@ -136,6 +185,7 @@ export class TrafficFeed {
 
   /** The redacted log records of a request (JSON objects), or null when not kept. */
   detail(requestId: string): unknown[] | null {
+    this.flush()
     const lines = this.#details.get(requestId)
     return lines ? lines.map((line) => JSON.parse(line) as unknown) : null
   }
@@ -149,26 +199,15 @@ export class TrafficFeed {
 
   /** End every subscription. */
   close(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#timer = null
     for (const sub of [...this.#subscribers]) sub.close()
   }
 
-  #process(): void {
-    this.#scheduled = false
-    const batch = this.#pending
-    this.#pending = []
-    for (const rec of batch) {
-      try {
-        this.#one(rec)
-      } catch {
-        // a record the feed cannot read is left to the log; the dashboard just misses it
-      }
-    }
-  }
-
-  #one(rec: PendingRecord): void {
-    const watching = this.#subscribers.size > 0
+  /** Take one record in; the entry of the request it finished, if any. */
+  #one(rec: PendingRecord): TrafficEntry | null {
     if (rec.phase === 'inbound_request') {
-      const fields = typeof rec.fields === 'function' ? rec.fields() : rec.fields
+      const fields = fieldsOf(rec)
       if (this.#open.size >= MAX_OPEN) {
         const oldest = this.#open.keys().next().value
         if (oldest !== undefined) this.#open.delete(oldest)
@@ -178,16 +217,16 @@ export class TrafficFeed {
         method: typeof fields.method === 'string' ? fields.method : '',
         route: typeof fields.path === 'string' ? fields.path : '',
         model: modelOf(fields.body),
-        records: watching ? [{ ...rec, fields }] : null,
+        records: this.#watched.has(rec) ? [rec] : null,
       })
-      return
+      return null
     }
     const open = this.#open.get(rec.requestId)
-    if (!open) return
+    if (!open) return null
     if (open.records !== null) open.records.push(rec)
-    if (rec.phase !== 'outbound_response') return
+    if (rec.phase !== 'outbound_response') return null
     this.#open.delete(rec.requestId)
-    const fields = typeof rec.fields === 'function' ? rec.fields() : rec.fields
+    const fields = fieldsOf(rec)
     const tokens = tokensOf(fields.usage)
     const status = num(fields.status_code) ?? 0
     const entry: TrafficEntry = {
@@ -220,11 +259,11 @@ export class TrafficFeed {
     this.#recent.push(entry)
     if (this.#recent.length > this.#opts.recent) this.#recent.shift()
     this.#count(entry, rec.at)
-    for (const sub of this.#subscribers) sub.push({ kind: 'request', entry })
+    return entry
   }
 
   #serialise(rec: PendingRecord): string {
-    const line = serialiseRecord(rec, this.#opts.secrets)
+    const line = this.#line(rec)
     if (line.length <= this.#opts.maxRecordChars) return line
     return JSON.stringify({
       logged_at: new Date(rec.at).toISOString(),
@@ -271,13 +310,16 @@ class Subscriber implements FeedSubscription {
     return this.#closed
   }
 
-  push(event: FeedEvent): void {
+  /** Queue the events of one batch (the reader wakes once for all of them). */
+  pushAll(events: readonly FeedEvent[]): void {
     if (this.#closed) return
-    if (this.#queue.length >= this.limit) {
-      this.#queue.shift()
-      this.#dropped++
+    for (const event of events) {
+      if (this.#queue.length >= this.limit) {
+        this.#queue.shift()
+        this.#dropped++
+      }
+      this.#queue.push(event)
     }
-    this.#queue.push(event)
     this.#wakeUp()
   }
 

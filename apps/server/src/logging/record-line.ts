@@ -43,12 +43,37 @@ function materializeBody(snapshot: BodySnapshot, secrets: SecretSet): Record<str
     return { kind: 'text', bytes, sha256, text: redactText(text, secrets) }
   }
 }
-/** One queued record (also what a {@link TrafficTap} receives). */
+/** One queued record (also what the traffic log's tap receives). */
 export interface PendingRecord {
   at: number
   requestId: string
   phase: string
   fields: Record<string, unknown> | (() => Record<string, unknown>)
+  /**
+   * The record's serialised, redacted line, kept by {@link recordLine} so that the file writer and
+   * the dashboard's feed serialise it once; valid only for the same secrets version and cut.
+   */
+  line?: CachedLine
+}
+
+/** A record's line as {@link recordLine} last made it. */
+interface CachedLine {
+  readonly text: string
+  /** {@link SecretSet.version} it was scrubbed with. */
+  readonly version: number
+  /** The `max` it was cut to. */
+  readonly max: number
+}
+
+/**
+ * The record's fields, built once: a `fields` function is called on first use and its result
+ * kept in the record (its inputs do not change afterwards), so the feed and the writer share it.
+ */
+export function fieldsOf(record: PendingRecord): Record<string, unknown> {
+  if (typeof record.fields !== 'function') return record.fields
+  const fields = record.fields()
+  record.fields = fields
+  return fields
 }
 
 /** Default of {@link TrafficLogOptions.maxRecordBytes}. */
@@ -172,7 +197,7 @@ export function serialiseRecord(
     request_id: record.requestId,
     phase: record.phase,
   }
-  const fields = typeof record.fields === 'function' ? record.fields() : record.fields
+  const fields = fieldsOf(record)
   let large = false
   for (const [key, value] of Object.entries(fields)) {
     if (value instanceof BodySnapshot) {
@@ -202,4 +227,22 @@ export function serialiseRecord(
   return line.includes('\u2028') || line.includes('\u2029')
     ? line.replaceAll('\u2028', '\\u2028').replaceAll('\u2029', '\\u2029')
     : line
+}
+
+/**
+ * {@link serialiseRecord}, once per record: the line is kept in the record and reused while the
+ * secret set is unchanged ({@link SecretSet.version}) and `max` is the same, else made again, so
+ * a secret learnt after the first serialisation is still scrubbed from every later copy.
+ */
+export function recordLine(
+  record: PendingRecord,
+  secrets: SecretSet,
+  max: number = DEFAULT_MAX_RECORD_BYTES,
+): string {
+  const cached = record.line
+  if (cached !== undefined && cached.version === secrets.version && cached.max === max) return cached.text
+  const version = secrets.version
+  const text = serialiseRecord(record, secrets, max)
+  record.line = { text, version, max }
+  return text
 }

@@ -46,22 +46,40 @@ const GROUP_LIMITS: Readonly<Record<SecretGroup, number>> = { relay: 8, upstream
 export class SecretSet {
   readonly #groups: Record<SecretGroup, string[]> = { relay: [], upstream: [], other: [] }
   #values: string[] = []
+  #version = 0
 
   /**
    * Remember a secret; values shorter than 8 characters are ignored (too likely to be noise).
+   * Adding a value already remembered only marks it as the newest of its group (no other work:
+   * the credential store adds the current tokens on every read).
    * @param group `relay` for relay tokens, `upstream` for ChatGPT tokens. @default 'upstream'
    */
   add(value: string | null | undefined, group: SecretGroup = 'upstream'): void {
     if (!value || value.length < 8) return
     const list = this.#groups[group]
     const at = list.indexOf(value)
-    if (at !== -1) list.splice(at, 1)
+    if (at !== -1) {
+      if (at !== list.length - 1) {
+        list.splice(at, 1)
+        list.push(value)
+      }
+      return
+    }
     list.push(value)
     if (list.length > GROUP_LIMITS[group]) list.shift()
     // Longest first, so a secret containing another is replaced whole.
     this.#values = [
       ...new Set([...this.#groups.relay, ...this.#groups.upstream, ...this.#groups.other]),
     ].sort((a, b) => b.length - a.length)
+    this.#version++
+  }
+
+  /**
+   * Changes whenever the set of scrubbed values changes: text scrubbed at one version must be
+   * scrubbed again at another (see `recordLine`, which caches a record's redacted line).
+   */
+  get version(): number {
+    return this.#version
   }
 
   /** `text` with every known secret replaced by {@link REDACTED}. */

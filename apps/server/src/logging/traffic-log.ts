@@ -6,13 +6,15 @@ import {
   BodySnapshot,
   BodySummary,
   DEFAULT_MAX_RECORD_BYTES,
+  fieldsOf,
   type PendingRecord,
+  recordLine,
   serialiseRecord,
 } from './record-line'
 import type { SecretSet } from './redact'
 import { LogRetention } from './retention'
 
-export { BodySnapshot, BodySummary, type PendingRecord, serialiseRecord }
+export { BodySnapshot, BodySummary, fieldsOf, type PendingRecord, recordLine, serialiseRecord }
 
 /** Options of {@link TrafficLog}. */
 export interface TrafficLogOptions {
@@ -140,6 +142,15 @@ export class TrafficLog {
     })
   }
 
+  /**
+   * The record's line as the file gets it (redacted, cut to `maxRecordBytes`), made once and
+   * shared with the dashboard's feed (see {@link recordLine}). Call it only once the request's
+   * upstream credentials were read (`secretsReady`), as the writer does.
+   */
+  line(record: PendingRecord): string {
+    return recordLine(record, this.#opts.secrets, this.#opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES)
+  }
+
   /** Whether records are written at all. */
   get enabled(): boolean {
     return this.#opts.dir !== null
@@ -197,11 +208,7 @@ export class TrafficLog {
     for (const record of batch) {
       let line: string
       try {
-        line = serialiseRecord(
-          record,
-          this.#opts.secrets,
-          this.#opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
-        )
+        line = this.line(record)
       } catch (error) {
         this.#report(`AIRelays could not serialise a traffic log record (${record.phase}).`, error)
         continue

@@ -186,12 +186,19 @@ export async function traffic(main: HTMLElement): Promise<void> {
   view.filterText.addEventListener('input', draw)
   view.filterStatus.addEventListener('change', draw)
   draw()
+  // The stream brings the requests of up to 200 ms at once: the chart is drawn once per batch.
+  let chartDue = false
   void follow(view, (entry) => {
     entries.push(entry)
     if (entries.length > 1000) entries.shift()
     addToMinutes(minutes, entry)
     if (matches(view, entry)) view.tbody.prepend(row(view, entry))
-    chart()
+    if (chartDue) return
+    chartDue = true
+    setTimeout(() => {
+      chartDue = false
+      chart()
+    }, 0)
   }).catch(failed)
   every(60_000, chart)
 }
