@@ -55,7 +55,11 @@ export class SecretSet {
     if (!value || value.length < 8) return
     const list = this.#groups[group]
     const at = list.indexOf(value)
-    if (at !== -1) list.splice(at, 1)
+    if (at !== -1) {
+      // Known already: it only becomes its group's newest; what is scrubbed stays the same.
+      if (at !== list.length - 1) list.push(...list.splice(at, 1))
+      return
+    }
     list.push(value)
     if (list.length > GROUP_LIMITS[group]) list.shift()
     // Longest first, so a secret containing another is replaced whole.
