@@ -16,6 +16,20 @@ describe('SecretSet groups', () => {
     expect(secrets.scrub('upstream-access-0-xxxxxxxx')).toBe('upstream-access-0-xxxxxxxx')
   })
 
+  it('adding a known secret again keeps it among the newest (a token still in use is never forgotten)', () => {
+    const secrets = new SecretSet()
+    secrets.add('still-in-use-token-0')
+    // Every request re-adds the live tokens; other accounts' refreshes come in between.
+    for (let i = 0; i < 500; i++) {
+      secrets.add(`other-account-${i}-xxxxxxxx`)
+      secrets.add('still-in-use-token-0')
+    }
+    expect(secrets.scrub('a still-in-use-token-0 b')).toBe(`a ${REDACTED} b`)
+    expect(secrets.scrub('other-account-499-xxxxxxxx')).toBe(REDACTED)
+    expect(secrets.scrub('other-account-0-xxxxxxxx')).toBe('other-account-0-xxxxxxxx')
+    expect(secrets.size).toBe(96)
+  })
+
   it('a secret containing another is replaced whole', () => {
     const secrets = new SecretSet()
     secrets.add('abcdefgh', 'other')
