@@ -54,9 +54,13 @@ describe('chat', () => {
         messages: [{ role: 'user', content: 'Reply with exactly: pong' }],
       }),
     })
-    const body = (await res.json()) as { choices: { message: { content: string } }[] }
-    expect(res.status, JSON.stringify(body)).toBe(200)
+    const text = await res.text()
+    const body = JSON.parse(text) as { choices: { message: { content: string } }[] }
+    expect(res.status, text).toBe(200)
     expect(body.choices[0]?.message.content).toBe('pong')
+    // Written as one string with its length, not read back from a Web body stream (chunked).
+    expect(res.headers.get('content-length')).toBe(String(Buffer.byteLength(text)))
+    expect(res.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{32}$/)
   })
 
   it('streams a chat completion', async () => {

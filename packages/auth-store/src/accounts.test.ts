@@ -6,6 +6,7 @@ import { createFakeKeyring, makeTempDir } from './_test-helpers'
 import {
   accountSlug,
   accountsSignature,
+  accountsSignatureSync,
   chooseLoginSlot,
   listAccounts,
   readAccountOrder,
@@ -180,6 +181,7 @@ describe('listAccounts with file storage', () => {
     const seen = new Set<string>([await accountsSignature(dir)])
     const record = async (): Promise<void> => {
       const signature = await accountsSignature(dir)
+      expect(accountsSignatureSync(dir)).toBe(signature)
       expect(seen.has(signature)).toBe(false)
       seen.add(signature)
     }

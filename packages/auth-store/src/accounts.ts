@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import { readdir, readFile, rm, stat } from 'node:fs/promises'
+import { readdirSync, statSync } from 'node:fs'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describeSystemError, errnoCode, writeFileAtomic } from './_internal/fs'
 import { hasTokens, identityOf } from './_internal/identity'
@@ -303,9 +304,9 @@ export async function removeAccount(options: RemoveAccountOptions): Promise<bool
   return deleted
 }
 
-async function fileStamp(path: string): Promise<string> {
+function fileStamp(path: string): string {
   try {
-    const s = await stat(path)
+    const s = statSync(path)
     return `${s.size}:${s.mtimeMs}`
   } catch (error) {
     const code = errnoCode(error)
@@ -317,13 +318,16 @@ async function fileStamp(path: string): Promise<string> {
  * A cheap fingerprint of the account slots on disk (root `auth.json`, every `accounts/<slug>`
  * directory and its `auth.json`, the manifest). It changes when an account is added, removed,
  * reordered or its credentials are rewritten; a relay compares it to reload its pool.
+ *
+ * Synchronous: a few `stat` calls and one small directory listing take microseconds, where each
+ * call through the thread pool costs a round trip on the request that checks (bench/findings.md).
  */
-export async function accountsSignature(dataDir: string): Promise<string> {
-  const parts = [`root=${await fileStamp(join(dataDir, 'auth.json'))}`]
+export function accountsSignatureSync(dataDir: string): string {
+  const parts = [`root=${fileStamp(join(dataDir, 'auth.json'))}`]
   const accountsDir = join(dataDir, 'accounts')
   let names: string[] = []
   try {
-    names = (await readdir(accountsDir, { withFileTypes: true }))
+    names = readdirSync(accountsDir, { withFileTypes: true })
       .filter((e) => e.isDirectory() && e.name !== DEFAULT_SLOT && isValidSlot(e.name))
       .map((e) => e.name)
       .sort()
@@ -331,8 +335,13 @@ export async function accountsSignature(dataDir: string): Promise<string> {
     names = []
   }
   for (const name of names) {
-    parts.push(`${name}=${await fileStamp(join(accountsDir, name, 'auth.json'))}`)
+    parts.push(`${name}=${fileStamp(join(accountsDir, name, 'auth.json'))}`)
   }
-  parts.push(`manifest=${await fileStamp(join(accountsDir, MANIFEST))}`)
+  parts.push(`manifest=${fileStamp(join(accountsDir, MANIFEST))}`)
   return parts.join('|')
+}
+
+/** {@link accountsSignatureSync}, as a promise (the original form of this API). */
+export async function accountsSignature(dataDir: string): Promise<string> {
+  return accountsSignatureSync(dataDir)
 }

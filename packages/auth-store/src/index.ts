@@ -29,6 +29,7 @@ export {
   accountManifestPath,
   accountSlug,
   accountsSignature,
+  accountsSignatureSync,
   chooseLoginSlot,
   listAccounts,
   readAccountOrder,

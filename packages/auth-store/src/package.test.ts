@@ -13,6 +13,7 @@ describe('@airelays/auth-store export surface', () => {
         "accountManifestPath",
         "accountSlug",
         "accountsSignature",
+        "accountsSignatureSync",
         "chooseLoginSlot",
         "createAuthStore",
         "createFileAuthStore",

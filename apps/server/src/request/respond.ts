@@ -1,3 +1,4 @@
+import { FastResponse } from 'srvx'
 import { speaksAnthropic, toAnthropicErrorResult } from '../errors/anthropic'
 import type { RelayError } from '../errors/relay-error'
 import { INTERNAL_ERROR_MESSAGE } from '../errors/to-relay-error'
@@ -21,7 +22,7 @@ export function errorResponse(
     const anthropic = toAnthropicErrorResult(error, req.id)
     const text = rt.secrets.scrub(JSON.stringify(anthropic.body))
     return {
-      response: new Response(text, {
+      response: new FastResponse(text, {
         status: anthropic.status,
         headers: { 'content-type': JSON_TYPE, ...anthropic.headers },
       }),
@@ -32,7 +33,7 @@ export function errorResponse(
   // Upstream error messages can quote a token: scrub every known secret from what the client sees.
   const text = rt.secrets.scrub(JSON.stringify(body))
   return {
-    response: new Response(text, {
+    response: new FastResponse(text, {
       status: error.status,
       headers: { 'content-type': JSON_TYPE, ...error.headers },
     }),

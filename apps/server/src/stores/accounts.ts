@@ -65,7 +65,7 @@ export function createRelayAccounts(options: RelayAccountsOptions): RelayAccount
     options.reloadIntervalMs ?? ACCOUNTS_RELOAD_INTERVAL_MS,
   )
   const reload = (force = false): Promise<void> => slots.reload(force)
-  const fresh = (): Promise<void> => slots.fresh()
+  const fresh = (): Promise<void> | undefined => slots.fresh()
 
   let timer: NodeJS.Timeout | null = null
   const client: PooledClient = {

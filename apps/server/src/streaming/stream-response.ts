@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http'
+import { FastResponse } from 'srvx'
 import { inBandEnvelope } from '../errors/to-relay-error'
 import type { Terminable } from '../request/lifecycle'
 import type { RelayRequest } from '../request/relay-request'
@@ -81,6 +82,6 @@ export function streamResponse<E>(
   options.streams.add(sse)
   // The stream owns the Node response: answer h3 only once it has ended (the body is empty and
   // the head was already sent, so nothing more is written).
-  if (nodeRes) return sse.done.then(() => new Response(null, { status: 200 }))
+  if (nodeRes) return sse.done.then(() => new FastResponse(null, { status: 200 }))
   return new Response((web as ReturnType<typeof webSink>).stream, { status: 200, headers: SSE_HEADERS })
 }

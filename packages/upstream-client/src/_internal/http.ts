@@ -7,30 +7,43 @@ import { loginHintFor, withHint } from './login-hint'
 import { lazyDispatcher, undici } from './undici'
 
 /**
- * The default dispatcher: one `EnvHttpProxyAgent` per client, with no per-origin connection
- * cap (so hundreds of concurrent streams are never queued behind a small pool), connect and
- * header timeouts of `requestTimeoutMs`, and no body timeout (streams use the idle timeout).
- * `proxyTunnel: false` sends plain-HTTP targets to an HTTP proxy in absolute form (as curl
- * does); HTTPS targets always go through a CONNECT tunnel. The agent (and undici) is created on
- * the first request.
+ * The default dispatcher: one agent per client, with no per-origin connection cap (so hundreds
+ * of concurrent streams are never queued behind a small pool), connect and header timeouts of
+ * `requestTimeoutMs`, and no body timeout (streams use the idle timeout). The agent (and undici)
+ * is created on the first request. With a proxy (from `proxy` or HTTP_PROXY / HTTPS_PROXY) it is
+ * an `EnvHttpProxyAgent`: `proxyTunnel: false` sends plain-HTTP targets to an HTTP proxy in
+ * absolute form (as curl does), HTTPS targets always go through a CONNECT tunnel, and NO_PROXY is
+ * honoured. Without one it is a plain `Agent`, which is what `EnvHttpProxyAgent` would use for
+ * every request anyway, without its per-request URL parse and NO_PROXY lookup (bench/findings.md).
  */
 export function createDefaultDispatcher(
   requestTimeoutMs: number,
   proxy: ProxySettings | undefined,
 ): Dispatcher {
-  return lazyDispatcher(
-    () =>
-      new (undici().EnvHttpProxyAgent)({
-        connections: null,
-        connectTimeout: requestTimeoutMs,
-        headersTimeout: requestTimeoutMs,
-        bodyTimeout: 0,
-        proxyTunnel: false,
-        ...(proxy?.httpProxy !== undefined ? { httpProxy: proxy.httpProxy } : {}),
-        ...(proxy?.httpsProxy !== undefined ? { httpsProxy: proxy.httpsProxy } : {}),
-        ...(proxy?.noProxy !== undefined ? { noProxy: proxy.noProxy } : {}),
-      }),
-  )
+  return lazyDispatcher(() => {
+    const agentOptions = {
+      connections: null,
+      connectTimeout: requestTimeoutMs,
+      headersTimeout: requestTimeoutMs,
+      bodyTimeout: 0,
+    }
+    if (!proxyConfigured(proxy)) return new (undici().Agent)(agentOptions)
+    return new (undici().EnvHttpProxyAgent)({
+      ...agentOptions,
+      proxyTunnel: false,
+      ...(proxy?.httpProxy !== undefined ? { httpProxy: proxy.httpProxy } : {}),
+      ...(proxy?.httpsProxy !== undefined ? { httpsProxy: proxy.httpsProxy } : {}),
+      ...(proxy?.noProxy !== undefined ? { noProxy: proxy.noProxy } : {}),
+    })
+  })
+}
+
+/** Whether `proxy` or the environment names an HTTP or HTTPS proxy (as `EnvHttpProxyAgent` reads them). */
+function proxyConfigured(proxy: ProxySettings | undefined): boolean {
+  const env = process.env
+  const httpProxy = proxy?.httpProxy ?? env.http_proxy ?? env.HTTP_PROXY
+  const httpsProxy = proxy?.httpsProxy ?? env.https_proxy ?? env.HTTPS_PROXY
+  return Boolean(httpProxy) || Boolean(httpsProxy)
 }
 
 /** Flatten undici's response headers (lower-case names, repeated values joined with ", "). */

@@ -1,6 +1,7 @@
+import type { Dispatcher } from 'undici'
 import { describe, expect, it } from 'vitest'
-import type { StoredAuth } from '../types'
-import { ExpiryCache, needsRefresh, normalizeStoredAuth } from './tokens'
+import type { CredentialStore, StoredAuth } from '../types'
+import { ExpiryCache, needsRefresh, normalizeStoredAuth, TokenManager } from './tokens'
 
 const jwt = (payload: unknown): string =>
   `e30.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.sig`
@@ -51,5 +52,44 @@ describe('normalizeStoredAuth', () => {
     expect(normalizeStoredAuth({})).toBeNull()
     expect(normalizeStoredAuth({ tokens: { id_token: 'x' } })).toBeNull()
     expect(normalizeStoredAuth({ tokens: { refresh_token: 'r' } })?.tokens.access_token).toBe('')
+  })
+})
+
+describe('TokenManager.ready', () => {
+  const now = Date.UTC(2026, 0, 10)
+  const current = (): StoredAuth =>
+    auth(jwt({ exp: now / 1000 + 3600 }), new Date(now - 60_000).toISOString())
+  const managerOf = (store: CredentialStore): TokenManager =>
+    new TokenManager({
+      store,
+      // Never used: the tokens are fresh, so nothing is refreshed.
+      dispatcher: {} as Dispatcher,
+      issuerUrl: 'http://127.0.0.1:9',
+      clientId: 'client',
+      headers: {},
+      clock: () => now,
+      hint: () => '',
+      onRefresh: () => {},
+    })
+
+  it('reuses its validation while a caching store returns the same object, and follows a new one', async () => {
+    let value: StoredAuth | null = current()
+    const tokens = managerOf({ load: async () => value, save: async () => {} })
+    const first = await tokens.ready()
+    expect(await tokens.ready()).toBe(first)
+    value = { ...current(), tokens: { ...current().tokens, access_token: jwt({ exp: now / 1000 + 7200 }) } }
+    const second = await tokens.ready()
+    expect(second).not.toBe(first)
+    expect(second.accessToken).toBe(value.tokens.access_token)
+    value = null
+    await expect(tokens.ready()).rejects.toMatchObject({ code: 'auth_missing' })
+  })
+
+  it('validates every value of a store that returns a fresh copy each time', async () => {
+    const tokens = managerOf({ load: async () => current(), save: async () => {} })
+    const first = await tokens.ready()
+    const second = await tokens.ready()
+    expect(second).not.toBe(first)
+    expect(second).toEqual(first)
   })
 })

@@ -108,6 +108,15 @@ export class TokenManager {
   /** Refreshed tokens the store refused; used instead of the store's copy until a save succeeds. */
   private unsaved: { replaces: string; auth: StoredAuth } | null = null
   private readonly expiry: ExpiryCache = new ExpiryCache()
+  /**
+   * The last value the store returned and its normalised form: a caching store (the relay's)
+   * hands back the same object while the file is unchanged, and every call asks (twice, with the
+   * catalog check), so it is normalised once. A store returning a fresh object each time (file,
+   * keychain, memory) is normalised each time, as before.
+   */
+  private lastLoaded: { raw: unknown; auth: StoredAuth | null } | null = null
+  /** The last validated credentials (validation decodes JWTs when `account_id` is absent). */
+  private lastReady: ReadyAuth | null = null
   private readonly expiryOf = (token: string): number | null | undefined => this.expiry.expiryOf(token)
 
   constructor(options: TokenManagerOptions) {
@@ -125,7 +134,7 @@ export class TokenManager {
   private async readStore(): Promise<StoredAuth | null> {
     let auth: StoredAuth | null
     try {
-      auth = normalizeStoredAuth(await this.options.store.load())
+      auth = this.normalized(await this.options.store.load())
     } catch (error) {
       throw new UpstreamError({
         code: 'auth_missing',
@@ -180,7 +189,22 @@ export class TokenManager {
     return this.validate(await this.refresh('forced', current, signal))
   }
 
+  private normalized(raw: unknown): StoredAuth | null {
+    const last = this.lastLoaded
+    if (last !== null && raw !== null && raw === last.raw) return last.auth
+    const auth = normalizeStoredAuth(raw)
+    this.lastLoaded = { raw, auth }
+    return auth
+  }
+
   private validate(auth: StoredAuth): ReadyAuth {
+    if (this.lastReady?.auth === auth) return this.lastReady
+    const ready = this.validated(auth)
+    this.lastReady = ready
+    return ready
+  }
+
+  private validated(auth: StoredAuth): ReadyAuth {
     if (!auth.tokens.access_token) {
       throw new UpstreamError({
         code: 'auth_incomplete',
