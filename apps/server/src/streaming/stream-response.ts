@@ -82,6 +82,27 @@ export function streamResponse<E>(
   options.streams.add(sse)
   // The stream owns the Node response: answer h3 only once it has ended (the body is empty and
   // the head was already sent, so nothing more is written).
-  if (nodeRes) return sse.done.then(() => new FastResponse(null, { status: 200 }))
+  if (nodeRes) {
+    return sse.done.then(() => {
+      quietSecondEnd(nodeRes)
+      return new FastResponse(null, { status: 200 })
+    })
+  }
   return new Response((web as ReturnType<typeof webSink>).stream, { status: 200, headers: SSE_HEADERS })
+}
+
+/**
+ * The stream has ended `res`; the Node adapter (srvx) still calls `res.end(callback)` once the
+ * handler settles. On a finished response Node answers that by building an
+ * `ERR_STREAM_ALREADY_FINISHED` error for the callback, a stack trace per stream (about 40 µs,
+ * bench/findings.md). From now on a further `end()` only calls its callback.
+ */
+function quietSecondEnd(res: ServerResponse): void {
+  const end = res.end
+  res.end = function (this: ServerResponse, ...args: unknown[]) {
+    if (!this.writableFinished) return (end as (...a: unknown[]) => ServerResponse).apply(this, args)
+    const callback = args.find((arg) => typeof arg === 'function') as (() => void) | undefined
+    if (callback) process.nextTick(callback)
+    return this
+  } as ServerResponse['end']
 }
