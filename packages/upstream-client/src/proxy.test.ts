@@ -70,6 +70,41 @@ describe('proxy settings (EnvHttpProxyAgent, HTTP_PROXY-style overrides)', () =>
     expect(emu.requests.map((r) => r.route)).toEqual(['models', 'responses'])
   })
 
+  it('reads HTTP_PROXY from the environment when the client is first used, and goes direct without one', async () => {
+    const saved = {
+      HTTP_PROXY: process.env.HTTP_PROXY,
+      http_proxy: process.env.http_proxy,
+      NO_PROXY: process.env.NO_PROXY,
+      no_proxy: process.env.no_proxy,
+    }
+    const create = (): UpstreamClient => {
+      const client = createUpstreamClient({
+        baseUrl: emu.backendUrl,
+        issuerUrl: emu.url,
+        credentials: recordingStore(emu.storedAuth()),
+      })
+      clients.push(client)
+      return client
+    }
+    try {
+      for (const name of Object.keys(saved)) delete process.env[name]
+      const direct = create()
+      process.env.HTTP_PROXY = proxy.url
+      const proxied = create()
+      // The agent is made on the first call: the variable set after createUpstreamClient counts.
+      await proxied.models()
+      delete process.env.HTTP_PROXY
+      await direct.models()
+      expect(proxy.seen).toEqual([`GET ${emu.backendUrl}/models?client_version=0.171.0`])
+      expect(emu.requests.map((r) => r.route)).toEqual(['models', 'models'])
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name]
+        else process.env[name] = value
+      }
+    }
+  })
+
   it('bypasses the proxy for NO_PROXY hosts', async () => {
     const upstream = createUpstreamClient({
       baseUrl: emu.backendUrl,
