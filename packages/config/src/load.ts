@@ -1,7 +1,6 @@
 import { readFile, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { isAbsolute, join, resolve, sep } from 'node:path'
-import { parse, TomlError } from 'smol-toml'
 import { checkWritten, type FileValue } from './_internal/check-written'
 import { describeDefault, IssueList, keyLabel, where } from './_internal/issues'
 import { scanKeyLines } from './_internal/toml-lines'
@@ -131,6 +130,8 @@ async function readConfigFile(
     return { exists: true, values: empty }
   }
   if (text.startsWith('\uFEFF')) text = text.slice(1)
+  // loaded on use: without a config file (settings from the environment) it is never needed
+  const { parse, TomlError } = await import('smol-toml')
   let written: unknown
   try {
     written = parse(text)

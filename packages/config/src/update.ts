@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
-import { parse } from 'smol-toml'
 import { keyLabel } from './_internal/issues'
 import { scanTomlLayout, type TomlLayout } from './_internal/toml-lines'
 import { describeAccepted, describeRaw, parseFileValue, renderTomlValue } from './_internal/values'
@@ -178,6 +177,8 @@ export async function updateConfig(
     throw new ConfigError('config_missing', `The config file ${target} does not exist.`, { path: target })
   }
   const original = existing.text ?? ''
+  // loaded on use, like in loadConfig: importing the package must not load the TOML parser
+  const { parse } = await import('smol-toml')
   const parseable = (text: string): Record<string, unknown> | null => {
     try {
       return parse(text.startsWith('\uFEFF') ? text.slice(1) : text) as Record<string, unknown>
