@@ -4,7 +4,7 @@ import type { Dispatcher } from 'undici'
 import { classifyUpstreamError, extractUpstreamError, isRecord, UpstreamError } from '../errors'
 import type { ProxySettings } from '../proxy'
 import { loginHintFor, withHint } from './login-hint'
-import { lazyDispatcher, undici } from './undici'
+import { envHttpProxyAgent, lazyDispatcher, undiciAgent } from './undici'
 
 /**
  * The default dispatcher: one agent per client, with no per-origin connection cap (so hundreds
@@ -27,8 +27,8 @@ export function createDefaultDispatcher(
       headersTimeout: requestTimeoutMs,
       bodyTimeout: 0,
     }
-    if (!proxyConfigured(proxy)) return new (undici().Agent)(agentOptions)
-    return new (undici().EnvHttpProxyAgent)({
+    if (!proxyConfigured(proxy)) return new (undiciAgent())(agentOptions)
+    return new (envHttpProxyAgent())({
       ...agentOptions,
       proxyTunnel: false,
       ...(proxy?.httpProxy !== undefined ? { httpProxy: proxy.httpProxy } : {}),

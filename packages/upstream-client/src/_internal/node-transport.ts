@@ -6,7 +6,7 @@
 // `requestVia`, so the rest of the client does not know which transport it has.
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Dispatcher } from 'undici'
-import { undici } from './undici'
+import { undiciRequest } from './undici'
 
 /** What the client's call sites pass to a request (a subset of undici's `request` options). */
 export interface SendOptions {
@@ -89,7 +89,7 @@ export function createNodeDispatcher(): Dispatcher {
 export function requestVia(dispatcher: Dispatcher, url: string, options: SendOptions): Promise<SentResponse> {
   const send = (dispatcher as { [SEND]?: Send })[SEND]
   if (send) return send(url, options)
-  return undici().request(url, { ...options, dispatcher })
+  return undiciRequest(url, { ...options, dispatcher })
 }
 
 /**

@@ -1,17 +1,66 @@
-// undici, loaded on first use. It is ~18 MB of a relay's resident memory and a large part of a
-// short CLI command's start-up; importing the upstream client (or creating one) must not pay for
-// it, only the first HTTP call does. undici is CommonJS, so a synchronous require keeps every call
-// site synchronous; it is the same module instance an `import 'undici'` elsewhere gets.
+// undici, loaded on first use, and only the parts the client sends with. undici's index
+// (`require('undici')`) loads ~110 files: fetch, WebSocket, EventSource, mocks, cache stores and
+// every interceptor beside the dispatchers; a relay that only sends requests through one agent
+// holds about 1.8 MB more V8 heap for them (bench/findings.md, "Relay memory").
+// The parts are required from their own files of the pinned undici version (it has no `exports`
+// map, so these paths are reachable; `undici.test.ts` checks they are the same objects the index
+// exports). Importing the upstream client (or creating one) loads none of it, only the first HTTP
+// call does. undici is CommonJS, so a synchronous require keeps every call site synchronous.
 import { createRequire } from 'node:module'
 import type * as Undici from 'undici'
 import type { Dispatcher } from 'undici'
 
-let loaded: typeof Undici | undefined
+const load = createRequire(import.meta.url)
 
-/** The undici module, required on the first call. */
-export function undici(): typeof Undici {
-  loaded ??= createRequire(import.meta.url)('undici') as typeof Undici
-  return loaded
+/** undici's files this client uses (relative to its package root). */
+export const UNDICI_PARTS = {
+  Agent: 'undici/lib/dispatcher/agent.js',
+  EnvHttpProxyAgent: 'undici/lib/dispatcher/env-http-proxy-agent.js',
+  errors: 'undici/lib/core/errors.js',
+  api: 'undici/lib/api/index.js',
+} as const
+
+type ApiRequest = (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>
+
+let plainAgentClass: typeof Undici.Agent | undefined
+let agentClass: typeof Undici.EnvHttpProxyAgent | undefined
+let errorClasses: typeof Undici.errors | undefined
+let apiRequest: ApiRequest | undefined
+
+/** `undici.Agent`, required on the first call. */
+export function undiciAgent(): typeof Undici.Agent {
+  plainAgentClass ??= load(UNDICI_PARTS.Agent) as typeof Undici.Agent
+  return plainAgentClass
+}
+
+/** `undici.EnvHttpProxyAgent`, required on the first call. */
+export function envHttpProxyAgent(): typeof Undici.EnvHttpProxyAgent {
+  agentClass ??= load(UNDICI_PARTS.EnvHttpProxyAgent) as typeof Undici.EnvHttpProxyAgent
+  return agentClass
+}
+
+/** `undici.errors`, required on the first call. */
+export function undiciErrors(): typeof Undici.errors {
+  errorClasses ??= load(UNDICI_PARTS.errors) as typeof Undici.errors
+  return errorClasses
+}
+
+/**
+ * `undici.request(url, { ...options, dispatcher })`: what undici's index wraps around the
+ * dispatcher API's `request` (the URL split into origin and path), without loading the index.
+ */
+export function undiciRequest(
+  url: string,
+  options: Omit<Dispatcher.RequestOptions, 'origin' | 'path'> & { dispatcher: Dispatcher },
+): Promise<Dispatcher.ResponseData> {
+  const target = new URL(url)
+  const { dispatcher, ...rest } = options
+  apiRequest ??= (load(UNDICI_PARTS.api) as { request: ApiRequest }).request
+  return apiRequest.call(dispatcher, {
+    ...rest,
+    origin: target.origin,
+    path: target.search ? `${target.pathname}${target.search}` : target.pathname,
+  })
 }
 
 /**
@@ -30,7 +79,7 @@ class LazyDispatcher {
 
   #real(): Dispatcher {
     if (!this.#agent) {
-      if (this.#closed) throw new (undici().errors.ClientClosedError)()
+      if (this.#closed) throw new (undiciErrors().ClientClosedError)()
       this.#agent = this.#create()
     }
     return this.#agent
