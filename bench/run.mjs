@@ -10,7 +10,7 @@ import { writeDocs } from './lib/docs.mjs'
 import { load1, machineInfo, startForeignMeter, waitForQuiet } from './lib/machine.mjs'
 import { measureM1, measureM3, measureM4, measureM7 } from './lib/measures.mjs'
 import { measureAnthropic, measureLarge, measureLong, measureWithFeed } from './lib/measures-scale.mjs'
-import { measureRatelimit, measureStartup, measureTokenCompare } from './lib/measures-tools.mjs'
+import { EXTRA_CA_VAR, measureRatelimit, measureStartup, measureTokenCompare } from './lib/measures-tools.mjs'
 import { measureWebSocketThread } from './lib/measures-websocket.mjs'
 import { METRICS, parseOptions, sizes, USAGE } from './lib/options.mjs'
 import {
@@ -185,6 +185,18 @@ async function measureStandalone(ctx, plan, result, step, cleanups) {
   }
 }
 
+/** VmRSS in MB of a relay started with `home`'s environment as it is, `waitMs` after it answered. */
+async function coldIdleOf(home, mode, waitMs) {
+  const relay = await startRelay(root, home, { mode })
+  try {
+    await new Promise((r) => setTimeout(r, waitMs))
+    const rss = rssBytes(relay.pid)
+    return rss === null ? null : round(rss / 1024 / 1024, 1)
+  } finally {
+    await relay.stop()
+  }
+}
+
 /** Starts the relay process (optionally profiled) and the client both arms use. */
 async function startRelayArm(ctx, plan, cleanups) {
   const { opts } = ctx
@@ -195,7 +207,19 @@ async function startRelayArm(ctx, plan, cleanups) {
     if (opts.heapSnapshot) nodeArgs.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${opts.profile}`)
   }
   const scriptArgs = opts.ablate ? ['--ablate', opts.ablate] : []
-  ctx.relay = await startRelay(root, ctx.home, { mode: plan.relayMode, nodeArgs, scriptArgs })
+  // The relay only talks to the loopback emulator over plain HTTP, so it never reads a CA bundle.
+  // Like the start-up measure it runs without NODE_EXTRA_CA_CERTS (a user's machine normally does
+  // not set it; Node 20 parses the bundle at process start, ≈ 1.6 MB of RSS); when the bench's
+  // environment sets it, a relay of its own measures the cold idle with it, shown in the detail.
+  const relayEnv = { ...ctx.home.env }
+  delete relayEnv[EXTRA_CA_VAR]
+  if (ctx.home.env[EXTRA_CA_VAR] !== undefined && !opts.profile)
+    ctx.coldIdleWithExtraCaMB = await coldIdleOf(ctx.home, plan.relayMode, opts.smoke ? 100 : 1000)
+  ctx.relay = await startRelay(
+    root,
+    { ...ctx.home, env: relayEnv },
+    { mode: plan.relayMode, nodeArgs, scriptArgs },
+  )
   cleanups.push(async () => {
     ctx.sampler?.stop()
     await ctx.relay.stop()

@@ -116,6 +116,15 @@ export function m4m5Rows(m, judge) {
   return rows
 }
 
+/** What the cold-idle row says beside its figure: judged without NODE_EXTRA_CA_CERTS, like start-up. */
+function coldIdleDetail(r) {
+  const base =
+    'relay started without NODE_EXTRA_CA_CERTS (it reads no CA bundle: its upstream is the loopback emulator)'
+  if (r.coldIdleWithExtraCaMB === undefined) return undefined // a result from before this rule
+  if (r.coldIdleWithExtraCaMB === null) return `${base}; the variable is not set here, or not measured`
+  return `${base}; with NODE_EXTRA_CA_CERTS as this environment sets it: ${fmtNum(r.coldIdleWithExtraCaMB, 1)} MB`
+}
+
 function m5Rows(x, judge) {
   const r = x.rss
   const [lo, hi] = r.perExtra100Between
@@ -145,6 +154,7 @@ function m5Rows(x, judge) {
         value: r.coldIdleMB,
         display: `${fmtNum(r.coldIdleMB, 1)} MB`,
         budget: `≤ ${BUDGETS.m5ColdIdleMB} MB`,
+        detail: coldIdleDetail(r),
       },
       { metric: 'M4', pass: r.coldIdleMB <= BUDGETS.m5ColdIdleMB },
     ),

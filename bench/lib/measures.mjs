@@ -253,6 +253,7 @@ export async function measureM4(ctx, { levels, rounds, events, gapMs, settleMs, 
     wall: { level: wallRow.level, relayVsDirect: wallRow.wallVsDirect },
     rss: {
       coldIdleMB: ctx.coldIdleMB ?? null,
+      coldIdleWithExtraCaMB: ctx.coldIdleWithExtraCaMB ?? null,
       warmIdleMB,
       peakMB: Object.fromEntries(perLevel.map((row) => [row.level, row.relay.peakRssMB])),
       afterMB,
