@@ -45,11 +45,27 @@ export interface AuthedResult {
   ready: ReadyAuth
 }
 
+/** The last `authorization` value built per client, reused while the access token is the same. */
+const authorizations = new WeakMap<ClientContext, { token: string; value: string }>()
+
+/**
+ * `Bearer <access token>`, one string per token rather than one per call: undici keeps the
+ * header (flattened, ~850 bytes for a ChatGPT token) until the response ends, so with a string
+ * per call every open stream held its own copy (bench/findings.md, "Relay memory").
+ */
+export function authorizationOf(ctx: ClientContext, accessToken: string): string {
+  const last = authorizations.get(ctx)
+  if (last?.token === accessToken) return last.value
+  const value = `Bearer ${accessToken}`
+  authorizations.set(ctx, { token: accessToken, value })
+  return value
+}
+
 /** Headers of a backend call made with `ready`. */
 export function backendHeaders(ctx: ClientContext, ready: ReadyAuth, accept: string): Record<string, string> {
   return {
     ...identityHeaders(ctx.settings.identity),
-    authorization: `Bearer ${ready.accessToken}`,
+    authorization: authorizationOf(ctx, ready.accessToken),
     'chatgpt-account-id': ready.accountId,
     accept,
     version: ctx.settings.identity.clientVersion,
