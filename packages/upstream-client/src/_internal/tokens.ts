@@ -109,10 +109,8 @@ export class TokenManager {
   private unsaved: { replaces: string; auth: StoredAuth } | null = null
   private readonly expiry: ExpiryCache = new ExpiryCache()
   /**
-   * The last value the store returned and its normalised form: a caching store (the relay's)
-   * hands back the same object while the file is unchanged, and every call asks (twice, with the
-   * catalog check), so it is normalised once. A store returning a fresh object each time (file,
-   * keychain, memory) is normalised each time, as before.
+   * The store's last value, normalised: a caching store (the relay's) returns the same object
+   * while the file is unchanged; a store returning fresh copies is normalised each time.
    */
   private lastLoaded: { raw: unknown; auth: StoredAuth | null } | null = null
   /** The last validated credentials (validation decodes JWTs when `account_id` is absent). */
