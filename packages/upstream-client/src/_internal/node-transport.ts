@@ -5,14 +5,16 @@
 // pool, no proxy (the client keeps undici when a proxy applies). Every call site sends through
 // `requestVia`, so the rest of the client does not know which transport it has.
 import type { IncomingHttpHeaders } from 'node:http'
+import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
+import { bodyByteLength, JsonBytes, type RequestBody } from './json-body'
 import { undici } from './undici'
 
 /** What the client's call sites pass to a request (a subset of undici's `request` options). */
 export interface SendOptions {
   method: 'GET' | 'POST'
   headers: Record<string, string>
-  body?: string
+  body?: RequestBody
   signal?: AbortSignal
   /** Longest wait from the start of the request to the response headers, in ms (0: none). */
   headersTimeout: number
@@ -36,8 +38,9 @@ async function nodeSend(url: string, options: SendOptions): Promise<SentResponse
   const target = new URL(url)
   const { request } = target.protocol === 'https:' ? await import('node:https') : await import('node:http')
   const headers: Record<string, string> = { ...options.headers }
-  if (options.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-length'))
-    headers['content-length'] = String(Buffer.byteLength(options.body))
+  const { body } = options
+  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-length'))
+    headers['content-length'] = String(bodyByteLength(body))
   return new Promise((resolve, reject) => {
     const req = request(target, {
       method: options.method,
@@ -65,7 +68,10 @@ async function nodeSend(url: string, options: SendOptions): Promise<SentResponse
       clearTimeout(timer)
       reject(error)
     })
-    req.end(options.body)
+    if (body instanceof JsonBytes) {
+      for (const chunk of body.chunks) req.write(chunk)
+      req.end()
+    } else req.end(body)
   })
 }
 
@@ -89,7 +95,16 @@ export function createNodeDispatcher(): Dispatcher {
 export function requestVia(dispatcher: Dispatcher, url: string, options: SendOptions): Promise<SentResponse> {
   const send = (dispatcher as { [SEND]?: Send })[SEND]
   if (send) return send(url, options)
-  return undici().request(url, { ...options, dispatcher })
+  const { body } = options
+  if (!(body instanceof JsonBytes)) return undici().request(url, { ...options, body, dispatcher })
+  // The chunks as an iterable body, with their length: undici writes them in turn, not chunked.
+  // Its docs list `Iterable` among the body types; its type declarations do not (yet).
+  return undici().request(url, {
+    ...options,
+    headers: { ...options.headers, 'content-length': String(body.byteLength) },
+    body: body.chunks as unknown as Readable,
+    dispatcher,
+  })
 }
 
 /**
