@@ -9,6 +9,7 @@ import {
   fieldsOf,
   type PendingRecord,
   recordLine,
+  recordParts,
   serialiseRecord,
 } from './record-line'
 import type { SecretSet } from './redact'
@@ -78,12 +79,62 @@ export function hourFilePath(dir: string, at: number): string {
   )
 }
 
+/** Most buffers given to one `writev` (IOV_MAX is 1024 on Linux). */
+const WRITEV_MAX = 1024
+/** Consecutive small pieces are gathered into one buffer up to this many UTF-16 units. */
+const GATHER_CHARS = 16 * 1024
+
+/**
+ * The UTF-8 bytes of lines given in pieces (see `recordParts`), as buffers for one `writev`: small
+ * pieces are gathered into one string first, large ones converted on their own, so no line is
+ * ever joined into one large string (bench/findings.md, item 26).
+ */
+export class LineBuffers {
+  readonly #buffers: Buffer[] = []
+  #pending = ''
+  #bytes = 0
+  #lines = 0
+
+  /** Add one line (a newline follows it). */
+  line(parts: readonly string[]): void {
+    for (const part of parts) this.#add(part)
+    this.#add('\n')
+    this.#lines++
+  }
+
+  #add(text: string): void {
+    if (this.#pending.length + text.length <= GATHER_CHARS) {
+      this.#pending += text
+      return
+    }
+    this.#flush()
+    if (text.length <= GATHER_CHARS) this.#pending = text
+    else this.#push(Buffer.from(text))
+  }
+
+  #flush(): void {
+    if (this.#pending.length > 0) this.#push(Buffer.from(this.#pending))
+    this.#pending = ''
+  }
+
+  #push(buffer: Buffer): void {
+    this.#buffers.push(buffer)
+    this.#bytes += buffer.length
+  }
+
+  /** The buffers, their total bytes and the number of lines. */
+  done(): { buffers: Buffer[]; bytes: number; lines: number } {
+    this.#flush()
+    return { buffers: this.#buffers, bytes: this.#bytes, lines: this.#lines }
+  }
+}
+
 /** The open hour file: kept open while records go to the same hour, created 0600 in 0700 folders. */
 class HourFile {
   #handle: fs.FileHandle | null = null
   #path: string | null = null
 
-  async append(path: string, text: string): Promise<void> {
+  async append(path: string, data: readonly Buffer[]): Promise<void> {
     if (!this.#handle || this.#path !== path) {
       await this.close()
       await fs.mkdir(join(path, '..'), { recursive: true, mode: 0o700 })
@@ -96,7 +147,27 @@ class HourFile {
       this.#handle = handle
       this.#path = path
     }
-    await this.#handle.write(text)
+    let offset = 0
+    while (offset < data.length) {
+      // writev takes at most IOV_MAX buffers at once and may write less than asked.
+      const slice = data.slice(offset, offset + WRITEV_MAX)
+      let { bytesWritten } = await this.#handle.writev(slice)
+      const total = slice.reduce((n, b) => n + b.length, 0)
+      if (bytesWritten === total) {
+        offset += slice.length
+        continue
+      }
+      for (const buffer of slice) {
+        if (bytesWritten >= buffer.length) {
+          bytesWritten -= buffer.length
+          offset++
+          continue
+        }
+        data = [buffer.subarray(bytesWritten), ...data.slice(offset + 1)]
+        offset = 0
+        break
+      }
+    }
   }
 
   async close(): Promise<void> {
@@ -204,34 +275,37 @@ export class TrafficLog {
     const dir = this.#opts.dir
     if (dir === null) return
     if (this.#opts.secretsReady) await this.#opts.secretsReady
-    const groups = new Map<string, string[]>()
+    const groups = new Map<string, LineBuffers>()
     for (const record of batch) {
-      let line: string
+      let parts: readonly string[]
       try {
-        line = this.line(record)
+        parts = recordParts(record, this.#opts.secrets, this.#opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES)
       } catch (error) {
         this.#report(`AIRelays could not serialise a traffic log record (${record.phase}).`, error)
         continue
       }
       const path = hourFilePath(dir, record.at)
-      const lines = groups.get(path)
-      if (lines) lines.push(line)
-      else groups.set(path, [line])
+      let group = groups.get(path)
+      if (!group) {
+        group = new LineBuffers()
+        groups.set(path, group)
+      }
+      group.line(parts)
     }
-    for (const [path, lines] of groups) {
-      const text = `${lines.join('\n')}\n`
+    for (const [path, group] of groups) {
+      const { buffers, bytes, lines } = group.done()
       try {
-        if (!(await this.#budget.admit(Buffer.byteLength(text), path))) {
-          this.#dropped += lines.length
+        if (!(await this.#budget.admit(bytes, path))) {
+          this.#dropped += lines
           this.#report(
             `AIRelays stopped writing its traffic log under ${dir}: the logs reached [logging] max_total_bytes (${this.#opts.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES} bytes) within the current hour; requests are still served.`,
             null,
           )
           continue
         }
-        await this.#file.append(path, text)
+        await this.#file.append(path, buffers)
       } catch (error) {
-        this.#dropped += lines.length
+        this.#dropped += lines
         await this.#file.close()
         this.#report(
           `AIRelays could not write its traffic log under ${dir}; requests are still served.`,
