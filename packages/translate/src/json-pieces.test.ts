@@ -52,6 +52,15 @@ describe('jsonPieces', () => {
 })
 
 describe('escapedJsonPieces', () => {
+  it('the last long string is remembered by content: same text, same pieces; another, its own', () => {
+    const a = mixed(100_000)
+    const b = `${a.slice(0, -1)}"`
+    const again = `${a.slice(0, 50_000)}${a.slice(50_000)}`
+    for (const text of [a, a, again, b, a, 'short']) {
+      expect(escapedJsonPieces(text).join('')).toBe(JSON.stringify(text).slice(1, -1))
+    }
+  })
+
   it('never ends a piece inside a surrogate pair', () => {
     for (const offset of [JSON_PIECE_CHARS - 1, JSON_PIECE_CHARS - 2, JSON_PIECE_CHARS]) {
       const text = `${'a'.repeat(offset)}${'😀'.repeat(20_000)}`

@@ -17,18 +17,50 @@ const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/
 /** A `JSON.stringify` replacer. */
 export type JsonReplacer = (this: unknown, key: string, value: unknown) => unknown
 
+/** How long the pieces of the last long string are kept for a next call with the same string, in ms. */
+const REMEMBER_MS = 1000
+
+/**
+ * The last long string escaped and its pieces: one request's prompt is escaped for its session-id
+ * digest, for the upstream body and for its log record, three times the same work otherwise.
+ */
+let last: { text: string; pieces: readonly string[] } | null = null
+
 /**
  * `JSON.stringify(text)` without its quotes, as pieces appended to `out`: each piece of `text` is
- * escaped on its own, which gives the same text because no piece ends inside a surrogate pair. A
- * piece with nothing to escape is a slice of `text` (no copy).
+ * escaped on its own, which gives the same text because no piece ends inside a surrogate pair.
+ * When `text` has nothing to escape, the pieces are slices of it (no copy). The pieces of the last
+ * long string are kept for a second, for the next call with the same string.
  */
 export function escapedJsonPieces(text: string, out: string[] = []): string[] {
+  let pieces = last !== null && last.text === text ? last.pieces : null
+  if (pieces === null) {
+    pieces = escapeInPieces(text)
+    if (text.length >= LONG_STRING) remember(text, pieces)
+  }
+  for (const piece of pieces) out.push(piece)
+  return out
+}
+
+function remember(text: string, pieces: readonly string[]): void {
+  const entry = { text, pieces }
+  last = entry
+  setTimeout(() => {
+    if (last === entry) last = null
+  }, REMEMBER_MS).unref()
+}
+
+function escapeInPieces(text: string): string[] {
+  const out: string[] = []
+  // One scan of the whole string (it stops at the first match): most long text either has
+  // nothing to escape or something to escape in every piece.
+  const escape = ESCAPED.test(text)
   for (let start = 0; start < text.length; ) {
     let end = Math.min(text.length, start + JSON_PIECE_CHARS)
     const unit = text.charCodeAt(end - 1)
     if (end < text.length && unit >= 0xd800 && unit <= 0xdbff) end--
     const piece = text.slice(start, end)
-    out.push(ESCAPED.test(piece) ? JSON.stringify(piece).slice(1, -1) : piece)
+    out.push(escape ? JSON.stringify(piece).slice(1, -1) : piece)
     start = end
   }
   return out

@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { JsonBytes, jsonRequestBody } from './json-body'
+import { jsonRequestBody } from './json-body'
 import { createNodeDispatcher, requestVia } from './node-transport'
 import { undici } from './undici'
 
@@ -23,19 +23,17 @@ describe('jsonRequestBody', () => {
     expect(jsonRequestBody(body)).toBe(JSON.stringify(body))
   })
 
-  it("a long prompt: the JSON text's UTF-8 bytes in chunks under 128 KiB, and their length", () => {
-    const body = largeBody(1_000_000)
-    const sent = jsonRequestBody(body)
-    expect(sent).toBeInstanceOf(JsonBytes)
-    const { chunks, byteLength } = sent as JsonBytes
-    const expected = Buffer.from(JSON.stringify(body))
-    expect(Buffer.concat(chunks).equals(expected)).toBe(true)
-    expect(byteLength).toBe(expected.length)
-    for (const chunk of chunks) expect(chunk.length).toBeLessThan(128 * 1024)
+  it("a long prompt: the JSON text's UTF-8 bytes, exactly", () => {
+    for (const chars of [70_000, 1_000_000]) {
+      const body = largeBody(chars)
+      const sent = jsonRequestBody(body)
+      expect(Buffer.isBuffer(sent)).toBe(true)
+      expect((sent as Buffer).equals(Buffer.from(JSON.stringify(body)))).toBe(true)
+    }
   })
 })
 
-describe('a chunked JSON body on the wire', () => {
+describe('a large JSON body on the wire', () => {
   const seen: { headers: IncomingHttpHeaders; body: Buffer }[] = []
   const server = createServer((req, res) => {
     const parts: Buffer[] = []
@@ -55,7 +53,7 @@ describe('a chunked JSON body on the wire', () => {
   it.each([
     ['undici', () => new (undici().Agent)()],
     ['node:http', () => createNodeDispatcher()],
-  ])('%s sends the same bytes with a content-length, not chunked', async (_name, dispatcher) => {
+  ])('%s sends the JSON text bytes with a content-length, not chunked', async (_name, dispatcher) => {
     const body = largeBody(400_000)
     const sent = jsonRequestBody(body)
     const agent = dispatcher()

@@ -5,9 +5,8 @@
 // pool, no proxy (the client keeps undici when a proxy applies). Every call site sends through
 // `requestVia`, so the rest of the client does not know which transport it has.
 import type { IncomingHttpHeaders } from 'node:http'
-import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
-import { bodyByteLength, JsonBytes, type RequestBody } from './json-body'
+import type { RequestBody } from './json-body'
 import { undici } from './undici'
 
 /** What the client's call sites pass to a request (a subset of undici's `request` options). */
@@ -38,9 +37,8 @@ async function nodeSend(url: string, options: SendOptions): Promise<SentResponse
   const target = new URL(url)
   const { request } = target.protocol === 'https:' ? await import('node:https') : await import('node:http')
   const headers: Record<string, string> = { ...options.headers }
-  const { body } = options
-  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-length'))
-    headers['content-length'] = String(bodyByteLength(body))
+  if (options.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-length'))
+    headers['content-length'] = String(Buffer.byteLength(options.body))
   return new Promise((resolve, reject) => {
     const req = request(target, {
       method: options.method,
@@ -68,10 +66,7 @@ async function nodeSend(url: string, options: SendOptions): Promise<SentResponse
       clearTimeout(timer)
       reject(error)
     })
-    if (body instanceof JsonBytes) {
-      for (const chunk of body.chunks) req.write(chunk)
-      req.end()
-    } else req.end(body)
+    req.end(options.body)
   })
 }
 
@@ -95,16 +90,7 @@ export function createNodeDispatcher(): Dispatcher {
 export function requestVia(dispatcher: Dispatcher, url: string, options: SendOptions): Promise<SentResponse> {
   const send = (dispatcher as { [SEND]?: Send })[SEND]
   if (send) return send(url, options)
-  const { body } = options
-  if (!(body instanceof JsonBytes)) return undici().request(url, { ...options, body, dispatcher })
-  // The chunks as an iterable body, with their length: undici writes them in turn, not chunked.
-  // Its docs list `Iterable` among the body types; its type declarations do not (yet).
-  return undici().request(url, {
-    ...options,
-    headers: { ...options.headers, 'content-length': String(body.byteLength) },
-    body: body.chunks as unknown as Readable,
-    dispatcher,
-  })
+  return undici().request(url, { ...options, dispatcher })
 }
 
 /**
