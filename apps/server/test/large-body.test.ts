@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { BodySnapshot, type PendingRecord, recordLine, recordParts } from '../src/logging/record-line'
 import { SecretSet } from '../src/logging/redact'
-import { hourFilePath, LineBuffers, TrafficLog } from '../src/logging/traffic-log'
+import { encodeLines, hourFilePath, TrafficLog } from '../src/logging/traffic-log'
 import { decodeChunks, parseJsonObject } from '../src/request/body'
 
 /** `n` UTF-16 units of text with multi-byte characters, quotes and newlines. */
@@ -38,6 +38,19 @@ describe('decodeChunks', () => {
     expect(decodeChunks(bytes)).toBe(whole)
   })
 
+  it('a large body, ASCII (read as Latin-1) or not, gives the UTF-8 text', () => {
+    const ascii = Buffer.from(`{"a":"${'plain \\"ascii\\" '.repeat(80_000)}"}`)
+    const utf8 = Buffer.from(`{"a":"${'plain ascii '.repeat(80_000)}é"}`)
+    for (const bytes of [ascii, utf8]) {
+      const whole = new TextDecoder().decode(bytes)
+      expect(decodeChunks(chunked(bytes, 65_536))).toBe(whole)
+      expect(decodeChunks(bytes)).toBe(whole)
+      expect(decodeChunks(bytes.subarray(0, 200_000))).toBe(
+        new TextDecoder().decode(bytes.subarray(0, 200_000)),
+      )
+    }
+  })
+
   it('parses a JSON body from its chunks as from one buffer', () => {
     const body = { model: 'm', messages: [{ role: 'user', content: mixed(200_000) }] }
     const bytes = Buffer.from(JSON.stringify(body))
@@ -47,16 +60,12 @@ describe('decodeChunks', () => {
   })
 })
 
-describe('LineBuffers', () => {
-  it('the bytes of the lines, each followed by a newline, without one large buffer', () => {
+describe('encodeLines', () => {
+  it('the bytes of the lines, each followed by a newline', () => {
     const lines = [['{"a":', mixed(100_000), '}'], ['{}'], [mixed(40_000), mixed(10)]]
-    const buffers = new LineBuffers()
-    for (const parts of lines) buffers.line(parts)
-    const out = buffers.done()
     const expected = Buffer.from(lines.map((parts) => `${parts.join('')}\n`).join(''))
-    expect(Buffer.concat(out.buffers).equals(expected)).toBe(true)
-    expect(out.bytes).toBe(expected.length)
-    expect(out.lines).toBe(3)
+    expect(encodeLines(lines).equals(expected)).toBe(true)
+    expect(encodeLines([]).length).toBe(0)
   })
 })
 

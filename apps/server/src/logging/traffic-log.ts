@@ -79,54 +79,23 @@ export function hourFilePath(dir: string, at: number): string {
   )
 }
 
-/** Most buffers given to one `writev` (IOV_MAX is 1024 on Linux). */
-const WRITEV_MAX = 1024
-/** Consecutive small pieces are gathered into one buffer up to this many UTF-16 units. */
-const GATHER_CHARS = 16 * 1024
-
 /**
- * The UTF-8 bytes of lines given in pieces (see `recordParts`), as buffers for one `writev`: small
- * pieces are gathered into one string first, large ones converted on their own, so no line is
- * ever joined into one large string (bench/findings.md, item 26).
+ * The UTF-8 bytes of lines given in pieces (see `recordParts`), each followed by a newline, in one
+ * buffer of the exact size: each piece is encoded straight into it, so no line is ever joined into
+ * one large string (bench/findings.md, item 26).
  */
-export class LineBuffers {
-  readonly #buffers: Buffer[] = []
-  #pending = ''
-  #bytes = 0
-  #lines = 0
-
-  /** Add one line (a newline follows it). */
-  line(parts: readonly string[]): void {
-    for (const part of parts) this.#add(part)
-    this.#add('\n')
-    this.#lines++
+export function encodeLines(lines: readonly (readonly string[])[]): Buffer {
+  let size = lines.length
+  for (const parts of lines) for (const part of parts) size += Buffer.byteLength(part)
+  const out = Buffer.allocUnsafe(size)
+  let offset = 0
+  for (const parts of lines) {
+    for (const part of parts) offset += out.write(part, offset)
+    out[offset++] = 0x0a
   }
-
-  #add(text: string): void {
-    if (this.#pending.length + text.length <= GATHER_CHARS) {
-      this.#pending += text
-      return
-    }
-    this.#flush()
-    if (text.length <= GATHER_CHARS) this.#pending = text
-    else this.#push(Buffer.from(text))
-  }
-
-  #flush(): void {
-    if (this.#pending.length > 0) this.#push(Buffer.from(this.#pending))
-    this.#pending = ''
-  }
-
-  #push(buffer: Buffer): void {
-    this.#buffers.push(buffer)
-    this.#bytes += buffer.length
-  }
-
-  /** The buffers, their total bytes and the number of lines. */
-  done(): { buffers: Buffer[]; bytes: number; lines: number } {
-    this.#flush()
-    return { buffers: this.#buffers, bytes: this.#bytes, lines: this.#lines }
-  }
+  // Pieces never split a surrogate pair, so each is written whole; anything else is a bug.
+  if (offset !== size) throw new Error(`encodeLines: wrote ${offset} of ${size} bytes`)
+  return out
 }
 
 /** The open hour file: kept open while records go to the same hour, created 0600 in 0700 folders. */
@@ -134,7 +103,7 @@ class HourFile {
   #handle: fs.FileHandle | null = null
   #path: string | null = null
 
-  async append(path: string, data: readonly Buffer[]): Promise<void> {
+  async append(path: string, data: Buffer): Promise<void> {
     if (!this.#handle || this.#path !== path) {
       await this.close()
       await fs.mkdir(join(path, '..'), { recursive: true, mode: 0o700 })
@@ -147,26 +116,10 @@ class HourFile {
       this.#handle = handle
       this.#path = path
     }
-    let offset = 0
-    while (offset < data.length) {
-      // writev takes at most IOV_MAX buffers at once and may write less than asked.
-      const slice = data.slice(offset, offset + WRITEV_MAX)
-      let { bytesWritten } = await this.#handle.writev(slice)
-      const total = slice.reduce((n, b) => n + b.length, 0)
-      if (bytesWritten === total) {
-        offset += slice.length
-        continue
-      }
-      for (const buffer of slice) {
-        if (bytesWritten >= buffer.length) {
-          bytesWritten -= buffer.length
-          offset++
-          continue
-        }
-        data = [buffer.subarray(bytesWritten), ...data.slice(offset + 1)]
-        offset = 0
-        break
-      }
+    for (let offset = 0; offset < data.length; ) {
+      const { bytesWritten } = await this.#handle.write(data, offset)
+      if (bytesWritten <= 0) throw new Error('the traffic log file took no bytes')
+      offset += bytesWritten
     }
   }
 
@@ -275,7 +228,7 @@ export class TrafficLog {
     const dir = this.#opts.dir
     if (dir === null) return
     if (this.#opts.secretsReady) await this.#opts.secretsReady
-    const groups = new Map<string, LineBuffers>()
+    const groups = new Map<string, (readonly string[])[]>()
     for (const record of batch) {
       let parts: readonly string[]
       try {
@@ -285,27 +238,24 @@ export class TrafficLog {
         continue
       }
       const path = hourFilePath(dir, record.at)
-      let group = groups.get(path)
-      if (!group) {
-        group = new LineBuffers()
-        groups.set(path, group)
-      }
-      group.line(parts)
+      const lines = groups.get(path)
+      if (lines) lines.push(parts)
+      else groups.set(path, [parts])
     }
-    for (const [path, group] of groups) {
-      const { buffers, bytes, lines } = group.done()
+    for (const [path, lines] of groups) {
       try {
-        if (!(await this.#budget.admit(bytes, path))) {
-          this.#dropped += lines
+        const data = encodeLines(lines)
+        if (!(await this.#budget.admit(data.length, path))) {
+          this.#dropped += lines.length
           this.#report(
             `AIRelays stopped writing its traffic log under ${dir}: the logs reached [logging] max_total_bytes (${this.#opts.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES} bytes) within the current hour; requests are still served.`,
             null,
           )
           continue
         }
-        await this.#file.append(path, buffers)
+        await this.#file.append(path, data)
       } catch (error) {
-        this.#dropped += lines
+        this.#dropped += lines.length
         await this.#file.close()
         this.#report(
           `AIRelays could not write its traffic log under ${dir}; requests are still served.`,

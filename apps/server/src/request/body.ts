@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer'
 import { Readable } from 'node:stream'
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web'
 import type { H3Event } from 'h3'
@@ -154,16 +155,31 @@ export type ParsedJson = { ok: true; value: Record<string, unknown> } | { ok: fa
 
 const decoder = new TextDecoder('utf-8', { fatal: false })
 
+/** Bodies of at least this many bytes that are all ASCII are read as Latin-1 (see {@link decodeChunks}). */
+const ASCII_JOIN_BYTES = 128 * 1024
+
 /**
- * The UTF-8 text of `chunks` (a leading BOM dropped, invalid sequences replaced), decoded one
- * chunk at a time: the pieces are small strings, joined by V8 without a copy until the text is
- * parsed, so the only large copy of the body is the one `JSON.parse` reads.
+ * The UTF-8 text of `chunks` (a leading BOM dropped, invalid sequences replaced). A large ASCII
+ * body (the same text in UTF-8 and Latin-1) is joined and read as Latin-1: above about 1 MB Node
+ * hands that string to V8 as external memory, which `JSON.parse` reads in place, where a decoded
+ * string would be one more copy in freshly mapped memory. Otherwise the chunks are decoded one at
+ * a time: small strings, joined by V8 without a copy until the text is parsed.
  */
 export function decodeChunks(chunks: Uint8Array | readonly Uint8Array[]): string {
-  if (!Array.isArray(chunks)) return decoder.decode(chunks as Uint8Array)
-  if (chunks.length === 1) return decoder.decode(chunks[0] as Uint8Array)
+  const list: readonly Uint8Array[] = Array.isArray(chunks) ? chunks : [chunks as Uint8Array]
+  let total = 0
+  for (const chunk of list) total += chunk.byteLength
+  if (total >= ASCII_JOIN_BYTES && list.every((chunk) => isAscii(chunk))) {
+    const first = list[0] as Uint8Array
+    const joined =
+      list.length === 1
+        ? Buffer.from(first.buffer, first.byteOffset, first.byteLength)
+        : Buffer.concat(list, total)
+    return joined.toString('latin1')
+  }
+  if (list.length === 1) return decoder.decode(list[0])
   let text = ''
-  for (const chunk of chunks as readonly Uint8Array[]) text += decoder.decode(chunk, { stream: true })
+  for (const chunk of list) text += decoder.decode(chunk, { stream: true })
   return text + decoder.decode()
 }
 
