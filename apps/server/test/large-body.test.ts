@@ -1,4 +1,4 @@
-// The large-body path (bench/findings.md, item 26): a body read in chunks is decoded chunk by
+// The large-body path (bench/findings.md, "A 1 MB request"): a body read in chunks is decoded chunk by
 // chunk, and a large log record is built and written in pieces. Each must give exactly what the
 // whole-string path gave.
 import { mkdtemp, readFile, rm } from 'node:fs/promises'

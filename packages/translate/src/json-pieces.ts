@@ -2,7 +2,7 @@
 // string of 128 KiB or more is a "large object" for V8, placed in memory mapped afresh for each
 // one (a page fault per 4 KiB on first touch), so a 1 MB prompt used to cost the relay several
 // such copies per request: its session-id digest, the upstream body and the traffic log record
-// (bench/findings.md, item 26).
+// (bench/findings.md, "A 1 MB request").
 import { randomBytes } from 'node:crypto'
 
 /** Longest piece a long string is escaped in, in UTF-16 units (well under V8's 128 KiB limit). */

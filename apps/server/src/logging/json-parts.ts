@@ -1,7 +1,7 @@
 /**
  * A log line as a list of pieces whose concatenation is the line (see `jsonPieces` of
  * @airelays/translate): a large body's record is built, cut and written in pieces, never joined
- * into one large string (bench/findings.md, item 26).
+ * into one large string (bench/findings.md, "A 1 MB request").
  */
 export type JsonParts = string[]
 

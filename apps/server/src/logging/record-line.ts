@@ -119,7 +119,7 @@ interface Member {
  * Serialises a record one top-level field at a time, exactly as `JSON.stringify(body, replacer)`
  * would (the replacer is called with `body` as the holder of each field, so key-based redaction is
  * the same), so a record that must be cut is never serialised a second time (bench/findings.md,
- * item 15). Each field's JSON is kept in pieces, never as one large string (item 26).
+ * item 15). Each field's JSON is kept in pieces, never as one large string (same file, "A 1 MB request").
  */
 class MemberSerialiser {
   readonly #replacer: (this: unknown, key: string, value: unknown) => unknown

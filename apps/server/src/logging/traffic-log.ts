@@ -82,7 +82,7 @@ export function hourFilePath(dir: string, at: number): string {
 /**
  * The UTF-8 bytes of lines given in pieces (see `recordParts`), each followed by a newline, in one
  * buffer of the exact size: each piece is encoded straight into it, so no line is ever joined into
- * one large string (bench/findings.md, item 26).
+ * one large string (bench/findings.md, "A 1 MB request").
  */
 export function encodeLines(lines: readonly (readonly string[])[]): Buffer {
   let size = lines.length

@@ -93,9 +93,8 @@ export async function readBodyBytes(event: H3Event, limit: number): Promise<Uint
 }
 
 /**
- * {@link readBodyBytes} as the chunks the socket delivered, not joined: a JSON body is decoded
- * chunk by chunk, so a large one is never copied into one buffer first (bench/findings.md,
- * item 26).
+ * {@link readBodyBytes} as the chunks the socket delivered, not joined: see {@link decodeChunks}
+ * for how a JSON body is read from them (bench/findings.md, "A 1 MB request").
  */
 export function readBodyChunks(event: H3Event, limit: number): Promise<Buffer[]> {
   const declared = Number(event.req.headers.get('content-length'))

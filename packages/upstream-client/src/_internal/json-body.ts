@@ -9,7 +9,7 @@ export type RequestBody = string | Buffer
  * (the usual case), else its UTF-8 bytes, encoded piece by piece (see `jsonPieces` of
  * @airelays/translate) into one buffer of the exact size. `JSON.stringify` of a 1 MB prompt,
  * then undici's `Buffer.from` of it (which reserves three bytes per character), were two large
- * copies per request, each in memory mapped afresh (bench/findings.md, item 26).
+ * copies per request, each in memory mapped afresh (bench/findings.md, "A 1 MB request").
  */
 export function jsonRequestBody(value: Record<string, unknown>): RequestBody {
   const pieces = jsonPieces(value) ?? ['null']
