@@ -54,13 +54,13 @@ function escapeInPieces(text: string): string[] {
   const out: string[] = []
   // One scan of the whole string (it stops at the first match): most long text either has
   // nothing to escape or something to escape in every piece.
-  const escape = ESCAPED.test(text)
+  const escaping = ESCAPED.test(text)
   for (let start = 0; start < text.length; ) {
     let end = Math.min(text.length, start + JSON_PIECE_CHARS)
     const unit = text.charCodeAt(end - 1)
     if (end < text.length && unit >= 0xd800 && unit <= 0xdbff) end--
     const piece = text.slice(start, end)
-    out.push(escape ? JSON.stringify(piece).slice(1, -1) : piece)
+    out.push(escaping ? JSON.stringify(piece).slice(1, -1) : piece)
     start = end
   }
   return out
