@@ -74,11 +74,17 @@ function escapeInPieces(text: string): string[] {
  * to the call, and put back afterwards as {@link escapedJsonPieces}.
  */
 export function jsonPieces(value: unknown, replacer?: JsonReplacer): string[] | undefined {
+  if (replacer === undefined && !holdsLongString(value, 0)) {
+    // The usual small body: JSON.stringify's fast path, without a replacer call per value.
+    const json = JSON.stringify(value)
+    return json === undefined ? undefined : [json]
+  }
   const long: string[] = []
-  const tag = `\u0000${randomBytes(8).toString('hex')}:`
+  let tag = ''
   const json = JSON.stringify(value, function (this: unknown, key: string, v: unknown): unknown {
     const out = replacer ? replacer.call(this, key, v) : v
     if (typeof out !== 'string' || out.length < LONG_STRING) return out
+    if (tag === '') tag = `\u0000${randomBytes(8).toString('hex')}:`
     long.push(out)
     return `${tag}${long.length - 1}`
   })
@@ -99,4 +105,24 @@ export function jsonPieces(value: unknown, replacer?: JsonReplacer): string[] | 
   }
   pieces.push(json.slice(from))
   return pieces
+}
+
+/**
+ * Whether `value` holds a string of {@link LONG_STRING} units or more, as far as a walk of its own
+ * enumerable values can tell; `toJSON`, or nesting deeper than `JSON.stringify` goes in practice,
+ * answers yes (the placeholder path then decides).
+ */
+function holdsLongString(value: unknown, depth: number): boolean {
+  if (typeof value === 'string') return value.length >= LONG_STRING
+  if (value === null || typeof value !== 'object') return false
+  if (depth > 100 || typeof (value as { toJSON?: unknown }).toJSON === 'function') return true
+  if (Array.isArray(value)) {
+    for (const item of value) if (holdsLongString(item, depth + 1)) return true
+    return false
+  }
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && holdsLongString((value as Record<string, unknown>)[key], depth + 1))
+      return true
+  }
+  return false
 }
