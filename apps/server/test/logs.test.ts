@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -127,6 +128,35 @@ describe('traffic log', () => {
       expect(text.includes(value), `${name} leaked into the logs`).toBe(false)
     }
     expect(text).toContain('[REDACTED]')
+  })
+
+  it('a 1 MB request: read in chunks, sent upstream intact, logged cut, redacted, sized and hashed', async () => {
+    // Multi-byte text (é, emoji) split across the socket's chunks, quotes and newlines to escape,
+    // and the relay token quoted in the prompt.
+    const r = await relay()
+    const atoms = ['plain words ', 'é ', '😀', 'quote " and \\ back\n']
+    let content = `token ${r.token} `
+    for (let i = 0; content.length < 1_100_000; i++) content += atoms[i % atoms.length]
+    const body = { model: 'gpt-5.5', messages: [{ role: 'user', content }] }
+    const res = await post(r, '/v1/chat/completions', body)
+    expect(res.status).toBe(200)
+    const upstream = r.emu.requests.filter((q) => q.route === 'responses').at(-1)
+    if (!upstream) throw new Error('the relay did not call the upstream')
+    const input = (upstream.body as { input: { content: { text: string }[] }[] }).input
+    expect(input.at(-1)?.content[0]?.text).toBe(content)
+    await eventually(async () => (await r.logRecords()).some((record) => record.phase === 'inbound_request'))
+    const line = (await r.logLines()).find((l) => l.includes('"phase":"inbound_request"')) as string
+    expect(Buffer.byteLength(line)).toBeLessThanOrEqual(1024 * 1024)
+    expect(line).not.toContain(r.token)
+    const inbound = JSON.parse(line) as { body: { truncated: boolean; bytes: number; preview: string } }
+    expect(inbound.body.truncated).toBe(true)
+    const sent = Buffer.from(JSON.stringify(body))
+    const digest = createHash('sha256').update(sent).digest('hex')
+    expect(
+      inbound.body.preview.startsWith(`{"kind":"json","bytes":${sent.length},"sha256":"${digest}"`),
+    ).toBe(true)
+    expect(inbound.body.preview).toContain('😀')
+    expect(inbound.body.preview).toContain('[REDACTED]')
   })
 
   it('writes the reference phases with request ids, one JSON record per line', async () => {

@@ -48,6 +48,10 @@ export type {
 export { isTranslateError, TranslateError } from './errors'
 export type { TranslateErrorCode } from './errors'
 
+// JSON text in pieces (large bodies without large strings)
+export { escapedJsonPieces, JSON_PIECE_CHARS, jsonPieces } from './json-pieces'
+export type { JsonReplacer } from './json-pieces'
+
 // Upstream error vocabulary
 export { UPSTREAM_CLIENT_CODES, UPSTREAM_QUOTA_CODES, UPSTREAM_USAGE_LIMIT_CODES } from './upstream-codes'
 

@@ -6,6 +6,7 @@ describe('@airelays/translate exports', () => {
     expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
       [
         "DEFAULT_CLAUDE_MODEL_MAP",
+        "JSON_PIECE_CHARS",
         "TranslateError",
         "UPSTREAM_CLIENT_CODES",
         "UPSTREAM_QUOTA_CODES",
@@ -17,7 +18,9 @@ describe('@airelays/translate exports', () => {
         "chatStreamTranslator",
         "completionChunks",
         "completionStreamTranslator",
+        "escapedJsonPieces",
         "isTranslateError",
+        "jsonPieces",
         "messagesStreamTranslator",
         "normalizeResponsesRequest",
         "resolveClaudeModel",

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer'
 import { Readable } from 'node:stream'
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web'
 import type { H3Event } from 'h3'
@@ -85,21 +86,31 @@ function bufferedBody(source: NodeReqLike, declared: number): Buffer | null {
  * (whatever Content-Length said). The reading stops there; the unread rest is dropped after the
  * 413 went out. A client that disconnects mid-body gives a 499 error.
  */
-export function readBodyBytes(event: H3Event, limit: number): Promise<Uint8Array> {
+export async function readBodyBytes(event: H3Event, limit: number): Promise<Uint8Array> {
+  const chunks = await readBodyChunks(event, limit)
+  if (chunks.length === 0) return new Uint8Array(0)
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)
+}
+
+/**
+ * {@link readBodyBytes} as the chunks the socket delivered, not joined: see {@link decodeChunks}
+ * for how a JSON body is read from them (bench/findings.md, "A 1 MB request").
+ */
+export function readBodyChunks(event: H3Event, limit: number): Promise<Buffer[]> {
   const declared = Number(event.req.headers.get('content-length'))
   const source = requestBody(event)
   if (Number.isFinite(declared) && declared > limit) {
     if (source) afterResponse(event, () => discard(source))
     return Promise.reject(bodyTooLarge(limit))
   }
-  if (!source || (source as NodeReqLike).readableEnded) return Promise.resolve(new Uint8Array(0))
+  if (!source || (source as NodeReqLike).readableEnded) return Promise.resolve([])
   const whole = bufferedBody(source as NodeReqLike, declared)
   if (whole !== null) {
-    if (whole.length <= limit) return Promise.resolve(whole)
+    if (whole.length <= limit) return Promise.resolve([whole])
     afterResponse(event, () => discard(source))
     return Promise.reject(bodyTooLarge(limit))
   }
-  return new Promise<Uint8Array>((resolve, reject) => {
+  return new Promise<Buffer[]>((resolve, reject) => {
     const chunks: Buffer[] = []
     let total = 0
     const cleanup = (): void => {
@@ -121,7 +132,7 @@ export function readBodyBytes(event: H3Event, limit: number): Promise<Uint8Array
     }
     const onEnd = (): void => {
       cleanup()
-      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total))
+      resolve(chunks)
     }
     const onError = (error: unknown): void => {
       cleanup()
@@ -143,9 +154,43 @@ export type ParsedJson = { ok: true; value: Record<string, unknown> } | { ok: fa
 
 const decoder = new TextDecoder('utf-8', { fatal: false })
 
-/** Parse bytes as a JSON object with the reference's messages; `emptyAsObject` treats no body as `{}`. */
-export function parseJsonObject(bytes: Uint8Array, emptyAsObject: boolean): ParsedJson {
-  const text = decoder.decode(bytes)
+/** Bodies of at least this many bytes that are all ASCII are read as Latin-1 (see {@link decodeChunks}). */
+const ASCII_JOIN_BYTES = 128 * 1024
+
+/**
+ * The UTF-8 text of `chunks` (a leading BOM dropped, invalid sequences replaced). A large ASCII
+ * body (the same text in UTF-8 and Latin-1) is joined and read as Latin-1: above about 1 MB Node
+ * hands that string to V8 as external memory, which `JSON.parse` reads in place, where a decoded
+ * string would be one more copy in freshly mapped memory. Otherwise the chunks are decoded one at
+ * a time: small strings, joined by V8 without a copy until the text is parsed.
+ */
+export function decodeChunks(chunks: Uint8Array | readonly Uint8Array[]): string {
+  const list: readonly Uint8Array[] = Array.isArray(chunks) ? chunks : [chunks as Uint8Array]
+  let total = 0
+  for (const chunk of list) total += chunk.byteLength
+  if (total >= ASCII_JOIN_BYTES && list.every((chunk) => isAscii(chunk))) {
+    const first = list[0] as Uint8Array
+    const joined =
+      list.length === 1
+        ? Buffer.from(first.buffer, first.byteOffset, first.byteLength)
+        : Buffer.concat(list, total)
+    return joined.toString('latin1')
+  }
+  if (list.length === 1) return decoder.decode(list[0])
+  let text = ''
+  for (const chunk of list) text += decoder.decode(chunk, { stream: true })
+  return text + decoder.decode()
+}
+
+/**
+ * Parse bytes (one buffer or the chunks of a body) as a JSON object with the reference's
+ * messages; `emptyAsObject` treats no body as `{}`.
+ */
+export function parseJsonObject(
+  bytes: Uint8Array | readonly Uint8Array[],
+  emptyAsObject: boolean,
+): ParsedJson {
+  const text = decodeChunks(bytes)
   if (emptyAsObject && text.trim() === '') return { ok: true, value: {} }
   let value: unknown
   try {
@@ -168,9 +213,9 @@ export async function readJsonObject(
   req: RelayRequest,
   options: { limit: number; emptyAsObject: boolean },
 ): Promise<Record<string, unknown>> {
-  let bytes: Uint8Array
+  let bytes: Buffer[]
   try {
-    bytes = await readBodyBytes(req.event, options.limit)
+    bytes = await readBodyChunks(req.event, options.limit)
   } catch (error) {
     if ((error as RelayError).status === 413) {
       req.logInbound(new BodySummary({ kind: 'not_read', reason: 'too_large', limit: options.limit }))

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
+import { jsonPieces } from '../json-pieces'
 import type { JsonObject, ValidationError, ValidationErrorCode } from '../types'
 
 /** Thrown inside the translators and turned into a returned {@link ValidationError}. */
@@ -66,9 +67,21 @@ export function randomHex(length: number): string {
   return randomPool.bytes.toString('hex', start, start + bytes).slice(0, length)
 }
 
+/**
+ * `sha256Hex(JSON.stringify(value))`, hashed as {@link jsonPieces}: a long string in `value` (a
+ * 1 MB prompt) is never copied into one JSON text.
+ */
+export function jsonSha256Hex(value: unknown): string {
+  const pieces = jsonPieces(value)
+  if (pieces === undefined) throw new TypeError('jsonSha256Hex: the value has no JSON text')
+  const hash = createHash('sha256')
+  for (const piece of pieces) hash.update(piece)
+  return hash.digest('hex')
+}
+
 /** The session id derived from stable request content (upstream-protocol §8.7). */
 export function derivedSessionId(instructions: string, firstUserContent: unknown): string {
-  const digest = sha256Hex(JSON.stringify([instructions, firstUserContent ?? null]))
+  const digest = jsonSha256Hex([instructions, firstUserContent ?? null])
   return `airelays-${digest.slice(0, 32)}`
 }
 

@@ -6,13 +6,14 @@
 // `requestVia`, so the rest of the client does not know which transport it has.
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Dispatcher } from 'undici'
+import type { RequestBody } from './json-body'
 import { undiciRequest } from './undici'
 
 /** What the client's call sites pass to a request (a subset of undici's `request` options). */
 export interface SendOptions {
   method: 'GET' | 'POST'
   headers: Record<string, string>
-  body?: string
+  body?: RequestBody
   signal?: AbortSignal
   /** Longest wait from the start of the request to the response headers, in ms (0: none). */
   headersTimeout: number

@@ -5,6 +5,7 @@ import type { ResponsesCallOptions, ResponsesStream } from '../../client-api'
 import { isRecord, isUpstreamError, UpstreamError } from '../../errors'
 import type { ResponsesEvent } from '../../types'
 import { abortedError, errorFromHttpResponse, errorFromStreamEvent, readBodyText } from '../http'
+import { jsonRequestBody, type RequestBody } from '../json-body'
 import {
   EventPump,
   isFailureEvent,
@@ -31,7 +32,7 @@ interface ResponsesCall {
    * The serialised body, dropped once the call settled: the stream's callbacks keep the call alive
    * for as long as the stream runs, and a long prompt should not stay in memory that long.
    */
-  json: string | null
+  json: RequestBody | null
   /** Upstream calls made so far. */
   attempts: number
   /** The one retry after a 401 was used. */
@@ -94,7 +95,7 @@ function prepareCall(
     requestId: options.requestId ?? null,
     sessionId,
     extraHeaders: options.headers ?? {},
-    json: JSON.stringify(payload),
+    json: jsonRequestBody(payload),
     attempts: 0,
     unauthorizedRetried: false,
   }
@@ -210,7 +211,7 @@ async function openStream(ctx: ClientContext, call: ResponsesCall, current: Atte
       method: 'POST',
       url: call.url,
       headers: responsesHeaders(ctx, call, current.ready),
-      body: call.json as string, // set until the call settles
+      body: call.json as RequestBody, // set until the call settles
       signal: current.link.signal,
       attempt: call.attempts,
       requestId: call.requestId,

@@ -10,6 +10,7 @@ import {
   headersToRecord,
   readBodyText,
 } from '../http'
+import type { RequestBody } from '../json-body'
 import { requestVia, type SentResponse } from '../node-transport'
 import type { ReadyAuth } from '../tokens'
 import { type ClientContext, callHook, ensureOpen, identityHeaders } from './context'
@@ -20,7 +21,7 @@ export interface BackendRequest {
   method: 'GET' | 'POST'
   url: string
   headers: Record<string, string>
-  body?: string | undefined
+  body?: RequestBody | undefined
   signal?: AbortSignal | undefined
   /** 1-based attempt number, for the hooks. */
   attempt: number
