@@ -1,21 +1,5 @@
 import { describe, expect, it } from 'vitest'
-<<<<<<< HEAD
-import { randomHex } from './util'
-
-describe('randomHex', () => {
-  it('gives ids of the asked length, never the same one, across refills of its block', () => {
-    const seen = new Set<string>()
-    // 24 hex digits take 12 bytes: 1,000 ids use several 2,048-byte blocks.
-    for (let i = 0; i < 1000; i++) {
-      const id = randomHex(24)
-      expect(id).toMatch(/^[0-9a-f]{24}$/)
-      seen.add(id)
-    }
-    expect(seen.size).toBe(1000)
-    expect(randomHex(7)).toMatch(/^[0-9a-f]{7}$/)
-    expect(randomHex(5000)).toMatch(/^[0-9a-f]{5000}$/)
-=======
-import { derivedSessionId, jsonSha256Hex, sha256Hex } from './util'
+import { derivedSessionId, jsonSha256Hex, randomHex, sha256Hex } from './util'
 
 /** `n` UTF-16 units of text that JSON escapes here and there, with surrogate pairs throughout. */
 function mixed(n: number): string {
@@ -58,6 +42,20 @@ describe('derivedSessionId', () => {
     const expected = `airelays-${sha256Hex(JSON.stringify(['be brief', content])).slice(0, 32)}`
     expect(derivedSessionId('be brief', content)).toBe(expected)
     expect(derivedSessionId('', undefined)).toBe(`airelays-${sha256Hex('["",null]').slice(0, 32)}`)
->>>>>>> wt/large
+  })
+})
+
+describe('randomHex', () => {
+  it('gives ids of the asked length, never the same one, across refills of its block', () => {
+    const seen = new Set<string>()
+    // 24 hex digits take 12 bytes: 1,000 ids use several 2,048-byte blocks.
+    for (let i = 0; i < 1000; i++) {
+      const id = randomHex(24)
+      expect(id).toMatch(/^[0-9a-f]{24}$/)
+      seen.add(id)
+    }
+    expect(seen.size).toBe(1000)
+    expect(randomHex(7)).toMatch(/^[0-9a-f]{7}$/)
+    expect(randomHex(5000)).toMatch(/^[0-9a-f]{5000}$/)
   })
 })
