@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { jsonRequestBody } from './json-body'
 import { createNodeDispatcher, requestVia } from './node-transport'
-import { undici } from './undici'
+import { undiciAgent } from './undici'
 
 /** A body with a long prompt that JSON escapes here and there (quotes, newlines, emoji, é). */
 function largeBody(chars: number): Record<string, unknown> {
@@ -51,7 +51,7 @@ describe('a large JSON body on the wire', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
 
   it.each([
-    ['undici', () => new (undici().Agent)()],
+    ['undici', () => new (undiciAgent())()],
     ['node:http', () => createNodeDispatcher()],
   ])('%s sends the JSON text bytes with a content-length, not chunked', async (_name, dispatcher) => {
     const body = largeBody(400_000)
