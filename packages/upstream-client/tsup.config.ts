@@ -1,9 +1,9 @@
 import type { Options } from 'tsup'
 import { packageBuild } from '../../tsup.base.ts'
 
-// @airelays/translate is bundled rather than imported: the client uses only its three sets of
-// upstream error codes (translate has no side effects, so esbuild keeps just those), and loading
-// the whole translate package (~120 KB) cost `airelays status` about 9 ms of its start-up.
-const config: Options = packageBuild({ noExternal: ['@airelays/translate'] })
+// @airelays/translate stays an import, not bundled: the client uses its `jsonPieces`, whose cache
+// of the last long string is shared with the relay's own use of translate only when both load
+// the same module (bench/findings.md, item 27).
+const config: Options = packageBuild()
 
 export default config
