@@ -111,6 +111,34 @@ describe('SSE framing', () => {
   })
 })
 
+describe('the stream head', () => {
+  // No keep-alive comments: nothing but the head itself can reach the client before the first
+  // text delta, and the upstream stalls after its first output item was announced (the relay has
+  // answered: the upstream call resolves on that event).
+  let quiet: RelayHarness
+  beforeAll(async () => {
+    quiet = await startRelay({ relay: { keepAliveIntervalMs: 0 } })
+  })
+  afterAll(() => quiet?.close())
+
+  it('reaches the client before the first text delta', async () => {
+    quiet.emu.script({ kind: 'stall', afterEvents: 3, ms: 30_000 })
+    const controller = new AbortController()
+    const res = await quiet.fetch('/v1/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: chatBody(true),
+      signal: controller.signal,
+    })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('text/event-stream')
+    // the upstream is still in its stall: the head came before any text
+    expect(quiet.emu.stats().inFlight).toBe(1)
+    controller.abort()
+    await quiet.emu.waitFor((r) => r.route === 'responses' && r.abortedAt !== undefined, 10_000)
+  })
+})
+
 describe('client disconnect aborts the upstream (design §3.5)', () => {
   // Order, not a stopwatch: the upstream records the abort after the client's and before its own
   // stream could end (each scripted upstream would run for 10 s or more).

@@ -54,7 +54,13 @@ export function streamResponse<E>(
     ? (req.event.runtime?.node?.res as ServerResponse | undefined)
     : undefined
   const web = nodeRes ? null : webSink()
-  if (nodeRes) nodeRes.writeHead(200, { ...SSE_HEADERS, ...req.responseHeaders() })
+  if (nodeRes) {
+    nodeRes.writeHead(200, { ...SSE_HEADERS, ...req.responseHeaders() })
+    // Node holds the head until the first body write, and a Chat Completions stream writes
+    // nothing before the first text delta: send the head now, so the client knows the stream
+    // has started while the model is still thinking (bench/findings.md, M3).
+    nodeRes.flushHeaders()
+  }
   let sse: SseStream | null = null
   sse = startSseStream(nodeRes ? nodeSink(nodeRes) : (web as ReturnType<typeof webSink>).sink, {
     events: options.events,
