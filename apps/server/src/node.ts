@@ -5,7 +5,7 @@ import { toNodeHandler } from 'h3'
 import { type BuiltRelay, buildRelay } from './app'
 import { shuttingDown } from './errors/factories'
 import type { ServeRelayOptions } from './options'
-import { createIdleCollector, obtainGc } from './request/idle-collector'
+import { createIdleCollector, gcOnFirstUse } from './request/idle-collector'
 import { randomId } from './request/ids'
 import { judgeBind } from './security/bind-address'
 import { guardConnections } from './security/connection-guard'
@@ -183,8 +183,9 @@ export async function serveRelay(options: ServeRelayOptions): Promise<RelayServe
       : { ...options.config, server: { ...options.config.server, host } }
   const built = buildRelay({ ...options, config }, { nodeResponses: true, bind: Promise.resolve(bind) })
   const { runtime } = built
-  // One full GC ten seconds after the last request of a burst (bench/findings.md item 15).
-  const collector = createIdleCollector({ gc: obtainGc() })
+  // One full GC ten seconds after the last request of a burst (bench/findings.md item 15); the
+  // means of collecting is obtained then, not at start.
+  const collector = createIdleCollector({ gc: gcOnFirstUse() })
   runtime.lifecycle.observe(collector)
   const graceMs = options.shutdownGraceMs ?? DEFAULT_GRACE_MS
   // requireHostHeader is checked by the relay itself, so that answer carries the envelope too.

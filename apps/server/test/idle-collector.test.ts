@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { createIdleCollector, type IdleCollectorClock, obtainGc } from '../src/request/idle-collector'
+import {
+  createIdleCollector,
+  gcOnFirstUse,
+  type IdleCollectorClock,
+  obtainGc,
+} from '../src/request/idle-collector'
 import { type InFlight, Lifecycle } from '../src/request/lifecycle'
 
 /** A manual clock: timers fire only when the test advances time. */
@@ -154,5 +159,26 @@ describe('idle collector (memory after a burst)', () => {
     expect(obtainGc()).toBe(gc)
     gc?.()
     expect(typeof (globalThis as { gc?: unknown }).gc === 'function').toBe(hadGlobal)
+  })
+
+  it('gcOnFirstUse obtains the collection on its first run, once, and tolerates none', () => {
+    let obtained = 0
+    let collections = 0
+    const gc = gcOnFirstUse(() => {
+      obtained++
+      return () => collections++
+    })
+    expect(obtained).toBe(0)
+    gc()
+    gc()
+    expect([obtained, collections]).toEqual([1, 2])
+    let tries = 0
+    const none = gcOnFirstUse(() => {
+      tries++
+      return null
+    })
+    none()
+    none()
+    expect(tries).toBe(1)
   })
 })

@@ -1,6 +1,3 @@
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
-
 /**
  * How long no request may be in flight before the one collection of a quiet period runs. Longer
  * than the keep-alive of the relay's own server (Node's 5 s) and of undici (4 s), so the sockets
@@ -116,6 +113,9 @@ export function obtainGc(): (() => void) | null {
     return cached
   }
   try {
+    // Loaded here, not imported: an idle relay that has collected nothing never loads them.
+    const { setFlagsFromString } = process.getBuiltinModule('node:v8')
+    const { runInNewContext } = process.getBuiltinModule('node:vm')
     setFlagsFromString('--expose-gc')
     const gc: unknown = runInNewContext('gc')
     setFlagsFromString('--no-expose-gc')
@@ -124,4 +124,17 @@ export function obtainGc(): (() => void) | null {
     cached = null
   }
   return cached
+}
+
+/**
+ * A full collection that calls `obtain` ({@link obtainGc} by default) on its first run only, so a
+ * relay that has served nothing holds no second V8 context and has not loaded `node:vm` or
+ * `node:v8` (bench/findings.md, "Cold idle, attributed"). A no-op where no collection can be obtained.
+ */
+export function gcOnFirstUse(obtain: () => (() => void) | null = obtainGc): () => void {
+  let gc: (() => void) | null | undefined
+  return () => {
+    if (gc === undefined) gc = obtain()
+    gc?.()
+  }
 }
