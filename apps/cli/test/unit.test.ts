@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { createUpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { globalFlags, hasFlag, portFlag, stringFlag } from '../src/_internal/argv'
 import { connectHost, isHeadless, loginHint, originFor } from '../src/_internal/client'
@@ -253,6 +254,35 @@ describe('start-up cost', () => {
       '/srvx/',
     ]) {
       expect(urls.filter((url) => url.includes(heavy))).toEqual([])
+    }
+  })
+
+  it('status with a login reads usage and catalog through the reader entry, without node:v8', async () => {
+    const emu = await createUpstreamEmulator()
+    try {
+      const online = await createSandbox(emu)
+      await mkdir(online.dataDir, { recursive: true })
+      await writeFile(join(online.dataDir, 'auth.json'), JSON.stringify(emu.storedAuth()), { mode: 0o600 })
+      const log = join(online.dir, 'imports-online.txt')
+      const result = await runCli(['status', '--json'], online.env({ AIRELAYS_TEST_IMPORT_LOG: log }), {
+        nodeArgs: ['--import', './test/fixtures/record-imports.mjs'],
+      })
+      expect(result.code).toBe(0)
+      const payload = JSON.parse(result.stdout) as { usage: unknown; catalog: unknown }
+      expect(payload.usage).not.toBeNull()
+      expect(payload.catalog).not.toBeNull()
+      const urls = (await readFile(log, 'utf8')).split('\n').filter(Boolean)
+      expect(urls.some((url) => url.endsWith('/packages/upstream-client/dist/reader.js'))).toBe(true)
+      // the barrels would load the Responses code and the translators; v8 is for undici behind a proxy
+      for (const heavy of [
+        '/packages/upstream-client/dist/index.js',
+        '/packages/translate/dist/index.js',
+        'node:v8',
+      ])
+        expect(urls.filter((url) => url.endsWith(heavy))).toEqual([])
+      await online.cleanup()
+    } finally {
+      await emu.close()
     }
   })
 })
