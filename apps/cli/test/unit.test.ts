@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { createUpstreamEmulator } from '@airelays/upstream-emulator'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { globalFlags, hasFlag, portFlag, stringFlag } from '../src/_internal/argv'
 import { connectHost, isHeadless, loginHint, originFor } from '../src/_internal/client'
@@ -240,19 +241,56 @@ describe('start-up cost', () => {
     expect(urls.some((url) => url.includes('/apps/cli/dist/cli.js'))).toBe(true)
   })
 
-  it('status loads config and auth-store, never the server, h3, undici, openai or the upstream client', async () => {
+  /** The source files (repository paths) bundled into the dist chunks among `urls`, from their source maps. */
+  async function sourcesOf(urls: string[]): Promise<string[]> {
+    const chunks = urls.filter((url) => url.includes('/apps/cli/dist/')).map((url) => new URL(url).pathname)
+    const maps = await Promise.all(
+      chunks.map(async (path) => JSON.parse(await readFile(`${path}.map`, 'utf8'))),
+    )
+    return maps.flatMap((map: { sources: string[] }) => map.sources.map((s) => s.replace(/^(\.\.\/)+/, '')))
+  }
+
+  it('status resolves no package and loads config and auth-store, never the server or the upstream client', async () => {
     const urls = await importsOf(['status', '--json'])
-    expect(urls.some((url) => url.includes('/packages/config/'))).toBe(true)
-    expect(urls.some((url) => url.includes('/packages/auth-store/'))).toBe(true)
-    for (const heavy of [
-      '/apps/server/',
-      '/h3/',
-      '/undici/',
-      '/openai/',
-      '/packages/upstream-client/',
-      '/srvx/',
-    ]) {
-      expect(urls.filter((url) => url.includes(heavy))).toEqual([])
+    // the workspace packages and cac are bundled into dist/: nothing but builtins outside apps/cli
+    expect(urls.filter((url) => !url.startsWith('node:') && !url.includes('/apps/cli/'))).toEqual([])
+    const sources = await sourcesOf(urls)
+    expect(sources.some((s) => s.startsWith('packages/config/src/'))).toBe(true)
+    expect(sources.some((s) => s.startsWith('packages/auth-store/src/'))).toBe(true)
+    for (const heavy of ['apps/server/', 'packages/upstream-client/', 'packages/translate/'])
+      expect(sources.filter((s) => s.startsWith(heavy))).toEqual([])
+  })
+
+  it('status with a login reads usage and catalog through the reader entry, without node:v8', async () => {
+    const emu = await createUpstreamEmulator()
+    try {
+      const online = await createSandbox(emu)
+      await mkdir(online.dataDir, { recursive: true })
+      await writeFile(join(online.dataDir, 'auth.json'), JSON.stringify(emu.storedAuth()), { mode: 0o600 })
+      const log = join(online.dir, 'imports-online.txt')
+      const result = await runCli(['status', '--json'], online.env({ AIRELAYS_TEST_IMPORT_LOG: log }), {
+        nodeArgs: ['--import', './test/fixtures/record-imports.mjs'],
+      })
+      expect(result.code).toBe(0)
+      const payload = JSON.parse(result.stdout) as { usage: unknown; catalog: unknown }
+      expect(payload.usage).not.toBeNull()
+      expect(payload.catalog).not.toBeNull()
+      const urls = (await readFile(log, 'utf8')).split('\n').filter(Boolean)
+      // v8 is for undici behind a proxy only
+      expect(urls.filter((url) => url === 'node:v8')).toEqual([])
+      const sources = await sourcesOf(urls)
+      expect(sources).toContain('packages/upstream-client/src/reader.ts')
+      // neither barrel: they would load the Responses code and the translators
+      for (const heavy of [
+        'packages/upstream-client/src/index.ts',
+        'packages/upstream-client/src/_internal/client/responses.ts',
+        'packages/translate/src/index.ts',
+        'apps/server/',
+      ])
+        expect(sources.filter((s) => s.startsWith(heavy))).toEqual([])
+      await online.cleanup()
+    } finally {
+      await emu.close()
     }
   })
 })

@@ -1,5 +1,6 @@
 // The composition root of the upstream client: options → one ClientContext → the modules in
 // `_internal/client/`, each a set of functions taking the context first:
+//   assemble.ts     options → the ClientContext (shared with ../reader.ts), close
 //   settings.ts     options → validated ClientSettings (identity: one client version for every call)
 //   context.ts      ClientContext (settings, dispatcher, credentials, clock, sleep, random, hooks, closed)
 //   credentials.ts  CredentialSource (ready / recover per request) over the TokenManager; status; revoke
@@ -8,60 +9,19 @@
 //   responses.ts    POST /responses: attempts, the 401 retry, reading up to the first content event
 //   models.ts       GET /models behind the ModelsCache
 //   usage.ts        GET /wham/usage with its fallback
-import type { ClientContext } from './_internal/client/context'
-import {
-  createCredentialSource,
-  forceRefresh,
-  loginStatus,
-  revokeLogin,
-} from './_internal/client/credentials'
+import { closeClient, createClientContext } from './_internal/client/assemble'
+import { forceRefresh, loginStatus, revokeLogin } from './_internal/client/credentials'
 import { ModelsCache } from './_internal/client/models'
 import { callResponses } from './_internal/client/responses'
-import { assertClientOptions, resolveClientSettings } from './_internal/client/settings'
 import { fetchUsage } from './_internal/client/usage'
-import { createDefaultDispatcher } from './_internal/http'
-import { createNodeDispatcher, proxyConfigured } from './_internal/node-transport'
-import { defaultSleep } from './_internal/sleep'
 import type { UpstreamClient } from './client-api'
 import type { UpstreamClientOptions } from './client-options'
-
-/** Build the context: settings, the dispatcher (owned unless given), collaborators, credentials. */
-function createClientContext(options: UpstreamClientOptions): ClientContext {
-  const settings = resolveClientSettings(options)
-  const dispatcher =
-    options.dispatcher ??
-    (options.transport === 'node' && !proxyConfigured(options.proxy, process.env)
-      ? createNodeDispatcher()
-      : createDefaultDispatcher(settings.requestTimeoutMs, options.proxy))
-  const clock = options.clock ?? Date.now
-  const hooks = options.hooks ?? {}
-  const store = options.credentials
-  return {
-    settings,
-    dispatcher,
-    ownsDispatcher: !options.dispatcher,
-    store,
-    credentials: createCredentialSource({ store, dispatcher, settings, clock, hooks }),
-    clock,
-    sleep: options.sleep ?? defaultSleep,
-    random: options.random ?? Math.random,
-    hooks,
-    closed: false,
-  }
-}
-
-async function closeClient(ctx: ClientContext): Promise<void> {
-  if (ctx.closed) return
-  ctx.closed = true
-  if (ctx.ownsDispatcher) await ctx.dispatcher.close()
-}
 
 /**
  * Create a Codex backend client (Responses SSE, models, usage) with token refresh and
  * retries. Touches no process-wide state; call `close()` when done.
  */
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
-  assertClientOptions(options)
   const ctx = createClientContext(options)
   const models = new ModelsCache(ctx)
   return {

@@ -1,5 +1,5 @@
 // The upstream's error vocabulary (quota and client codes) is owned by @airelays/translate.
-import { UPSTREAM_CLIENT_CODES, UPSTREAM_QUOTA_CODES } from '@airelays/translate'
+import { UPSTREAM_CLIENT_CODES, UPSTREAM_QUOTA_CODES } from '@airelays/translate/upstream-codes'
 import type { ResponsesEvent } from './types'
 
 /** How an upstream failure should be treated (reference §6 "Error classification"). */

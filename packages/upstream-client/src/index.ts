@@ -2,6 +2,8 @@
 
 // Client
 export { createUpstreamClient } from './client'
+export { createUpstreamReader } from './reader'
+export type { UpstreamReader } from './reader'
 export type {
   CallOptions,
   LoginStatus,

@@ -21,9 +21,10 @@ export interface CatalogProbeOptions {
 
 /** The model slugs of the account's catalog at `clientVersion` (throws when it cannot be read). */
 export async function catalogSlugs(config: ResolvedConfig, options: CatalogProbeOptions): Promise<string[]> {
-  // loaded on use: `status` without a login never loads the upstream client
-  const { createUpstreamClient } = await import('@airelays/upstream-client')
-  const upstream = createUpstreamClient({
+  // loaded on use: `status` without a login never loads the upstream client; its read-only entry,
+  // without the Responses code and the translators the barrel would also load
+  const { createUpstreamReader } = await import('@airelays/upstream-client/reader')
+  const upstream = createUpstreamReader({
     baseUrl: config.upstream.base_url,
     issuerUrl: config.upstream.issuer_base_url,
     clientId: config.upstream.client_id,

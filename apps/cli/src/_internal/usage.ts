@@ -1,6 +1,8 @@
 import { credentialStoreFor } from '@airelays/auth-store'
 import type { ResolvedConfig } from '@airelays/config'
-import { createUpstreamClient, type UsageSnapshot, type UsageWindow } from '@airelays/upstream-client'
+import type { UsageSnapshot, UsageWindow } from '@airelays/upstream-client'
+// the read-only entry: the barrel would also load the Responses code and all of @airelays/translate
+import { createUpstreamReader } from '@airelays/upstream-client/reader'
 import { authStoreFor } from './login-state'
 import type { Terminal } from './output'
 
@@ -12,7 +14,7 @@ export async function readUsage(
   config: ResolvedConfig,
   clientVersion: string,
 ): Promise<{ usage: UsageSnapshot | null; error: string | null }> {
-  const upstream = createUpstreamClient({
+  const upstream = createUpstreamReader({
     baseUrl: config.upstream.base_url,
     issuerUrl: config.upstream.issuer_base_url,
     clientId: config.upstream.client_id,

@@ -220,7 +220,7 @@ export async function runStatus(term: Terminal, options: StatusOptions): Promise
   const { config } = loaded
   // The usage and catalog reads use node:http (transport 'node'); undici, and its WebAssembly
   // parser, is loaded only behind a proxy, for three small responses: no need to optimise it.
-  preferQuickWasm()
+  await preferQuickWasm()
   // The slow parts start at once and run while the files are read: the relay probe, `codex
   // --version` (a child process) and, once the login is known to be usable, the usage request.
   const serverProbe = probeRelay(config)

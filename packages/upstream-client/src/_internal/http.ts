@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { UPSTREAM_USAGE_LIMIT_CODES } from '@airelays/translate'
+import { UPSTREAM_USAGE_LIMIT_CODES } from '@airelays/translate/upstream-codes'
 import type { Dispatcher } from 'undici'
 import { classifyUpstreamError, extractUpstreamError, isRecord, UpstreamError } from '../errors'
 import type { ProxySettings } from '../proxy'
